@@ -1,0 +1,253 @@
+/*
+ * gramconv.h - the one public header of libgramconv.
+ *
+ * Convolution / cross-correlation with Torch7's exact semantics, Gram matrices, and the
+ * pieces around them (tensors, .npy files), for float32 and float64.
+ *
+ * Conventions (read these once):
+ *  - Every function that can fail returns a gc_status; GC_OK is 0. gc_status_str() names it.
+ *    A gc_context, when one is passed, also keeps a one-line message saying what was wrong
+ *    (gc_context_last_error). The library never aborts, exits or prints.
+ *  - A NULL gc_context* means "defaults": all cores (or GC_NUM_THREADS), best ISA (or GC_ISA),
+ *    malloc/free, no message kept.
+ *  - Memory: the caller owns every buffer it passes in. gc_tensor is a plain descriptor held by
+ *    value; a tensor made by gc_tensor_create/gc_tensor_contiguous/gc_npy_read owns its data and
+ *    must be released with gc_tensor_free (NULL-safe, idempotent). A view (gc_tensor_wrap,
+ *    gc_tensor_transpose, gc_tensor_narrow, gc_tensor_view) never owns memory: it must not
+ *    outlive the memory it looks at, and gc_tensor_free on it does nothing.
+ *  - Sizes are int64_t, strides are in elements (not bytes) and may be any non-negative value;
+ *    every size product is overflow-checked.
+ *  - Ops write into an output tensor the caller made with the shape the matching *_shape query
+ *    returns. Outputs must not overlap inputs (GC_ERR_ALIAS). Outputs need not be contiguous.
+ *  - Results are bitwise reproducible for a given thread count and ISA.
+ */
+#ifndef GRAMCONV_H
+#define GRAMCONV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GC_VERSION_MAJOR 0
+#define GC_VERSION_MINOR 1
+#define GC_VERSION_PATCH 0
+#define GC_VERSION_STRING "0.1.0"
+/* One integer for comparisons: major*10000 + minor*100 + patch. */
+#define GC_VERSION_NUMBER (GC_VERSION_MAJOR * 10000 + GC_VERSION_MINOR * 100 + GC_VERSION_PATCH)
+
+#if defined(_WIN32) && defined(GC_SHARED_BUILD)
+#define GC_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define GC_API __attribute__((visibility("default")))
+#else
+#define GC_API
+#endif
+
+/* The library's version, "MAJOR.MINOR.PATCH"; compare with GC_VERSION_STRING to check that
+ * the header matches the library. */
+GC_API const char *gc_version(void);
+GC_API int gc_version_number(void);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Status                                                                                   */
+
+typedef enum gc_status {
+    GC_OK = 0,
+    GC_ERR_NULL = 1,          /* a required pointer argument was NULL */
+    GC_ERR_ARG = 2,           /* an argument is out of its range (enum, count, option) */
+    GC_ERR_RANK = 3,          /* a tensor has a rank the operation does not take */
+    GC_ERR_SHAPE = 4,         /* sizes do not agree (planes, output shape, kernel too big) */
+    GC_ERR_DTYPE = 5,         /* unsupported dtype, or operands of different dtypes */
+    GC_ERR_ALIAS = 6,         /* an output overlaps an input */
+    GC_ERR_OVERFLOW = 7,      /* a size computation would overflow 64 bits / size_t */
+    GC_ERR_NOMEM = 8,         /* an allocation failed */
+    GC_ERR_LIMIT = 9,         /* a configured resource limit would be exceeded */
+    GC_ERR_EMPTY = 10,        /* a dimension is zero where the operation needs elements */
+    GC_ERR_LAYOUT = 11,       /* strides the operation cannot take (e.g. writing a broadcast) */
+    GC_ERR_IO = 12,           /* reading or writing a file failed */
+    GC_ERR_FORMAT = 13,       /* a file is malformed, truncated or lies about its contents */
+    GC_ERR_UNSUPPORTED = 14,  /* valid request this build or CPU cannot serve */
+    GC_ERR_THREAD = 15,       /* a worker thread could not be started */
+    GC_ERR_INTERNAL = 16      /* a bug in gramconv: please report it */
+} gc_status;
+
+/* A static English name for a status ("GC_ERR_SHAPE: shapes do not agree"); never NULL. */
+GC_API const char *gc_status_str(gc_status status);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Context: threads, ISA, allocator, limits, last error                                    */
+
+typedef enum gc_isa {
+    GC_ISA_AUTO = 0,    /* best the CPU and build support */
+    GC_ISA_SCALAR = 1,  /* portable C, always present */
+    GC_ISA_AVX2 = 2,    /* AVX2 + FMA */
+    GC_ISA_AVX512 = 3   /* AVX-512 F/BW/VL/DQ */
+} gc_isa;
+
+/* Name of an ISA ("scalar", "avx2", "avx512", "auto"). */
+GC_API const char *gc_isa_name(gc_isa isa);
+/* The best ISA this CPU and build can run (cpuid, once). GC_ISA=scalar|avx2|avx512 in the
+ * environment lowers it for testing (it can never raise it above what the CPU has). */
+GC_API gc_isa gc_isa_detect(void);
+
+/* Allocator hook: alloc(size, align, user) returns memory aligned to `align` (a power of two
+ * >= sizeof(void*)) or NULL; free(ptr, user) releases it. */
+typedef struct gc_allocator {
+    void *(*alloc)(size_t size, size_t align, void *user);
+    void (*free)(void *ptr, void *user);
+    void *user;
+} gc_allocator;
+
+typedef struct gc_context gc_context;
+
+/* Makes a context with defaults. *out is set to NULL on failure. */
+GC_API gc_status gc_context_create(gc_context **out);
+/* NULL-safe. */
+GC_API void gc_context_free(gc_context *ctx);
+/* Thread count for ops run with this context; 0 means the default (GC_NUM_THREADS in the
+ * environment, else all online cores). Counts above 1024 are refused (GC_ERR_ARG). */
+GC_API gc_status gc_context_set_threads(gc_context *ctx, int nthreads);
+/* The thread count ops will use (resolves the default). ctx may be NULL. */
+GC_API int gc_context_threads(const gc_context *ctx);
+/* Force an ISA (GC_ISA_AUTO: detect). Asking for one the CPU lacks returns GC_ERR_UNSUPPORTED. */
+GC_API gc_status gc_context_set_isa(gc_context *ctx, gc_isa isa);
+/* The ISA ops will run with. ctx may be NULL. */
+GC_API gc_isa gc_context_isa(const gc_context *ctx);
+/* Replace the allocator (NULL restores malloc). Memory is always freed with the allocator
+ * that made it, so change it only while no tensor made under this context is alive. */
+GC_API gc_status gc_context_set_allocator(gc_context *ctx, const gc_allocator *allocator);
+/* Largest single allocation the library will make under this context, in bytes
+ * (0 = the default, 16 GiB). Larger requests fail with GC_ERR_LIMIT before allocating. */
+GC_API gc_status gc_context_set_max_alloc(gc_context *ctx, uint64_t bytes);
+/* One line saying what the last failing call under this context found wrong ("" if none).
+ * Valid until the next call with this context. ctx may be NULL (returns ""). */
+GC_API const char *gc_context_last_error(const gc_context *ctx);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Tensors                                                                                  */
+
+typedef enum gc_dtype {
+    GC_DTYPE_F32 = 1,
+    GC_DTYPE_F64 = 2
+} gc_dtype;
+
+#define GC_MAX_RANK 8
+
+/* A strided n-d array. dims[i] >= 0; strides[i] in elements. Fields are public and may be
+ * read freely; build tensors through the functions below so that they are validated. */
+typedef struct gc_tensor {
+    gc_dtype dtype;
+    int rank;                        /* 0..GC_MAX_RANK */
+    int64_t dims[GC_MAX_RANK];
+    int64_t strides[GC_MAX_RANK];    /* elements */
+    void *data;                      /* first element */
+    void *owned_;                    /* non-NULL iff this descriptor owns data (private) */
+    gc_allocator alloc_;             /* allocator that made owned_ (private, a copy) */
+} gc_tensor;
+
+/* Bytes of one element (4 or 8), 0 for an unknown dtype. */
+GC_API size_t gc_dtype_size(gc_dtype dtype);
+GC_API const char *gc_dtype_name(gc_dtype dtype);  /* "float32", "float64" */
+
+/* Allocate a zero-filled, C-contiguous tensor that owns its data (64-byte aligned). */
+GC_API gc_status gc_tensor_create(gc_context *ctx, gc_tensor *out, gc_dtype dtype, int rank,
+                                  const int64_t *dims);
+/* Release what `t` owns and reset it to an empty rank-0 descriptor. NULL-safe; a view is only
+ * reset. */
+GC_API void gc_tensor_free(gc_tensor *t);
+/* A view of caller memory. strides == NULL means C-contiguous. Never owns `data`. */
+GC_API gc_status gc_tensor_wrap(gc_tensor *out, gc_dtype dtype, int rank, const int64_t *dims,
+                                const int64_t *strides, void *data);
+/* A view of `src` with two dimensions swapped. */
+GC_API gc_status gc_tensor_transpose(const gc_tensor *src, int dim0, int dim1, gc_tensor *out);
+/* A view of `src` restricted to [start, start+length) along `dim`. */
+GC_API gc_status gc_tensor_narrow(const gc_tensor *src, int dim, int64_t start, int64_t length,
+                                  gc_tensor *out);
+/* A view of a C-contiguous `src` with new dims (same element count); one dim may be -1. */
+GC_API gc_status gc_tensor_view(const gc_tensor *src, int rank, const int64_t *dims,
+                                gc_tensor *out);
+/* A new C-contiguous tensor that owns a copy of `src`'s elements. */
+GC_API gc_status gc_tensor_contiguous(gc_context *ctx, const gc_tensor *src, gc_tensor *out);
+/* Copy elements between tensors of one shape; dtypes may differ (converted). No overlap. */
+GC_API gc_status gc_tensor_copy(const gc_tensor *src, gc_tensor *dst);
+/* 1 if the elements are laid out C-contiguously, else 0. */
+GC_API int gc_tensor_is_contiguous(const gc_tensor *t);
+/* Number of elements; 0 if any dim is 0. Sets *count; GC_ERR_OVERFLOW if it does not fit. */
+GC_API gc_status gc_tensor_numel(const gc_tensor *t, int64_t *count);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Correlation and convolution: Torch7's xcorr2 / conv2 / xcorr3 / conv3                    */
+
+typedef enum gc_corr_kind {
+    GC_CORR_XCORR = 0,  /* cross-correlation: out[y][x] = sum in[y+i][x+j] * k[i][j] (CNN "conv") */
+    GC_CORR_CONV = 1    /* convolution: the kernel turned 180 degrees in every spatial dim first */
+} gc_corr_kind;
+
+typedef enum gc_mode {
+    GC_MODE_VALID = 0,  /* 'V': n-k+1 per spatial dim; k > n is an error */
+    GC_MODE_FULL = 1,   /* 'F': n+k-1 per spatial dim; zero outside the input */
+    GC_MODE_SAME = 2    /* 'S': n per dim; the full result cropped, as SciPy's correlate2d /
+                           convolve2d mode='same': from offset floor(k/2) for xcorr and
+                           floor((k-1)/2) for conv (they differ for even k) */
+} gc_mode;
+
+/*
+ * Rank pairing, as torch.xcorr2/conv2 (spatial_dims 2) and xcorr3/conv3 (spatial_dims 3); S is
+ * the spatial shape (H x W or D x H x W), K the kernel's spatial shape:
+ *   input S,     kernel K      -> output S'        (single plane)
+ *   input p x S, kernel p x K  -> output p x S'    (plane i with kernel i, no sum)
+ *   input p x S, kernel q x p x K -> output q x S' (out[j] = sum_i corr(in[i], k[j][i]))
+ * Any other pairing is GC_ERR_RANK; a plane-count mismatch is GC_ERR_SHAPE.
+ */
+typedef struct gc_corr_desc {
+    gc_corr_kind kind;
+    int spatial_dims;  /* 2 or 3 */
+    gc_mode mode;
+} gc_corr_desc;
+
+/* Output rank and dims of the op (dims must hold GC_MAX_RANK entries). Validates everything
+ * about input and kernel that the op itself would. */
+GC_API gc_status gc_corr_shape(gc_context *ctx, const gc_corr_desc *desc, const gc_tensor *input,
+                               const gc_tensor *kernel, int *out_rank, int64_t *out_dims);
+/* Compute into `output` (shape from gc_corr_shape, any strides, same dtype, not overlapping). */
+GC_API gc_status gc_corr(gc_context *ctx, const gc_corr_desc *desc, const gc_tensor *input,
+                         const gc_tensor *kernel, gc_tensor *output);
+/* The plain-loop reference kernel behind gc_corr (float64 accumulation, single thread): the
+ * oracle the tests compare every optimised path with. Same contract as gc_corr. */
+GC_API gc_status gc_corr_reference(gc_context *ctx, const gc_corr_desc *desc,
+                                   const gc_tensor *input, const gc_tensor *kernel,
+                                   gc_tensor *output);
+
+/* Shorthands for gc_corr with the matching descriptor. */
+GC_API gc_status gc_xcorr2(gc_context *ctx, const gc_tensor *input, const gc_tensor *kernel,
+                           gc_mode mode, gc_tensor *output);
+GC_API gc_status gc_conv2(gc_context *ctx, const gc_tensor *input, const gc_tensor *kernel,
+                          gc_mode mode, gc_tensor *output);
+GC_API gc_status gc_xcorr3(gc_context *ctx, const gc_tensor *input, const gc_tensor *kernel,
+                           gc_mode mode, gc_tensor *output);
+GC_API gc_status gc_conv3(gc_context *ctx, const gc_tensor *input, const gc_tensor *kernel,
+                          gc_mode mode, gc_tensor *output);
+
+/* ---------------------------------------------------------------------------------------- */
+/* .npy files (NumPy format versions 1.0, 2.0, 3.0)                                        */
+
+/* Read a float32/float64 array ('<f4', '>f4', '<f8', '>f8'; C or Fortran order; rank up to
+ * GC_MAX_RANK) into a new C-contiguous tensor in native byte order that owns its data.
+ * Anything else is refused with GC_ERR_FORMAT / GC_ERR_DTYPE and, with a ctx, a message that
+ * says what was found. */
+GC_API gc_status gc_npy_read(gc_context *ctx, const char *path, gc_tensor *out);
+/* The same from memory (size bytes at buf). */
+GC_API gc_status gc_npy_read_mem(gc_context *ctx, const void *buf, size_t size, gc_tensor *out);
+/* Write `t` (any strides) as a version 1.0 (or 2.0 if the header needs it) little-endian,
+ * C-order .npy. The file is written to a temporary name beside `path` and renamed at the end,
+ * so `path` is never left half-written. */
+GC_API gc_status gc_npy_write(gc_context *ctx, const char *path, const gc_tensor *t);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GRAMCONV_H */

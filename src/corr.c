@@ -1,0 +1,301 @@
+/* corr.c - the optimised driver for xcorr2/conv2/xcorr3/conv3.
+ *
+ * The work is cut into tasks of (plane group, output depth z, block of output rows). A task
+ * gathers, for each term (input plane i, kernel depth a) that feeds it, pointers to the input
+ * rows its outputs read (straight into the input when rows are contiguous and need no
+ * padding, else into a zero-padded copy in the thread's scratch), then runs the ISA's block
+ * kernel over groups of output planes. The kernel is packed once per call (flipped for conv)
+ * into a contiguous buffer of the compute dtype. Block sizes do not depend on the thread
+ * count, so every output element is summed in the same order whatever the thread count. */
+#include "corr.h"
+
+#include <string.h>
+
+typedef struct gc_corr_plan {
+    const gc_corr_problem *p;
+    gc_corr_kernels kern;
+    size_t esz;               /* element size */
+    const char *kpack;        /* [nout][kin][kd][kh][kw], flipped for conv */
+    int64_t kvol, kin;
+    int64_t nb_out;           /* output planes per kernel call (SUM only) */
+    int64_t R;                /* output rows per task */
+    int64_t nrb;              /* row blocks per (plane group, z) */
+    int64_t ngroups;          /* plane groups: 1 for SUM, nout otherwise */
+    int64_t wp;               /* padded row width: ow + kw - 1 */
+    int direct_rows, direct_out;
+    int64_t max_terms, rows_per_term;
+    /* per-thread scratch */
+    char *scratch;
+    size_t per_thread;
+    size_t off_kptr, off_zero, off_panel, off_tile;
+} gc_corr_plan;
+
+static size_t gc_align64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+/* Copy input row (plane i, depth iz, row iy) into dst as wp elements with zeros outside. */
+static void gc_corr_fill_row(const gc_corr_plan *pl, int64_t i, int64_t iz, int64_t iy, char *dst)
+{
+    const gc_corr_problem *p = pl->p;
+    const size_t esz = pl->esz;
+    const int64_t x0 = -p->pad[2]; /* input column of padded column 0 */
+    const int64_t lo = x0 < 0 ? -x0 : 0; /* first padded column inside the input */
+    int64_t hi = p->n[2] - x0;           /* one past the last */
+    if (hi > pl->wp)
+        hi = pl->wp;
+    if (lo > 0)
+        memset(dst, 0, (size_t)lo * esz);
+    if (hi < pl->wp)
+        memset(dst + (size_t)hi * esz, 0, (size_t)(pl->wp - hi) * esz);
+    const char *src = (const char *)p->in +
+                      (size_t)(i * p->in_s[0] + iz * p->in_s[1] + iy * p->in_s[2]) * esz;
+    const int64_t sx = p->in_s[3];
+    if (sx == 1) {
+        memcpy(dst + (size_t)lo * esz, src + (size_t)(lo + x0) * esz, (size_t)(hi - lo) * esz);
+    } else if (esz == 4) {
+        const float *s = (const float *)src;
+        float *d = (float *)dst;
+        for (int64_t c = lo; c < hi; c++)
+            d[c] = s[(c + x0) * sx];
+    } else {
+        const double *s = (const double *)src;
+        double *d = (double *)dst;
+        for (int64_t c = lo; c < hi; c++)
+            d[c] = s[(c + x0) * sx];
+    }
+}
+
+static void gc_corr_task(int64_t task, int thread, void *arg)
+{
+    const gc_corr_plan *pl = arg;
+    const gc_corr_problem *p = pl->p;
+    const size_t esz = pl->esz;
+    char *ws = pl->scratch + (size_t)thread * pl->per_thread;
+    const void **rows = (const void **)ws;
+    const void **kptr = (const void **)(ws + pl->off_kptr);
+    const char *zero = ws + pl->off_zero;
+    char *panel = ws + pl->off_panel;
+
+    const int64_t rb = task % pl->nrb;
+    const int64_t z = (task / pl->nrb) % p->o[0];
+    const int64_t g = task / pl->nrb / p->o[0];
+    const int64_t y0 = rb * pl->R;
+    const int64_t nr = p->o[1] - y0 < pl->R ? p->o[1] - y0 : pl->R;
+    const int64_t rpt = nr + p->k[1] - 1;
+    const int sum = p->pairing == GC_PAIR_SUM;
+    const int64_t i0 = sum ? 0 : g, i1 = sum ? p->nin : g + 1;
+    const int64_t khw = p->k[1] * p->k[2];
+
+    /* terms and their rows */
+    int64_t nt = 0;
+    for (int64_t i = i0; i < i1; i++)
+        for (int64_t a = 0; a < p->k[0]; a++) {
+            const int64_t iz = z + a - p->pad[0];
+            if (iz < 0 || iz >= p->n[0])
+                continue;
+            /* kernel for output plane (sum ? 0 : g), input slot (sum ? i : 0), depth a */
+            const int64_t kidx = sum ? (i * p->k[0] + a) : (g * p->k[0] + a);
+            kptr[nt] = pl->kpack + (size_t)(kidx * khw) * esz;
+            for (int64_t r = 0; r < rpt; r++) {
+                const int64_t iy = y0 + r - p->pad[1];
+                const void **slot = &rows[nt * rpt + r];
+                if (iy < 0 || iy >= p->n[1]) {
+                    *slot = zero;
+                } else if (pl->direct_rows) {
+                    *slot = (const char *)p->in +
+                            (size_t)(i * p->in_s[0] + iz * p->in_s[1] + iy * p->in_s[2]) * esz;
+                } else {
+                    char *dst = panel + (size_t)((nt * rpt + r) * pl->wp) * esz;
+                    gc_corr_fill_row(pl, i, iz, iy, dst);
+                    *slot = dst;
+                }
+            }
+            nt++;
+        }
+
+    const int64_t ow = p->o[2];
+    const int64_t nplanes = sum ? p->nout : 1;
+    for (int64_t j0 = 0; j0 < nplanes; j0 += pl->nb_out) {
+        const int64_t nb = nplanes - j0 < pl->nb_out ? nplanes - j0 : pl->nb_out;
+        const int64_t jglob = sum ? j0 : g;
+        char *out;
+        int64_t ops, ors;
+        if (pl->direct_out) {
+            out = (char *)p->out + (size_t)(jglob * p->out_s[0] + z * p->out_s[1] +
+                                            y0 * p->out_s[2]) * esz;
+            ops = p->out_s[0];
+            ors = p->out_s[2];
+        } else {
+            out = ws + pl->off_tile;
+            ops = nr * ow;
+            ors = ow;
+        }
+        if (nt == 0) {
+            for (int64_t jb = 0; jb < nb; jb++)
+                for (int64_t r = 0; r < nr; r++)
+                    memset(out + (size_t)(jb * ops + r * ors) * esz, 0, (size_t)ow * esz);
+        } else {
+            /* shift the kernel pointers to this group of output planes */
+            const int64_t kos = sum ? p->nin * p->k[0] * khw : 0;
+            if (esz == 4) {
+                gc_corr_block_f32 b = {
+                    .out = (float *)out, .out_plane_stride = ops, .out_row_stride = ors,
+                    .nout = nb, .nrows = nr, .ow = ow, .nterms = nt,
+                    .rows = (const float *const *)rows, .kernels = (const float *const *)kptr,
+                    .kernel_out_stride = kos, .kh = p->k[1], .kw = p->k[2], .accumulate = 0};
+                for (int64_t t = 0; t < nt; t++)
+                    kptr[t] = (const char *)kptr[t] + (size_t)(j0 * kos) * esz;
+                pl->kern.f32(&b);
+                for (int64_t t = 0; t < nt; t++)
+                    kptr[t] = (const char *)kptr[t] - (size_t)(j0 * kos) * esz;
+            } else {
+                gc_corr_block_f64 b = {
+                    .out = (double *)out, .out_plane_stride = ops, .out_row_stride = ors,
+                    .nout = nb, .nrows = nr, .ow = ow, .nterms = nt,
+                    .rows = (const double *const *)rows, .kernels = (const double *const *)kptr,
+                    .kernel_out_stride = kos, .kh = p->k[1], .kw = p->k[2], .accumulate = 0};
+                for (int64_t t = 0; t < nt; t++)
+                    kptr[t] = (const char *)kptr[t] + (size_t)(j0 * kos) * esz;
+                pl->kern.f64(&b);
+                for (int64_t t = 0; t < nt; t++)
+                    kptr[t] = (const char *)kptr[t] - (size_t)(j0 * kos) * esz;
+            }
+        }
+        if (!pl->direct_out) { /* scatter the tile into the strided output */
+            for (int64_t jb = 0; jb < nb; jb++)
+                for (int64_t r = 0; r < nr; r++) {
+                    const char *src = out + (size_t)(jb * ops + r * ors) * esz;
+                    const int64_t base = (jglob + jb) * p->out_s[0] + z * p->out_s[1] +
+                                         (y0 + r) * p->out_s[2];
+                    for (int64_t x = 0; x < ow; x++) {
+                        if (esz == 4)
+                            ((float *)p->out)[base + x * p->out_s[3]] = ((const float *)src)[x];
+                        else
+                            ((double *)p->out)[base + x * p->out_s[3]] = ((const double *)src)[x];
+                    }
+                }
+        }
+    }
+}
+
+/* Pack the kernel contiguously, flipped in every spatial dim for conv:
+ * [nout'][kin][kd][kh][kw] with nout' = nout for SUM and PLANEWISE, 1 for SINGLE. */
+static void gc_corr_pack_kernel(const gc_corr_problem *p, int64_t kin, char *dst, size_t esz)
+{
+    const int64_t nj = p->pairing == GC_PAIR_SINGLE ? 1 : p->nout;
+    int64_t e = 0;
+    for (int64_t j = 0; j < nj; j++)
+        for (int64_t i = 0; i < kin; i++)
+            for (int64_t a = 0; a < p->k[0]; a++)
+                for (int64_t b = 0; b < p->k[1]; b++)
+                    for (int64_t c = 0; c < p->k[2]; c++, e++) {
+                        const int64_t ka = p->flip ? p->k[0] - 1 - a : a;
+                        const int64_t kb = p->flip ? p->k[1] - 1 - b : b;
+                        const int64_t kc = p->flip ? p->k[2] - 1 - c : c;
+                        const int64_t off = j * p->k_s[0] + i * p->k_s[1] + ka * p->k_s[2] +
+                                            kb * p->k_s[3] + kc * p->k_s[4];
+                        if (esz == 4)
+                            ((float *)dst)[e] = ((const float *)p->ker)[off];
+                        else
+                            ((double *)dst)[e] = ((const double *)p->ker)[off];
+                    }
+}
+
+gc_corr_kernels gc_corr_kernels_for(gc_isa isa)
+{
+    gc_corr_kernels k = {gc_corr_block_f32_scalar, gc_corr_block_f64_scalar, 4, 4};
+#if defined(GC_HAVE_AVX2)
+    if (isa == GC_ISA_AVX2)
+        k = (gc_corr_kernels){gc_corr_block_f32_avx2, gc_corr_block_f64_avx2, 4, 4};
+#endif
+#if defined(GC_HAVE_AVX512)
+    if (isa == GC_ISA_AVX512)
+        k = (gc_corr_kernels){gc_corr_block_f32_avx512, gc_corr_block_f64_avx512, 4, 4};
+#endif
+    (void)isa;
+    return k;
+}
+
+gc_status gc_corr(gc_context *ctx, const gc_corr_desc *desc, const gc_tensor *input,
+                  const gc_tensor *kernel, gc_tensor *output)
+{
+    if (!output)
+        return gc_fail(ctx, GC_ERR_NULL, "output is NULL");
+    gc_corr_problem p;
+    gc_status st = gc_corr_prepare(ctx, desc, input, kernel, output, &p);
+    if (st != GC_OK)
+        return st;
+
+    gc_corr_plan pl = {.p = &p, .kern = gc_corr_kernels_for(gc_context_isa(ctx))};
+    pl.esz = gc_dtype_size(p.dtype);
+    pl.kvol = p.k[0] * p.k[1] * p.k[2];
+    pl.kin = p.pairing == GC_PAIR_SUM ? p.nin : 1;
+    pl.nb_out = p.pairing == GC_PAIR_SUM ? pl.kern.max_nout : 1;
+    pl.R = pl.kern.rows;
+    pl.nrb = (p.o[1] + pl.R - 1) / pl.R;
+    pl.ngroups = p.pairing == GC_PAIR_SUM ? 1 : p.nout;
+    pl.wp = p.o[2] + p.k[2] - 1;
+    pl.direct_rows = p.in_s[3] == 1 && p.pad[2] == 0 && pl.wp <= p.n[2];
+    pl.direct_out = p.out_s[3] == 1;
+    pl.max_terms = pl.kin * p.k[0];
+    pl.rows_per_term = pl.R + p.k[1] - 1;
+
+    /* sizes (all overflow-checked through int64 products bounded by the tensors' sizes) */
+    int64_t nrowptr, panel_elems = 0, tile_elems = 0, kelems;
+    if (!gc_mul_ok(pl.max_terms, pl.rows_per_term, &nrowptr) ||
+        (!pl.direct_rows && !gc_mul_ok(nrowptr, pl.wp, &panel_elems)) ||
+        !gc_mul_ok(pl.nb_out * pl.R, p.o[2], &tile_elems) ||
+        !gc_mul_ok(p.pairing == GC_PAIR_SINGLE ? 1 : p.nout, pl.kin * pl.kvol, &kelems))
+        return gc_fail(ctx, GC_ERR_OVERFLOW, "workspace size overflows");
+    if (pl.direct_out)
+        tile_elems = 0;
+    pl.off_kptr = gc_align64((size_t)nrowptr * sizeof(void *));
+    pl.off_zero = pl.off_kptr + gc_align64((size_t)pl.max_terms * sizeof(void *));
+    pl.off_panel = pl.off_zero + gc_align64((size_t)pl.wp * pl.esz);
+    pl.off_tile = pl.off_panel + gc_align64((size_t)panel_elems * pl.esz);
+    pl.per_thread = pl.off_tile + gc_align64((size_t)tile_elems * pl.esz);
+
+    int64_t ntasks = pl.ngroups * p.o[0] * pl.nrb;
+    int nthreads = gc_context_threads(ctx);
+    if ((int64_t)nthreads > ntasks)
+        nthreads = (int)ntasks;
+
+    char *kpack = NULL, *scratch = NULL;
+    st = gc_alloc(ctx, kelems, pl.esz, (void **)&kpack);
+    if (st == GC_OK)
+        st = gc_alloc(ctx, nthreads, pl.per_thread, (void **)&scratch);
+    if (st == GC_OK) {
+        gc_corr_pack_kernel(&p, pl.kin, kpack, pl.esz);
+        for (int t = 0; t < nthreads; t++)
+            memset(scratch + (size_t)t * pl.per_thread + pl.off_zero, 0, (size_t)pl.wp * pl.esz);
+        pl.kpack = kpack;
+        pl.scratch = scratch;
+        st = gc_parallel_for(ctx, nthreads, ntasks, gc_corr_task, &pl);
+    }
+    gc_free(ctx, scratch);
+    gc_free(ctx, kpack);
+    return st;
+}
+
+static gc_status gc_corr_short(gc_context *ctx, gc_corr_kind kind, int sd, const gc_tensor *input,
+                               const gc_tensor *kernel, gc_mode mode, gc_tensor *output)
+{
+    const gc_corr_desc d = {.kind = kind, .spatial_dims = sd, .mode = mode};
+    return gc_corr(ctx, &d, input, kernel, output);
+}
+
+gc_status gc_xcorr2(gc_context *ctx, const gc_tensor *in, const gc_tensor *k, gc_mode mode, gc_tensor *out)
+{
+    return gc_corr_short(ctx, GC_CORR_XCORR, 2, in, k, mode, out);
+}
+gc_status gc_conv2(gc_context *ctx, const gc_tensor *in, const gc_tensor *k, gc_mode mode, gc_tensor *out)
+{
+    return gc_corr_short(ctx, GC_CORR_CONV, 2, in, k, mode, out);
+}
+gc_status gc_xcorr3(gc_context *ctx, const gc_tensor *in, const gc_tensor *k, gc_mode mode, gc_tensor *out)
+{
+    return gc_corr_short(ctx, GC_CORR_XCORR, 3, in, k, mode, out);
+}
+gc_status gc_conv3(gc_context *ctx, const gc_tensor *in, const gc_tensor *k, gc_mode mode, gc_tensor *out)
+{
+    return gc_corr_short(ctx, GC_CORR_CONV, 3, in, k, mode, out);
+}

@@ -1,0 +1,64 @@
+/* corr_ref.c - the plain-loop reference for xcorr2/conv2/xcorr3/conv3: every output element
+ * summed in float64 straight from the definition, with bounds checks instead of padding.
+ *
+ *   out[j][z][y][x] = sum_{i in terms(j)} sum_{a,b,c}
+ *                       in[i][z+a-pz][y+b-py][x+c-px] * K[j][i][a'][b'][c']
+ *   where (a',b',c') = (a,b,c) for xcorr and (kd-1-a, kh-1-b, kw-1-c) for conv, terms(j) = {0}
+ *   (single), {j} (plane-wise) or 0..P-1 (sum), and reads outside the input are zero. */
+#include "corr.h"
+
+static void gc_corr_ref_run(const gc_corr_problem *p)
+{
+    const int64_t *n = p->n, *k = p->k, *o = p->o, *pad = p->pad;
+    for (int64_t j = 0; j < p->nout; j++) {
+        const int64_t i0 = p->pairing == GC_PAIR_SUM ? 0 : j;
+        const int64_t i1 = p->pairing == GC_PAIR_SUM ? p->nin : j + 1;
+        for (int64_t z = 0; z < o[0]; z++)
+            for (int64_t y = 0; y < o[1]; y++)
+                for (int64_t x = 0; x < o[2]; x++) {
+                    double acc = 0.0;
+                    for (int64_t i = i0; i < i1; i++)
+                        for (int64_t a = 0; a < k[0]; a++) {
+                            const int64_t iz = z + a - pad[0];
+                            if (iz < 0 || iz >= n[0])
+                                continue;
+                            for (int64_t b = 0; b < k[1]; b++) {
+                                const int64_t iy = y + b - pad[1];
+                                if (iy < 0 || iy >= n[1])
+                                    continue;
+                                for (int64_t c = 0; c < k[2]; c++) {
+                                    const int64_t ix = x + c - pad[2];
+                                    if (ix < 0 || ix >= n[2])
+                                        continue;
+                                    const int64_t ka = p->flip ? k[0] - 1 - a : a;
+                                    const int64_t kb = p->flip ? k[1] - 1 - b : b;
+                                    const int64_t kc = p->flip ? k[2] - 1 - c : c;
+                                    const int64_t in_off = i * p->in_s[0] + iz * p->in_s[1] +
+                                                           iy * p->in_s[2] + ix * p->in_s[3];
+                                    const int64_t k_off = j * p->k_s[0] + i * p->k_s[1] +
+                                                          ka * p->k_s[2] + kb * p->k_s[3] +
+                                                          kc * p->k_s[4];
+                                    acc += gc_load(p->in, p->dtype, in_off) *
+                                           gc_load(p->ker, p->dtype, k_off);
+                                }
+                            }
+                        }
+                    const int64_t out_off = j * p->out_s[0] + z * p->out_s[1] + y * p->out_s[2] +
+                                            x * p->out_s[3];
+                    gc_store(p->out, p->dtype, out_off, acc);
+                }
+    }
+}
+
+gc_status gc_corr_reference(gc_context *ctx, const gc_corr_desc *desc, const gc_tensor *input,
+                            const gc_tensor *kernel, gc_tensor *output)
+{
+    if (!output)
+        return gc_fail(ctx, GC_ERR_NULL, "output is NULL");
+    gc_corr_problem p;
+    gc_status st = gc_corr_prepare(ctx, desc, input, kernel, output, &p);
+    if (st != GC_OK)
+        return st;
+    gc_corr_ref_run(&p);
+    return GC_OK;
+}

@@ -1,0 +1,145 @@
+/* internal.h - private declarations shared by the library's source files. Not installed. */
+#ifndef GC_INTERNAL_H
+#define GC_INTERNAL_H
+
+#include "gramconv.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GC_DEFAULT_MAX_ALLOC (16ull << 30)
+#define GC_MAX_THREADS 1024
+
+struct gc_context {
+    int nthreads;              /* 0 = default */
+    gc_isa isa;                /* GC_ISA_AUTO = detect */
+    gc_allocator allocator;    /* always filled (malloc by default) */
+    uint64_t max_alloc;        /* bytes */
+    char error[256];
+};
+
+/* ---- errors ------------------------------------------------------------------------- */
+/* Record a printf-style message in ctx (if any) and return `status`. */
+gc_status gc_fail(gc_context *ctx, gc_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void gc_clear_error(gc_context *ctx);
+
+/* ---- checked arithmetic ------------------------------------------------------------- */
+static inline bool gc_mul_ok(int64_t a, int64_t b, int64_t *out)
+{
+    return !__builtin_mul_overflow(a, b, out);
+}
+static inline bool gc_add_ok(int64_t a, int64_t b, int64_t *out)
+{
+    return !__builtin_add_overflow(a, b, out);
+}
+
+/* ---- memory ------------------------------------------------------------------------- */
+const gc_allocator *gc_ctx_allocator(const gc_context *ctx);
+uint64_t gc_ctx_max_alloc(const gc_context *ctx);
+/* Allocate `count * elem` bytes aligned to 64 through ctx's allocator, with overflow and limit
+ * checks; sets *out (NULL on failure) and records a message. */
+gc_status gc_alloc(gc_context *ctx, int64_t count, size_t elem, void **out);
+void gc_free(gc_context *ctx, void *ptr);
+void *gc_default_alloc(size_t size, size_t align, void *user);
+void gc_default_free(void *ptr, void *user);
+
+/* ---- tensors ------------------------------------------------------------------------ */
+/* Validate a descriptor (dtype, rank, dims >= 0, strides >= 0, data non-NULL if non-empty). */
+gc_status gc_tensor_check(gc_context *ctx, const gc_tensor *t, const char *what);
+/* [lo, hi) byte range touched by t; lo == hi for an empty tensor. */
+void gc_tensor_span(const gc_tensor *t, uintptr_t *lo, uintptr_t *hi);
+/* 1 if the byte ranges of a and b intersect. */
+int gc_tensor_overlap(const gc_tensor *a, const gc_tensor *b);
+/* 1 if two different index tuples of t can reach one element (e.g. a stride-0 broadcast). */
+int gc_tensor_self_overlaps(const gc_tensor *t);
+static inline double gc_load(const void *base, gc_dtype dt, int64_t off)
+{
+    return dt == GC_DTYPE_F32 ? (double)((const float *)base)[off] : ((const double *)base)[off];
+}
+static inline void gc_store(void *base, gc_dtype dt, int64_t off, double v)
+{
+    if (dt == GC_DTYPE_F32)
+        ((float *)base)[off] = (float)v;
+    else
+        ((double *)base)[off] = v;
+}
+
+/* ---- CPU features and threads ------------------------------------------------------- */
+/* Highest ISA the CPU supports (cpuid + OS state), ignoring GC_ISA. */
+gc_isa gc_isa_cpu(void);
+
+/* Run fn(task, nthreads_used, arg) for task in [0, ntasks) on up to nthreads threads. Tasks
+ * are assigned statically (thread t takes tasks t, t+n, ...) so which thread runs which
+ * task depends only on the counts. fn must not fail; per-task errors go through arg. */
+typedef void (*gc_task_fn)(int64_t task, int thread, void *arg);
+gc_status gc_parallel_for(gc_context *ctx, int nthreads, int64_t ntasks, gc_task_fn fn,
+                          void *arg);
+
+/* ---- correlation block kernels ------------------------------------------------------ */
+/*
+ * One block of output for the correlation driver (corr.c):
+ *   for jb in [0, nout), r in [0, nrows), x in [0, ow):
+ *     out[jb*out_plane_stride + r*out_row_stride + x]  (=, or += if accumulate)
+ *       sum over t in [0, nterms), ky in [0, kh), kx in [0, kw) of
+ *         rows[t*(nrows+kh-1) + r+ky][x+kx] * kernels[t][jb*kernel_out_stride + ky*kw + kx]
+ * Each row pointer gives ow+kw-1 readable elements. The kernel is already flipped for conv.
+ * A "term" is one (input plane, kernel depth slice) pair that feeds every output plane of the
+ * block; the sum over terms runs in increasing t, and, within a term, in (ky, kx) order
+ * or any fixed order that depends only on the block's shape (never on the thread count).
+ * out rows are contiguous in x; planes and rows may be anywhere.
+ */
+typedef struct gc_corr_block_f32 {
+    float *out;
+    int64_t out_plane_stride, out_row_stride;
+    int64_t nout, nrows, ow;
+    int64_t nterms;
+    const float *const *rows;     /* nterms * (nrows + kh - 1) row pointers, term-major */
+    const float *const *kernels;  /* nterms pointers to kh*kw kernels (output plane 0) */
+    int64_t kernel_out_stride;    /* elements between the kernels of output planes jb, jb+1 */
+    int64_t kh, kw;
+    int accumulate;
+} gc_corr_block_f32;
+
+typedef struct gc_corr_block_f64 {
+    double *out;
+    int64_t out_plane_stride, out_row_stride;
+    int64_t nout, nrows, ow;
+    int64_t nterms;
+    const double *const *rows;     /* nterms * (nrows + kh - 1) row pointers, term-major */
+    const double *const *kernels;  /* nterms pointers to kh*kw kernels (output plane 0) */
+    int64_t kernel_out_stride;    /* elements between the kernels of output planes jb, jb+1 */
+    int64_t kh, kw;
+    int accumulate;
+} gc_corr_block_f64;
+
+typedef void (*gc_corr_block_f32_fn)(const gc_corr_block_f32 *b);
+typedef void (*gc_corr_block_f64_fn)(const gc_corr_block_f64 *b);
+
+/* Block sizes the driver should use with a kernel set. */
+typedef struct gc_corr_kernels {
+    gc_corr_block_f32_fn f32;
+    gc_corr_block_f64_fn f64;
+    int64_t max_nout;  /* output planes per block the kernel handles best (>= 1) */
+    int64_t rows;      /* output rows per block it handles best (>= 1) */
+} gc_corr_kernels;
+
+void gc_corr_block_f32_scalar(const gc_corr_block_f32 *b);
+void gc_corr_block_f64_scalar(const gc_corr_block_f64 *b);
+#if defined(GC_HAVE_AVX2)
+void gc_corr_block_f32_avx2(const gc_corr_block_f32 *b);
+void gc_corr_block_f64_avx2(const gc_corr_block_f64 *b);
+#endif
+#if defined(GC_HAVE_AVX512)
+void gc_corr_block_f32_avx512(const gc_corr_block_f32 *b);
+void gc_corr_block_f64_avx512(const gc_corr_block_f64 *b);
+#endif
+/* The kernel set for an ISA (falls back to scalar for ISAs this build lacks). */
+gc_corr_kernels gc_corr_kernels_for(gc_isa isa);
+
+#endif /* GC_INTERNAL_H */

@@ -1,0 +1,130 @@
+/* test_main.c - runs every test table; `gc_tests [FILTER]` runs the tests whose name
+ * contains FILTER. Ends with "N passed, N failed"; exit status 1 on any failure. */
+#include "gc_test.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int gc_test_failures;
+
+extern const gc_test_case gc_tests_tensor[];
+extern const gc_test_case gc_tests_corr[];
+extern const gc_test_case gc_tests_npy[];
+
+static const gc_test_case *const gc_all_tables[] = {gc_tests_tensor, gc_tests_corr, gc_tests_npy};
+
+static void gc_walk(gc_tensor *t, void (*fn)(gc_tensor *, int64_t, void *), void *arg)
+{
+    int64_t n;
+    if (gc_tensor_numel(t, &n) != GC_OK || n == 0)
+        return;
+    int64_t idx[GC_MAX_RANK] = {0};
+    for (int64_t e = 0; e < n; e++) {
+        int64_t off = 0;
+        for (int i = 0; i < t->rank; i++)
+            off += idx[i] * t->strides[i];
+        fn(t, off, arg);
+        for (int i = t->rank - 1; i >= 0; i--) {
+            if (++idx[i] < t->dims[i])
+                break;
+            idx[i] = 0;
+        }
+    }
+}
+
+static void gc_set(gc_tensor *t, int64_t off, double v)
+{
+    if (t->dtype == GC_DTYPE_F32)
+        ((float *)t->data)[off] = (float)v;
+    else
+        ((double *)t->data)[off] = v;
+}
+
+typedef struct { gc_rng *rng; int integers; } gc_fill_arg;
+static void gc_fill_one(gc_tensor *t, int64_t off, void *arg)
+{
+    gc_fill_arg *a = arg;
+    double v = gc_rng_next(a->rng);
+    if (a->integers)
+        v = floor(v * 8.5);
+    gc_set(t, off, v);
+}
+
+void gc_test_fill(gc_tensor *t, gc_rng *rng, int integers)
+{
+    gc_fill_arg a = {rng, integers};
+    gc_walk(t, gc_fill_one, &a);
+}
+
+static void gc_poison_one(gc_tensor *t, int64_t off, void *arg)
+{
+    (void)arg;
+    gc_set(t, off, NAN);
+}
+
+void gc_test_poison(gc_tensor *t) { gc_walk(t, gc_poison_one, NULL); }
+
+double gc_test_max_abs_diff(const gc_tensor *a, const gc_tensor *b)
+{
+    if (a->rank != b->rank)
+        return INFINITY;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] != b->dims[i])
+            return INFINITY;
+    int64_t n;
+    if (gc_tensor_numel(a, &n) != GC_OK)
+        return INFINITY;
+    int64_t idx[GC_MAX_RANK] = {0};
+    double worst = 0.0;
+    for (int64_t e = 0; e < n; e++) {
+        int64_t oa = 0, ob = 0;
+        for (int i = 0; i < a->rank; i++) {
+            oa += idx[i] * a->strides[i];
+            ob += idx[i] * b->strides[i];
+        }
+        double va = a->dtype == GC_DTYPE_F32 ? ((float *)a->data)[oa] : ((double *)a->data)[oa];
+        double vb = b->dtype == GC_DTYPE_F32 ? ((float *)b->data)[ob] : ((double *)b->data)[ob];
+        double d = fabs(va - vb);
+        if (isnan(d))
+            return INFINITY; /* a NaN anywhere (poison left unwritten) fails */
+        if (d > worst)
+            worst = d;
+        for (int i = a->rank - 1; i >= 0; i--) {
+            if (++idx[i] < a->dims[i])
+                break;
+            idx[i] = 0;
+        }
+    }
+    return worst;
+}
+
+const char *gc_test_golden(const char *name)
+{
+    static char buf[1024];
+    snprintf(buf, sizeof buf, "%s/%s", GC_TEST_GOLDEN_DIR, name);
+    return buf;
+}
+
+int main(int argc, char **argv)
+{
+    const char *filter = argc > 1 ? argv[1] : NULL;
+    int passed = 0, failed = 0;
+    for (size_t ti = 0; ti < sizeof gc_all_tables / sizeof gc_all_tables[0]; ti++)
+        for (const gc_test_case *tc = gc_all_tables[ti]; tc->name; tc++) {
+            if (filter && !strstr(tc->name, filter))
+                continue;
+            gc_test_failures = 0;
+            tc->fn();
+            if (gc_test_failures) {
+                printf("FAIL %s (%d checks)\n", tc->name, gc_test_failures);
+                failed++;
+            } else {
+                printf("ok   %s\n", tc->name);
+                passed++;
+            }
+            fflush(stdout);
+        }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : (passed ? 0 : 1);
+}
