@@ -232,6 +232,71 @@ GC_API gc_status gc_conv3(gc_context *ctx, const gc_tensor *input, const gc_tens
                           gc_mode mode, gc_tensor *output);
 
 /* ---------------------------------------------------------------------------------------- */
+/* Gram matrices                                                                            */
+
+/*
+ * Input F, read as rows of vectors:
+ *   M x K          -> G: M x M        (the general metric matrix of M vectors of length K)
+ *   C x H x W      -> G: C x C        (each channel flattened to H*W; K = H*W)
+ *   N x C x H x W  -> G: N x C x C    (one Gram per batch item, the seed's bmm form)
+ * G = norm * scale * Fc Fc^T, with Fc = F, or F minus each row's mean over K if `center`
+ * (the covariance form). G is exactly symmetric: each pair (i, j) is summed once.
+ */
+typedef enum gc_gram_norm {
+    GC_GRAM_NORM_NONE = 0,  /* norm = 1 */
+    GC_GRAM_NORM_HW = 1,    /* norm = 1 / (H*W)     (1/K for M x K): the seed, Gatys et al. */
+    GC_GRAM_NORM_CHW = 2    /* norm = 1 / (C*H*W)   (1/(M*K)): neural-style, PyTorch tutorial */
+} gc_gram_norm;
+
+typedef enum gc_precision {
+    GC_PRECISION_DEFAULT = 0, /* compute in the tensors' own dtype */
+    GC_PRECISION_BF16 = 1     /* opt-in, float32 tensors only: inputs rounded to bfloat16,
+                                 products summed in float32 (AMX-BF16 / AVX512-BF16);
+                                 GC_ERR_UNSUPPORTED where the CPU has neither */
+} gc_precision;
+
+typedef struct gc_gram_desc {
+    gc_gram_norm norm;
+    double scale;            /* extra factor, finite; gc_gram_desc_default() sets 1 */
+    int center;              /* nonzero: subtract each row's mean first */
+    gc_precision precision;
+} gc_gram_desc;
+
+/* {GC_GRAM_NORM_HW, scale 1, no centring, default precision}. */
+GC_API gc_gram_desc gc_gram_desc_default(void);
+
+/* Output rank and dims of the Gram of `input`. */
+GC_API gc_status gc_gram_shape(gc_context *ctx, const gc_gram_desc *desc, const gc_tensor *input,
+                               int *out_rank, int64_t *out_dims);
+/* G = norm * scale * Fc Fc^T into `output` (shape from gc_gram_shape). */
+GC_API gc_status gc_gram_forward(gc_context *ctx, const gc_gram_desc *desc, const gc_tensor *input,
+                                 gc_tensor *output);
+/* dL/dF = norm * scale * (dG + dG^T) Fc (then minus its row means if `center`), for any dG
+ * (not necessarily symmetric) of G's shape. Overwrites grad_input (shape of input). */
+GC_API gc_status gc_gram_backward(gc_context *ctx, const gc_gram_desc *desc,
+                                  const gc_tensor *input, const gc_tensor *grad_output,
+                                  gc_tensor *grad_input);
+/* The same, added: grad_input += alpha * dL/dF. */
+GC_API gc_status gc_gram_backward_accumulate(gc_context *ctx, const gc_gram_desc *desc,
+                                             const gc_tensor *input,
+                                             const gc_tensor *grad_output, double alpha,
+                                             gc_tensor *grad_input);
+/* Fused style loss against a target Gram T (shape of G):
+ *   loss = weight * sum((G - T)^2) / numel(G)         (the mean squared error, times weight)
+ *   dL/dF = weight * 2 / numel(G) * norm * scale * ((G-T) + (G-T)^T) Fc   (centring as above)
+ * In one call; grad_input may be NULL (loss only). `workspace` is caller memory of G's shape
+ * and dtype (it receives G - T); no other buffer of the input's size is made. */
+GC_API gc_status gc_gram_style_loss(gc_context *ctx, const gc_gram_desc *desc,
+                                    const gc_tensor *input, const gc_tensor *target, double weight,
+                                    double *loss, gc_tensor *grad_input, gc_tensor *workspace);
+/* Plain-loop references (float64 sums, one thread) for the tests. */
+GC_API gc_status gc_gram_forward_reference(gc_context *ctx, const gc_gram_desc *desc,
+                                           const gc_tensor *input, gc_tensor *output);
+GC_API gc_status gc_gram_backward_reference(gc_context *ctx, const gc_gram_desc *desc,
+                                            const gc_tensor *input, const gc_tensor *grad_output,
+                                            gc_tensor *grad_input);
+
+/* ---------------------------------------------------------------------------------------- */
 /* .npy files (NumPy format versions 1.0, 2.0, 3.0)                                        */
 
 /* Read a float32/float64 array ('<f4', '>f4', '<f8', '>f8'; C or Fortran order; rank up to
