@@ -224,55 +224,95 @@ gc_status gc_corr(gc_context *ctx, const gc_corr_desc *desc, const gc_tensor *in
     gc_status st = gc_corr_prepare(ctx, desc, input, kernel, output, &p);
     if (st != GC_OK)
         return st;
+    return gc_corr_run(ctx, &p, NULL, 0);
+}
 
-    gc_corr_plan pl = {.p = &p, .kern = gc_corr_kernels_for(gc_context_isa(ctx))};
-    pl.esz = gc_dtype_size(p.dtype);
-    pl.kvol = p.k[0] * p.k[1] * p.k[2];
-    pl.kin = p.pairing == GC_PAIR_SUM ? p.nin : 1;
-    pl.nb_out = p.pairing == GC_PAIR_SUM ? pl.kern.max_nout : 1;
-    pl.R = pl.kern.rows;
-    pl.nrb = (p.o[1] + pl.R - 1) / pl.R;
-    pl.ngroups = p.pairing == GC_PAIR_SUM ? 1 : p.nout;
-    pl.wp = p.o[2] + p.k[2] - 1;
-    pl.direct_rows = p.in_s[3] == 1 && p.pad[2] == 0 && pl.wp <= p.n[2];
-    pl.direct_out = p.out_s[3] == 1;
-    pl.max_terms = pl.kin * p.k[0];
-    pl.rows_per_term = pl.R + p.k[1] - 1;
+/* Fill the plan for problem p (which must outlive it) and size its workspace. */
+static gc_status gc_corr_plan_init(gc_context *ctx, const gc_corr_problem *p, gc_corr_plan *pl,
+                                   int *nthreads_out, size_t *kpack_bytes, size_t *bytes)
+{
+    memset(pl, 0, sizeof *pl);
+    pl->p = p;
+    pl->kern = gc_corr_kernels_for(gc_context_isa(ctx));
+    pl->esz = gc_dtype_size(p->dtype);
+    pl->kvol = p->k[0] * p->k[1] * p->k[2];
+    pl->kin = p->pairing == GC_PAIR_SUM ? p->nin : 1;
+    pl->nb_out = p->pairing == GC_PAIR_SUM ? pl->kern.max_nout : 1;
+    pl->R = pl->kern.rows;
+    pl->nrb = (p->o[1] + pl->R - 1) / pl->R;
+    pl->ngroups = p->pairing == GC_PAIR_SUM ? 1 : p->nout;
+    pl->wp = p->o[2] + p->k[2] - 1;
+    pl->direct_rows = p->in_s[3] == 1 && p->pad[2] == 0 && pl->wp <= p->n[2];
+    pl->direct_out = p->out_s[3] == 1;
+    pl->max_terms = pl->kin * p->k[0];
+    pl->rows_per_term = pl->R + p->k[1] - 1;
 
-    /* sizes (all overflow-checked through int64 products bounded by the tensors' sizes) */
-    int64_t nrowptr, panel_elems = 0, tile_elems = 0, kelems;
-    if (!gc_mul_ok(pl.max_terms, pl.rows_per_term, &nrowptr) ||
-        (!pl.direct_rows && !gc_mul_ok(nrowptr, pl.wp, &panel_elems)) ||
-        !gc_mul_ok(pl.nb_out * pl.R, p.o[2], &tile_elems) ||
-        !gc_mul_ok(p.pairing == GC_PAIR_SINGLE ? 1 : p.nout, pl.kin * pl.kvol, &kelems))
-        return gc_fail(ctx, GC_ERR_OVERFLOW, "workspace size overflows");
-    if (pl.direct_out)
+    /* sizes, overflow-checked */
+    int64_t nrowptr, panel_elems = 0, tile_elems = 0, kelems, ntasks, total;
+    if (!gc_mul_ok(pl->max_terms, pl->rows_per_term, &nrowptr) ||
+        (!pl->direct_rows && !gc_mul_ok(nrowptr, pl->wp, &panel_elems)) ||
+        !gc_mul_ok(pl->nb_out * pl->R, p->o[2], &tile_elems) ||
+        !gc_mul_ok(p->pairing == GC_PAIR_SINGLE ? 1 : p->nout, pl->kin * pl->kvol, &kelems) ||
+        !gc_mul_ok(kelems, (int64_t)pl->esz + 64, &total) ||
+        !gc_mul_ok(pl->ngroups * p->o[0], pl->nrb, &ntasks))
+        return gc_fail(ctx, GC_ERR_OVERFLOW, "correlation workspace size overflows");
+    if (pl->direct_out)
         tile_elems = 0;
-    pl.off_kptr = gc_align64((size_t)nrowptr * sizeof(void *));
-    pl.off_zero = pl.off_kptr + gc_align64((size_t)pl.max_terms * sizeof(void *));
-    pl.off_panel = pl.off_zero + gc_align64((size_t)pl.wp * pl.esz);
-    pl.off_tile = pl.off_panel + gc_align64((size_t)panel_elems * pl.esz);
-    pl.per_thread = pl.off_tile + gc_align64((size_t)tile_elems * pl.esz);
+    pl->off_kptr = gc_align64((size_t)nrowptr * sizeof(void *));
+    pl->off_zero = pl->off_kptr + gc_align64((size_t)pl->max_terms * sizeof(void *));
+    pl->off_panel = pl->off_zero + gc_align64((size_t)pl->wp * pl->esz);
+    pl->off_tile = pl->off_panel + gc_align64((size_t)panel_elems * pl->esz);
+    pl->per_thread = pl->off_tile + gc_align64((size_t)tile_elems * pl->esz);
 
-    int64_t ntasks = pl.ngroups * p.o[0] * pl.nrb;
     int nthreads = gc_context_threads(ctx);
     if ((int64_t)nthreads > ntasks)
         nthreads = (int)ntasks;
+    *nthreads_out = nthreads;
+    *kpack_bytes = gc_align64((size_t)kelems * pl->esz);
+    int64_t scratch;
+    if (!gc_mul_ok(nthreads, (int64_t)pl->per_thread, &scratch) ||
+        !gc_add_ok(scratch, (int64_t)*kpack_bytes, &scratch))
+        return gc_fail(ctx, GC_ERR_OVERFLOW, "correlation workspace size overflows");
+    *bytes = (size_t)scratch;
+    return GC_OK;
+}
 
-    char *kpack = NULL, *scratch = NULL;
-    st = gc_alloc(ctx, kelems, pl.esz, (void **)&kpack);
-    if (st == GC_OK)
-        st = gc_alloc(ctx, nthreads, pl.per_thread, (void **)&scratch);
-    if (st == GC_OK) {
-        gc_corr_pack_kernel(&p, pl.kin, kpack, pl.esz);
-        for (int t = 0; t < nthreads; t++)
-            memset(scratch + (size_t)t * pl.per_thread + pl.off_zero, 0, (size_t)pl.wp * pl.esz);
-        pl.kpack = kpack;
-        pl.scratch = scratch;
-        st = gc_parallel_for(ctx, nthreads, ntasks, gc_corr_task, &pl);
+gc_status gc_corr_workspace(gc_context *ctx, const gc_corr_problem *p, size_t *bytes)
+{
+    gc_corr_plan pl;
+    int nthreads = 1;
+    size_t kb = 0;
+    return gc_corr_plan_init(ctx, p, &pl, &nthreads, &kb, bytes);
+}
+
+gc_status gc_corr_run(gc_context *ctx, const gc_corr_problem *p, void *workspace,
+                      size_t workspace_bytes)
+{
+    gc_corr_plan pl;
+    int nthreads = 1;
+    size_t kbytes = 0, bytes = 0;
+    gc_status st = gc_corr_plan_init(ctx, p, &pl, &nthreads, &kbytes, &bytes);
+    if (st != GC_OK)
+        return st;
+    void *owned = NULL;
+    if (!workspace) {
+        st = gc_alloc(ctx, (int64_t)bytes, 1, &owned);
+        if (st != GC_OK)
+            return st;
+        workspace = owned;
+    } else if (workspace_bytes < bytes || ((uintptr_t)workspace & 63)) {
+        return gc_fail(ctx, GC_ERR_ARG, "workspace of %zu bytes is too small (needs %zu, 64-byte aligned)",
+                       workspace_bytes, bytes);
     }
-    gc_free(ctx, scratch);
-    gc_free(ctx, kpack);
+    char *kpack = workspace;
+    char *scratch = kpack + kbytes;
+    gc_corr_pack_kernel(p, pl.kin, kpack, pl.esz);
+    for (int t = 0; t < nthreads; t++)
+        memset(scratch + (size_t)t * pl.per_thread + pl.off_zero, 0, (size_t)pl.wp * pl.esz);
+    pl.kpack = kpack;
+    pl.scratch = scratch;
+    st = gc_parallel_for(ctx, nthreads, pl.ngroups * p->o[0] * pl.nrb, gc_corr_task, &pl);
+    gc_free(ctx, owned);
     return st;
 }
 

@@ -35,4 +35,12 @@ typedef struct gc_corr_problem {
 gc_status gc_corr_prepare(gc_context *ctx, const gc_corr_desc *desc, const gc_tensor *input,
                           const gc_tensor *kernel, const gc_tensor *output, gc_corr_problem *p);
 
+/* Run a prepared problem on the optimised path. Other ops (conv2d) build problems directly:
+ * pad may be any value (negative crops), o[] any output size >= 1, strides anything valid. */
+gc_status gc_corr_run(gc_context *ctx, const gc_corr_problem *p, void *workspace,
+                      size_t workspace_bytes);
+/* Bytes of (64-byte aligned) workspace gc_corr_run needs with ctx's thread count; given NULL
+ * it allocates that much itself. */
+gc_status gc_corr_workspace(gc_context *ctx, const gc_corr_problem *p, size_t *bytes);
+
 #endif /* GC_CORR_H */
