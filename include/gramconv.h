@@ -297,6 +297,80 @@ GC_API gc_status gc_gram_backward_reference(gc_context *ctx, const gc_gram_desc 
                                             gc_tensor *grad_input);
 
 /* ---------------------------------------------------------------------------------------- */
+/* SpatialConvolution (conv2d): Torch nn semantics plus PyTorch's options                    */
+
+/*
+ * input  N x C x H x W (or C x H x W: a batch of one, output then O x OH x OW)
+ * weight O x C/groups x KH x KW, bias O or none
+ * out[n][o][y][x] = bias[o] + sum_{c in group(o), a, b}
+ *                   pad(in)[n][c][y*sh + a*dh - ph][x*sw + b*dw - pw] * weight[o][c'][a][b]
+ * (cross-correlation: no kernel flip), with OH = floor((H + ph_before + ph_after - dh*(KH-1) - 1)
+ * / sh) + 1 (same for W); an output size below 1 is GC_ERR_SHAPE. Torch7's
+ * nn.SpatialConvolution(nIn, nOut, kW, kH, dW, dH, padW, padH) is stride (dH, dW), pad
+ * (padH, padW), dilation 1, groups 1, zero padding. Pairs below are {height, width}.
+ */
+typedef enum gc_padding_mode {
+    GC_PADDING_ZEROS = 0,
+    GC_PADDING_REFLECT = 1,    /* edge not repeated (PyTorch 'reflect'); pad < input size */
+    GC_PADDING_REPLICATE = 2,  /* edge value repeated */
+    GC_PADDING_CIRCULAR = 3    /* wrap around; pad <= input size */
+} gc_padding_mode;
+
+typedef enum gc_conv_algo {
+    GC_CONV_ALGO_AUTO = 0,
+    GC_CONV_ALGO_DIRECT = 1,   /* the correlation driver (stride 1, dilation 1) */
+    GC_CONV_ALGO_IM2COL = 2,   /* patches into a workspace + packed GEMM: any geometry */
+    GC_CONV_ALGO_REFERENCE = 3 /* plain loops, float64 sums: the tests' oracle */
+} gc_conv_algo;
+
+typedef struct gc_conv2d_desc {
+    int64_t stride[2];      /* >= 1 */
+    int64_t pad[2];         /* >= 0, both sides; ignored when same_padding */
+    int64_t dilation[2];    /* >= 1 */
+    int64_t groups;         /* >= 1, divides C and O */
+    gc_padding_mode padding_mode;
+    int same_padding;       /* PyTorch padding='same': stride 1 only; total d*(k-1), the
+                               extra odd element after (bottom / right) */
+    gc_conv_algo algo;
+} gc_conv2d_desc;
+
+/* stride 1, pad 0, dilation 1, groups 1, zeros, auto. */
+GC_API gc_conv2d_desc gc_conv2d_desc_default(void);
+
+typedef enum gc_conv_pass {
+    GC_CONV_FORWARD = 0,
+    GC_CONV_BACKWARD_INPUT = 1,
+    GC_CONV_BACKWARD_WEIGHT = 2
+} gc_conv_pass;
+
+/* Output dims of the forward pass (rank 3 or 4, as the input). */
+GC_API gc_status gc_conv2d_shape(gc_context *ctx, const gc_conv2d_desc *desc,
+                                 const gc_tensor *input, const gc_tensor *weight, int *out_rank,
+                                 int64_t *out_dims);
+/* Bytes of workspace a pass needs with this geometry (0 is possible). Query once, allocate
+ * once, reuse: the compute calls below never allocate when given at least this much. */
+GC_API gc_status gc_conv2d_workspace_size(gc_context *ctx, const gc_conv2d_desc *desc,
+                                          const gc_tensor *input, const gc_tensor *weight,
+                                          gc_conv_pass pass, size_t *bytes);
+/* output = conv(input, weight) + bias (bias may be NULL: Torch's :noBias()). */
+GC_API gc_status gc_conv2d_forward(gc_context *ctx, const gc_conv2d_desc *desc,
+                                   const gc_tensor *input, const gc_tensor *weight,
+                                   const gc_tensor *bias, gc_tensor *output, void *workspace,
+                                   size_t workspace_bytes);
+/* grad_input = dL/dinput (overwritten; Torch's updateGradInput). */
+GC_API gc_status gc_conv2d_backward_input(gc_context *ctx, const gc_conv2d_desc *desc,
+                                          const gc_tensor *grad_output, const gc_tensor *weight,
+                                          gc_tensor *grad_input, void *workspace,
+                                          size_t workspace_bytes);
+/* grad_weight += scale * dL/dweight, grad_bias += scale * dL/dbias (grad_bias may be NULL):
+ * Torch's accGradParameters. */
+GC_API gc_status gc_conv2d_backward_weight(gc_context *ctx, const gc_conv2d_desc *desc,
+                                           const gc_tensor *input, const gc_tensor *grad_output,
+                                           double scale, gc_tensor *grad_weight,
+                                           gc_tensor *grad_bias, void *workspace,
+                                           size_t workspace_bytes);
+
+/* ---------------------------------------------------------------------------------------- */
 /* .npy files (NumPy format versions 1.0, 2.0, 3.0)                                        */
 
 /* Read a float32/float64 array ('<f4', '>f4', '<f8', '>f8'; C or Fortran order; rank up to
