@@ -1,0 +1,120 @@
+/* cli.h - the gramconv command-line tool: the subcommand table and shared helpers.
+ *
+ * Adding a subcommand: write cli/cmd_NAME.c with `int cli_cmd_NAME(const cli_command *, int,
+ * char **)` (argv[0] is the subcommand's name), declare it below, and add one row to the
+ * table in main.c. Adding a bench target: one row in the table in cmd_bench.c.
+ *
+ * Conventions: a command prints its results on stdout; on any error it prints exactly one line
+ * "gramconv: ..." on stderr (cli_error / cli_lib_error) and returns CLI_USAGE (bad command
+ * line) or CLI_FAIL (the work could not be done). It never creates an output file unless the
+ * whole computation succeeded.
+ */
+#ifndef GC_CLI_H
+#define GC_CLI_H
+
+#include "args.h"
+#include "gramconv.h"
+
+#include <stdio.h>
+
+typedef struct cli_command cli_command;
+typedef int (*cli_command_fn)(const cli_command *cmd, int argc, char **argv);
+
+struct cli_command {
+    const char *name;     /* "xcorr2" */
+    const char *summary;  /* one line for `gramconv --help` */
+    const char *usage;    /* full text for `gramconv NAME --help` */
+    cli_command_fn run;
+};
+
+/* The program: dispatch argv to a subcommand and return the exit code (main.c). */
+int cli_main(int argc, char **argv);
+/* The subcommand table (main.c); `count` gets its length. */
+const cli_command *cli_commands(int *count);
+const cli_command *cli_find_command(const char *name);
+
+/* Subcommands. */
+int cli_cmd_corr(const cli_command *cmd, int argc, char **argv);    /* cmd_corr.c */
+int cli_cmd_demo(const cli_command *cmd, int argc, char **argv);    /* cmd_demo.c */
+int cli_cmd_bench(const cli_command *cmd, int argc, char **argv);   /* cmd_bench.c */
+int cli_cmd_compare(const cli_command *cmd, int argc, char **argv); /* cmd_compare.c */
+
+/* Parsed `xcorr2|conv2|xcorr3|conv3` arguments (cmd_corr.c). */
+typedef struct cli_corr_opts {
+    const char *input, *kernel, *output;
+    gc_mode mode;  /* default GC_MODE_VALID */
+    int threads;   /* 0: default */
+    int help;
+} cli_corr_opts;
+/* argv[0] is the subcommand. Checks everything that can be checked without files. */
+int cli_corr_parse(int argc, char *const *argv, cli_corr_opts *out, cli_err *err);
+/* The descriptor for "xcorr2" / "conv2" / "xcorr3" / "conv3" (mode V); CLI_USAGE otherwise. */
+int cli_corr_desc_for(const char *name, gc_corr_desc *desc);
+
+/* Parsed `compare` arguments (cmd_compare.c). */
+typedef struct cli_compare_opts {
+    const char *a, *b;
+    double rtol, atol;  /* defaults 1e-5, 1e-8 */
+    int help;
+} cli_compare_opts;
+int cli_compare_parse(int argc, char *const *argv, cli_compare_opts *out, cli_err *err);
+
+/* Parsed `bench` arguments (cmd_bench.c). */
+typedef struct cli_bench_opts {
+    const char *op;                 /* "xcorr2" unless given */
+    int in_rank, k_rank;            /* 0: not given (run the op's default suite) */
+    int64_t in_dims[GC_MAX_RANK], k_dims[GC_MAX_RANK];
+    gc_mode mode;
+    int mode_given;
+    gc_dtype dtype;                 /* default float32 */
+    int threads;                    /* 0: default */
+    gc_isa isa;                     /* GC_ISA_AUTO: default */
+    int repeat;                     /* 0: automatic (~0.3 s, at least 5) */
+    int help;
+} cli_bench_opts;
+int cli_bench_parse(int argc, char *const *argv, cli_bench_opts *out, cli_err *err);
+
+/* Bench helpers for every bench target: time body(arg) (one warm-up; `repeat` runs, or
+ * enough for ~0.3 s and at least 5 if repeat is 0) and give the median in ms. A failing body
+ * stops the timing and its status is returned. */
+typedef gc_status (*cli_bench_body)(void *arg);
+gc_status cli_bench_time(cli_bench_body body, void *arg, int repeat, double *median_ms,
+                         int *repeats_done);
+/* One JSON line on stdout. flops: the work of one run (for gflops). */
+void cli_bench_report(const gc_context *ctx, const char *op, const char *shape, const char *mode,
+                      gc_dtype dtype, double median_ms, double flops, int repeats);
+/* Fill a contiguous float tensor with uniform values in [-1, 1) from *seed. */
+void cli_bench_fill(gc_tensor *t, uint64_t *seed);
+
+/* ---- helpers (util.c) ------------------------------------------------------------------ */
+/* Print "gramconv: <message>" as one line on stderr (control characters in the message are
+ * replaced, so it stays one line) and return `code`. */
+int cli_error(int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* The same for a library failure: "gramconv: <prefix>: <what the library said>", using
+ * gc_context_last_error(ctx) and falling back to gc_status_str(status). If the library's
+ * message already starts with "<prefix>: " it is not repeated. Returns CLI_FAIL. */
+int cli_lib_error(const gc_context *ctx, gc_status status, const char *prefix);
+/* Print a usage text (for --help) on stdout; returns CLI_OK. */
+int cli_print_usage(const cli_command *cmd);
+/* Check that everything written to stdout reached it; on failure report and return CLI_FAIL. */
+int cli_flush_stdout(int code);
+
+/* A context with an optional thread count (0: default) and ISA (GC_ISA_AUTO: default).
+ * Reports and returns non-zero on failure. */
+int cli_make_context(int threads, gc_isa isa, gc_context **out);
+/* Read a .npy file; reports "cannot read <what> 'path': ..." on failure. */
+int cli_read_npy(gc_context *ctx, const char *path, const char *what, gc_tensor *out);
+/* Before any work: fail early if the directory that would hold `path` does not exist. */
+int cli_check_output_path(const char *path);
+/* A float64 copy of t in *out (owned). Reports on failure. */
+int cli_to_f64(gc_context *ctx, const gc_tensor *t, gc_tensor *out);
+/* "2x3" ("scalar" for rank 0). */
+const char *cli_dims_str(int rank, const int64_t *dims, char *buf, size_t n);
+/* Element i (C order) of a contiguous tensor, as double. */
+double cli_elem(const gc_tensor *t, int64_t i);
+
+#endif /* GC_CLI_H */

@@ -1,0 +1,207 @@
+/* cmd_demo.c - `gramconv demo`: the seed's example, computed by the library and printed next
+ * to the expected values.
+ *
+ * Each line of the demo is one row of demo_cases[]: a label, a function that computes a
+ * result tensor, and the expected values. Adding a line (nn.SpatialConvolution's 88, a Gram
+ * network...) means writing one compute function and adding one row. */
+#include "cli.h"
+
+#include <string.h>
+
+/* The seed: input [[1,5],[3,4]], kernel [[5,6],[7,8]], float64. */
+static const double seed_input[4] = {1, 5, 3, 4};
+static const double seed_kernel[4] = {5, 6, 7, 8};
+static const int64_t seed_dims[2] = {2, 2};
+
+typedef gc_status (*demo_fn)(gc_context *ctx, gc_tensor *out);
+
+typedef struct demo_case {
+    const char *label;     /* printed before " = " */
+    demo_fn compute;       /* makes *out (owned) or fails */
+    int rank;              /* expected shape */
+    int64_t dims[4];
+    const double *expected; /* C order */
+} demo_case;
+
+static gc_status demo_corr(gc_context *ctx, gc_corr_kind kind, gc_mode mode, gc_tensor *out)
+{
+    gc_tensor in, k;
+    gc_corr_desc desc = {kind, 2, mode};
+    int rank = 0;
+    int64_t dims[GC_MAX_RANK];
+    gc_status st = gc_tensor_wrap(&in, GC_DTYPE_F64, 2, seed_dims, NULL, (void *)seed_input);
+    if (st == GC_OK)
+        st = gc_tensor_wrap(&k, GC_DTYPE_F64, 2, seed_dims, NULL, (void *)seed_kernel);
+    if (st == GC_OK)
+        st = gc_corr_shape(ctx, &desc, &in, &k, &rank, dims);
+    if (st == GC_OK)
+        st = gc_tensor_create(ctx, out, GC_DTYPE_F64, rank, dims);
+    if (st == GC_OK)
+        st = gc_corr(ctx, &desc, &in, &k, out);
+    return st;
+}
+
+static gc_status demo_xcorr2_v(gc_context *c, gc_tensor *o) { return demo_corr(c, GC_CORR_XCORR, GC_MODE_VALID, o); }
+static gc_status demo_conv2_v(gc_context *c, gc_tensor *o) { return demo_corr(c, GC_CORR_CONV, GC_MODE_VALID, o); }
+static gc_status demo_xcorr2_f(gc_context *c, gc_tensor *o) { return demo_corr(c, GC_CORR_XCORR, GC_MODE_FULL, o); }
+static gc_status demo_conv2_f(gc_context *c, gc_tensor *o) { return demo_corr(c, GC_CORR_CONV, GC_MODE_FULL, o); }
+
+static const double want_xcorr2_v[] = {88};
+static const double want_conv2_v[] = {81};
+static const double want_xcorr2_f[] = {8, 47, 35, 30, 88, 53, 18, 39, 20};
+static const double want_conv2_f[] = {5, 31, 30, 22, 81, 64, 21, 52, 32};
+
+static const demo_case demo_cases[] = {
+    {"xcorr2 V", demo_xcorr2_v, 2, {1, 1}, want_xcorr2_v},
+    {"conv2 V", demo_conv2_v, 2, {1, 1}, want_conv2_v},
+    {"xcorr2 F", demo_xcorr2_f, 2, {3, 3}, want_xcorr2_f},
+    {"conv2 F", demo_conv2_f, 2, {3, 3}, want_conv2_f},
+};
+
+/* Append `s` to buf[*used..n). */
+static void demo_put(char *buf, size_t n, size_t *used, const char *s)
+{
+    size_t len = strlen(s);
+    if (*used + len >= n)
+        len = *used + 1 < n ? n - *used - 1 : 0;
+    memcpy(buf + *used, s, len);
+    *used += len;
+    buf[*used] = '\0';
+}
+
+/* Nested-list text of `count` values with the given dims: a single value prints bare ("88"),
+ * anything else as [[8, 47, 35], [30, 88, 53], ...]. */
+static void demo_format(const double *v, int64_t count, int rank, const int64_t *dims, char *buf,
+                        size_t n)
+{
+    size_t used = 0;
+    char num[48];
+    buf[0] = '\0';
+    if (count == 1) {
+        snprintf(num, sizeof num, "%.10g", v[0]);
+        demo_put(buf, n, &used, num);
+        return;
+    }
+    for (int64_t i = 0; i < count; i++) {
+        /* opening brackets: one per dim whose index restarts here */
+        int64_t stride = 1;
+        int open = 0;
+        for (int d = rank - 1; d >= 0; d--) {
+            stride *= dims[d];
+            if (i % stride == 0)
+                open++;
+        }
+        if (i > 0)
+            demo_put(buf, n, &used, ", ");
+        for (int j = 0; j < open; j++)
+            demo_put(buf, n, &used, "[");
+        snprintf(num, sizeof num, "%.10g", v[i]);
+        demo_put(buf, n, &used, num);
+        stride = 1;
+        for (int d = rank - 1; d >= 0; d--) {
+            stride *= dims[d];
+            if ((i + 1) % stride == 0)
+                demo_put(buf, n, &used, "]");
+        }
+    }
+}
+
+static int64_t demo_count(int rank, const int64_t *dims)
+{
+    int64_t c = 1;
+    for (int i = 0; i < rank; i++)
+        c *= dims[i];
+    return c;
+}
+
+typedef struct demo_line {
+    char got[512], want[512];
+    int ok;
+} demo_line;
+
+/* Runs one case into *line; returns 1 if it matched. */
+static int demo_run_case(gc_context *ctx, const demo_case *dc, demo_line *line)
+{
+    gc_tensor out = {0};
+    int64_t count = demo_count(dc->rank, dc->dims);
+    demo_format(dc->expected, count, dc->rank, dc->dims, line->want, sizeof line->want);
+    gc_status st = dc->compute(ctx, &out);
+    int ok = 0;
+    if (st != GC_OK) {
+        const char *msg = gc_context_last_error(ctx);
+        snprintf(line->got, sizeof line->got, "error: %s", (msg && *msg) ? msg : gc_status_str(st));
+    } else {
+        int same_shape = out.rank == dc->rank;
+        for (int i = 0; same_shape && i < dc->rank; i++)
+            same_shape = out.dims[i] == dc->dims[i];
+        int64_t n = 0;
+        (void)gc_tensor_numel(&out, &n);
+        double vals[64];
+        if (!same_shape || n > 64) {
+            char ds[96];
+            snprintf(line->got, sizeof line->got, "a %s array",
+                     cli_dims_str(out.rank, out.dims, ds, sizeof ds));
+        } else {
+            gc_tensor view;
+            st = gc_tensor_wrap(&view, GC_DTYPE_F64, out.rank, out.dims, NULL, vals);
+            if (st == GC_OK)
+                st = gc_tensor_copy(&out, &view);
+            if (st != GC_OK) {
+                snprintf(line->got, sizeof line->got, "error: %s", gc_status_str(st));
+            } else {
+                ok = 1;
+                for (int64_t i = 0; i < n; i++)
+                    if (!(vals[i] == dc->expected[i]))
+                        ok = 0;
+                demo_format(vals, n, out.rank, out.dims, line->got, sizeof line->got);
+            }
+        }
+    }
+    gc_tensor_free(&out);
+    line->ok = ok;
+    return ok;
+}
+
+int cli_cmd_demo(const cli_command *cmd, int argc, char **argv)
+{
+    cli_args a;
+    cli_err err;
+    int rc = cli_parse_args(argc, argv, NULL, 0, 0, &a, &err);
+    if (rc != CLI_OK)
+        return cli_error(rc, "%s: %s", cmd->name, err.msg);
+    if (a.help)
+        return cli_print_usage(cmd);
+    gc_context *ctx = NULL;
+    if ((rc = cli_make_context(0, GC_ISA_AUTO, &ctx)) != CLI_OK)
+        return rc;
+
+    printf("gramconv %s demo: the seed's example (float64, isa %s, %d threads)\n", gc_version(),
+           gc_isa_name(gc_context_isa(ctx)), gc_context_threads(ctx));
+    printf("  input  = [[1, 5], [3, 4]]\n");
+    printf("  kernel = [[5, 6], [7, 8]]\n");
+    printf("  xcorr2 is cross-correlation, what CNNs call convolution (nn.SpatialConvolution);\n");
+    printf("  conv2 turns the kernel 180 degrees first. V = valid, F = full.\n");
+    const int n = (int)(sizeof demo_cases / sizeof demo_cases[0]);
+    demo_line lines[sizeof demo_cases / sizeof demo_cases[0]];
+    int good = 0, wl = 0, wg = 0, ww = 0;
+    for (int i = 0; i < n; i++) {
+        good += demo_run_case(ctx, &demo_cases[i], &lines[i]);
+        int l = (int)strlen(demo_cases[i].label), g = (int)strlen(lines[i].got);
+        wl = l > wl ? l : wl;
+        wg = g > wg ? g : wg;
+        int w = (int)strlen(lines[i].want);
+        ww = w > ww ? w : ww;
+    }
+    for (int i = 0; i < n; i++)
+        printf("  %-*s = %-*s   expected %-*s   %s\n", wl, demo_cases[i].label, wg, lines[i].got,
+               ww, lines[i].want, lines[i].ok ? "ok" : "MISMATCH");
+    printf("%d of %d ok\n", good, n);
+    gc_context_free(ctx);
+    rc = cli_flush_stdout(CLI_OK);
+    if (rc != CLI_OK)
+        return rc;
+    if (good != n)
+        return cli_error(CLI_FAIL, "demo: %d of %d results do not match the expected values",
+                         n - good, n);
+    return CLI_OK;
+}
