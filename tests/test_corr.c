@@ -443,7 +443,7 @@ static void test_scipy_same_golden(void)
         {"corr_same_in.npy", "corr_same_k910.npy", "corr_same_conv_k910.npy"},
     };
     for (size_t c = 0; c < sizeof names / sizeof names[0]; c++) {
-        gc_tensor in, k, want, out;
+        gc_tensor in = {0}, k = {0}, want = {0}, out = {0};
         GC_CHECK_OK(gc_npy_read(NULL, gc_test_golden(names[c][0]), &in));
         GC_CHECK_OK(gc_npy_read(NULL, gc_test_golden(names[c][1]), &k));
         GC_CHECK_OK(gc_npy_read(NULL, gc_test_golden(names[c][2]), &want));
