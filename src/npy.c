@@ -243,7 +243,7 @@ static gc_status npy_shape(npy_lexer *lx, int *rank, int64_t *dims)
     for (;;) {
         if (npy_accept(lx, ')'))
             break;
-        int64_t v;
+        int64_t v = 0;
         gc_status st = npy_int(lx, count, &v);
         if (st != GC_OK)
             return st;
@@ -446,8 +446,8 @@ static uint64_t npy_header_len(const unsigned char *p, int major)
 static gc_status npy_parse_preamble(gc_context *ctx, const unsigned char *p, size_t pre_len,
                                     uint64_t total, npy_info *info)
 {
-    size_t prefix_len;
-    int major;
+    size_t prefix_len = 0;
+    int major = 0;
     gc_status st = npy_prefix(ctx, p, pre_len, &prefix_len, &major);
     if (st != GC_OK)
         return st;
@@ -477,8 +477,8 @@ static gc_status npy_parse_preamble(gc_context *ctx, const unsigned char *p, siz
 static gc_status npy_preamble_len(gc_context *ctx, const unsigned char *p, size_t avail,
                                   uint64_t total, size_t *pre_len)
 {
-    size_t prefix_len;
-    int major;
+    size_t prefix_len = 0;
+    int major = 0;
     gc_status st = npy_prefix(ctx, p, avail, &prefix_len, &major);
     if (st != GC_OK)
         return st;
@@ -836,7 +836,7 @@ gc_status gc_npy_write(gc_context *ctx, const char *path, const gc_tensor *t)
         return st;
 
     char header[1024];
-    size_t header_len;
+    size_t header_len = 0;
     if ((st = npy_make_header(ctx, t, header, sizeof header, &header_len)) != GC_OK)
         return st;
 
