@@ -74,8 +74,9 @@ typedef struct cli_bench_opts {
 } cli_bench_opts;
 int cli_bench_parse(int argc, char *const *argv, cli_bench_opts *out, cli_err *err);
 
-/* Bench helpers for every bench target: time body(arg) (one warm-up; `repeat` runs, or
- * enough for ~0.3 s and at least 5 if repeat is 0) and give the median in ms. A failing body
+/* Bench helpers for every bench target: time body(arg) (one warm-up; then `repeat` runs, or
+ * if repeat is 0 runs until 0.3 s have passed and at least 5 were made) and give the median
+ * in ms. A failing body
  * stops the timing and its status is returned. */
 typedef gc_status (*cli_bench_body)(void *arg);
 gc_status cli_bench_time(cli_bench_body body, void *arg, int repeat, double *median_ms,

@@ -5,7 +5,6 @@
  * bench_fn signature, usually built on cli_bench_time / cli_bench_report. */
 #include "cli.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -115,34 +114,38 @@ static int bench_cmp_double(const void *a, const void *b)
 gc_status cli_bench_time(cli_bench_body body, void *arg, int repeat, double *median_ms,
                          int *repeats_done)
 {
+    enum { MAX_AUTO = 100000 };
+    const double budget_ms = 300.0;
     *median_ms = 0.0;
     *repeats_done = 0;
     gc_status st = body(arg); /* warm-up: page faults, caches, thread start-up */
     if (st != GC_OK)
         return st;
-    int n = repeat;
-    double first = -1.0;
-    if (n <= 0) {
-        double t0 = bench_now_ms();
-        if ((st = body(arg)) != GC_OK)
-            return st;
-        first = bench_now_ms() - t0;
-        double want = 300.0 / (first > 1e-4 ? first : 1e-4);
-        n = want < 5.0 ? 5 : (want > 100000.0 ? 100000 : (int)ceil(want));
-    }
-    double *t = malloc((size_t)n * sizeof *t);
+    size_t cap = repeat > 0 ? (size_t)repeat : 64;
+    double *t = malloc(cap * sizeof *t);
     if (!t)
         return GC_ERR_NOMEM;
-    int i = 0;
-    if (first >= 0.0)
-        t[i++] = first;
-    for (; i < n; i++) {
+    int n = 0;
+    const double begin = bench_now_ms();
+    for (;;) {
+        if (repeat > 0 ? n >= repeat
+                       : (n >= 5 && bench_now_ms() - begin >= budget_ms) || n >= MAX_AUTO)
+            break;
+        if ((size_t)n == cap) {
+            double *bigger = realloc(t, 2 * cap * sizeof *t);
+            if (!bigger) {
+                free(t);
+                return GC_ERR_NOMEM;
+            }
+            t = bigger;
+            cap *= 2;
+        }
         double t0 = bench_now_ms();
         if ((st = body(arg)) != GC_OK) {
             free(t);
             return st;
         }
-        t[i] = bench_now_ms() - t0;
+        t[n++] = bench_now_ms() - t0;
     }
     qsort(t, (size_t)n, sizeof *t, bench_cmp_double);
     *median_ms = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);

@@ -129,6 +129,13 @@ for sub in xcorr2 conv2 xcorr3 conv3 demo bench compare; do
     expect_ok "$sub -h (after args)" "$GC" "$sub" a.npy -h
 done
 
+expect_ok "help" "$GC" help
+expect_grep "help lists demo" "^  demo " "$T/out"
+expect_err "help for an unknown subcommand" 2 - "$GC" help frobnicate
+if [ -w /dev/full ]; then
+    expect_err "stdout write error is reported" 1 - sh -c '"$0" --help >/dev/full' "$GC"
+fi
+
 # ---- demo ----------------------------------------------------------------------------------
 expect_ok "demo" "$GC" demo
 expect_grep "demo prints 88" "xcorr2 V *= 88 .*ok$" "$T/out"
