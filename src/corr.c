@@ -200,16 +200,19 @@ static void gc_corr_pack_kernel(const gc_corr_problem *p, int64_t kin, char *dst
                     }
 }
 
+/* The SIMD kernels walk a block in groups of 6 (AVX-512) or 4 (AVX2) rows and take its
+ * output planes 6 (4) at a time inside each group, so a block's input rows stay in cache
+ * while every plane group uses them: blocks of 24 rows and up to 24 planes. */
 gc_corr_kernels gc_corr_kernels_for(gc_isa isa)
 {
     gc_corr_kernels k = {gc_corr_block_f32_scalar, gc_corr_block_f64_scalar, 4, 4};
 #if defined(GC_HAVE_AVX2)
     if (isa == GC_ISA_AVX2)
-        k = (gc_corr_kernels){gc_corr_block_f32_avx2, gc_corr_block_f64_avx2, 4, 4};
+        k = (gc_corr_kernels){gc_corr_block_f32_avx2, gc_corr_block_f64_avx2, 24, 24};
 #endif
 #if defined(GC_HAVE_AVX512)
     if (isa == GC_ISA_AVX512)
-        k = (gc_corr_kernels){gc_corr_block_f32_avx512, gc_corr_block_f64_avx512, 4, 4};
+        k = (gc_corr_kernels){gc_corr_block_f32_avx512, gc_corr_block_f64_avx512, 24, 24};
 #endif
     (void)isa;
     return k;

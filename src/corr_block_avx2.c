@@ -1,0 +1,331 @@
+/* corr_block_avx2.c - AVX2+FMA block kernels for the correlation driver (contract in
+ * internal.h), float32 (8 lanes) and float64 (4 lanes).
+ *
+ * The twin of corr_block_avx512.c with 16 ymm registers instead of 32 zmm: the same kernel
+ * body (kept textually identical to the one there), instantiated twice through a
+ * self-include, with smaller tiles. Tails use vmaskmov loads/stores, which cost more than
+ * plain ones, so the last vector of a row is masked only in the chunk that holds it.
+ *
+ * Every output element is summed the same way whatever tile computes it: the accumulator
+ * starts at 0 (or the old output), then one FMA per term t, kernel row ky, kernel column kx,
+ * in that nesting order. Results depend only on the inputs, not on block or tile shapes or
+ * the thread count.
+ *
+ * Tiles (accumulators stay in registers over the whole term loop, stored once):
+ *  - tap tile, JB planes x RB rows x V vectors, JB*RB*V <= 12: per (t, ky, kx) it loads the
+ *    RB*V input vectors once and FMAs each into the JB planes (JB = 4: one row of 3 vectors,
+ *    7 loads per 12 FMAs).
+ *  - stream tile, one plane x 4 rows x 3 vectors, kernel height KH (2..8) fixed: each input
+ *    vector loaded at (row, kx) feeds up to KH output rows with broadcast k[ky][kx].
+ * Blocks are walked in groups of 4 output rows; in each, planes in groups of up to 4, then
+ * columns in chunks of 3 vectors. */
+#ifndef GC_TMPL_BODY
+
+#include "internal.h"
+
+#include <immintrin.h>
+
+#define GC_AI static inline __attribute__((always_inline))
+#define GC_CAT_(a, b) a##b
+#define GC_CAT(a, b) GC_CAT_(a, b)
+#define FN(name) GC_CAT(name, GC_SFX)
+
+/* tile limits shared by both dtypes */
+#define GC_JBMAX 4   /* output planes per tap tile */
+#define GC_RG 4      /* output rows per row group (multiple of every RB below) */
+#define GC_VMAX 3    /* vectors per column chunk */
+#define GC_SRB 4     /* rows of the stream tile */
+#define GC_KHMAX 8   /* largest kernel height with a stream tile */
+/* rows of the tap tile for JB planes: JB*RB*GC_VMAX <= 12 accumulators */
+#define GC_RB_FOR(jb) ((jb) >= 3 ? 1 : (jb) == 2 ? 2 : 4)
+#define GC_TAIL_ALWAYS 0 /* vmaskmov is slower than a plain load: mask only the tail chunk */
+/* the tap tile shapes (JB, RB) instantiated: every JB <= GC_JBMAX with RB <= GC_RB_FOR(JB) */
+#define GC_TAP_SHAPES(X) X(4, 1) X(3, 1) X(2, 2) X(2, 1) X(1, 4) X(1, 3) X(1, 2) X(1, 1)
+#define GC_STREAM_KHS(X) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
+
+/* lane masks for vmaskmov: n lanes on = the 8 (4) entries from index 8-n (4-n) */
+static const int32_t gc_mask32[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+static const int64_t gc_mask64[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
+
+/* ---- float32 ---- */
+#define GC_TMPL_BODY 1
+#define GC_SFX _f32
+#define T float
+#define BT gc_corr_block_f32
+#define VT __m256
+#define MT __m256i
+#define W 8
+#define V_LOAD(p) _mm256_loadu_ps(p)
+#define V_LOADM(m, p) _mm256_maskload_ps((p), (m))
+#define V_STORE(p, v) _mm256_storeu_ps((p), (v))
+#define V_STOREM(p, m, v) _mm256_maskstore_ps((p), (m), (v))
+#define V_BCAST(p) _mm256_broadcast_ss(p)
+#define V_FMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define V_ZERO() _mm256_setzero_ps()
+#define V_MASK(n) _mm256_loadu_si256((const __m256i *)(gc_mask32 + 8 - (n)))
+#define GC_PUBLIC gc_corr_block_f32_avx2
+#include "corr_block_avx2.c"
+#undef GC_SFX
+#undef T
+#undef BT
+#undef VT
+#undef MT
+#undef W
+#undef V_LOAD
+#undef V_LOADM
+#undef V_STORE
+#undef V_STOREM
+#undef V_BCAST
+#undef V_FMA
+#undef V_ZERO
+#undef V_MASK
+#undef GC_PUBLIC
+
+/* ---- float64 ---- */
+#define GC_SFX _f64
+#define T double
+#define BT gc_corr_block_f64
+#define VT __m256d
+#define MT __m256i
+#define W 4
+#define V_LOAD(p) _mm256_loadu_pd(p)
+#define V_LOADM(m, p) _mm256_maskload_pd((p), (m))
+#define V_STORE(p, v) _mm256_storeu_pd((p), (v))
+#define V_STOREM(p, m, v) _mm256_maskstore_pd((p), (m), (v))
+#define V_BCAST(p) _mm256_broadcast_sd(p)
+#define V_FMA(a, b, c) _mm256_fmadd_pd((a), (b), (c))
+#define V_ZERO() _mm256_setzero_pd()
+#define V_MASK(n) _mm256_loadu_si256((const __m256i *)(gc_mask64 + 4 - (n)))
+#define GC_PUBLIC gc_corr_block_f64_avx2
+#include "corr_block_avx2.c"
+
+#else /* GC_TMPL_BODY: the kernel, instantiated once per dtype */
+/* One register tile of the tap kind: planes j0..j0+JB-1, rows r0..r0+RB-1, columns
+ * x0..x0+V*W-1 of which the last vector is masked by mlast when TAIL. */
+GC_AI void FN(gc_tap_tile)(const BT *b, const int JB, const int RB, const int V, const int TAIL,
+                           int64_t j0, int64_t r0, int64_t x0, MT mlast)
+{
+    const int64_t kh = b->kh, kw = b->kw, kos = b->kernel_out_stride;
+    const int64_t rpt = b->nrows + kh - 1;
+    VT acc[GC_JBMAX][GC_RG][GC_VMAX];
+    T *op[GC_JBMAX][GC_RG];
+#pragma GCC unroll 8
+    for (int j = 0; j < JB; j++)
+#pragma GCC unroll 8
+        for (int r = 0; r < RB; r++) {
+            op[j][r] = b->out + (j0 + j) * b->out_plane_stride + (r0 + r) * b->out_row_stride + x0;
+#pragma GCC unroll 8
+            for (int v = 0; v < V; v++) {
+                if (!b->accumulate)
+                    acc[j][r][v] = V_ZERO();
+                else if (TAIL && v == V - 1)
+                    acc[j][r][v] = V_LOADM(mlast, op[j][r] + v * W);
+                else
+                    acc[j][r][v] = V_LOAD(op[j][r] + v * W);
+            }
+        }
+    for (int64_t t = 0; t < b->nterms; t++) {
+        const T *kp = b->kernels[t] + j0 * kos;
+        const T *const *rp = b->rows + t * rpt + r0;
+        for (int64_t ky = 0; ky < kh; ky++) {
+            const T *src[GC_RG];
+#pragma GCC unroll 8
+            for (int r = 0; r < RB; r++)
+                src[r] = rp[r + ky] + x0;
+            const T *kk = kp + ky * kw;
+            for (int64_t kx = 0; kx < kw; kx++) {
+                VT in[GC_RG][GC_VMAX];
+#pragma GCC unroll 8
+                for (int r = 0; r < RB; r++)
+#pragma GCC unroll 8
+                    for (int v = 0; v < V; v++)
+                        in[r][v] = (TAIL && v == V - 1) ? V_LOADM(mlast, src[r] + kx + v * W)
+                                                        : V_LOAD(src[r] + kx + v * W);
+#pragma GCC unroll 8
+                for (int j = 0; j < JB; j++) {
+                    const VT kv = V_BCAST(kk + j * kos + kx);
+#pragma GCC unroll 8
+                    for (int r = 0; r < RB; r++)
+#pragma GCC unroll 8
+                        for (int v = 0; v < V; v++)
+                            acc[j][r][v] = V_FMA(in[r][v], kv, acc[j][r][v]);
+                }
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < JB; j++)
+#pragma GCC unroll 8
+        for (int r = 0; r < RB; r++)
+#pragma GCC unroll 8
+            for (int v = 0; v < V; v++) {
+                if (TAIL && v == V - 1)
+                    V_STOREM(op[j][r] + v * W, mlast, acc[j][r][v]);
+                else
+                    V_STORE(op[j][r] + v * W, acc[j][r][v]);
+            }
+}
+
+/* One register tile of the stream kind: plane j0, rows r0..r0+GC_SRB-1, kernel height KH,
+ * columns as in the tap tile. Input row ir (of GC_SRB+KH-1) feeds output rows ir-ky. */
+GC_AI void FN(gc_stream_tile)(const BT *b, const int KH, const int V, const int TAIL, int64_t j0,
+                              int64_t r0, int64_t x0, MT mlast)
+{
+    const int64_t kw = b->kw;
+    const int64_t rpt = b->nrows + KH - 1;
+    VT acc[GC_SRB][GC_VMAX];
+    T *op[GC_SRB];
+#pragma GCC unroll 8
+    for (int r = 0; r < GC_SRB; r++) {
+        op[r] = b->out + j0 * b->out_plane_stride + (r0 + r) * b->out_row_stride + x0;
+#pragma GCC unroll 8
+        for (int v = 0; v < V; v++) {
+            if (!b->accumulate)
+                acc[r][v] = V_ZERO();
+            else if (TAIL && v == V - 1)
+                acc[r][v] = V_LOADM(mlast, op[r] + v * W);
+            else
+                acc[r][v] = V_LOAD(op[r] + v * W);
+        }
+    }
+    for (int64_t t = 0; t < b->nterms; t++) {
+        const T *kp = b->kernels[t] + j0 * b->kernel_out_stride;
+        const T *const *rp = b->rows + t * rpt + r0;
+#pragma GCC unroll 16
+        for (int ir = 0; ir < GC_SRB + KH - 1; ir++) {
+            const int ky_lo = ir - (GC_SRB - 1) > 0 ? ir - (GC_SRB - 1) : 0;
+            const int ky_hi = ir < KH - 1 ? ir : KH - 1;
+            const T *src = rp[ir] + x0;
+            for (int64_t kx = 0; kx < kw; kx++) {
+                VT in[GC_VMAX];
+#pragma GCC unroll 8
+                for (int v = 0; v < V; v++)
+                    in[v] = (TAIL && v == V - 1) ? V_LOADM(mlast, src + kx + v * W)
+                                                 : V_LOAD(src + kx + v * W);
+#pragma GCC unroll 8
+                for (int ky = ky_lo; ky <= ky_hi; ky++) {
+                    const VT kv = V_BCAST(kp + ky * kw + kx);
+#pragma GCC unroll 8
+                    for (int v = 0; v < V; v++)
+                        acc[ir - ky][v] = V_FMA(in[v], kv, acc[ir - ky][v]);
+                }
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < GC_SRB; r++)
+#pragma GCC unroll 8
+        for (int v = 0; v < V; v++) {
+            if (TAIL && v == V - 1)
+                V_STOREM(op[r] + v * W, mlast, acc[r][v]);
+            else
+                V_STORE(op[r] + v * W, acc[r][v]);
+        }
+}
+
+/* Specialised entry points: one function per tile shape, switching over V (and TAIL). */
+#if GC_TAIL_ALWAYS
+#define GC_VCASE(TILE, V) \
+    case V: TILE(V, 1); break;
+#else
+#define GC_VCASE(TILE, V) \
+    case V: if (tail) TILE(V, 1); else TILE(V, 0); break;
+#endif
+#if GC_VMAX == 4
+#define GC_VSWITCH(TILE) \
+    switch (v) { GC_VCASE(TILE, 1) GC_VCASE(TILE, 2) GC_VCASE(TILE, 3) default: GC_VCASE(TILE, 4) }
+#elif GC_VMAX == 3
+#define GC_VSWITCH(TILE) switch (v) { GC_VCASE(TILE, 1) GC_VCASE(TILE, 2) default: GC_VCASE(TILE, 3) }
+#else
+#error "GC_VMAX must be 3 or 4"
+#endif
+
+#define GC_DEF_TAP(JB, RB)                                                                  \
+    static void FN(gc_tap_##JB##_##RB)(const BT *b, int v, int tail, int64_t j0, int64_t r0, \
+                                        int64_t x0, MT m)                                   \
+    {                                                                                       \
+        (void)tail;                                                                         \
+        GC_VSWITCH(GC_TAP_TILE_##JB##_##RB)                                                 \
+    }
+#define GC_DEF_STREAM(KH)                                                                   \
+    static void FN(gc_stream_##KH)(const BT *b, int v, int tail, int64_t j0, int64_t r0,     \
+                                    int64_t x0, MT m)                                       \
+    {                                                                                       \
+        (void)tail;                                                                         \
+        GC_VSWITCH(GC_STREAM_TILE_##KH)                                                     \
+    }
+/* GC_TAP_TILE_JB_RB(V, TL) and GC_STREAM_TILE_KH(V, TL): the tile calls with fixed shapes */
+#define GC_TAPC(JB, RB, V, TL) FN(gc_tap_tile)(b, JB, RB, V, TL, j0, r0, x0, m)
+#define GC_STRC(KH, V, TL) FN(gc_stream_tile)(b, KH, V, TL, j0, r0, x0, m)
+#ifndef GC_TAP_TILE_1_1
+#define GC_TAP_TILE_6_1(V, TL) GC_TAPC(6, 1, V, TL)
+#define GC_TAP_TILE_5_1(V, TL) GC_TAPC(5, 1, V, TL)
+#define GC_TAP_TILE_4_1(V, TL) GC_TAPC(4, 1, V, TL)
+#define GC_TAP_TILE_3_2(V, TL) GC_TAPC(3, 2, V, TL)
+#define GC_TAP_TILE_3_1(V, TL) GC_TAPC(3, 1, V, TL)
+#define GC_TAP_TILE_2_3(V, TL) GC_TAPC(2, 3, V, TL)
+#define GC_TAP_TILE_2_2(V, TL) GC_TAPC(2, 2, V, TL)
+#define GC_TAP_TILE_2_1(V, TL) GC_TAPC(2, 1, V, TL)
+#define GC_TAP_TILE_1_6(V, TL) GC_TAPC(1, 6, V, TL)
+#define GC_TAP_TILE_1_5(V, TL) GC_TAPC(1, 5, V, TL)
+#define GC_TAP_TILE_1_4(V, TL) GC_TAPC(1, 4, V, TL)
+#define GC_TAP_TILE_1_3(V, TL) GC_TAPC(1, 3, V, TL)
+#define GC_TAP_TILE_1_2(V, TL) GC_TAPC(1, 2, V, TL)
+#define GC_TAP_TILE_1_1(V, TL) GC_TAPC(1, 1, V, TL)
+#define GC_STREAM_TILE_2(V, TL) GC_STRC(2, V, TL)
+#define GC_STREAM_TILE_3(V, TL) GC_STRC(3, V, TL)
+#define GC_STREAM_TILE_4(V, TL) GC_STRC(4, V, TL)
+#define GC_STREAM_TILE_5(V, TL) GC_STRC(5, V, TL)
+#define GC_STREAM_TILE_6(V, TL) GC_STRC(6, V, TL)
+#define GC_STREAM_TILE_7(V, TL) GC_STRC(7, V, TL)
+#define GC_STREAM_TILE_8(V, TL) GC_STRC(8, V, TL)
+#endif
+
+GC_TAP_SHAPES(GC_DEF_TAP)
+GC_STREAM_KHS(GC_DEF_STREAM)
+
+typedef void (*FN(gc_tile_fn))(const BT *b, int v, int tail, int64_t j0, int64_t r0, int64_t x0,
+                               MT m);
+
+/* tap tiles by [JB][RB], stream tiles by [KH] (NULL: none) */
+#define GC_TAP_ENTRY(JB, RB) [JB][RB] = FN(gc_tap_##JB##_##RB),
+#define GC_STREAM_ENTRY(KH) [KH] = FN(gc_stream_##KH),
+static const FN(gc_tile_fn) FN(gc_tap_table)[GC_JBMAX + 1][GC_RG + 1] = {GC_TAP_SHAPES(GC_TAP_ENTRY)};
+static const FN(gc_tile_fn) FN(gc_stream_table)[GC_KHMAX + 1] = {GC_STREAM_KHS(GC_STREAM_ENTRY)};
+
+void GC_PUBLIC(const BT *b)
+{
+    const int64_t ow = b->ow;
+    const int64_t nvec = (ow + W - 1) / W;
+    const int partial = (int)(ow % W);
+    const MT mpart = partial ? V_MASK(partial) : V_MASK(W);
+    const MT mfull = V_MASK(W);
+    const FN(gc_tile_fn) stream = b->kh <= GC_KHMAX ? FN(gc_stream_table)[b->kh] : 0;
+    for (int64_t r0 = 0; r0 < b->nrows; r0 += GC_RG) {
+        const int64_t ng = b->nrows - r0 < GC_RG ? b->nrows - r0 : GC_RG;
+        for (int64_t j0 = 0; j0 < b->nout; j0 += GC_JBMAX) {
+            const int jb = (int)(b->nout - j0 < GC_JBMAX ? b->nout - j0 : GC_JBMAX);
+            const int use_stream = jb == 1 && ng == GC_SRB && stream != 0;
+            const int rbmax = use_stream ? GC_SRB : GC_RB_FOR(jb);
+            for (int64_t r = 0; r < ng; r += rbmax) {
+                const int rb = (int)(ng - r < rbmax ? ng - r : rbmax);
+                const FN(gc_tile_fn) fn = use_stream ? stream : FN(gc_tap_table)[jb][rb];
+                for (int64_t xv = 0; xv < nvec; xv += GC_VMAX) {
+                    const int v = (int)(nvec - xv < GC_VMAX ? nvec - xv : GC_VMAX);
+                    const int tail = xv + v == nvec && partial;
+                    fn(b, v, tail, j0, r0 + r, xv * W, tail ? mpart : mfull);
+                }
+            }
+        }
+    }
+}
+
+#undef GC_VCASE
+#undef GC_VSWITCH
+#undef GC_DEF_TAP
+#undef GC_DEF_STREAM
+#undef GC_TAPC
+#undef GC_STRC
+#undef GC_TAP_ENTRY
+#undef GC_STREAM_ENTRY
+#endif
