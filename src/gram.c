@@ -1,0 +1,655 @@
+/* gram.c - the optimised Gram drivers: forward (a SYRK on packed panels), backward (a GEMM
+ * with the symmetrised gradient), the accumulate variant and the fused style loss.
+ *
+ * Forward, per batch item: K is cut into chunks of KC columns. A chunk of Fc = F - mu (rows
+ * centred if asked) is packed into panels of L rows stored k-major (one SIMD vector per k),
+ * rows past M zero. The lower triangle of G is covered by tiles of (v <= 3 consecutive row
+ * panels) x (NR columns of one panel); only tiles that touch i >= j are computed, so the
+ * waste is the upper half of the L x L diagonal blocks. Each kernel call sums its chunk fresh
+ * in the tensors' dtype and adds the tile into a float64 accumulator: blocked summation, so
+ * float32 error grows with KC, not with K. At the end each (i >= j) value is scaled once and
+ * stored to both (i, j) and (j, i): G is exactly symmetric.
+ *
+ * Threads: items are split over threads when N >= threads. Otherwise each item is split
+ * either over K (S parts of whole chunks, partial accumulators added in part order in a
+ * second pass) when M is small (the op is then bound by reading F once), or over column
+ * tiles (R parts, tile c going to part c mod R; each part packs the chunk itself). S and R
+ * depend only on the shapes and the thread count, so results are bitwise reproducible for a
+ * given thread count and ISA.
+ *
+ * Backward: dF = beta * S Fc with S = dG + dG^T (symmetric, built once per call, padded with
+ * zeros). Centring: with Fc = F - mean_k(F), dL/dF = dL/dFc - mean_k(dL/dFc), and the row
+ * means of S Fc are S mean_k(Fc) = 0, so the subtraction is identically zero and is skipped
+ * (the reference performs it literally). The work is cut into tasks of (item, GW columns of
+ * K): a task packs its M x GW panel of Fc and runs the GEMM kernel over GR-row tiles, each
+ * output element being written by one task, in a fixed sum order (j increasing). */
+#include "gram.h"
+
+#include <math.h>
+#include <string.h>
+
+static size_t gc_align64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+static inline int64_t gc_ioff(const int64_t *s, int64_t kw, int64_t b, int64_t i, int64_t k)
+{
+    return b * s[0] + i * s[1] + (k / kw) * s[2] + (k % kw) * s[3];
+}
+
+/* The stride along k if it is uniform (else -1). */
+static int64_t gc_kstride(int64_t kh, int64_t kw, const int64_t *s)
+{
+    if (kh == 1)
+        return s[3];
+    if (kw == 1)
+        return s[2];
+    return s[2] == kw * s[3] ? s[3] : -1;
+}
+
+gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt)
+{
+    gc_gram_kernels k;
+    if (dt == GC_DTYPE_F32)
+        k = (gc_gram_kernels){gc_syrk_f32_scalar, NULL, gc_gemm_f32_scalar, 8, 4, 256, 4, 16};
+    else
+        k = (gc_gram_kernels){gc_syrk_f64_scalar, NULL, gc_gemm_f64_scalar, 4, 4, 256, 4, 8};
+#if defined(GC_HAVE_AVX2)
+    if (isa == GC_ISA_AVX2) {
+        if (dt == GC_DTYPE_F32)
+            k = (gc_gram_kernels){gc_syrk_f32_avx2, NULL, gc_gemm_f32_avx2, 8, 4, 256, 4, 24};
+        else
+            k = (gc_gram_kernels){gc_syrk_f64_avx2, NULL, gc_gemm_f64_avx2, 4, 4, 256, 4, 12};
+    }
+#endif
+#if defined(GC_HAVE_AVX512)
+    if (isa == GC_ISA_AVX512) {
+        if (dt == GC_DTYPE_F32)
+            k = (gc_gram_kernels){gc_syrk_f32_avx512, gc_pack_f32_avx512, gc_gemm_f32_avx512, 16,
+                                  8, 256, 8, 48};
+        else
+            k = (gc_gram_kernels){gc_syrk_f64_avx512, NULL, gc_gemm_f64_avx512, 8, 8, 256, 8, 24};
+    }
+#endif
+    (void)isa;
+    return k;
+}
+
+/* ---- row means ------------------------------------------------------------------------ */
+
+typedef struct gc_means_plan {
+    const gc_gram_problem *p;
+    double *mu;      /* n * m */
+    int64_t kstride;
+} gc_means_plan;
+
+/* Row mean in float64: eight interleaved partial sums, added in a fixed order. */
+static void gc_means_task(int64_t task, int thread, void *arg)
+{
+    (void)thread;
+    const gc_means_plan *pl = arg;
+    const gc_gram_problem *p = pl->p;
+    const int64_t b = task / p->m, i = task % p->m;
+    double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    if (pl->kstride == 1) {
+        const int64_t base = gc_ioff(p->in_s, p->kw, b, i, 0);
+        int64_t k = 0;
+        if (p->dtype == GC_DTYPE_F32) {
+            const float *x = (const float *)p->in + base;
+            for (; k + 8 <= p->k; k += 8)
+                for (int l = 0; l < 8; l++)
+                    part[l] += (double)x[k + l];
+            for (; k < p->k; k++)
+                part[k & 7] += (double)x[k];
+        } else {
+            const double *x = (const double *)p->in + base;
+            for (; k + 8 <= p->k; k += 8)
+                for (int l = 0; l < 8; l++)
+                    part[l] += x[k + l];
+            for (; k < p->k; k++)
+                part[k & 7] += x[k];
+        }
+    } else {
+        for (int64_t k = 0; k < p->k; k++)
+            part[k & 7] += gc_load(p->in, p->dtype, gc_ioff(p->in_s, p->kw, b, i, k));
+    }
+    const double s = ((part[0] + part[1]) + (part[2] + part[3])) +
+                     ((part[4] + part[5]) + (part[6] + part[7]));
+    pl->mu[task] = s / (double)p->k;
+}
+
+static gc_status gc_gram_means(gc_context *ctx, const gc_gram_problem *p, int nthreads, double *mu)
+{
+    gc_means_plan pl = {p, mu, gc_kstride(p->kh, p->kw, p->in_s)};
+    return gc_parallel_for(ctx, nthreads, p->n * p->m, gc_means_task, &pl);
+}
+
+/* ---- forward -------------------------------------------------------------------------- */
+
+typedef struct gc_fwd_plan {
+    const gc_gram_problem *p;
+    gc_gram_kernels kern;
+    gc_gram_gview g;
+    size_t esz;
+    int64_t L, NR, KC, mpad, npanels, ncols, nchunks;
+    int64_t S, R;
+    int64_t kstride;     /* uniform stride along k, or -1 */
+    const double *mu;    /* n * m, or NULL */
+    char *scratch;       /* per thread: pack, stage, acc (S == 1) */
+    size_t per_thread, off_stage, off_acc;
+    double *partials;    /* n * S slots of mpad * mpad (S > 1) */
+} gc_fwd_plan;
+
+/* Portable transpose-pack of `rows` rows (row stride lds, contiguous k) into a panel of L. */
+static void gc_pack_generic(const gc_fwd_plan *pl, int64_t kc, int64_t rows, const char *src,
+                            int64_t lds, const double *mu, char *dst)
+{
+    const int64_t L = pl->L;
+    if (pl->esz == 4) {
+        const float *s = (const float *)src;
+        float *d = (float *)dst;
+        for (int64_t r = 0; r < L; r++) {
+            if (r >= rows) {
+                for (int64_t k = 0; k < kc; k++)
+                    d[k * L + r] = 0.0f;
+                continue;
+            }
+            const float m = mu ? (float)mu[r] : 0.0f;
+            for (int64_t k = 0; k < kc; k++)
+                d[k * L + r] = s[r * lds + k] - m;
+        }
+    } else {
+        const double *s = (const double *)src;
+        double *d = (double *)dst;
+        for (int64_t r = 0; r < L; r++) {
+            if (r >= rows) {
+                for (int64_t k = 0; k < kc; k++)
+                    d[k * L + r] = 0.0;
+                continue;
+            }
+            const double m = mu ? mu[r] : 0.0;
+            for (int64_t k = 0; k < kc; k++)
+                d[k * L + r] = s[r * lds + k] - m;
+        }
+    }
+}
+
+/* Pack rows [i0, i0+rows) x columns [k0, k0+kc) of item b into one panel. */
+static void gc_fwd_pack_panel(const gc_fwd_plan *pl, int64_t b, int64_t i0, int64_t rows,
+                              int64_t k0, int64_t kc, char *dst, char *stage)
+{
+    const gc_gram_problem *p = pl->p;
+    const size_t esz = pl->esz;
+    const char *src;
+    int64_t lds;
+    if (pl->kstride == 1) {
+        src = (const char *)p->in + (size_t)gc_ioff(p->in_s, p->kw, b, i0, k0) * esz;
+        lds = p->in_s[1];
+    } else {
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t k = 0; k < kc; k++) {
+                const int64_t off = gc_ioff(p->in_s, p->kw, b, i0 + r, k0 + k);
+                if (esz == 4)
+                    ((float *)stage)[r * pl->KC + k] = ((const float *)p->in)[off];
+                else
+                    ((double *)stage)[r * pl->KC + k] = ((const double *)p->in)[off];
+            }
+        src = stage;
+        lds = pl->KC;
+    }
+    const double *mu = pl->mu ? pl->mu + b * p->m + i0 : NULL;
+    if (pl->kern.pack)
+        pl->kern.pack(kc, rows, src, lds, mu, dst);
+    else
+        gc_pack_generic(pl, kc, rows, src, lds, mu, dst);
+}
+
+/* Store alpha * acc for the columns of tile c (i >= j) to G[b] and its mirror. */
+static void gc_fwd_store_tile(const gc_fwd_plan *pl, int64_t b, int64_t c, const double *acc,
+                              const double *const *parts, int64_t nparts)
+{
+    const gc_gram_problem *p = pl->p;
+    const int64_t j0 = c * pl->NR;
+    const int64_t j1 = j0 + pl->NR < p->m ? j0 + pl->NR : p->m;
+    const double alpha = p->alpha;
+    char *gd = pl->g.data;
+    const int64_t *gs = pl->g.s;
+    for (int64_t j = j0; j < j1; j++)
+        for (int64_t i = j; i < p->m; i++) {
+            double v;
+            if (parts) {
+                v = parts[0][j * pl->mpad + i];
+                for (int64_t s = 1; s < nparts; s++)
+                    v += parts[s][j * pl->mpad + i];
+            } else {
+                v = acc[j * pl->mpad + i];
+            }
+            v *= alpha;
+            const int64_t o1 = b * gs[0] + i * gs[1] + j * gs[2];
+            const int64_t o2 = b * gs[0] + j * gs[1] + i * gs[2];
+            if (pl->esz == 4) {
+                ((float *)gd)[o1] = (float)v;
+                ((float *)gd)[o2] = (float)v;
+            } else {
+                ((double *)gd)[o1] = v;
+                ((double *)gd)[o2] = v;
+            }
+        }
+}
+
+static void gc_fwd_task(int64_t task, int thread, void *arg)
+{
+    const gc_fwd_plan *pl = arg;
+    const gc_gram_problem *p = pl->p;
+    const size_t esz = pl->esz;
+    const int64_t r = task % pl->R;
+    const int64_t s = (task / pl->R) % pl->S;
+    const int64_t b = task / pl->R / pl->S;
+    char *ws = pl->scratch + (size_t)thread * pl->per_thread;
+    char *pack = ws;
+    char *stage = ws + pl->off_stage;
+    double *acc = pl->S > 1 ? pl->partials + (size_t)(b * pl->S + s) * (size_t)(pl->mpad * pl->mpad)
+                            : (double *)(ws + pl->off_acc);
+    const int64_t L = pl->L, NR = pl->NR, mpad = pl->mpad, P = pl->npanels;
+    const int64_t ps = pl->KC * L; /* panel stride, elements */
+    const int64_t first_panel = r * NR / L;
+
+    /* zero the accumulator columns this task owns (rows from the tile's panel down) */
+    for (int64_t c = r; c < pl->ncols; c += pl->R) {
+        const int64_t q = c * NR / L;
+        for (int64_t j = c * NR; j < c * NR + NR; j++)
+            memset(acc + j * mpad + q * L, 0, (size_t)(mpad - q * L) * sizeof(double));
+    }
+    const int64_t ch0 = s * pl->nchunks / pl->S, ch1 = (s + 1) * pl->nchunks / pl->S;
+    for (int64_t ch = ch0; ch < ch1; ch++) {
+        const int64_t k0 = ch * pl->KC;
+        const int64_t kc = p->k - k0 < pl->KC ? p->k - k0 : pl->KC;
+        for (int64_t pi = first_panel; pi < P; pi++) {
+            const int64_t i0 = pi * L;
+            const int64_t rows = p->m - i0 < L ? p->m - i0 : L;
+            gc_fwd_pack_panel(pl, b, i0, rows, k0, kc, pack + (size_t)(pi * ps) * esz, stage);
+        }
+        for (int64_t c = r; c < pl->ncols; c += pl->R) {
+            const int64_t q = c * NR / L;
+            const char *bp = pack + (size_t)(q * ps + (c * NR - q * L)) * esz;
+            for (int64_t pg = q; pg < P; pg += GC_SYRK_VMAX) {
+                const int v = (int)(P - pg < GC_SYRK_VMAX ? P - pg : GC_SYRK_VMAX);
+                pl->kern.syrk(kc, v, pack + (size_t)(pg * ps) * esz, ps, bp,
+                              acc + c * NR * mpad + pg * L, mpad);
+            }
+        }
+    }
+    if (pl->S == 1)
+        for (int64_t c = r; c < pl->ncols; c += pl->R)
+            gc_fwd_store_tile(pl, b, c, acc, NULL, 0);
+}
+
+/* Second pass when K was split: task = (item, column tile). */
+static void gc_fwd_reduce_task(int64_t task, int thread, void *arg)
+{
+    (void)thread;
+    const gc_fwd_plan *pl = arg;
+    const int64_t b = task / pl->ncols, c = task % pl->ncols;
+    const double *parts[64];
+    for (int64_t s = 0; s < pl->S; s++)
+        parts[s] = pl->partials + (size_t)(b * pl->S + s) * (size_t)(pl->mpad * pl->mpad);
+    gc_fwd_store_tile(pl, b, c, NULL, parts, pl->S);
+}
+
+gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const gc_gram_gview *g)
+{
+    gc_fwd_plan pl = {.p = p, .g = *g};
+    pl.kern = gc_gram_kernels_for(gc_context_isa(ctx), p->dtype);
+    pl.esz = gc_dtype_size(p->dtype);
+    pl.L = pl.kern.L, pl.NR = pl.kern.NR, pl.KC = pl.kern.KC;
+    pl.npanels = (p->m + pl.L - 1) / pl.L;
+    pl.mpad = pl.npanels * pl.L;
+    pl.ncols = pl.mpad / pl.NR;
+    pl.nchunks = (p->k + pl.KC - 1) / pl.KC;
+    pl.kstride = gc_kstride(p->kh, p->kw, p->in_s);
+    if (p->k == 1)
+        pl.kstride = 1;
+    const int T = gc_context_threads(ctx);
+    pl.S = pl.R = 1;
+    if (p->n < T) {
+        const int64_t parts = (T + p->n - 1) / p->n;
+        if (p->m <= 96 && pl.nchunks >= 2 * parts)
+            pl.S = parts < 64 ? parts : 64;
+        else
+            pl.R = parts < pl.ncols ? parts : pl.ncols;
+    }
+    const int64_t ntasks = p->n * pl.S * pl.R;
+    const int nthreads = (int64_t)T < ntasks ? T : (int)ntasks;
+
+    gc_status st;
+    int64_t acc_elems, pack_elems, nslots, slot_elems;
+    if (!gc_mul_ok(pl.mpad, pl.mpad, &acc_elems) || !gc_mul_ok(pl.mpad, pl.KC, &pack_elems) ||
+        !gc_mul_ok(p->n, pl.S, &nslots) || !gc_mul_ok(nslots, acc_elems, &slot_elems) ||
+        acc_elems > INT64_MAX / 16 || pack_elems > INT64_MAX / 16)
+        return gc_fail(ctx, GC_ERR_OVERFLOW, "gram_forward: workspace size overflows");
+    pl.off_stage = gc_align64((size_t)pack_elems * pl.esz);
+    pl.off_acc = pl.off_stage + gc_align64((size_t)(pl.L * pl.KC) * pl.esz);
+    pl.per_thread = pl.off_acc + (pl.S == 1 ? gc_align64((size_t)acc_elems * sizeof(double)) : 0);
+
+    double *mu = NULL, *partials = NULL;
+    char *scratch = NULL;
+    st = GC_OK;
+    if (p->center)
+        st = gc_alloc(ctx, p->n * p->m, sizeof(double), (void **)&mu);
+    if (st == GC_OK)
+        st = gc_alloc(ctx, nthreads, pl.per_thread, (void **)&scratch);
+    if (st == GC_OK && pl.S > 1)
+        st = gc_alloc(ctx, slot_elems, sizeof(double), (void **)&partials);
+    if (st == GC_OK && mu)
+        st = gc_gram_means(ctx, p, T, mu);
+    if (st == GC_OK) {
+        pl.mu = mu;
+        pl.scratch = scratch;
+        pl.partials = partials;
+        st = gc_parallel_for(ctx, nthreads, ntasks, gc_fwd_task, &pl);
+    }
+    if (st == GC_OK && pl.S > 1)
+        st = gc_parallel_for(ctx, T, p->n * pl.ncols, gc_fwd_reduce_task, &pl);
+    gc_free(ctx, partials);
+    gc_free(ctx, scratch);
+    gc_free(ctx, mu);
+    return st;
+}
+
+/* ---- backward ------------------------------------------------------------------------- */
+
+typedef struct gc_bwd_plan {
+    const gc_gram_problem *p;
+    gc_gram_kernels kern;
+    gc_gram_gview dg;
+    size_t esz;
+    int64_t mpad, GR, GW, nkp;
+    double beta;
+    int accumulate;
+    int64_t in_ks, out_ks;   /* uniform k strides (or -1) of input and gradient */
+    int64_t out_s[4];        /* gradient strides like p->in_s */
+    void *out;
+    const double *mu;
+    char *sym;               /* n * mpad * mpad, row-major, zero padded */
+    char *scratch;           /* per thread: panel (mpad * GW), tile (GR * GW) */
+    size_t per_thread, off_tile;
+} gc_bwd_plan;
+
+/* sym[b][j][i] = dG[b][i][j] + dG[b][j][i] for rows j of one task (item b, row j). */
+static void gc_sym_task(int64_t task, int thread, void *arg)
+{
+    (void)thread;
+    const gc_bwd_plan *pl = arg;
+    const gc_gram_problem *p = pl->p;
+    const int64_t b = task / pl->mpad, j = task % pl->mpad;
+    const int64_t *s = pl->dg.s;
+    if (pl->esz == 4) {
+        float *row = (float *)pl->sym + (size_t)(b * pl->mpad + j) * (size_t)pl->mpad;
+        const float *d = pl->dg.data;
+        for (int64_t i = 0; i < pl->mpad; i++)
+            row[i] = (j < p->m && i < p->m) ? d[b * s[0] + i * s[1] + j * s[2]] +
+                                                  d[b * s[0] + j * s[1] + i * s[2]]
+                                            : 0.0f;
+    } else {
+        double *row = (double *)pl->sym + (size_t)(b * pl->mpad + j) * (size_t)pl->mpad;
+        const double *d = pl->dg.data;
+        for (int64_t i = 0; i < pl->mpad; i++)
+            row[i] = (j < p->m && i < p->m) ? d[b * s[0] + i * s[1] + j * s[2]] +
+                                                  d[b * s[0] + j * s[1] + i * s[2]]
+                                            : 0.0;
+    }
+}
+
+static void gc_bwd_task(int64_t task, int thread, void *arg)
+{
+    const gc_bwd_plan *pl = arg;
+    const gc_gram_problem *p = pl->p;
+    const size_t esz = pl->esz;
+    const int64_t b = task / pl->nkp, kp = task % pl->nkp;
+    const int64_t GW = pl->GW, GR = pl->GR, m = p->m;
+    const int64_t k0 = kp * GW;
+    const int64_t kc = p->k - k0 < GW ? p->k - k0 : GW;
+    char *ws = pl->scratch + (size_t)thread * pl->per_thread;
+    char *panel = ws;
+    char *tile = ws + pl->off_tile;
+
+    /* panel[j][c] = Fc[b][j][k0 + c], zero past K */
+    for (int64_t j = 0; j < m; j++) {
+        const double mu = pl->mu ? pl->mu[b * m + j] : 0.0;
+        if (esz == 4) {
+            float *d = (float *)panel + j * GW;
+            const float muf = (float)mu;
+            if (pl->in_ks >= 0) {
+                const float *src = (const float *)p->in + gc_ioff(p->in_s, p->kw, b, j, k0);
+                const int64_t ks = pl->in_ks;
+                for (int64_t c = 0; c < kc; c++)
+                    d[c] = src[c * ks] - muf;
+            } else {
+                for (int64_t c = 0; c < kc; c++)
+                    d[c] = ((const float *)p->in)[gc_ioff(p->in_s, p->kw, b, j, k0 + c)] - muf;
+            }
+            for (int64_t c = kc; c < GW; c++)
+                d[c] = 0.0f;
+        } else {
+            double *d = (double *)panel + j * GW;
+            if (pl->in_ks >= 0) {
+                const double *src = (const double *)p->in + gc_ioff(p->in_s, p->kw, b, j, k0);
+                const int64_t ks = pl->in_ks;
+                for (int64_t c = 0; c < kc; c++)
+                    d[c] = src[c * ks] - mu;
+            } else {
+                for (int64_t c = 0; c < kc; c++)
+                    d[c] = ((const double *)p->in)[gc_ioff(p->in_s, p->kw, b, j, k0 + c)] - mu;
+            }
+            for (int64_t c = kc; c < GW; c++)
+                d[c] = 0.0;
+        }
+    }
+    const char *symb = pl->sym + (size_t)(b * pl->mpad * pl->mpad) * esz;
+    for (int64_t i0 = 0; i0 < m; i0 += GR) {
+        pl->kern.gemm(m, symb + (size_t)i0 * esz, pl->mpad, panel, tile);
+        const int64_t nr = m - i0 < GR ? m - i0 : GR;
+        for (int64_t r = 0; r < nr; r++) {
+            const int64_t i = i0 + r;
+            if (pl->out_ks >= 0) {
+                const int64_t base = gc_ioff(pl->out_s, p->kw, b, i, k0), ks = pl->out_ks;
+                if (esz == 4) {
+                    float *o = (float *)pl->out + base;
+                    const float *t = (const float *)tile + r * GW;
+                    if (pl->accumulate)
+                        for (int64_t c = 0; c < kc; c++)
+                            o[c * ks] = (float)((double)o[c * ks] + pl->beta * (double)t[c]);
+                    else
+                        for (int64_t c = 0; c < kc; c++)
+                            o[c * ks] = (float)(pl->beta * (double)t[c]);
+                } else {
+                    double *o = (double *)pl->out + base;
+                    const double *t = (const double *)tile + r * GW;
+                    if (pl->accumulate)
+                        for (int64_t c = 0; c < kc; c++)
+                            o[c * ks] += pl->beta * t[c];
+                    else
+                        for (int64_t c = 0; c < kc; c++)
+                            o[c * ks] = pl->beta * t[c];
+                }
+            } else {
+                for (int64_t c = 0; c < kc; c++) {
+                    const int64_t off = gc_ioff(pl->out_s, p->kw, b, i, k0 + c);
+                    const double t = esz == 4 ? (double)((const float *)tile)[r * GW + c]
+                                              : ((const double *)tile)[r * GW + c];
+                    const double old = pl->accumulate ? gc_load(pl->out, p->dtype, off) : 0.0;
+                    gc_store(pl->out, p->dtype, off, old + pl->beta * t);
+                }
+            }
+        }
+    }
+}
+
+gc_status gc_gram_backward_run(gc_context *ctx, const gc_gram_problem *p, const gc_gram_gview *dg,
+                               double beta, int accumulate, const gc_tensor *grad)
+{
+    gc_bwd_plan pl = {.p = p, .dg = *dg, .beta = beta, .accumulate = accumulate};
+    pl.kern = gc_gram_kernels_for(gc_context_isa(ctx), p->dtype);
+    pl.esz = gc_dtype_size(p->dtype);
+    pl.GR = pl.kern.GR, pl.GW = pl.kern.GW;
+    pl.mpad = (p->m + pl.kern.L - 1) / pl.kern.L * pl.kern.L;
+    pl.nkp = (p->k + pl.GW - 1) / pl.GW;
+    pl.in_ks = p->k == 1 ? 1 : gc_kstride(p->kh, p->kw, p->in_s);
+    const int64_t *gs = grad->strides;
+    if (p->in_rank == 2)
+        pl.out_s[0] = 0, pl.out_s[1] = gs[0], pl.out_s[2] = 0, pl.out_s[3] = gs[1];
+    else if (p->in_rank == 3)
+        pl.out_s[0] = 0, pl.out_s[1] = gs[0], pl.out_s[2] = gs[1], pl.out_s[3] = gs[2];
+    else
+        memcpy(pl.out_s, gs, sizeof pl.out_s);
+    pl.out_ks = p->k == 1 ? 1 : gc_kstride(p->kh, p->kw, pl.out_s);
+    pl.out = grad->data;
+    const int T = gc_context_threads(ctx);
+    const int64_t ntasks = p->n * pl.nkp;
+    const int nthreads = (int64_t)T < ntasks ? T : (int)ntasks;
+
+    int64_t mm, sym_elems, panel_elems;
+    if (!gc_mul_ok(pl.mpad, pl.mpad, &mm) || !gc_mul_ok(p->n, mm, &sym_elems) ||
+        !gc_mul_ok(pl.mpad, pl.GW, &panel_elems) || panel_elems > INT64_MAX / 16)
+        return gc_fail(ctx, GC_ERR_OVERFLOW, "gram_backward: workspace size overflows");
+    pl.off_tile = gc_align64((size_t)panel_elems * pl.esz);
+    pl.per_thread = pl.off_tile + gc_align64((size_t)(pl.GR * pl.GW) * pl.esz);
+
+    double *mu = NULL;
+    char *sym = NULL, *scratch = NULL;
+    gc_status st = GC_OK;
+    if (p->center)
+        st = gc_alloc(ctx, p->n * p->m, sizeof(double), (void **)&mu);
+    if (st == GC_OK)
+        st = gc_alloc(ctx, sym_elems, pl.esz, (void **)&sym);
+    if (st == GC_OK)
+        st = gc_alloc(ctx, nthreads, pl.per_thread, (void **)&scratch);
+    if (st == GC_OK && mu)
+        st = gc_gram_means(ctx, p, T, mu);
+    pl.mu = mu;
+    pl.sym = sym;
+    pl.scratch = scratch;
+    if (st == GC_OK)
+        st = gc_parallel_for(ctx, T, p->n * pl.mpad, gc_sym_task, &pl);
+    if (st == GC_OK)
+        st = gc_parallel_for(ctx, nthreads, ntasks, gc_bwd_task, &pl);
+    gc_free(ctx, scratch);
+    gc_free(ctx, sym);
+    gc_free(ctx, mu);
+    return st;
+}
+
+/* ---- public entry points -------------------------------------------------------------- */
+
+gc_status gc_gram_forward(gc_context *ctx, const gc_gram_desc *desc, const gc_tensor *input,
+                          gc_tensor *output)
+{
+    const char *op = "gram_forward";
+    gc_gram_problem p;
+    gc_gram_gview g;
+    gc_status st = gc_gram_prepare(ctx, desc, input, op, &p);
+    if (st != GC_OK)
+        return st;
+    if (!output)
+        return gc_fail(ctx, GC_ERR_NULL, "%s: output is NULL", op);
+    st = gc_gram_check_g(ctx, &p, output, op, "output", 1, &g);
+    if (st != GC_OK)
+        return st;
+    if (gc_tensor_overlap(output, input))
+        return gc_fail(ctx, GC_ERR_ALIAS, "%s: output overlaps the input", op);
+    return gc_gram_forward_run(ctx, &p, &g);
+}
+
+static gc_status gc_gram_backward_common(gc_context *ctx, const gc_gram_desc *desc,
+                                         const gc_tensor *input, const gc_tensor *grad_output,
+                                         double alpha, int accumulate, gc_tensor *grad_input,
+                                         const char *op)
+{
+    gc_gram_problem p;
+    gc_gram_gview dg;
+    gc_status st = gc_gram_prepare(ctx, desc, input, op, &p);
+    if (st != GC_OK)
+        return st;
+    if (!grad_output || !grad_input)
+        return gc_fail(ctx, GC_ERR_NULL, "%s: grad_output or grad_input is NULL", op);
+    if (!isfinite(alpha))
+        return gc_fail(ctx, GC_ERR_ARG, "%s: alpha must be finite", op);
+    st = gc_gram_check_g(ctx, &p, grad_output, op, "grad_output", 0, &dg);
+    if (st == GC_OK)
+        st = gc_gram_check_like_input(ctx, input, grad_input, op, "grad_input");
+    if (st != GC_OK)
+        return st;
+    if (gc_tensor_overlap(grad_input, input) || gc_tensor_overlap(grad_input, grad_output))
+        return gc_fail(ctx, GC_ERR_ALIAS, "%s: grad_input overlaps an input", op);
+    return gc_gram_backward_run(ctx, &p, &dg, alpha * p.alpha, accumulate, grad_input);
+}
+
+gc_status gc_gram_backward(gc_context *ctx, const gc_gram_desc *desc, const gc_tensor *input,
+                           const gc_tensor *grad_output, gc_tensor *grad_input)
+{
+    return gc_gram_backward_common(ctx, desc, input, grad_output, 1.0, 0, grad_input,
+                                   "gram_backward");
+}
+
+gc_status gc_gram_backward_accumulate(gc_context *ctx, const gc_gram_desc *desc,
+                                      const gc_tensor *input, const gc_tensor *grad_output,
+                                      double alpha, gc_tensor *grad_input)
+{
+    return gc_gram_backward_common(ctx, desc, input, grad_output, alpha, 1, grad_input,
+                                   "gram_backward_accumulate");
+}
+
+gc_status gc_gram_style_loss(gc_context *ctx, const gc_gram_desc *desc, const gc_tensor *input,
+                             const gc_tensor *target, double weight, double *loss,
+                             gc_tensor *grad_input, gc_tensor *workspace)
+{
+    const char *op = "gram_style_loss";
+    gc_gram_problem p;
+    gc_gram_gview tv, wv;
+    gc_status st = gc_gram_prepare(ctx, desc, input, op, &p);
+    if (st != GC_OK)
+        return st;
+    if (!target || !loss || !workspace)
+        return gc_fail(ctx, GC_ERR_NULL, "%s: target, loss or workspace is NULL", op);
+    if (!isfinite(weight))
+        return gc_fail(ctx, GC_ERR_ARG, "%s: weight must be finite", op);
+    st = gc_gram_check_g(ctx, &p, target, op, "target", 0, &tv);
+    if (st == GC_OK)
+        st = gc_gram_check_g(ctx, &p, workspace, op, "workspace", 1, &wv);
+    if (st == GC_OK && grad_input)
+        st = gc_gram_check_like_input(ctx, input, grad_input, op, "grad_input");
+    if (st != GC_OK)
+        return st;
+    if (gc_tensor_overlap(workspace, input) || gc_tensor_overlap(workspace, target))
+        return gc_fail(ctx, GC_ERR_ALIAS, "%s: workspace overlaps the input or the target", op);
+    if (grad_input && (gc_tensor_overlap(grad_input, input) ||
+                       gc_tensor_overlap(grad_input, target) ||
+                       gc_tensor_overlap(grad_input, workspace)))
+        return gc_fail(ctx, GC_ERR_ALIAS, "%s: grad_input overlaps another argument", op);
+
+    st = gc_gram_forward_run(ctx, &p, &wv);
+    if (st != GC_OK)
+        return st;
+    /* workspace = G - T; the sum of squares in float64, in (b, i, j) order */
+    double sum = 0.0;
+    for (int64_t b = 0; b < p.n; b++)
+        for (int64_t i = 0; i < p.m; i++)
+            for (int64_t j = 0; j < p.m; j++) {
+                const int64_t wo = b * wv.s[0] + i * wv.s[1] + j * wv.s[2];
+                const int64_t to = b * tv.s[0] + i * tv.s[1] + j * tv.s[2];
+                double d;
+                if (p.dtype == GC_DTYPE_F32) {
+                    float *w = wv.data;
+                    w[wo] = w[wo] - ((const float *)tv.data)[to];
+                    d = (double)w[wo];
+                } else {
+                    double *w = wv.data;
+                    w[wo] = w[wo] - ((const double *)tv.data)[to];
+                    d = w[wo];
+                }
+                sum += d * d;
+            }
+    const double numel = (double)p.n * (double)p.m * (double)p.m;
+    *loss = weight * sum / numel;
+    if (!grad_input)
+        return GC_OK;
+    return gc_gram_backward_run(ctx, &p, &wv, weight * 2.0 / numel * p.alpha, 0, grad_input);
+}

@@ -1,0 +1,108 @@
+/* gram.h - the validated form of a Gram request, shared by the references (gram_ref.c) and
+ * the optimised drivers (gram.c), and the packed-panel kernels behind them (syrk_*.c). */
+#ifndef GC_GRAM_H
+#define GC_GRAM_H
+
+#include "internal.h"
+
+/* A tensor of G's shape (N x M x M, N = 1 for rank-2/3 inputs) as data + strides. */
+typedef struct gc_gram_gview {
+    void *data;
+    int64_t s[3]; /* batch (0 when absent), row, column */
+} gc_gram_gview;
+
+/* The input read as N items of M rows of K = kh * kw elements:
+ *   F[b][i][k] = in[b*in_s[0] + i*in_s[1] + (k / kw)*in_s[2] + (k % kw)*in_s[3]]
+ * (rank 2: kh = 1; rank 3: N = 1, in_s[0] = 0). */
+typedef struct gc_gram_problem {
+    gc_dtype dtype;
+    int in_rank;
+    int64_t n, m, kh, kw, k;
+    int64_t in_s[4];
+    const void *in;
+    double alpha;  /* norm * scale */
+    int center;
+    int g_rank;
+    int64_t g_dims[GC_MAX_RANK];
+} gc_gram_problem;
+
+/* Validate desc and input, fill *p (op names the caller in messages). */
+gc_status gc_gram_prepare(gc_context *ctx, const gc_gram_desc *desc, const gc_tensor *input,
+                          const char *op, gc_gram_problem *p);
+/* Check that t is a G-shaped (what = "output", ...) tensor of p's dtype, writable (no
+ * broadcast strides) if `writable`; fill *v. */
+gc_status gc_gram_check_g(gc_context *ctx, const gc_gram_problem *p, const gc_tensor *t,
+                          const char *op, const char *what, int writable, gc_gram_gview *v);
+/* Check that t has the input's shape and dtype and is writable (a gradient). */
+gc_status gc_gram_check_like_input(gc_context *ctx, const gc_tensor *input, const gc_tensor *t,
+                                   const char *op, const char *what);
+
+/* Optimised drivers (gram.c). */
+gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const gc_gram_gview *g);
+/* grad (strides gs, input-shaped) = (accumulate ? grad : 0) + beta * (S) Fc with
+ * S = dG + dG^T (dG from `dg`), the row-mean subtraction being identically zero (see gram.c). */
+gc_status gc_gram_backward_run(gc_context *ctx, const gc_gram_problem *p, const gc_gram_gview *dg,
+                               double beta, int accumulate, const gc_tensor *grad);
+
+/* ---- packed-panel kernels ---------------------------------------------------------------
+ * Panels: a chunk of kc columns of L rows of Fc, stored k-major: panel[k*L + r] (rows past M
+ * are zero). A SYRK tile is v consecutive panels (rows) against NR columns of one panel:
+ *   for r < v*L, c < NR:
+ *     acc[c*ld + r] += (double) sum_{k<kc} a[(r/L)*ps + k*L + r%L] * b[k*L + c]
+ * the sum over k taken in the kernel's dtype, fresh per call (blocked summation), in
+ * increasing k per SIMD lane. v is 1..GC_SYRK_VMAX.
+ *
+ * A GEMM tile for the backward pass: for r < GR, c < GW:
+ *   tile[r*GW + c] = sum_{j<m} s[j*lds + r] * b[j*GW + c]     (j increasing)
+ * with s the symmetric M x M matrix (row j, columns r) and b a panel of GW columns of Fc. */
+#define GC_SYRK_VMAX 3
+
+typedef void (*gc_syrk_fn)(int64_t kc, int v, const void *a, int64_t ps, const void *b,
+                           double *acc, int64_t ld);
+typedef void (*gc_gemm_fn)(int64_t m, const void *s, int64_t lds, const void *b, void *tile);
+/* Transpose-pack with L = 16 (the AVX-512 float32 panel): dst[k*16 + r] = src[r*lds + k] - mu[r]
+ * for r < rows, 0 for rows <= r < 16, k < kc (mu may be NULL: no centring). Contiguous k.
+ * NULL in a kernel set: the driver's portable packer is used. */
+typedef void (*gc_pack_fn)(int64_t kc, int64_t rows, const void *src, int64_t lds,
+                           const double *mu, void *dst);
+
+typedef struct gc_gram_kernels {
+    gc_syrk_fn syrk;
+    gc_pack_fn pack;
+    gc_gemm_fn gemm;
+    int64_t L;   /* panel rows (the vector length) */
+    int64_t NR;  /* columns per SYRK tile (divides L) */
+    int64_t KC;  /* columns per chunk */
+    int64_t GR;  /* GEMM tile rows (divides L) */
+    int64_t GW;  /* GEMM tile width */
+} gc_gram_kernels;
+
+gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt);
+
+/* Portable kernels and their plain references (syrk_scalar.c). */
+void gc_syrk_f32_scalar(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
+                        int64_t ld);
+void gc_syrk_f64_scalar(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
+                        int64_t ld);
+void gc_gemm_f32_scalar(int64_t m, const void *s, int64_t lds, const void *b, void *tile);
+void gc_gemm_f64_scalar(int64_t m, const void *s, int64_t lds, const void *b, void *tile);
+#if defined(GC_HAVE_AVX2)
+void gc_syrk_f32_avx2(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
+                      int64_t ld);
+void gc_syrk_f64_avx2(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
+                      int64_t ld);
+void gc_gemm_f32_avx2(int64_t m, const void *s, int64_t lds, const void *b, void *tile);
+void gc_gemm_f64_avx2(int64_t m, const void *s, int64_t lds, const void *b, void *tile);
+#endif
+#if defined(GC_HAVE_AVX512)
+void gc_syrk_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
+                        int64_t ld);
+void gc_syrk_f64_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
+                        int64_t ld);
+void gc_pack_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, const double *mu,
+                        void *dst);
+void gc_gemm_f32_avx512(int64_t m, const void *s, int64_t lds, const void *b, void *tile);
+void gc_gemm_f64_avx512(int64_t m, const void *s, int64_t lds, const void *b, void *tile);
+#endif
+
+#endif /* GC_GRAM_H */
