@@ -20,6 +20,10 @@
  *    constant: it walks the 6+KH-1 input rows once, and every input vector loaded at
  *    (row, kx) feeds up to KH output rows (row - ky) with broadcast k[ky][kx]. Used for a
  *    single output plane, where the tap tile would need one load per FMA.
+ *  - paired-tail tile, JB (<= 3) planes x 2 rows x (VF full vectors + 1 shared vector): when a
+ *    row ends in a short vector (<= 8 of 16 lanes, e.g. 54 = 3*16 + 6), the tails of both
+ *    rows share one vector, lanes 0.. for the first row and 8.. for the second (merge-masked
+ *    loads and masked stores), so 2x54 outputs take 7 vectors instead of 8.
  * Blocks are walked in groups of 6 output rows; in each group the output planes are taken
  * in groups of up to 6, then columns in chunks of 4 vectors. */
 #ifndef GC_TMPL_BODY
@@ -32,6 +36,9 @@
 #define GC_CAT_(a, b) a##b
 #define GC_CAT(a, b) GC_CAT_(a, b)
 #define FN(name) GC_CAT(name, GC_SFX)
+/* Keep a loaded vector in a register: stops the compiler from folding the load into every
+ * FMA that uses it (one load per plane instead of one per tap). Emits no instruction. */
+#define GC_KEEP(x) __asm__("" : "+v"(x))
 
 /* tile limits shared by both dtypes */
 #define GC_JBMAX 6   /* output planes per tap tile */
@@ -46,6 +53,10 @@
 #define GC_TAP_SHAPES(X) X(6, 1) X(5, 1) X(4, 1) X(3, 2) X(3, 1) X(2, 3) X(2, 2) X(2, 1) \
     X(1, 6) X(1, 5) X(1, 4) X(1, 3) X(1, 2) X(1, 1)
 #define GC_STREAM_KHS(X) X(2) X(3) X(4) X(5) X(6) X(7) X(8)
+/* paired-tail tiles (below): 1 = built, with shapes (JB, VF) */
+#define GC_PAIR_TAIL 1
+#define GC_PJBMAX 3
+#define GC_PAIR_SHAPES(X) X(3, 3) X(2, 3) X(1, 3) X(3, 2) X(2, 2) X(1, 2) X(3, 1) X(2, 1) X(1, 1)
 
 /* ---- float32 ---- */
 #define GC_TMPL_BODY 1
@@ -57,6 +68,7 @@
 #define W 16
 #define V_LOAD(p) _mm512_loadu_ps(p)
 #define V_LOADM(m, p) _mm512_maskz_loadu_ps((m), (p))
+#define V_LOADMM(s, m, p) _mm512_mask_loadu_ps((s), (m), (p))
 #define V_STORE(p, v) _mm512_storeu_ps((p), (v))
 #define V_STOREM(p, m, v) _mm512_mask_storeu_ps((p), (m), (v))
 #define V_BCAST(p) _mm512_set1_ps(*(p))
@@ -73,6 +85,7 @@
 #undef W
 #undef V_LOAD
 #undef V_LOADM
+#undef V_LOADMM
 #undef V_STORE
 #undef V_STOREM
 #undef V_BCAST
@@ -90,6 +103,7 @@
 #define W 8
 #define V_LOAD(p) _mm512_loadu_pd(p)
 #define V_LOADM(m, p) _mm512_maskz_loadu_pd((m), (p))
+#define V_LOADMM(s, m, p) _mm512_mask_loadu_pd((s), (m), (p))
 #define V_STORE(p, v) _mm512_storeu_pd((p), (v))
 #define V_STOREM(p, m, v) _mm512_mask_storeu_pd((p), (m), (v))
 #define V_BCAST(p) _mm512_set1_pd(*(p))
@@ -141,6 +155,13 @@ GC_AI void FN(gc_tap_tile)(const BT *b, const int JB, const int RB, const int V,
                     for (int v = 0; v < V; v++)
                         in[r][v] = (TAIL && v == V - 1) ? V_LOADM(mlast, src[r] + kx + v * W)
                                                         : V_LOAD(src[r] + kx + v * W);
+                if (JB > 1) {
+#pragma GCC unroll 8
+                    for (int r = 0; r < RB; r++)
+#pragma GCC unroll 8
+                        for (int v = 0; v < V; v++)
+                            GC_KEEP(in[r][v]);
+                }
 #pragma GCC unroll 8
                 for (int j = 0; j < JB; j++) {
                     const VT kv = V_BCAST(kk + j * kos + kx);
@@ -203,6 +224,9 @@ GC_AI void FN(gc_stream_tile)(const BT *b, const int KH, const int V, const int 
                     in[v] = (TAIL && v == V - 1) ? V_LOADM(mlast, src + kx + v * W)
                                                  : V_LOAD(src + kx + v * W);
 #pragma GCC unroll 8
+                for (int v = 0; v < V; v++)
+                    GC_KEEP(in[v]);
+#pragma GCC unroll 8
                 for (int ky = ky_lo; ky <= ky_hi; ky++) {
                     const VT kv = V_BCAST(kp + ky * kw + kx);
 #pragma GCC unroll 8
@@ -222,6 +246,72 @@ GC_AI void FN(gc_stream_tile)(const BT *b, const int KH, const int V, const int 
                 V_STORE(op[r] + v * W, acc[r][v]);
         }
 }
+
+#if GC_PAIR_TAIL
+/* One paired-tail tile: planes j0..j0+JB-1, rows r0 and r0+1, VF full vectors from x0, then
+ * one vector whose lanes [0, p) are row r0's columns xt.. and lanes [W/2, W/2+p) row r0+1's
+ * (xt = x0 + VF*W, p = ow - xt <= W/2; mlo/mhi select those lanes). */
+GC_AI void FN(gc_pair_tile)(const BT *b, const int JB, const int VF, int64_t j0, int64_t r0,
+                            int64_t x0, MT mlo, MT mhi)
+{
+    const int64_t kh = b->kh, kw = b->kw, kos = b->kernel_out_stride;
+    const int64_t rpt = b->nrows + kh - 1;
+    VT acc[GC_PJBMAX][2 * GC_VMAX + 1]; /* [j][r*VF + v], then [j][2*VF]: the shared tail */
+    T *op[GC_PJBMAX][2];
+#pragma GCC unroll 8
+    for (int j = 0; j < JB; j++) {
+#pragma GCC unroll 2
+        for (int r = 0; r < 2; r++) {
+            op[j][r] = b->out + (j0 + j) * b->out_plane_stride + (r0 + r) * b->out_row_stride + x0;
+#pragma GCC unroll 8
+            for (int v = 0; v < VF; v++)
+                acc[j][r * VF + v] = b->accumulate ? V_LOAD(op[j][r] + v * W) : V_ZERO();
+        }
+        acc[j][2 * VF] = b->accumulate ? V_LOADMM(V_LOADM(mlo, op[j][0] + VF * W), mhi,
+                                                  op[j][1] + VF * W - W / 2)
+                                       : V_ZERO();
+    }
+    for (int64_t t = 0; t < b->nterms; t++) {
+        const T *kp = b->kernels[t] + j0 * kos;
+        const T *const *rp = b->rows + t * rpt + r0;
+        for (int64_t ky = 0; ky < kh; ky++) {
+            const T *s0 = rp[ky] + x0, *s1 = rp[ky + 1] + x0;
+            const T *kk = kp + ky * kw;
+            for (int64_t kx = 0; kx < kw; kx++) {
+                VT in[2 * GC_VMAX + 1];
+#pragma GCC unroll 8
+                for (int v = 0; v < VF; v++) {
+                    in[v] = V_LOAD(s0 + kx + v * W);
+                    in[VF + v] = V_LOAD(s1 + kx + v * W);
+                }
+                in[2 * VF] = V_LOADMM(V_LOADM(mlo, s0 + kx + VF * W), mhi, s1 + kx + VF * W - W / 2);
+                if (JB > 1) {
+#pragma GCC unroll 16
+                    for (int v = 0; v < 2 * VF + 1; v++)
+                        GC_KEEP(in[v]);
+                }
+#pragma GCC unroll 8
+                for (int j = 0; j < JB; j++) {
+                    const VT kv = V_BCAST(kk + j * kos + kx);
+#pragma GCC unroll 16
+                    for (int v = 0; v < 2 * VF + 1; v++)
+                        acc[j][v] = V_FMA(in[v], kv, acc[j][v]);
+                }
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < JB; j++) {
+#pragma GCC unroll 2
+        for (int r = 0; r < 2; r++)
+#pragma GCC unroll 8
+            for (int v = 0; v < VF; v++)
+                V_STORE(op[j][r] + v * W, acc[j][r * VF + v]);
+        V_STOREM(op[j][0] + VF * W, mlo, acc[j][2 * VF]);
+        V_STOREM(op[j][1] + VF * W - W / 2, mhi, acc[j][2 * VF]);
+    }
+}
+#endif
 
 /* Specialised entry points: one function per tile shape, switching over V (and TAIL). */
 #if GC_TAIL_ALWAYS
@@ -284,6 +374,21 @@ GC_AI void FN(gc_stream_tile)(const BT *b, const int KH, const int V, const int 
 GC_TAP_SHAPES(GC_DEF_TAP)
 GC_STREAM_KHS(GC_DEF_STREAM)
 
+#if GC_PAIR_TAIL
+typedef void (*FN(gc_pair_fn))(const BT *b, int64_t j0, int64_t r0, int64_t x0, MT mlo, MT mhi);
+#define GC_DEF_PAIR(JB, VF)                                                                 \
+    static void FN(gc_pair_##JB##_##VF)(const BT *b, int64_t j0, int64_t r0, int64_t x0,     \
+                                         MT mlo, MT mhi)                                    \
+    {                                                                                       \
+        FN(gc_pair_tile)(b, JB, VF, j0, r0, x0, mlo, mhi);                                  \
+    }
+GC_PAIR_SHAPES(GC_DEF_PAIR)
+#define GC_PAIR_ENTRY(JB, VF) [JB][VF] = FN(gc_pair_##JB##_##VF),
+static const FN(gc_pair_fn) FN(gc_pair_table)[GC_PJBMAX + 1][GC_VMAX] = {GC_PAIR_SHAPES(GC_PAIR_ENTRY)};
+#undef GC_DEF_PAIR
+#undef GC_PAIR_ENTRY
+#endif
+
 typedef void (*FN(gc_tile_fn))(const BT *b, int v, int tail, int64_t j0, int64_t r0, int64_t x0,
                                MT m);
 
@@ -301,21 +406,45 @@ void GC_PUBLIC(const BT *b)
     const MT mpart = partial ? V_MASK(partial) : V_MASK(W);
     const MT mfull = V_MASK(W);
     const FN(gc_tile_fn) stream = b->kh <= GC_KHMAX ? FN(gc_stream_table)[b->kh] : 0;
+    /* the last column chunk, when its short vector can be shared by two rows */
+    const int64_t xlast = (nvec - 1) / GC_VMAX * GC_VMAX; /* first vector of the last chunk */
+#if GC_PAIR_TAIL
+    const int pair = partial > 0 && partial <= W / 2 && nvec - xlast >= 2;
+    const MT mlo = V_MASK(partial > 0 && partial <= W / 2 ? partial : 1);
+    const MT mhi = (MT)(mlo << (W / 2));
+#else
+    const int pair = 0;
+#endif
     for (int64_t r0 = 0; r0 < b->nrows; r0 += GC_RG) {
         const int64_t ng = b->nrows - r0 < GC_RG ? b->nrows - r0 : GC_RG;
         for (int64_t j0 = 0; j0 < b->nout; j0 += GC_JBMAX) {
             const int jb = (int)(b->nout - j0 < GC_JBMAX ? b->nout - j0 : GC_JBMAX);
             const int use_stream = jb == 1 && ng == GC_SRB && stream != 0;
             const int rbmax = use_stream ? GC_SRB : GC_RB_FOR(jb);
+            /* with pairing, the last column chunk is done apart: row pairs, then an odd row */
+            const int64_t npair = pair && !use_stream ? ng / 2 * 2 : 0;
+            const int64_t xmain = npair ? xlast : nvec;
             for (int64_t r = 0; r < ng; r += rbmax) {
                 const int rb = (int)(ng - r < rbmax ? ng - r : rbmax);
                 const FN(gc_tile_fn) fn = use_stream ? stream : FN(gc_tap_table)[jb][rb];
-                for (int64_t xv = 0; xv < nvec; xv += GC_VMAX) {
+                for (int64_t xv = 0; xv < xmain; xv += GC_VMAX) {
                     const int v = (int)(nvec - xv < GC_VMAX ? nvec - xv : GC_VMAX);
                     const int tail = xv + v == nvec && partial;
                     fn(b, v, tail, j0, r0 + r, xv * W, tail ? mpart : mfull);
                 }
             }
+#if GC_PAIR_TAIL
+            if (npair) {
+                const int vf = (int)(nvec - xlast - 1);
+                for (int64_t jj = 0; jj < jb; jj += GC_PJBMAX) {
+                    const int pj = (int)(jb - jj < GC_PJBMAX ? jb - jj : GC_PJBMAX);
+                    for (int64_t r = 0; r < npair; r += 2)
+                        FN(gc_pair_table)[pj][vf](b, j0 + jj, r0 + r, xlast * W, mlo, mhi);
+                }
+                if (ng > npair)
+                    FN(gc_tap_table)[jb][1](b, vf + 1, 1, j0, r0 + npair, xlast * W, mpart);
+            }
+#endif
         }
     }
 }
