@@ -212,8 +212,9 @@ static void gc_fwd_store_tile(const gc_fwd_plan *pl, int64_t b, int64_t c, const
     const double alpha = p->alpha;
     char *gd = pl->g.data;
     const int64_t *gs = pl->g.s;
-    for (int64_t j = j0; j < j1; j++)
-        for (int64_t i = j; i < p->m; i++) {
+    /* i outer, the tile's columns inner: G[i][j0..j1) is one short run, G[j][i] NR streams */
+    for (int64_t i = j0; i < p->m; i++)
+        for (int64_t j = j0; j < j1 && j <= i; j++) {
             double v;
             if (parts) {
                 v = parts[0][j * pl->mpad + i];
@@ -299,9 +300,15 @@ gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const g
     gc_fwd_plan pl = {.p = p, .g = *g};
     pl.kern = gc_gram_kernels_for(gc_context_isa(ctx), p->dtype);
     pl.esz = gc_dtype_size(p->dtype);
-    pl.L = pl.kern.L, pl.NR = pl.kern.NR, pl.KC = pl.kern.KC;
+    pl.L = pl.kern.L, pl.NR = pl.kern.NR;
     pl.npanels = (p->m + pl.L - 1) / pl.L;
     pl.mpad = pl.npanels * pl.L;
+    /* KC: the kernel's minimum, raised while the packed chunk stays ~384 KiB (L2-resident):
+     * longer runs along rows of F for the prefetchers when M is small, fewer accumulator
+     * updates. Capped at 2048 so that float32 in-register sums stay short (blocked sums). */
+    pl.KC = pl.kern.KC;
+    while (pl.KC < 2048 && (pl.KC * 2) * pl.mpad * (int64_t)pl.esz <= (384 << 10))
+        pl.KC *= 2;
     pl.ncols = pl.mpad / pl.NR;
     pl.nchunks = (p->k + pl.KC - 1) / pl.KC;
     pl.kstride = gc_kstride(p->kh, p->kw, p->in_s);

@@ -16,6 +16,11 @@ GC_INLINE void gc_syrk_f32_v(const int V, int64_t kc, const float *a, int64_t ps
                              const float *b, double *acc, int64_t ld)
 {
     __m512 c0[8], c1[8], c2[8];
+    /* the accumulator tile is touched once per chunk, usually from L3: fetch it now, under
+     * the k loop */
+    for (int j = 0; j < 8; j++)
+        for (int l = 0; l < 2 * V; l++)
+            _mm_prefetch((const char *)(acc + j * ld + l * 8), _MM_HINT_T0);
     for (int j = 0; j < 8; j++)
         c0[j] = c1[j] = c2[j] = _mm512_setzero_ps();
     const float *a0 = a, *a1 = a + ps, *a2 = a + 2 * ps;
@@ -64,6 +69,9 @@ GC_INLINE void gc_syrk_f64_v(const int V, int64_t kc, const double *a, int64_t p
                              const double *b, double *acc, int64_t ld)
 {
     __m512d c0[8], c1[8], c2[8];
+    for (int j = 0; j < 8; j++)
+        for (int l = 0; l < V; l++)
+            _mm_prefetch((const char *)(acc + j * ld + l * 8), _MM_HINT_T0);
     for (int j = 0; j < 8; j++)
         c0[j] = c1[j] = c2[j] = _mm512_setzero_pd();
     const double *a0 = a, *a1 = a + ps, *a2 = a + 2 * ps;
