@@ -14,6 +14,12 @@
 
 #include <string.h>
 
+/* base + off elements, or NULL for a NULL base (the workspace queries pass no data). */
+static const char *gc_at(const char *base, int64_t off, size_t esz)
+{
+    return base ? base + (size_t)off * esz : NULL;
+}
+
 static int gc_conv2d_direct_ok(const gc_conv2d_problem *p)
 {
     return p->sh == 1 && p->sw == 1 && p->dh == 1 && p->dw == 1;
@@ -53,9 +59,9 @@ static gc_corr_problem gc_conv2d_fwd_corr(const gc_conv2d_problem *p, const char
     q.in_s[0] = in_s[1], q.in_s[2] = in_s[2], q.in_s[3] = in_s[3];
     q.k_s[0] = p->w_s[0], q.k_s[1] = p->w_s[1], q.k_s[3] = p->w_s[2], q.k_s[4] = p->w_s[3];
     q.out_s[0] = p->out_s[1], q.out_s[2] = p->out_s[2], q.out_s[3] = p->out_s[3];
-    q.in = in + (size_t)(n * in_s[0] + g * p->Cg * in_s[1]) * esz;
-    q.ker = weight + (size_t)(g * p->Og * p->w_s[0]) * esz;
-    q.out = out + (size_t)(n * p->out_s[0] + g * p->Og * p->out_s[1]) * esz;
+    q.in = gc_at(in, n * in_s[0] + g * p->Cg * in_s[1], esz);
+    q.ker = gc_at(weight, g * p->Og * p->w_s[0], esz);
+    q.out = (char *)gc_at(out, n * p->out_s[0] + g * p->Og * p->out_s[1], esz);
     return q;
 }
 
@@ -81,9 +87,9 @@ static gc_corr_problem gc_conv2d_bwd_corr(const gc_conv2d_problem *p, const char
     q.in_s[0] = p->out_s[1], q.in_s[2] = p->out_s[2], q.in_s[3] = p->out_s[3];
     q.k_s[0] = p->w_s[1], q.k_s[1] = p->w_s[0], q.k_s[3] = p->w_s[2], q.k_s[4] = p->w_s[3];
     q.out_s[0] = gin_s[1], q.out_s[2] = gin_s[2], q.out_s[3] = gin_s[3];
-    q.in = gout + (size_t)(n * p->out_s[0] + g * p->Og * p->out_s[1]) * esz;
-    q.ker = weight + (size_t)(g * p->Og * p->w_s[0]) * esz;
-    q.out = gin + (size_t)(n * gin_s[0] + g * p->Cg * gin_s[1]) * esz;
+    q.in = gc_at(gout, n * p->out_s[0] + g * p->Og * p->out_s[1], esz);
+    q.ker = gc_at(weight, g * p->Og * p->w_s[0], esz);
+    q.out = (char *)gc_at(gin, n * gin_s[0] + g * p->Cg * gin_s[1], esz);
     return q;
 }
 
