@@ -20,9 +20,10 @@
  * Backward: dF = beta * S Fc with S = dG + dG^T (symmetric, built once per call, padded with
  * zeros). Centring: with Fc = F - mean_k(F), dL/dF = dL/dFc - mean_k(dL/dFc), and the row
  * means of S Fc are S mean_k(Fc) = 0, so the subtraction is identically zero and is skipped
- * (the reference performs it literally). The work is cut into tasks of (item, GW columns of
- * K): a task packs its M x GW panel of Fc and runs the GEMM kernel over GR-row tiles, each
- * output element being written by one task, in a fixed sum order (j increasing). */
+ * (the reference performs it literally). The work is cut into tasks of (item, KT columns of
+ * K, ~512 KiB of packed Fc): a task packs its columns as M x GW panels and runs the GEMM
+ * kernel over GR-row tiles, each output element being written by one task, in a fixed sum
+ * order (j increasing). */
 #include "gram.h"
 
 #include <math.h>
@@ -368,7 +369,7 @@ typedef struct gc_bwd_plan {
     gc_gram_kernels kern;
     gc_gram_gview dg;
     size_t esz;
-    int64_t mpad, GR, GW, nkp;
+    int64_t mpad, GR, GW, KT, nkp; /* KT: columns per task, a multiple of GW */
     double beta;
     int accumulate;
     int64_t in_ks, out_ks;   /* uniform k strides (or -1) of input and gradient */
@@ -376,7 +377,7 @@ typedef struct gc_bwd_plan {
     void *out;
     const double *mu;
     char *sym;               /* n * mpad * mpad, row-major, zero padded */
-    char *scratch;           /* per thread: panel (mpad * GW), tile (GR * GW) */
+    char *scratch;           /* per thread: panels (m * KT), tile (GR * GW) */
     size_t per_thread, off_tile;
 } gc_bwd_plan;
 
@@ -405,26 +406,27 @@ static void gc_sym_task(int64_t task, int thread, void *arg)
     }
 }
 
-static void gc_bwd_task(int64_t task, int thread, void *arg)
+/* panel sp: panels[sp][j*GW + c] = Fc[b][j][k0 + sp*GW + c] for j < m, c < GW, sp < nsub
+ * (zero past K); each row of F read in one sequential run. */
+static void gc_bwd_pack(const gc_bwd_plan *pl, int64_t b, int64_t k00, int64_t nsub, char *panels)
 {
-    const gc_bwd_plan *pl = arg;
     const gc_gram_problem *p = pl->p;
-    const size_t esz = pl->esz;
-    const int64_t b = task / pl->nkp, kp = task % pl->nkp;
-    const int64_t GW = pl->GW, GR = pl->GR, m = p->m;
-    const int64_t k0 = kp * GW;
-    const int64_t kc = p->k - k0 < GW ? p->k - k0 : GW;
-    char *ws = pl->scratch + (size_t)thread * pl->per_thread;
-    char *panel = ws;
-    char *tile = ws + pl->off_tile;
-
-    /* panel[j][c] = Fc[b][j][k0 + c], zero past K */
-    for (int64_t j = 0; j < m; j++) {
+    const int64_t GW = pl->GW, m = p->m;
+    const size_t panel_bytes = (size_t)(m * GW) * pl->esz;
+    for (int64_t j = 0; j < m; j++)
+    for (int64_t sp = 0; sp < nsub; sp++) {
+        const int64_t k0 = k00 + sp * GW;
+        const int64_t kc = p->k - k0 < GW ? p->k - k0 : GW;
+        char *panel = panels + (size_t)sp * panel_bytes;
         const double mu = pl->mu ? pl->mu[b * m + j] : 0.0;
-        if (esz == 4) {
+        if (pl->esz == 4) {
             float *d = (float *)panel + j * GW;
             const float muf = (float)mu;
-            if (pl->in_ks >= 0) {
+            if (pl->in_ks == 1) {
+                const float *src = (const float *)p->in + gc_ioff(p->in_s, p->kw, b, j, k0);
+                for (int64_t c = 0; c < kc; c++)
+                    d[c] = src[c] - muf;
+            } else if (pl->in_ks >= 0) {
                 const float *src = (const float *)p->in + gc_ioff(p->in_s, p->kw, b, j, k0);
                 const int64_t ks = pl->in_ks;
                 for (int64_t c = 0; c < kc; c++)
@@ -437,7 +439,11 @@ static void gc_bwd_task(int64_t task, int thread, void *arg)
                 d[c] = 0.0f;
         } else {
             double *d = (double *)panel + j * GW;
-            if (pl->in_ks >= 0) {
+            if (pl->in_ks == 1) {
+                const double *src = (const double *)p->in + gc_ioff(p->in_s, p->kw, b, j, k0);
+                for (int64_t c = 0; c < kc; c++)
+                    d[c] = src[c] - mu;
+            } else if (pl->in_ks >= 0) {
                 const double *src = (const double *)p->in + gc_ioff(p->in_s, p->kw, b, j, k0);
                 const int64_t ks = pl->in_ks;
                 for (int64_t c = 0; c < kc; c++)
@@ -450,44 +456,85 @@ static void gc_bwd_task(int64_t task, int thread, void *arg)
                 d[c] = 0.0;
         }
     }
-    const char *symb = pl->sym + (size_t)(b * pl->mpad * pl->mpad) * esz;
-    for (int64_t i0 = 0; i0 < m; i0 += GR) {
-        pl->kern.gemm(m, symb + (size_t)i0 * esz, pl->mpad, panel, tile);
-        const int64_t nr = m - i0 < GR ? m - i0 : GR;
-        for (int64_t r = 0; r < nr; r++) {
-            const int64_t i = i0 + r;
-            if (pl->out_ks >= 0) {
-                const int64_t base = gc_ioff(pl->out_s, p->kw, b, i, k0), ks = pl->out_ks;
-                if (esz == 4) {
-                    float *o = (float *)pl->out + base;
-                    const float *t = (const float *)tile + r * GW;
-                    if (pl->accumulate)
-                        for (int64_t c = 0; c < kc; c++)
-                            o[c * ks] = (float)((double)o[c * ks] + pl->beta * (double)t[c]);
-                    else
-                        for (int64_t c = 0; c < kc; c++)
-                            o[c * ks] = (float)(pl->beta * (double)t[c]);
-                } else {
-                    double *o = (double *)pl->out + base;
-                    const double *t = (const double *)tile + r * GW;
-                    if (pl->accumulate)
-                        for (int64_t c = 0; c < kc; c++)
-                            o[c * ks] += pl->beta * t[c];
-                    else
-                        for (int64_t c = 0; c < kc; c++)
-                            o[c * ks] = pl->beta * t[c];
-                }
+}
+
+/* grad[b][i0 + r][k0 + c] (=, or +=) beta * tile[r*GW + c] for valid r, c. */
+static void gc_bwd_store(const gc_bwd_plan *pl, int64_t b, int64_t i0, int64_t k0, const char *tile)
+{
+    const gc_gram_problem *p = pl->p;
+    const int64_t GW = pl->GW, GR = pl->GR, m = p->m;
+    const int64_t kc = p->k - k0 < GW ? p->k - k0 : GW;
+    const int64_t nr = m - i0 < GR ? m - i0 : GR;
+    for (int64_t r = 0; r < nr; r++) {
+        const int64_t i = i0 + r;
+        if (pl->out_ks >= 0) {
+            const int64_t base = gc_ioff(pl->out_s, p->kw, b, i, k0), ks = pl->out_ks;
+            if (pl->esz == 4 && ks == 1) {
+                /* float32 scale: one more rounding, far inside the sum's own error */
+                float *o = (float *)pl->out + base;
+                const float *t = (const float *)tile + r * GW;
+                const float bf = (float)pl->beta;
+                if (pl->accumulate)
+                    for (int64_t c = 0; c < kc; c++)
+                        o[c] += bf * t[c];
+                else
+                    for (int64_t c = 0; c < kc; c++)
+                        o[c] = bf * t[c];
+            } else if (pl->esz == 4) {
+                float *o = (float *)pl->out + base;
+                const float *t = (const float *)tile + r * GW;
+                if (pl->accumulate)
+                    for (int64_t c = 0; c < kc; c++)
+                        o[c * ks] = (float)((double)o[c * ks] + pl->beta * (double)t[c]);
+                else
+                    for (int64_t c = 0; c < kc; c++)
+                        o[c * ks] = (float)(pl->beta * (double)t[c]);
             } else {
-                for (int64_t c = 0; c < kc; c++) {
-                    const int64_t off = gc_ioff(pl->out_s, p->kw, b, i, k0 + c);
-                    const double t = esz == 4 ? (double)((const float *)tile)[r * GW + c]
+                double *o = (double *)pl->out + base;
+                const double *t = (const double *)tile + r * GW;
+                if (pl->accumulate)
+                    for (int64_t c = 0; c < kc; c++)
+                        o[c * ks] += pl->beta * t[c];
+                else
+                    for (int64_t c = 0; c < kc; c++)
+                        o[c * ks] = pl->beta * t[c];
+            }
+        } else {
+            for (int64_t c = 0; c < kc; c++) {
+                const int64_t off = gc_ioff(pl->out_s, p->kw, b, i, k0 + c);
+                const double t = pl->esz == 4 ? (double)((const float *)tile)[r * GW + c]
                                               : ((const double *)tile)[r * GW + c];
-                    const double old = pl->accumulate ? gc_load(pl->out, p->dtype, off) : 0.0;
-                    gc_store(pl->out, p->dtype, off, old + pl->beta * t);
-                }
+                const double old = pl->accumulate ? gc_load(pl->out, p->dtype, off) : 0.0;
+                gc_store(pl->out, p->dtype, off, old + pl->beta * t);
             }
         }
     }
+}
+
+/* Task (item b, KT columns from kp*KT): pack the columns as GW-wide panels, then for each
+ * GR-row tile of dF run the GEMM over the panels in order (dF rows written in long runs). */
+static void gc_bwd_task(int64_t task, int thread, void *arg)
+{
+    const gc_bwd_plan *pl = arg;
+    const gc_gram_problem *p = pl->p;
+    const size_t esz = pl->esz;
+    const int64_t b = task / pl->nkp, kp = task % pl->nkp;
+    const int64_t GW = pl->GW, GR = pl->GR, m = p->m;
+    const int64_t k0 = kp * pl->KT;
+    const int64_t kt = p->k - k0 < pl->KT ? p->k - k0 : pl->KT;
+    const int64_t nsub = (kt + GW - 1) / GW;
+    char *ws = pl->scratch + (size_t)thread * pl->per_thread;
+    char *panels = ws;
+    char *tile = ws + pl->off_tile;
+    const size_t panel_bytes = (size_t)(m * GW) * esz;
+    gc_bwd_pack(pl, b, k0, nsub, panels);
+    const char *symb = pl->sym + (size_t)(b * pl->mpad * pl->mpad) * esz;
+    for (int64_t i0 = 0; i0 < m; i0 += GR)
+        for (int64_t sp = 0; sp < nsub; sp++) {
+            pl->kern.gemm(m, symb + (size_t)i0 * esz, pl->mpad, panels + (size_t)sp * panel_bytes,
+                          tile);
+            gc_bwd_store(pl, b, i0, k0 + sp * GW, tile);
+        }
 }
 
 gc_status gc_gram_backward_run(gc_context *ctx, const gc_gram_problem *p, const gc_gram_gview *dg,
@@ -498,7 +545,11 @@ gc_status gc_gram_backward_run(gc_context *ctx, const gc_gram_problem *p, const 
     pl.esz = gc_dtype_size(p->dtype);
     pl.GR = pl.kern.GR, pl.GW = pl.kern.GW;
     pl.mpad = (p->m + pl.kern.L - 1) / pl.kern.L * pl.kern.L;
-    pl.nkp = (p->k + pl.GW - 1) / pl.GW;
+    /* ~512 KiB of packed Fc per task (L2): long runs along the rows of F and dF */
+    pl.KT = pl.GW * ((512 << 10) / (pl.GW * (int64_t)pl.esz * p->m) + 1);
+    pl.nkp = (p->k + pl.KT - 1) / pl.KT;
+    if (pl.KT > pl.nkp * pl.GW) /* K is short: no wider than needed */
+        pl.KT = (p->k + pl.GW - 1) / pl.GW * pl.GW;
     pl.in_ks = p->k == 1 ? 1 : gc_kstride(p->kh, p->kw, p->in_s);
     const int64_t *gs = grad->strides;
     if (p->in_rank == 2)
@@ -515,7 +566,7 @@ gc_status gc_gram_backward_run(gc_context *ctx, const gc_gram_problem *p, const 
 
     int64_t mm, sym_elems, panel_elems;
     if (!gc_mul_ok(pl.mpad, pl.mpad, &mm) || !gc_mul_ok(p->n, mm, &sym_elems) ||
-        !gc_mul_ok(pl.mpad, pl.GW, &panel_elems) || panel_elems > INT64_MAX / 16)
+        !gc_mul_ok(p->m, pl.KT, &panel_elems) || panel_elems > INT64_MAX / 16)
         return gc_fail(ctx, GC_ERR_OVERFLOW, "gram_backward: workspace size overflows");
     pl.off_tile = gc_align64((size_t)panel_elems * pl.esz);
     pl.per_thread = pl.off_tile + gc_align64((size_t)(pl.GR * pl.GW) * pl.esz);
