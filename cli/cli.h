@@ -38,6 +38,10 @@ int cli_cmd_corr(const cli_command *cmd, int argc, char **argv);    /* cmd_corr.
 int cli_cmd_demo(const cli_command *cmd, int argc, char **argv);    /* cmd_demo.c */
 int cli_cmd_bench(const cli_command *cmd, int argc, char **argv);   /* cmd_bench.c */
 int cli_cmd_compare(const cli_command *cmd, int argc, char **argv); /* cmd_compare.c */
+/* gram, gram-backward, style-loss (cmd_gram.c; dispatched on argv[0]). */
+int cli_cmd_gram(const cli_command *cmd, int argc, char **argv);
+/* spatialconv forward|backward (cmd_spatialconv.c). */
+int cli_cmd_spatialconv(const cli_command *cmd, int argc, char **argv);
 
 /* Parsed `xcorr2|conv2|xcorr3|conv3` arguments (cmd_corr.c). */
 typedef struct cli_corr_opts {
@@ -59,14 +63,56 @@ typedef struct cli_compare_opts {
 } cli_compare_opts;
 int cli_compare_parse(int argc, char *const *argv, cli_compare_opts *out, cli_err *err);
 
+/* Parsed `gram|gram-backward|style-loss` arguments (cmd_gram.c). */
+typedef struct cli_gram_opts {
+    const char *input, *second, *output;  /* second: GRAD_G or TARGET_G (NULL for gram) */
+    gc_gram_desc desc;                    /* gc_gram_desc_default() + --norm/--center/--scale */
+    double weight;                        /* style-loss --weight (default 1) */
+    int threads;
+    int help;
+} cli_gram_opts;
+/* argv[0] is "gram", "gram-backward" or "style-loss". */
+int cli_gram_parse(int argc, char *const *argv, cli_gram_opts *out, cli_err *err);
+/* none|hw|chw (any case). */
+int cli_parse_gram_norm(const char *s, gc_gram_norm *out, cli_err *err);
+/* A finite number (any sign), the whole string. */
+int cli_parse_finite_double(const char *s, const char *what, double *out, cli_err *err);
+
+/* Parsed `spatialconv forward|backward` arguments (cmd_spatialconv.c). */
+typedef struct cli_sconv_opts {
+    int backward;                               /* 0: forward */
+    const char *input, *weight, *grad_output;   /* grad_output: backward only */
+    const char *bias;                           /* NULL: none */
+    const char *output;                         /* forward: -o */
+    const char *grad_input, *grad_weight, *grad_bias; /* backward */
+    gc_conv2d_desc desc;                        /* gc_conv2d_desc_default() + geometry */
+    int threads;
+    int help;
+} cli_sconv_opts;
+int cli_sconv_parse(int argc, char *const *argv, cli_sconv_opts *out, cli_err *err);
+/* Geometry options shared by spatialconv and bench conv: "A" or "A,B" (height first; one
+ * number means both) with each value in [lo, 2^31-1]. */
+int cli_parse_pair(const char *s, const char *what, int64_t lo, int64_t out[2], cli_err *err);
+/* --pad: a pair (>= 0) or "same" (sets desc->same_padding). */
+int cli_parse_conv_pad(const char *s, gc_conv2d_desc *desc, cli_err *err);
+/* zeros|reflect|replicate|circular (any case). */
+int cli_parse_padding_mode(const char *s, gc_padding_mode *out, cli_err *err);
+const char *cli_padding_mode_name(gc_padding_mode m);
+/* A 64-byte aligned workspace of `bytes` (NULL for 0 bytes) in *out; free with free().
+ * Reports and returns CLI_FAIL when the allocation fails. */
+int cli_alloc_workspace(size_t bytes, void **out);
+
 /* Parsed `bench` arguments (cmd_bench.c). */
 typedef struct cli_bench_opts {
     const char *op;                 /* "xcorr2" unless given */
     int in_rank, k_rank;            /* 0: not given (run the op's default suite) */
-    int64_t in_dims[GC_MAX_RANK], k_dims[GC_MAX_RANK];
+    int64_t in_dims[GC_MAX_RANK], k_dims[GC_MAX_RANK]; /* conv: --input / --weight */
     gc_mode mode;
     int mode_given;
     gc_dtype dtype;                 /* default float32 */
+    int bf16;                       /* --dtype bf16: float32 tensors, bf16 precision */
+    const char *pass;               /* gram: fwd|bwd|loss, conv: fwd|bwd_input|bwd_weight */
+    gc_conv2d_desc conv;            /* conv geometry (--stride, --pad, --dilation, --groups) */
     int threads;                    /* 0: default */
     gc_isa isa;                     /* GC_ISA_AUTO: default */
     int repeat;                     /* 0: automatic (~0.3 s, at least 5) */
@@ -84,6 +130,11 @@ gc_status cli_bench_time(cli_bench_body body, void *arg, int repeat, double *med
 /* One JSON line on stdout. flops: the work of one run (for gflops). */
 void cli_bench_report(const gc_context *ctx, const char *op, const char *shape, const char *mode,
                       gc_dtype dtype, double median_ms, double flops, int repeats);
+/* The same with a dtype name ("bf16") and `extra`: more "key":value fields (JSON text without
+ * braces, e.g. "\"pass\":\"fwd\"") placed after "mode"; NULL for none. */
+void cli_bench_report_ex(const gc_context *ctx, const char *op, const char *shape,
+                         const char *mode, const char *extra, const char *dtype,
+                         double median_ms, double flops, int repeats);
 /* Fill a contiguous float tensor with uniform values in [-1, 1) from *seed. */
 void cli_bench_fill(gc_tensor *t, uint64_t *seed);
 

@@ -11,21 +11,34 @@
 
 static const cli_opt bench_opts[] = {
     {"input", 0, 1},   {"kernel", 0, 1}, {"mode", 'm', 1},  {"dtype", 0, 1},
-    {"threads", 't', 1}, {"isa", 0, 1},  {"repeat", 0, 1},
+    {"threads", 't', 1}, {"isa", 0, 1},  {"repeat", 0, 1},  {"shape", 0, 1},
+    {"pass", 0, 1},    {"weight", 0, 1}, {"stride", 0, 1},  {"pad", 0, 1},
+    {"dilation", 0, 1}, {"groups", 0, 1},
 };
-enum { OPT_INPUT, OPT_KERNEL, OPT_MODE, OPT_DTYPE, OPT_THREADS, OPT_ISA, OPT_REPEAT, NOPTS };
+enum {
+    OPT_INPUT, OPT_KERNEL, OPT_MODE, OPT_DTYPE, OPT_THREADS, OPT_ISA, OPT_REPEAT, OPT_SHAPE,
+    OPT_PASS, OPT_WEIGHT, OPT_STRIDE, OPT_PAD, OPT_DILATION, OPT_GROUPS, NOPTS
+};
 
 typedef int (*bench_fn)(gc_context *ctx, const cli_bench_opts *o);
 static int bench_corr(gc_context *ctx, const cli_bench_opts *o);
+static int bench_gram(gc_context *ctx, const cli_bench_opts *o);
+static int bench_conv(gc_context *ctx, const cli_bench_opts *o);
+
+/* Which options each kind of target takes (beyond --dtype, --threads, --isa, --repeat). */
+enum { KIND_CORR, KIND_GRAM, KIND_CONV };
 
 static const struct {
     const char *name;
     bench_fn run;
+    int kind;
 } bench_targets[] = {
-    {"xcorr2", bench_corr},
-    {"conv2", bench_corr},
-    {"xcorr3", bench_corr},
-    {"conv3", bench_corr},
+    {"xcorr2", bench_corr, KIND_CORR},
+    {"conv2", bench_corr, KIND_CORR},
+    {"xcorr3", bench_corr, KIND_CORR},
+    {"conv3", bench_corr, KIND_CORR},
+    {"gram", bench_gram, KIND_GRAM},
+    {"conv", bench_conv, KIND_CONV},
 };
 enum { NTARGETS = sizeof bench_targets / sizeof bench_targets[0] };
 
@@ -37,6 +50,25 @@ static int bench_target(const char *name)
     return -1;
 }
 
+/* Options valid for a kind (1) or not (0). */
+static int bench_opt_allowed(int kind, int opt)
+{
+    switch (opt) {
+    case OPT_DTYPE: case OPT_THREADS: case OPT_ISA: case OPT_REPEAT:
+        return 1;
+    case OPT_KERNEL: case OPT_MODE:
+        return kind == KIND_CORR;
+    case OPT_INPUT:
+        return kind == KIND_CORR || kind == KIND_CONV;
+    case OPT_SHAPE:
+        return kind == KIND_GRAM;
+    case OPT_PASS:
+        return kind == KIND_GRAM || kind == KIND_CONV;
+    default: /* weight, stride, pad, dilation, groups */
+        return kind == KIND_CONV;
+    }
+}
+
 int cli_bench_parse(int argc, char *const *argv, cli_bench_opts *out, cli_err *err)
 {
     cli_args a;
@@ -46,6 +78,7 @@ int cli_bench_parse(int argc, char *const *argv, cli_bench_opts *out, cli_err *e
     out->mode = GC_MODE_VALID;
     out->dtype = GC_DTYPE_F32;
     out->isa = GC_ISA_AUTO;
+    out->conv = gc_conv2d_desc_default();
     int rc = cli_parse_args(argc, argv, bench_opts, NOPTS, 1, &a, err);
     if (rc != CLI_OK)
         return rc;
@@ -55,7 +88,8 @@ int cli_bench_parse(int argc, char *const *argv, cli_bench_opts *out, cli_err *e
     }
     if (a.npos == 1)
         out->op = a.pos[0];
-    if (bench_target(out->op) < 0) {
+    const int t = bench_target(out->op);
+    if (t < 0) {
         char list[128] = "";
         for (int i = 0; i < (int)NTARGETS; i++) {
             strcat(list, i ? ", " : "");
@@ -64,13 +98,28 @@ int cli_bench_parse(int argc, char *const *argv, cli_bench_opts *out, cli_err *e
         return cli_seterr(err, CLI_USAGE, "cannot bench '%s' (one of: %s)",
                           cli_quote(out->op, q, sizeof q), list);
     }
+    const int kind = bench_targets[t].kind;
+    for (int i = 0; i < NOPTS; i++)
+        if (a.value[i] && !bench_opt_allowed(kind, i))
+            return cli_seterr(err, CLI_USAGE, "option --%s does not apply to bench %s",
+                              bench_opts[i].name, bench_targets[t].name);
     if (a.value[OPT_MODE]) {
         if ((rc = cli_parse_mode(a.value[OPT_MODE], &out->mode, err)) != CLI_OK)
             return rc;
         out->mode_given = 1;
     }
-    if (a.value[OPT_DTYPE] && (rc = cli_parse_dtype(a.value[OPT_DTYPE], &out->dtype, err)) != CLI_OK)
+    if (a.value[OPT_DTYPE] && kind != KIND_CORR &&
+        (strcmp(a.value[OPT_DTYPE], "bf16") == 0 || strcmp(a.value[OPT_DTYPE], "BF16") == 0 ||
+         strcmp(a.value[OPT_DTYPE], "bfloat16") == 0)) {
+        out->bf16 = 1;
+        out->dtype = GC_DTYPE_F32;
+    } else if (a.value[OPT_DTYPE] &&
+               (rc = cli_parse_dtype(a.value[OPT_DTYPE], &out->dtype, err)) != CLI_OK) {
+        if (kind != KIND_CORR)
+            return cli_seterr(err, CLI_USAGE, "--dtype must be f32, f64 or bf16, not '%s'",
+                              cli_quote(a.value[OPT_DTYPE], q, sizeof q));
         return rc;
+    }
     if (a.value[OPT_THREADS] &&
         (rc = cli_parse_threads(a.value[OPT_THREADS], &out->threads, err)) != CLI_OK)
         return rc;
@@ -81,6 +130,63 @@ int cli_bench_parse(int argc, char *const *argv, cli_bench_opts *out, cli_err *e
         if ((rc = cli_parse_int64(a.value[OPT_REPEAT], 1, 1000000, "--repeat", &r, err)) != CLI_OK)
             return rc;
         out->repeat = (int)r;
+    }
+    if (a.value[OPT_PASS]) {
+        static const char *const gram_passes[] = {"fwd", "bwd", "loss"};
+        static const char *const conv_passes[] = {"fwd", "bwd_input", "bwd_weight"};
+        const char *const *names = kind == KIND_GRAM ? gram_passes : conv_passes;
+        for (int i = 0; i < 3; i++)
+            if (strcmp(a.value[OPT_PASS], names[i]) == 0)
+                out->pass = names[i];
+        if (!out->pass)
+            return cli_seterr(err, CLI_USAGE, "--pass must be %s, %s or %s, not '%s'", names[0],
+                              names[1], names[2], cli_quote(a.value[OPT_PASS], q, sizeof q));
+    }
+    if (kind == KIND_GRAM) {
+        if (a.value[OPT_SHAPE]) {
+            if ((rc = cli_parse_dims(a.value[OPT_SHAPE], "--shape", out->in_dims, GC_MAX_RANK,
+                                     &out->in_rank, err)) != CLI_OK)
+                return rc;
+            if (out->in_rank < 2 || out->in_rank > 4)
+                return cli_seterr(err, CLI_USAGE, "--shape must be N,C,H,W or C,H,W or M,K, not "
+                                  "'%s'", cli_quote(a.value[OPT_SHAPE], q, sizeof q));
+        }
+        return CLI_OK;
+    }
+    if (kind == KIND_CONV) {
+        if (!a.value[OPT_INPUT] != !a.value[OPT_WEIGHT])
+            return cli_seterr(err, CLI_USAGE, "--input and --weight go together (give both, or "
+                                              "neither for the default suite)");
+        if (a.value[OPT_INPUT]) {
+            if ((rc = cli_parse_dims(a.value[OPT_INPUT], "--input", out->in_dims, GC_MAX_RANK,
+                                     &out->in_rank, err)) != CLI_OK)
+                return rc;
+            if ((rc = cli_parse_dims(a.value[OPT_WEIGHT], "--weight", out->k_dims, GC_MAX_RANK,
+                                     &out->k_rank, err)) != CLI_OK)
+                return rc;
+            if (out->in_rank != 4 && out->in_rank != 3)
+                return cli_seterr(err, CLI_USAGE, "--input must be N,C,H,W (or C,H,W), not '%s'",
+                                  cli_quote(a.value[OPT_INPUT], q, sizeof q));
+            if (out->k_rank != 4)
+                return cli_seterr(err, CLI_USAGE, "--weight must be O,C/G,KH,KW, not '%s'",
+                                  cli_quote(a.value[OPT_WEIGHT], q, sizeof q));
+        }
+        if (a.value[OPT_STRIDE] &&
+            (rc = cli_parse_pair(a.value[OPT_STRIDE], "--stride", 1, out->conv.stride, err)) != CLI_OK)
+            return rc;
+        if (a.value[OPT_PAD] && (rc = cli_parse_conv_pad(a.value[OPT_PAD], &out->conv, err)) != CLI_OK)
+            return rc;
+        if (a.value[OPT_DILATION] &&
+            (rc = cli_parse_pair(a.value[OPT_DILATION], "--dilation", 1, out->conv.dilation, err)) != CLI_OK)
+            return rc;
+        if (a.value[OPT_GROUPS] &&
+            (rc = cli_parse_int64(a.value[OPT_GROUPS], 1, INT32_MAX, "--groups", &out->conv.groups, err)) != CLI_OK)
+            return rc;
+        if (!a.value[OPT_INPUT] && (a.value[OPT_STRIDE] || a.value[OPT_PAD] ||
+                                    a.value[OPT_DILATION] || a.value[OPT_GROUPS]))
+            return cli_seterr(err, CLI_USAGE, "--stride, --pad, --dilation and --groups need "
+                                              "--input and --weight (the default suite has its own)");
+        return CLI_OK;
     }
     if (!a.value[OPT_INPUT] != !a.value[OPT_KERNEL])
         return cli_seterr(err, CLI_USAGE, "--input and --kernel go together (give both, or "
@@ -154,15 +260,23 @@ gc_status cli_bench_time(cli_bench_body body, void *arg, int repeat, double *med
     return GC_OK;
 }
 
+void cli_bench_report_ex(const gc_context *ctx, const char *op, const char *shape,
+                         const char *mode, const char *extra, const char *dtype,
+                         double median_ms, double flops, int repeats)
+{
+    double gflops = median_ms > 0.0 ? flops / (median_ms * 1e6) : 0.0;
+    printf("{\"op\":\"%s\",\"shape\":\"%s\",\"mode\":\"%s\",%s%s\"dtype\":\"%s\",\"threads\":%d,"
+           "\"isa\":\"%s\",\"ms\":%.6g,\"gflops\":%.6g,\"repeats\":%d}\n",
+           op, shape, mode, extra ? extra : "", extra && *extra ? "," : "", dtype,
+           gc_context_threads(ctx), gc_isa_name(gc_context_isa(ctx)), median_ms, gflops, repeats);
+    fflush(stdout);
+}
+
 void cli_bench_report(const gc_context *ctx, const char *op, const char *shape, const char *mode,
                       gc_dtype dtype, double median_ms, double flops, int repeats)
 {
-    double gflops = median_ms > 0.0 ? flops / (median_ms * 1e6) : 0.0;
-    printf("{\"op\":\"%s\",\"shape\":\"%s\",\"mode\":\"%s\",\"dtype\":\"%s\",\"threads\":%d,"
-           "\"isa\":\"%s\",\"ms\":%.6g,\"gflops\":%.6g,\"repeats\":%d}\n",
-           op, shape, mode, cli_dtype_short(dtype), gc_context_threads(ctx),
-           gc_isa_name(gc_context_isa(ctx)), median_ms, gflops, repeats);
-    fflush(stdout);
+    cli_bench_report_ex(ctx, op, shape, mode, NULL, cli_dtype_short(dtype), median_ms, flops,
+                        repeats);
 }
 
 void cli_bench_fill(gc_tensor *t, uint64_t *seed)
@@ -313,6 +427,224 @@ static int bench_corr(gc_context *ctx, const cli_bench_opts *o)
         memcpy(c.k_dims, kd, sizeof kd);
     }
     return bench_corr_case(ctx, o->op, &c, o->dtype, o->repeat);
+}
+
+/* ---- Gram matrices --------------------------------------------------------------------- */
+
+typedef struct gram_body_arg {
+    gc_context *ctx;
+    const gc_gram_desc *desc;
+    int pass; /* 0 fwd, 1 bwd, 2 loss */
+    const gc_tensor *in, *other;  /* other: dG (bwd) or the target (loss) */
+    gc_tensor *out, *ws;          /* out: G (fwd) or the gradient */
+    double loss;
+} gram_body_arg;
+
+static gc_status gram_body(void *p)
+{
+    gram_body_arg *a = p;
+    if (a->pass == 0)
+        return gc_gram_forward(a->ctx, a->desc, a->in, a->out);
+    if (a->pass == 1)
+        return gc_gram_backward(a->ctx, a->desc, a->in, a->other, a->out);
+    return gc_gram_style_loss(a->ctx, a->desc, a->in, a->other, 1.0, &a->loss, a->out, a->ws);
+}
+
+static int bench_gram_case(gc_context *ctx, const cli_bench_opts *o, int rank, const int64_t *dims)
+{
+    const char *pass = o->pass ? o->pass : "fwd";
+    const int ipass = strcmp(pass, "fwd") == 0 ? 0 : strcmp(pass, "bwd") == 0 ? 1 : 2;
+    gc_gram_desc desc = gc_gram_desc_default();
+    if (o->bf16)
+        desc.precision = GC_PRECISION_BF16;
+    gc_tensor in = {0}, other = {0}, out = {0}, ws = {0};
+    int grank = 0, rc = CLI_OK;
+    int64_t gdims[GC_MAX_RANK] = {0};
+    gc_status st = gc_tensor_create(ctx, &in, o->dtype, rank, dims);
+    if (st == GC_OK)
+        st = gc_gram_shape(ctx, &desc, &in, &grank, gdims);
+    if (st == GC_OK && ipass == 0)
+        st = gc_tensor_create(ctx, &out, o->dtype, grank, gdims);
+    if (st == GC_OK && ipass > 0)
+        st = gc_tensor_create(ctx, &other, o->dtype, grank, gdims);
+    if (st == GC_OK && ipass > 0)
+        st = gc_tensor_create(ctx, &out, o->dtype, rank, dims);
+    if (st == GC_OK && ipass == 2)
+        st = gc_tensor_create(ctx, &ws, o->dtype, grank, gdims);
+    if (st != GC_OK) {
+        rc = cli_lib_error(ctx, st, "bench gram");
+    } else {
+        uint64_t seed = 12345;
+        cli_bench_fill(&in, &seed);
+        if (ipass > 0)
+            cli_bench_fill(&other, &seed);
+        gram_body_arg arg = {ctx, &desc, ipass, &in, &other, &out, &ws, 0.0};
+        double ms = 0.0;
+        int reps = 0;
+        st = cli_bench_time(gram_body, &arg, o->repeat, &ms, &reps);
+        if (st != GC_OK) {
+            rc = cli_lib_error(ctx, st, "bench gram");
+        } else {
+            /* items N, rows C, columns HW */
+            const double n = rank == 4 ? (double)dims[0] : 1.0;
+            const double c = (double)dims[rank == 4 ? 1 : 0];
+            double hw = 1.0;
+            for (int i = rank == 4 ? 2 : 1; i < rank; i++)
+                hw *= (double)dims[i];
+            const double fwd = n * c * (c + 1.0) / 2.0 * hw * 2.0, bwd = 2.0 * c * c * hw * n;
+            const double flops = ipass == 0 ? fwd : ipass == 1 ? bwd : fwd + bwd;
+            char shape[128], ds[96], extra[64];
+            snprintf(shape, sizeof shape, "input=%s", cli_dims_str(rank, dims, ds, sizeof ds));
+            snprintf(extra, sizeof extra, "\"pass\":\"%s\"", pass);
+            cli_bench_report_ex(ctx, "gram", shape, "hw", extra,
+                                o->bf16 ? "bf16" : cli_dtype_short(o->dtype), ms, flops, reps);
+        }
+    }
+    gc_tensor_free(&ws);
+    gc_tensor_free(&out);
+    gc_tensor_free(&other);
+    gc_tensor_free(&in);
+    return rc;
+}
+
+static int bench_gram(gc_context *ctx, const cli_bench_opts *o)
+{
+    if (o->in_rank > 0)
+        return bench_gram_case(ctx, o, o->in_rank, o->in_dims);
+    /* VGG-19 feature maps of a 512x512 image (relu1_1 .. relu5_1), N=1; then a batch of 4. */
+    static const int64_t suite[][4] = {{1, 64, 512, 512}, {1, 128, 256, 256}, {1, 256, 128, 128},
+                                       {1, 512, 64, 64},  {1, 512, 32, 32},   {4, 256, 64, 64}};
+    for (size_t i = 0; i < sizeof suite / sizeof suite[0]; i++) {
+        int rc = bench_gram_case(ctx, o, 4, suite[i]);
+        if (rc != CLI_OK)
+            return rc;
+    }
+    return CLI_OK;
+}
+
+/* ---- SpatialConvolution ---------------------------------------------------------------- */
+
+typedef struct conv_body_arg {
+    gc_context *ctx;
+    const gc_conv2d_desc *desc;
+    int pass; /* gc_conv_pass */
+    const gc_tensor *in, *w, *b, *gout;
+    gc_tensor *out; /* output, grad_input or grad_weight */
+    void *ws;
+    size_t wsb;
+} conv_body_arg;
+
+static gc_status conv_body(void *p)
+{
+    conv_body_arg *a = p;
+    if (a->pass == GC_CONV_FORWARD)
+        return gc_conv2d_forward(a->ctx, a->desc, a->in, a->w, a->b, a->out, a->ws, a->wsb);
+    if (a->pass == GC_CONV_BACKWARD_INPUT)
+        return gc_conv2d_backward_input(a->ctx, a->desc, a->gout, a->w, a->out, a->ws, a->wsb);
+    return gc_conv2d_backward_weight(a->ctx, a->desc, a->in, a->gout, 1.0, a->out, NULL, a->ws,
+                                     a->wsb);
+}
+
+static int bench_conv_case(gc_context *ctx, const cli_bench_opts *o, const gc_conv2d_desc *desc,
+                           int in_rank, const int64_t *in_dims, const int64_t *w_dims)
+{
+    const char *pass = o->pass ? o->pass : "fwd";
+    const gc_conv_pass ipass = strcmp(pass, "fwd") == 0         ? GC_CONV_FORWARD
+                               : strcmp(pass, "bwd_input") == 0 ? GC_CONV_BACKWARD_INPUT
+                                                                : GC_CONV_BACKWARD_WEIGHT;
+    gc_tensor in = {0}, w = {0}, b = {0}, gout = {0}, out = {0};
+    void *ws = NULL;
+    size_t wsb = 0;
+    int orank = 0, rc = CLI_OK;
+    int64_t odims[GC_MAX_RANK] = {0};
+    gc_status st = gc_tensor_create(ctx, &in, o->dtype, in_rank, in_dims);
+    if (st == GC_OK)
+        st = gc_tensor_create(ctx, &w, o->dtype, 4, w_dims);
+    if (st == GC_OK)
+        st = gc_conv2d_shape(ctx, desc, &in, &w, &orank, odims);
+    if (st == GC_OK)
+        st = gc_conv2d_workspace_size(ctx, desc, &in, &w, ipass, &wsb);
+    if (st == GC_OK && ipass == GC_CONV_FORWARD)
+        st = gc_tensor_create(ctx, &b, o->dtype, 1, w_dims);
+    if (st == GC_OK && ipass == GC_CONV_FORWARD)
+        st = gc_tensor_create(ctx, &out, o->dtype, orank, odims);
+    if (st == GC_OK && ipass != GC_CONV_FORWARD)
+        st = gc_tensor_create(ctx, &gout, o->dtype, orank, odims);
+    if (st == GC_OK && ipass == GC_CONV_BACKWARD_INPUT)
+        st = gc_tensor_create(ctx, &out, o->dtype, in_rank, in_dims);
+    if (st == GC_OK && ipass == GC_CONV_BACKWARD_WEIGHT)
+        st = gc_tensor_create(ctx, &out, o->dtype, 4, w_dims);
+    if (st != GC_OK) {
+        rc = cli_lib_error(ctx, st, "bench conv");
+    } else if ((rc = cli_alloc_workspace(wsb, &ws)) == CLI_OK) {
+        uint64_t seed = 12345;
+        cli_bench_fill(&in, &seed);
+        cli_bench_fill(&w, &seed);
+        if (ipass == GC_CONV_FORWARD)
+            cli_bench_fill(&b, &seed);
+        else
+            cli_bench_fill(&gout, &seed);
+        conv_body_arg arg = {ctx, desc, (int)ipass, &in, &w, &b, &gout, &out, ws, wsb};
+        double ms = 0.0;
+        int reps = 0;
+        st = cli_bench_time(conv_body, &arg, o->repeat, &ms, &reps);
+        if (st != GC_OK) {
+            rc = cli_lib_error(ctx, st, "bench conv");
+        } else {
+            /* 2 * N * O * OH * OW * C/G * KH * KW, the same for every pass */
+            const double n = in_rank == 4 ? (double)in_dims[0] : 1.0;
+            const double flops = 2.0 * n * (double)w_dims[0] * (double)odims[orank - 2] *
+                                 (double)odims[orank - 1] * (double)w_dims[1] *
+                                 (double)w_dims[2] * (double)w_dims[3];
+            char shape[320], is[96], wsz[96], pad[48], extra[64];
+            if (desc->same_padding)
+                snprintf(pad, sizeof pad, "same");
+            else
+                snprintf(pad, sizeof pad, "%lldx%lld", (long long)desc->pad[0],
+                         (long long)desc->pad[1]);
+            snprintf(shape, sizeof shape,
+                     "input=%s,weight=%s,stride=%lldx%lld,pad=%s,dilation=%lldx%lld,groups=%lld",
+                     cli_dims_str(in_rank, in_dims, is, sizeof is),
+                     cli_dims_str(4, w_dims, wsz, sizeof wsz), (long long)desc->stride[0],
+                     (long long)desc->stride[1], pad, (long long)desc->dilation[0],
+                     (long long)desc->dilation[1], (long long)desc->groups);
+            snprintf(extra, sizeof extra, "\"pass\":\"%s\",\"algo\":\"auto\"", pass);
+            cli_bench_report_ex(ctx, "conv", shape, cli_padding_mode_name(desc->padding_mode),
+                                extra, cli_dtype_short(o->dtype), ms, flops, reps);
+        }
+    }
+    free(ws);
+    gc_tensor_free(&out);
+    gc_tensor_free(&gout);
+    gc_tensor_free(&b);
+    gc_tensor_free(&w);
+    gc_tensor_free(&in);
+    return rc;
+}
+
+static int bench_conv(gc_context *ctx, const cli_bench_opts *o)
+{
+    if (o->bf16)
+        return cli_error(CLI_FAIL, "bench conv: --dtype bf16 is not supported (the library has no "
+                                   "bf16 convolution path)");
+    if (o->in_rank > 0)
+        return bench_conv_case(ctx, o, &o->conv, o->in_rank, o->in_dims, o->k_dims);
+    /* VGG-19's 3x3 layers at 224x224 (N=1, pad 1), then a 1x1 and a 5x5 layer. */
+    static const struct {
+        int64_t c, o, hw, k, pad;
+    } suite[] = {{3, 64, 224, 3, 1},   {64, 64, 224, 3, 1}, {128, 128, 112, 3, 1},
+                 {256, 256, 56, 3, 1}, {512, 512, 28, 3, 1}, {512, 512, 14, 3, 1},
+                 {256, 256, 56, 1, 0}, {64, 64, 56, 5, 2}};
+    for (size_t i = 0; i < sizeof suite / sizeof suite[0]; i++) {
+        gc_conv2d_desc desc = gc_conv2d_desc_default();
+        desc.pad[0] = desc.pad[1] = suite[i].pad;
+        const int64_t id[4] = {1, suite[i].c, suite[i].hw, suite[i].hw};
+        const int64_t wd[4] = {suite[i].o, suite[i].c, suite[i].k, suite[i].k};
+        int rc = bench_conv_case(ctx, o, &desc, 4, id, wd);
+        if (rc != CLI_OK)
+            return rc;
+    }
+    return CLI_OK;
 }
 
 int cli_cmd_bench(const cli_command *cmd, int argc, char **argv)

@@ -6,6 +6,7 @@
  * network...) means writing one compute function and adding one row. */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The seed: input [[1,5],[3,4]], kernel [[5,6],[7,8]], float64. */
@@ -46,16 +47,68 @@ static gc_status demo_conv2_v(gc_context *c, gc_tensor *o) { return demo_corr(c,
 static gc_status demo_xcorr2_f(gc_context *c, gc_tensor *o) { return demo_corr(c, GC_CORR_XCORR, GC_MODE_FULL, o); }
 static gc_status demo_conv2_f(gc_context *c, gc_tensor *o) { return demo_corr(c, GC_CORR_CONV, GC_MODE_FULL, o); }
 
+/* nn.SpatialConvolution(1, 1, 2, 2):noBias(): the input as 1 x 2 x 2 (C x H x W), the kernel
+ * as the 1 x 1 x 2 x 2 weight; one output pixel, 88 as xcorr2 V. */
+static gc_status demo_spatialconv(gc_context *ctx, gc_tensor *out)
+{
+    static const int64_t in_dims[3] = {1, 2, 2}, w_dims[4] = {1, 1, 2, 2};
+    gc_tensor in, w;
+    gc_conv2d_desc desc = gc_conv2d_desc_default();
+    int rank = 0;
+    int64_t dims[GC_MAX_RANK];
+    size_t wsb = 0;
+    void *ws = NULL;
+    gc_status st = gc_tensor_wrap(&in, GC_DTYPE_F64, 3, in_dims, NULL, (void *)seed_input);
+    if (st == GC_OK)
+        st = gc_tensor_wrap(&w, GC_DTYPE_F64, 4, w_dims, NULL, (void *)seed_kernel);
+    if (st == GC_OK)
+        st = gc_conv2d_shape(ctx, &desc, &in, &w, &rank, dims);
+    if (st == GC_OK)
+        st = gc_conv2d_workspace_size(ctx, &desc, &in, &w, GC_CONV_FORWARD, &wsb);
+    if (st == GC_OK && wsb > 0 && posix_memalign(&ws, 64, (wsb + 63) & ~(size_t)63) != 0) {
+        ws = NULL;
+        st = GC_ERR_NOMEM;
+    }
+    if (st == GC_OK)
+        st = gc_tensor_create(ctx, out, GC_DTYPE_F64, rank, dims);
+    if (st == GC_OK)
+        st = gc_conv2d_forward(ctx, &desc, &in, &w, NULL, out, ws, wsb);
+    free(ws);
+    return st;
+}
+
+/* The Gram matrix of the input's rows [1, 5] and [3, 4] (M x K = 2 x 2), norm none:
+ * G = F F^T = [[26, 23], [23, 25]]. */
+static gc_status demo_gram(gc_context *ctx, gc_tensor *out)
+{
+    gc_tensor in;
+    gc_gram_desc desc = gc_gram_desc_default();
+    desc.norm = GC_GRAM_NORM_NONE;
+    int rank = 0;
+    int64_t dims[GC_MAX_RANK];
+    gc_status st = gc_tensor_wrap(&in, GC_DTYPE_F64, 2, seed_dims, NULL, (void *)seed_input);
+    if (st == GC_OK)
+        st = gc_gram_shape(ctx, &desc, &in, &rank, dims);
+    if (st == GC_OK)
+        st = gc_tensor_create(ctx, out, GC_DTYPE_F64, rank, dims);
+    if (st == GC_OK)
+        st = gc_gram_forward(ctx, &desc, &in, out);
+    return st;
+}
+
 static const double want_xcorr2_v[] = {88};
 static const double want_conv2_v[] = {81};
 static const double want_xcorr2_f[] = {8, 47, 35, 30, 88, 53, 18, 39, 20};
 static const double want_conv2_f[] = {5, 31, 30, 22, 81, 64, 21, 52, 32};
+static const double want_gram[] = {26, 23, 23, 25};
 
 static const demo_case demo_cases[] = {
     {"xcorr2 V", demo_xcorr2_v, 2, {1, 1}, want_xcorr2_v},
     {"conv2 V", demo_conv2_v, 2, {1, 1}, want_conv2_v},
     {"xcorr2 F", demo_xcorr2_f, 2, {3, 3}, want_xcorr2_f},
     {"conv2 F", demo_conv2_f, 2, {3, 3}, want_conv2_f},
+    {"SpatialConvolution(1,1,2,2):noBias()", demo_spatialconv, 3, {1, 1, 1}, want_xcorr2_v},
+    {"gram --norm none", demo_gram, 2, {2, 2}, want_gram},
 };
 
 /* Append `s` to buf[*used..n). */
@@ -181,6 +234,8 @@ int cli_cmd_demo(const cli_command *cmd, int argc, char **argv)
     printf("  kernel = [[5, 6], [7, 8]]\n");
     printf("  xcorr2 is cross-correlation, what CNNs call convolution (nn.SpatialConvolution);\n");
     printf("  conv2 turns the kernel 180 degrees first. V = valid, F = full.\n");
+    printf("  SpatialConvolution: input as 1x2x2, kernel as the 1x1x2x2 weight (gc_conv2d_forward);\n");
+    printf("  gram: the input's rows [1, 5] and [3, 4] as M x K = 2 x 2, G = F F^T.\n");
     const int n = (int)(sizeof demo_cases / sizeof demo_cases[0]);
     demo_line lines[sizeof demo_cases / sizeof demo_cases[0]];
     int good = 0, wl = 0, wg = 0, ww = 0;

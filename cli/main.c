@@ -50,14 +50,23 @@ static const char usage_demo[] =
     "Runs the seed's example through the library and prints each result next to its expected\n"
     "value with 'ok' or 'MISMATCH': input [[1,5],[3,4]], kernel [[5,6],[7,8]] (float64);\n"
     "xcorr2 valid = 88 (what CNNs call convolution), conv2 valid = 81 (the kernel turned\n"
-    "180 degrees), and both in full mode. Exits 1 on any mismatch.\n";
+    "180 degrees), and both in full mode; nn.SpatialConvolution(1,1,2,2):noBias() on the input\n"
+    "seen as 1x2x2 with the kernel as its 1x1x2x2 weight (gc_conv2d_forward) = 88; and the Gram\n"
+    "matrix of the input's two rows [1,5] and [3,4] (M x K = 2 x 2, --norm none):\n"
+    "G = F F^T = [[26, 23], [23, 25]]. Exits 1 on any mismatch.\n";
 
 static const char usage_bench[] =
     "usage: gramconv bench [OP] [--input DIMS --kernel DIMS] [--mode V|F|S] [--dtype f32|f64]\n"
     "                      [--threads N] [--isa auto|scalar|avx2|avx512] [--repeat N]\n"
+    "       gramconv bench gram [--shape N,C,H,W] [--pass fwd|bwd|loss] [--dtype f32|f64|bf16]\n"
+    "                      [--threads N] [--isa I] [--repeat N]\n"
+    "       gramconv bench conv [--input N,C,H,W --weight O,C/G,KH,KW] [--stride SH,SW]\n"
+    "                      [--pad PH,PW|same] [--dilation DH,DW] [--groups G]\n"
+    "                      [--pass fwd|bwd_input|bwd_weight] [--dtype f32|f64|bf16]\n"
+    "                      [--threads N] [--isa I] [--repeat N]\n"
     "\n"
-    "Times OP (xcorr2 (default), conv2, xcorr3, conv3) on random data and prints one JSON\n"
-    "object per case on stdout:\n"
+    "Times OP (xcorr2 (default), conv2, xcorr3, conv3, gram, conv) on random data and prints\n"
+    "one JSON object per case on stdout:\n"
     "  {\"op\":..,\"shape\":\"input=HxW,kernel=KHxKW\",\"mode\":..,\"dtype\":..,\"threads\":..,\n"
     "   \"isa\":..,\"ms\":MEDIAN,\"gflops\":..,\"repeats\":N}\n"
     "gflops counts 2 x output elements x kernel spatial size x terms summed per output.\n"
@@ -73,7 +82,25 @@ static const char usage_bench[] =
     "\n"
     "Without --input, runs the default suite: xcorr2/conv2 on 1024x1024 with kernels 3, 5, 7\n"
     "in V and F, and 64x56x56 with 64x64x3x3; xcorr3/conv3 on 64x64x64 with 3x3x3 and 5x5x5,\n"
-    "and 16x32x32x32 with 16x16x3x3x3.\n";
+    "and 16x32x32x32 with 16x16x3x3x3.\n"
+    "\n"
+    "bench gram: --shape N,C,H,W (or C,H,W, or M,K) times the Gram matrix (norm hw): --pass fwd\n"
+    "(default, gc_gram_forward), bwd (gc_gram_backward with a random dG) or loss\n"
+    "(gc_gram_style_loss with its gradient). \"mode\" is the norm, \"pass\" is added. gflops\n"
+    "counts the flops actually needed, per batch item: fwd C*(C+1)/2 * H*W * 2 (each symmetric\n"
+    "pair once), bwd 2*C*C*H*W, loss fwd + bwd. --dtype bf16: float32 tensors with bf16\n"
+    "precision (an error where the CPU or build has no bf16 path). Without --shape: the VGG-19\n"
+    "feature maps of a 512x512 image, N=1: 64x512x512, 128x256x256, 256x128x128, 512x64x64,\n"
+    "512x32x32, then 4x256x64x64.\n"
+    "\n"
+    "bench conv: times gc_conv2d_* (nn.SpatialConvolution, automatic algorithm: \"algo\":\"auto\")\n"
+    "on --input N,C,H,W with --weight O,C/G,KH,KW; --pass fwd (default, with bias), bwd_input or\n"
+    "bwd_weight (weight gradient only). The workspace is allocated once, outside the timing.\n"
+    "\"mode\" is the padding mode (zeros); \"pass\" and \"algo\" are added. gflops counts\n"
+    "2 * N * O * OH * OW * C/G * KH * KW for every pass. --dtype bf16 is refused (the library\n"
+    "has no bf16 convolution). Without --input: the VGG-19 3x3 layers at 224x224, N=1, pad 1:\n"
+    "3->64 @224, 64->64 @224, 128->128 @112, 256->256 @56, 512->512 @28, 512->512 @14; then a\n"
+    "1x1 (256->256 @56) and a 5x5 (64->64 @56, pad 2).\n";
 
 static const char usage_compare[] =
     "usage: gramconv compare A.npy B.npy [--rtol R] [--atol A]\n"
@@ -83,6 +110,106 @@ static const char usage_compare[] =
     "may differ. Prints the largest absolute and relative differences.\n"
     "Exit status: 0 close, 1 not close (or shapes differ), 2 error (unreadable file, usage).\n";
 
+#define GRAM_OPTS                                                                              \
+    "  --norm N          none: G = F F^T; hw (default): divided by H*W (K for M x K input,\n"   \
+    "                    the seed, Gatys et al.); chw: divided by C*H*W (M*K; neural-style,\n"  \
+    "                    the PyTorch tutorial)\n"                                              \
+    "  --center          subtract each row's (channel's) mean first: the covariance form\n"     \
+    "  --scale S         an extra finite factor (default 1)\n"                                 \
+    "  -t, --threads N   threads to use, 1..1024 (default: all cores, or GC_NUM_THREADS)\n"
+
+#define GRAM_INPUTS                                                                            \
+    "INPUT is read as rows of vectors: M x K -> G: M x M; C x H x W -> C x C (each channel\n"  \
+    "flattened); N x C x H x W -> N x C x C (one Gram per item). G = norm * scale * Fc Fc^T,\n" \
+    "Fc = F (or F minus its row means with --center).\n"
+
+#define GRAM_TAIL                                                                              \
+    "\n"                                                                                       \
+    "Files are float32 or float64 .npy; a mixed pair is computed and written as float64.\n"   \
+    "Exit status: 0 success, 1 failure, 2 usage error.\n"
+
+static const char usage_gram[] =
+    "usage: gramconv gram INPUT.npy [--norm none|hw|chw] [--center] [--scale S] -o G.npy\n"
+    "\n"
+    "The Gram matrix of INPUT (exactly symmetric: each pair summed once), written to G.npy.\n"
+    GRAM_INPUTS
+    "\n"
+    "options:\n"
+    GRAM_OPTS
+    "  -o, --output F    the output .npy file (required); written only on success\n"
+    "  -h, --help        this text\n"
+    GRAM_TAIL;
+
+static const char usage_gram_backward[] =
+    "usage: gramconv gram-backward INPUT.npy GRAD_G.npy [--norm none|hw|chw] [--center]\n"
+    "                              [--scale S] -o GRAD_INPUT.npy\n"
+    "\n"
+    "The gradient of the Gram matrix: given dL/dG (GRAD_G, G's shape, not necessarily\n"
+    "symmetric), writes dL/dF = norm * scale * (dG + dG^T) Fc (minus its row means with\n"
+    "--center), INPUT's shape.\n"
+    GRAM_INPUTS
+    "\n"
+    "options:\n"
+    GRAM_OPTS
+    "  -o, --output F    the gradient .npy file (required); written only on success\n"
+    "  -h, --help        this text\n"
+    GRAM_TAIL;
+
+static const char usage_style_loss[] =
+    "usage: gramconv style-loss INPUT.npy TARGET_G.npy [--norm none|hw|chw] [--center]\n"
+    "                           [--scale S] [--weight W] [-o GRAD_INPUT.npy]\n"
+    "\n"
+    "The fused style loss against a target Gram matrix T (G's shape), in one pass:\n"
+    "  loss  = W * sum((G - T)^2) / numel(G)          (the mean squared error, times W)\n"
+    "  dL/dF = W * 2 / numel(G) * norm * scale * ((G-T) + (G-T)^T) Fc\n"
+    "Prints one line 'loss VALUE' (%.17g) on stdout; writes dL/dF only if -o is given.\n"
+    GRAM_INPUTS
+    "\n"
+    "options:\n"
+    GRAM_OPTS
+    "  --weight W        the loss weight, a finite number (default 1)\n"
+    "  -o, --output F    write the gradient dL/dF (INPUT's shape) here; only on success\n"
+    "  -h, --help        this text\n"
+    GRAM_TAIL;
+
+static const char usage_spatialconv[] =
+    "usage: gramconv spatialconv forward INPUT.npy WEIGHT.npy [--bias B.npy] [GEOMETRY]\n"
+    "                            -o OUT.npy\n"
+    "       gramconv spatialconv backward INPUT.npy WEIGHT.npy GRAD_OUTPUT.npy [--bias B.npy]\n"
+    "                            [GEOMETRY] --grad-input GI.npy [--grad-weight GW.npy]\n"
+    "                            [--grad-bias GB.npy]\n"
+    "\n"
+    "Torch's nn.SpatialConvolution (cross-correlation, no kernel flip) with PyTorch's options.\n"
+    "INPUT is N x C x H x W (or C x H x W), WEIGHT O x C/G x KH x KW, the bias a vector of O\n"
+    "(none: Torch's :noBias()). OUT is N x O x OH x OW (or O x OH x OW) with\n"
+    "OH = floor((H + 2*PH - DH*(KH-1) - 1) / SH) + 1 (same for W); below 1 is an error.\n"
+    "Torch7's nn.SpatialConvolution(nIn, nOut, kW, kH, dW, dH, padW, padH) is\n"
+    "--stride dH,dW --pad padH,padW.\n"
+    "\n"
+    "backward writes plain gradients (zero start, scale 1): dL/dINPUT to --grad-input\n"
+    "(required), dL/dWEIGHT to --grad-weight and dL/dbias (the sums of GRAD_OUTPUT; no --bias\n"
+    "needed) to --grad-bias. Everything is computed before anything is written; if writing a\n"
+    "later output fails, the outputs this run already wrote are removed again, so a failed\n"
+    "run leaves no partial set.\n"
+    "\n"
+    "GEOMETRY (pairs are height first; one number means both: --stride 2 is 2,2):\n"
+    "  --stride SH,SW    >= 1 (default 1)\n"
+    "  --pad PH,PW       >= 0 on both sides (default 0); or --pad same: PyTorch's\n"
+    "                    padding='same' (stride 1 only; total DH*(KH-1), the odd element after)\n"
+    "  --dilation DH,DW  >= 1 (default 1)\n"
+    "  --groups G        divides C and O (default 1)\n"
+    "  --padding-mode M  zeros (default), reflect, replicate or circular (PyTorch's padding_mode)\n"
+    "\n"
+    "options:\n"
+    "  --bias B.npy      the bias (forward: added; backward: checked only)\n"
+    "  -o, --output F    forward's output .npy file (required for forward)\n"
+    "  --grad-input F, --grad-weight F, --grad-bias F   backward's outputs (see above)\n"
+    "  -t, --threads N   threads to use, 1..1024 (default: all cores, or GC_NUM_THREADS)\n"
+    "  -h, --help        this text\n"
+    "\n"
+    "Files are float32 or float64 .npy; if any operand is float64, all are computed and written\n"
+    "as float64. Exit status: 0 success, 1 failure, 2 usage error.\n";
+
 static const cli_command cli_table[] = {
     {"xcorr2", "2-D cross-correlation, torch.xcorr2 (the CNN 'convolution')", usage_xcorr2,
      cli_cmd_corr},
@@ -90,6 +217,14 @@ static const cli_command cli_table[] = {
      cli_cmd_corr},
     {"xcorr3", "3-D cross-correlation, torch.xcorr3", usage_xcorr3, cli_cmd_corr},
     {"conv3", "3-D convolution, torch.conv3", usage_conv3, cli_cmd_corr},
+    {"gram", "Gram matrix G = F F^T of feature maps (norm none|hw|chw)", usage_gram,
+     cli_cmd_gram},
+    {"gram-backward", "gradient of the Gram matrix, dL/dF from dL/dG", usage_gram_backward,
+     cli_cmd_gram},
+    {"style-loss", "fused style loss against a target Gram, and its gradient", usage_style_loss,
+     cli_cmd_gram},
+    {"spatialconv", "nn.SpatialConvolution forward / backward (conv2d)", usage_spatialconv,
+     cli_cmd_spatialconv},
     {"demo", "the seed's example (88 and 81), computed and checked", usage_demo, cli_cmd_demo},
     {"bench", "time an op on random data; one JSON line per case", usage_bench, cli_cmd_bench},
     {"compare", "compare two .npy arrays with tolerances (like numpy.allclose)", usage_compare,
@@ -126,12 +261,14 @@ static int cli_print_help(void)
            "subcommands:\n",
            gc_version());
     for (int i = 0; i < n; i++)
-        printf("  %-9s %s\n", t[i].name, t[i].summary);
+        printf("  %-14s %s\n", t[i].name, t[i].summary);
     printf("\n"
            "examples:\n"
            "  gramconv demo\n"
            "  gramconv xcorr2 input.npy kernel.npy --mode full -o out.npy\n"
            "  gramconv bench xcorr2 --input 1024,1024 --kernel 3,3 --threads 1\n"
+           "  gramconv gram features.npy --norm chw -o G.npy\n"
+           "  gramconv spatialconv forward x.npy w.npy --bias b.npy --pad 1 -o y.npy\n"
            "\n"
            "Exit status: 0 success, 1 failure, 2 usage error; errors are one line on stderr.\n");
     return cli_flush_stdout(CLI_OK);
