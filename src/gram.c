@@ -50,28 +50,73 @@ gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt)
 {
     gc_gram_kernels k;
     if (dt == GC_DTYPE_F32)
-        k = (gc_gram_kernels){gc_syrk_f32_scalar, NULL, gc_gemm_f32_scalar, 8, 4, 256, 4, 16};
+        k = (gc_gram_kernels){gc_syrk_f32_scalar, NULL, gc_gemm_f32_scalar, 8, 4, 256, 4, 16, 4, 4};
     else
-        k = (gc_gram_kernels){gc_syrk_f64_scalar, NULL, gc_gemm_f64_scalar, 4, 4, 256, 4, 8};
+        k = (gc_gram_kernels){gc_syrk_f64_scalar, NULL, gc_gemm_f64_scalar, 4, 4, 256, 4, 8, 8, 8};
 #if defined(GC_HAVE_AVX2)
     if (isa == GC_ISA_AVX2) {
         if (dt == GC_DTYPE_F32)
-            k = (gc_gram_kernels){gc_syrk_f32_avx2, NULL, gc_gemm_f32_avx2, 8, 4, 256, 4, 24};
+            k = (gc_gram_kernels){gc_syrk_f32_avx2, NULL, gc_gemm_f32_avx2, 8, 4, 256, 4, 24, 4, 4};
         else
-            k = (gc_gram_kernels){gc_syrk_f64_avx2, NULL, gc_gemm_f64_avx2, 4, 4, 256, 4, 12};
+            k = (gc_gram_kernels){gc_syrk_f64_avx2, NULL, gc_gemm_f64_avx2, 4, 4, 256, 4, 12, 8, 8};
     }
 #endif
 #if defined(GC_HAVE_AVX512)
     if (isa == GC_ISA_AVX512) {
         if (dt == GC_DTYPE_F32)
             k = (gc_gram_kernels){gc_syrk_f32_avx512, gc_pack_f32_avx512, gc_gemm_f32_avx512, 16,
-                                  8, 256, 8, 48};
+                                  8, 256, 8, 48, 4, 4};
         else
-            k = (gc_gram_kernels){gc_syrk_f64_avx512, NULL, gc_gemm_f64_avx512, 8, 8, 256, 8, 24};
+            k = (gc_gram_kernels){gc_syrk_f64_avx512, NULL, gc_gemm_f64_avx512, 8, 8, 256, 8, 24,
+                                  8, 8};
     }
 #endif
     (void)isa;
     return k;
+}
+
+#if defined(GC_HAVE_AVX512) && (defined(__x86_64__) || defined(_M_X64))
+#include <cpuid.h>
+static int gc_cpu_has_avx512bf16(void)
+{
+    unsigned a, b, c, d;
+    if (__get_cpuid_max(0, NULL) < 7)
+        return 0;
+    __cpuid_count(7, 1, a, b, c, d);
+    return (a >> 5) & 1;
+}
+#endif
+
+int gc_gram_bf16_kernels(gc_context *ctx, gc_gram_kernels *k)
+{
+#if defined(GC_HAVE_AVX512) && (defined(__x86_64__) || defined(_M_X64))
+    if (gc_context_isa(ctx) == GC_ISA_AVX512 && gc_cpu_has_avx512bf16()) {
+        *k = (gc_gram_kernels){gc_syrk_bf16_avx512, gc_pack_bf16_avx512, gc_gemm_f32_avx512, 16,
+                               8, 256, 8, 48, 2, 4};
+        return 1;
+    }
+#endif
+    (void)ctx;
+    (void)k;
+    return 0;
+}
+
+float gc_bf16_round(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7f800000u) == 0x7f800000u) { /* Inf stays, NaN stays NaN */
+        if (u & 0x007fffffu)
+            u |= 0x00400000u;
+    } else if ((u & 0x7f800000u) == 0) { /* zero and subnormals: flushed, as the hardware */
+        u &= 0x80000000u;
+    } else {
+        u += 0x7fffu + ((u >> 16) & 1u);
+    }
+    u &= 0xffff0000u;
+    float y;
+    memcpy(&y, &u, sizeof y);
+    return y;
 }
 
 /* ---- row means ------------------------------------------------------------------------ */
@@ -241,7 +286,6 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
 {
     const gc_fwd_plan *pl = arg;
     const gc_gram_problem *p = pl->p;
-    const size_t esz = pl->esz;
     const int64_t r = task % pl->R;
     const int64_t s = (task / pl->R) % pl->S;
     const int64_t b = task / pl->R / pl->S;
@@ -251,7 +295,8 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
     double *acc = pl->S > 1 ? pl->partials + (size_t)(b * pl->S + s) * (size_t)(pl->mpad * pl->mpad)
                             : (double *)(ws + pl->off_acc);
     const int64_t L = pl->L, NR = pl->NR, mpad = pl->mpad, P = pl->npanels;
-    const int64_t ps = pl->KC * L; /* panel stride, elements */
+    const int64_t ps = pl->KC * L; /* panel stride, packed elements */
+    const int64_t pesz = pl->kern.pesz;
     const int64_t first_panel = r * NR / L;
 
     /* zero the accumulator columns this task owns (rows from the tile's panel down) */
@@ -267,14 +312,14 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
         for (int64_t pi = first_panel; pi < P; pi++) {
             const int64_t i0 = pi * L;
             const int64_t rows = p->m - i0 < L ? p->m - i0 : L;
-            gc_fwd_pack_panel(pl, b, i0, rows, k0, kc, pack + (size_t)(pi * ps) * esz, stage);
+            gc_fwd_pack_panel(pl, b, i0, rows, k0, kc, pack + (size_t)(pi * ps * pesz), stage);
         }
         for (int64_t c = r; c < pl->ncols; c += pl->R) {
             const int64_t q = c * NR / L;
-            const char *bp = pack + (size_t)(q * ps + (c * NR - q * L)) * esz;
+            const char *bp = pack + (size_t)(q * ps * pesz + (c * NR - q * L) * pl->kern.colb);
             for (int64_t pg = q; pg < P; pg += GC_SYRK_VMAX) {
                 const int v = (int)(P - pg < GC_SYRK_VMAX ? P - pg : GC_SYRK_VMAX);
-                pl->kern.syrk(kc, v, pack + (size_t)(pg * ps) * esz, ps, bp,
+                pl->kern.syrk(kc, v, pack + (size_t)(pg * ps * pesz), ps, bp,
                               acc + c * NR * mpad + pg * L, mpad);
             }
         }
@@ -300,6 +345,10 @@ gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const g
 {
     gc_fwd_plan pl = {.p = p, .g = *g};
     pl.kern = gc_gram_kernels_for(gc_context_isa(ctx), p->dtype);
+    if (p->bf16 && !gc_gram_bf16_kernels(ctx, &pl.kern))
+        return gc_fail(ctx, GC_ERR_UNSUPPORTED,
+                       "gram: bf16 precision needs AVX512-BF16 (this CPU, build or ISA setting "
+                       "has none)");
     pl.esz = gc_dtype_size(p->dtype);
     pl.L = pl.kern.L, pl.NR = pl.kern.NR;
     pl.npanels = (p->m + pl.L - 1) / pl.L;
@@ -308,7 +357,7 @@ gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const g
      * longer runs along rows of F for the prefetchers when M is small, fewer accumulator
      * updates. Capped at 2048 so that float32 in-register sums stay short (blocked sums). */
     pl.KC = pl.kern.KC;
-    while (pl.KC < 2048 && (pl.KC * 2) * pl.mpad * (int64_t)pl.esz <= (384 << 10))
+    while (pl.KC < 2048 && (pl.KC * 2) * pl.mpad * pl.kern.pesz <= (384 << 10))
         pl.KC *= 2;
     pl.ncols = pl.mpad / pl.NR;
     pl.nchunks = (p->k + pl.KC - 1) / pl.KC;
@@ -333,7 +382,7 @@ gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const g
         !gc_mul_ok(p->n, pl.S, &nslots) || !gc_mul_ok(nslots, acc_elems, &slot_elems) ||
         acc_elems > INT64_MAX / 16 || pack_elems > INT64_MAX / 16)
         return gc_fail(ctx, GC_ERR_OVERFLOW, "gram_forward: workspace size overflows");
-    pl.off_stage = gc_align64((size_t)pack_elems * pl.esz);
+    pl.off_stage = gc_align64((size_t)pack_elems * (size_t)pl.kern.pesz);
     pl.off_acc = pl.off_stage + gc_align64((size_t)(pl.L * pl.KC) * pl.esz);
     pl.per_thread = pl.off_acc + (pl.S == 1 ? gc_align64((size_t)acc_elems * sizeof(double)) : 0);
 

@@ -22,6 +22,7 @@ typedef struct gc_gram_problem {
     const void *in;
     double alpha;  /* norm * scale */
     int center;
+    int bf16;      /* GC_PRECISION_BF16: forward operands rounded to bfloat16 */
     int g_rank;
     int64_t g_dims[GC_MAX_RANK];
 } gc_gram_problem;
@@ -75,9 +76,17 @@ typedef struct gc_gram_kernels {
     int64_t KC;  /* columns per chunk */
     int64_t GR;  /* GEMM tile rows (divides L) */
     int64_t GW;  /* GEMM tile width */
+    int64_t pesz; /* bytes per packed element (the input's, or 2 for bf16) */
+    int64_t colb; /* bytes between adjacent columns inside a packed k step (pesz, or 4 for
+                     bf16 pairs) */
 } gc_gram_kernels;
 
 gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt);
+/* The bf16 forward kernel set (AVX512-BF16): 0 and *k untouched where the CPU, the build or
+ * the context's ISA cannot run it. */
+int gc_gram_bf16_kernels(gc_context *ctx, gc_gram_kernels *k);
+/* x rounded to bfloat16 (nearest even), returned as a float: the reference's emulation. */
+float gc_bf16_round(float x);
 
 /* Portable kernels and their plain references (syrk_scalar.c). */
 void gc_syrk_f32_scalar(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
@@ -103,6 +112,11 @@ void gc_pack_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, 
                         void *dst);
 void gc_gemm_f32_avx512(int64_t m, const void *s, int64_t lds, const void *b, void *tile);
 void gc_gemm_f64_avx512(int64_t m, const void *s, int64_t lds, const void *b, void *tile);
+/* bf16 pair layout: see syrk_avx512.c (compiled with a per-function AVX512-BF16 target). */
+void gc_pack_bf16_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, const double *mu,
+                         void *dst);
+void gc_syrk_bf16_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
+                         int64_t ld);
 #endif
 
 #endif /* GC_GRAM_H */

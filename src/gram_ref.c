@@ -5,7 +5,9 @@
  *   G[b][i][j] = alpha * sum_k Fc[b][i][k] Fc[b][j][k]   for i >= j, mirrored to (j, i)
  *   R[b][i][k] = alpha * sum_j (dG[b][i][j] + dG[b][j][i]) Fc[b][j][k]
  *   dF        = R minus its row means (centring), else R
- * with alpha = norm * scale. */
+ * with alpha = norm * scale. With GC_PRECISION_BF16 the forward operands are the float32
+ * Fc = F - (float)mu rounded to bfloat16 (nearest even), as the bf16 kernels form them; the
+ * backward pass is computed in the tensors' dtype whatever the precision. */
 #include "gram.h"
 
 static inline int64_t gc_gram_ioff(const gc_gram_problem *p, int64_t b, int64_t i, int64_t k)
@@ -50,9 +52,16 @@ gc_status gc_gram_forward_reference(gc_context *ctx, const gc_gram_desc *desc,
         for (int64_t i = 0; i < p.m; i++)
             for (int64_t j = 0; j <= i; j++) {
                 double acc = 0.0;
-                for (int64_t k = 0; k < p.k; k++)
-                    acc += (gc_load(p.in, p.dtype, gc_gram_ioff(&p, b, i, k)) - mu[i]) *
-                           (gc_load(p.in, p.dtype, gc_gram_ioff(&p, b, j, k)) - mu[j]);
+                if (p.bf16) /* operands as the bf16 path forms them: float32 Fc, rounded */
+                    for (int64_t k = 0; k < p.k; k++)
+                        acc += (double)gc_bf16_round(
+                                   (float)gc_load(p.in, p.dtype, gc_gram_ioff(&p, b, i, k)) - (float)mu[i]) *
+                               (double)gc_bf16_round(
+                                   (float)gc_load(p.in, p.dtype, gc_gram_ioff(&p, b, j, k)) - (float)mu[j]);
+                else
+                    for (int64_t k = 0; k < p.k; k++)
+                        acc += (gc_load(p.in, p.dtype, gc_gram_ioff(&p, b, i, k)) - mu[i]) *
+                               (gc_load(p.in, p.dtype, gc_gram_ioff(&p, b, j, k)) - mu[j]);
                 const double v = p.alpha * acc;
                 gc_store(g.data, p.dtype, b * g.s[0] + i * g.s[1] + j * g.s[2], v);
                 gc_store(g.data, p.dtype, b * g.s[0] + j * g.s[1] + i * g.s[2], v);

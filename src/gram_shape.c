@@ -52,7 +52,7 @@ gc_status gc_gram_prepare(gc_context *ctx, const gc_gram_desc *desc, const gc_te
         if (input->dtype != GC_DTYPE_F32)
             return gc_fail(ctx, GC_ERR_DTYPE, "%s: bf16 precision takes float32 input, not %s", op,
                            gc_dtype_name(input->dtype));
-        return gc_fail(ctx, GC_ERR_UNSUPPORTED, "%s: bf16 precision is not implemented yet", op);
+        p->bf16 = 1;
     }
     p->dtype = input->dtype;
     p->in_rank = r;

@@ -4,7 +4,10 @@
  *     24 zmm accumulators, per k: v vector loads + 8 broadcasts + 8v FMAs.
  *   float64 SYRK: L = 8, NR = 8, (24 rows) x 8 columns, 24 accumulators.
  *   float32 GEMM: GR x GW = 8 x 48 (8 broadcasts of S, 3 vectors of Fc per j).
- *   float64 GEMM: 8 x 24. */
+ *   float64 GEMM: 8 x 24.
+ *   bfloat16 SYRK (GC_PRECISION_BF16): the float32 tiling with k taken in pairs by vdpbf16ps,
+ *     products summed in float32; the plain reference is gc_gram_forward_reference on
+ *     bf16-rounded inputs. */
 #include "gram.h"
 
 #include <immintrin.h>
@@ -113,53 +116,134 @@ void gc_syrk_f64_avx512(int64_t kc, int v, const void *a, int64_t ps, const void
 }
 
 /* ---- float32 transpose-pack, L = 16: dst[k*16 + r] = src[r*lds + k] - mu[r] ------------ */
+/* Columns k0 .. k0+n-1 (n <= 16) of the 16 rows (zero rows from `rows` on), transposed:
+ * out[c] = column k0 + c as a vector of the 16 rows. */
+GC_INLINE void gc_transpose16(const float *s, int64_t lds, int64_t rows, const __m512 *m,
+                              int64_t k0, int64_t n, __m512 out[16])
+{
+    const __mmask16 mask = (__mmask16)((1u << n) - 1u);
+    __m512 t[16], u[16];
+    for (int r = 0; r < 16; r++)
+        t[r] = r < rows ? _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, s + r * lds + k0), m[r])
+                        : _mm512_setzero_ps();
+    for (int r = 0; r < 16; r += 2) {
+        u[r] = _mm512_unpacklo_ps(t[r], t[r + 1]);
+        u[r + 1] = _mm512_unpackhi_ps(t[r], t[r + 1]);
+    }
+    for (int r = 0; r < 16; r += 4) {
+        t[r] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(u[r]), _mm512_castps_pd(u[r + 2])));
+        t[r + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(u[r]), _mm512_castps_pd(u[r + 2])));
+        t[r + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(u[r + 1]), _mm512_castps_pd(u[r + 3])));
+        t[r + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(u[r + 1]), _mm512_castps_pd(u[r + 3])));
+    }
+    /* t[4g + q] holds, per 128-bit lane L, column 4L + q of rows 4g..4g+3 */
+    for (int q = 0; q < 4; q++) {
+        const __m512 a01l = _mm512_shuffle_f32x4(t[q], t[4 + q], 0x44);   /* g0 L0,L1 | g1 L0,L1 */
+        const __m512 a01h = _mm512_shuffle_f32x4(t[q], t[4 + q], 0xEE);   /* g0 L2,L3 | g1 L2,L3 */
+        const __m512 a23l = _mm512_shuffle_f32x4(t[8 + q], t[12 + q], 0x44);
+        const __m512 a23h = _mm512_shuffle_f32x4(t[8 + q], t[12 + q], 0xEE);
+        out[q] = _mm512_shuffle_f32x4(a01l, a23l, 0x88);      /* lane 0: column q */
+        out[4 + q] = _mm512_shuffle_f32x4(a01l, a23l, 0xDD);  /* lane 1: column 4 + q */
+        out[8 + q] = _mm512_shuffle_f32x4(a01h, a23h, 0x88);  /* lane 2 */
+        out[12 + q] = _mm512_shuffle_f32x4(a01h, a23h, 0xDD); /* lane 3 */
+    }
+}
+
 void gc_pack_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, const double *mu,
                         void *dst)
 {
-    const float *s = src;
     float *d = dst;
     __m512 m[16];
     for (int r = 0; r < 16; r++)
         m[r] = _mm512_set1_ps(mu && r < rows ? (float)mu[r] : 0.0f);
     for (int64_t k0 = 0; k0 < kc; k0 += 16) {
         const int64_t n = kc - k0 < 16 ? kc - k0 : 16;
-        const __mmask16 mask = (__mmask16)((1u << n) - 1u);
-        __m512 t[16];
-        for (int r = 0; r < 16; r++)
-            t[r] = r < rows ? _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, s + r * lds + k0),
-                                                  m[r])
-                            : _mm512_setzero_ps();
-        /* 16 x 16 transpose */
-        __m512 u[16];
-        for (int r = 0; r < 16; r += 2) {
-            u[r] = _mm512_unpacklo_ps(t[r], t[r + 1]);
-            u[r + 1] = _mm512_unpackhi_ps(t[r], t[r + 1]);
-        }
-        for (int r = 0; r < 16; r += 4) {
-            t[r] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(u[r]), _mm512_castps_pd(u[r + 2])));
-            t[r + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(u[r]), _mm512_castps_pd(u[r + 2])));
-            t[r + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(u[r + 1]), _mm512_castps_pd(u[r + 3])));
-            t[r + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(u[r + 1]), _mm512_castps_pd(u[r + 3])));
-        }
-        /* t[4g + q] holds, per 128-bit lane L, column 4L + q of rows 4g..4g+3 */
-        for (int q = 0; q < 4; q++) {
-            /* gather lane L of groups 0..3 -> the column vector for column 4L + q */
-            const __m512 a01l = _mm512_shuffle_f32x4(t[q], t[4 + q], 0x44);   /* g0 L0,L1 | g1 L0,L1 */
-            const __m512 a01h = _mm512_shuffle_f32x4(t[q], t[4 + q], 0xEE);   /* g0 L2,L3 | g1 L2,L3 */
-            const __m512 a23l = _mm512_shuffle_f32x4(t[8 + q], t[12 + q], 0x44);
-            const __m512 a23h = _mm512_shuffle_f32x4(t[8 + q], t[12 + q], 0xEE);
-            const __m512 c0 = _mm512_shuffle_f32x4(a01l, a23l, 0x88); /* L0: g0 g1 g2 g3 */
-            const __m512 c1 = _mm512_shuffle_f32x4(a01l, a23l, 0xDD); /* L1 */
-            const __m512 c2 = _mm512_shuffle_f32x4(a01h, a23h, 0x88); /* L2 */
-            const __m512 c3 = _mm512_shuffle_f32x4(a01h, a23h, 0xDD); /* L3 */
-            const __m512 cols[4] = {c0, c1, c2, c3};
-            for (int l = 0; l < 4; l++) {
-                const int64_t col = 4 * l + q;
-                if (col < n)
-                    _mm512_storeu_ps(d + (k0 + col) * 16, cols[l]);
-            }
+        __m512 cols[16];
+        gc_transpose16(src, lds, rows, m, k0, n, cols);
+        for (int64_t c = 0; c < n; c++)
+            _mm512_storeu_ps(d + (k0 + c) * 16, cols[c]);
+    }
+}
+
+/* ---- bfloat16 (AVX512-BF16, compiled per function; the caller checks the CPU) ----------
+ * Panel of 16 rows, k in pairs: dst[kp*32 + 2r + e] = bf16(src[r*lds + 2kp + e] - mu[r])
+ * (round to nearest even; the odd column past kc is zero). One k-pair of a panel is one zmm
+ * of 32 bf16, and column r's pair is the dword r. */
+#define GC_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+
+GC_BF16_TARGET void gc_pack_bf16_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds,
+                                        const double *mu, void *dst)
+{
+    uint16_t *d = dst;
+    __m512 m[16];
+    for (int r = 0; r < 16; r++)
+        m[r] = _mm512_set1_ps(mu && r < rows ? (float)mu[r] : 0.0f);
+    /* dword i of the result of cvtne2ps(hi, lo) holds row perm[i]; put row i in dword i */
+    const __m512i idx = _mm512_setr_epi32(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
+    for (int64_t k0 = 0; k0 < kc; k0 += 16) {
+        const int64_t n = kc - k0 < 16 ? kc - k0 : 16;
+        __m512 cols[16];
+        gc_transpose16(src, lds, rows, m, k0, n, cols); /* columns past n are zero */
+        for (int64_t c = 0; c < n; c += 2) {
+            const __m512 lo = _mm512_unpacklo_ps(cols[c], cols[c + 1]); /* rows 0,1|4,5|8,9|12,13 */
+            const __m512 hi = _mm512_unpackhi_ps(cols[c], cols[c + 1]); /* rows 2,3|6,7|... */
+            const __m512i pk = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+            _mm512_storeu_si512(d + (k0 + c) * 16, _mm512_permutexvar_epi32(idx, pk));
         }
     }
+}
+
+/* acc[c*ld + r] += (double) sum_{k<kc} bf16 a[(r/16)*ps + ...] * b[... column c], r < 16v,
+ * c < 8; a, b in the pair layout above (ps in bf16 elements), sums in float32 (vdpbf16ps). */
+GC_BF16_TARGET static inline __attribute__((always_inline)) void
+gc_syrk_bf16_v(const int V, int64_t kc, const uint16_t *a, int64_t ps, const uint16_t *b,
+               double *acc, int64_t ld)
+{
+    __m512 c0[8], c1[8], c2[8];
+    for (int j = 0; j < 8; j++)
+        for (int l = 0; l < 2 * V; l++)
+            _mm_prefetch((const char *)(acc + j * ld + l * 8), _MM_HINT_T0);
+    for (int j = 0; j < 8; j++)
+        c0[j] = c1[j] = c2[j] = _mm512_setzero_ps();
+    const int64_t npairs = (kc + 1) / 2;
+    for (int64_t kp = 0; kp < npairs; kp++) {
+        const __m512bh x0 = (__m512bh)_mm512_loadu_si512(a + kp * 32);
+        const __m512bh x1 = V > 1 ? (__m512bh)_mm512_loadu_si512(a + ps + kp * 32) : x0;
+        const __m512bh x2 = V > 2 ? (__m512bh)_mm512_loadu_si512(a + 2 * ps + kp * 32) : x0;
+        const int32_t *bk = (const int32_t *)(b + kp * 32);
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            const __m512bh y = (__m512bh)_mm512_set1_epi32(bk[j]);
+            c0[j] = _mm512_dpbf16_ps(c0[j], x0, y);
+            if (V > 1)
+                c1[j] = _mm512_dpbf16_ps(c1[j], x1, y);
+            if (V > 2)
+                c2[j] = _mm512_dpbf16_ps(c2[j], x2, y);
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        for (int u = 0; u < V; u++) {
+            const __m512 c = u == 0 ? c0[j] : u == 1 ? c1[j] : c2[j];
+            double *d = acc + j * ld + u * 16;
+            const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(c));
+            const __m512d hi = _mm512_cvtps_pd(
+                _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(c), 1)));
+            _mm512_storeu_pd(d, _mm512_add_pd(_mm512_loadu_pd(d), lo));
+            _mm512_storeu_pd(d + 8, _mm512_add_pd(_mm512_loadu_pd(d + 8), hi));
+        }
+    }
+}
+
+GC_BF16_TARGET void gc_syrk_bf16_avx512(int64_t kc, int v, const void *a, int64_t ps,
+                                        const void *b, double *acc, int64_t ld)
+{
+    if (v >= 3)
+        gc_syrk_bf16_v(3, kc, a, ps, b, acc, ld);
+    else if (v == 2)
+        gc_syrk_bf16_v(2, kc, a, ps, b, acc, ld);
+    else
+        gc_syrk_bf16_v(1, kc, a, ps, b, acc, ld);
 }
 
 /* ---- float32 GEMM: tile[r*48 + c] = sum_j s[j*lds + r] * b[j*48 + c], r < 8, c < 48 ----- */
