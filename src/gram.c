@@ -12,8 +12,9 @@
  *
  * Threads: items are split over threads when N >= threads. Otherwise each item is split
  * either over K (S parts of whole chunks, partial accumulators added in part order in a
- * second pass) when M is small (the op is then bound by reading F once), or over column
- * tiles (R parts, tile c going to part c mod R; each part packs the chunk itself). S and R
+ * second pass) when M <= 256 and K has at least two chunks per part (F is read and packed
+ * once; the partials are small), or over column tiles (R parts, tile c going to part c mod
+ * R; each part packs the chunk itself, which costs less than M x M partials for big M). S and R
  * depend only on the shapes and the thread count, so results are bitwise reproducible for a
  * given thread count and ISA.
  *
@@ -368,7 +369,7 @@ gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const g
     pl.S = pl.R = 1;
     if (p->n < T) {
         const int64_t parts = (T + p->n - 1) / p->n;
-        if (p->m <= 96 && pl.nchunks >= 2 * parts)
+        if (pl.nchunks >= 2 * parts && pl.mpad <= 256)
             pl.S = parts < 64 ? parts : 64;
         else
             pl.R = parts < pl.ncols ? parts : pl.ncols;

@@ -441,12 +441,13 @@ static void test_strided_outputs(void)
     }
 }
 
-/* Bigger shapes through the SIMD tiles and the thread splits (K split for small M, column
- * split for large M), f32 vs the float64 reference with the error bound above. */
+/* Bigger shapes through the SIMD tiles and the thread splits (100 x 4100: K split into
+ * 2 and 3 parts with a reduction pass; the others: column split), vs the float64 reference
+ * with the error bound above. */
 static void test_forward_large(void)
 {
     gc_rng rng = {19};
-    const int64_t shapes[][2] = {{64, 4096}, {130, 700}, {200, 300}};
+    const int64_t shapes[][2] = {{64, 4096}, {130, 700}, {200, 300}, {100, 4100}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int di = 0; di < 2; di++) {
             gc_tensor in;
@@ -458,6 +459,8 @@ static void test_forward_large(void)
             snprintf(label, sizeof label, "large %lldx%lld %s", (long long)shapes[s][0],
                      (long long)shapes[s][1], gc_dtype_name(dtypes[di]));
             check_forward(&d, &in, 0, 2, label);
+            if (s == 3)
+                check_forward(&d, &in, 0, 3, label);
             gc_tensor_free(&in);
         }
 }
