@@ -3,8 +3,9 @@
 #
 #   bash tests/cli_test.sh PATH/TO/gramconv PATH/TO/tests/golden
 #
-# Needs only bash and coreutils (no Python): the expected outputs are committed .npy files made
-# by tests/golden/make_golden_cli.py, and results are compared with `gramconv compare`.
+# Needs only bash, coreutils and awk (no Python): the expected outputs are committed .npy files
+# made by tests/golden/make_golden_cli.py and make_golden_cli_gram.py, and results are compared
+# with `gramconv compare` (style-loss values with awk).
 # Every error case checks: non-zero exit, exactly one stderr line starting "gramconv: ", and
 # no output file. Ends with "N passed, N failed"; exits 1 on any failure.
 set -u
@@ -118,11 +119,12 @@ else
     fail "--version printed: $(cat "$T/out")"
 fi
 expect_ok "--help" "$GC" --help
-for sub in xcorr2 conv2 xcorr3 conv3 demo bench compare; do
+SUBS="xcorr2 conv2 xcorr3 conv3 gram gram-backward style-loss spatialconv demo bench compare"
+for sub in $SUBS; do
     expect_grep "--help lists $sub" "^  $sub " "$T/out"
 done
 expect_ok "-h" "$GC" -h
-for sub in xcorr2 conv2 xcorr3 conv3 demo bench compare; do
+for sub in $SUBS; do
     expect_ok "$sub --help" "$GC" "$sub" --help
     expect_grep "$sub --help" "usage: gramconv $sub" "$T/out"
     expect_ok "help $sub" "$GC" help "$sub"
@@ -142,6 +144,9 @@ expect_grep "demo prints 88" "xcorr2 V *= 88 .*ok$" "$T/out"
 expect_grep "demo prints 81" "conv2 V *= 81 .*ok$" "$T/out"
 expect_grep "demo xcorr2 F" "\[\[8, 47, 35\], \[30, 88, 53\], \[18, 39, 20\]\] .*ok$" "$T/out"
 expect_grep "demo conv2 F" "\[\[5, 31, 30\], \[22, 81, 64\], \[21, 52, 32\]\] .*ok$" "$T/out"
+expect_grep "demo SpatialConvolution 88" "SpatialConvolution(1,1,2,2):noBias() *= 88 .*ok$" "$T/out"
+expect_grep "demo gram" "gram --norm none *= \[\[26, 23\], \[23, 25\]\] *expected \[\[26, 23\], \[23, 25\]\] .*ok$" "$T/out"
+expect_grep "demo all ok" "^6 of 6 ok$" "$T/out"
 if grep -q MISMATCH "$T/out"; then fail "demo: MISMATCH"; else pass; fi
 expect_ok "demo on scalar ISA" env GC_ISA=scalar "$GC" demo
 expect_ok "demo with 1 thread" env GC_NUM_THREADS=1 "$GC" demo
@@ -334,6 +339,260 @@ expect_err "bench bad isa" 2 - "$GC" bench --input 4,4 --kernel 2,2 --isa sse9
 expect_err "bench bad repeat" 2 - "$GC" bench --input 4,4 --kernel 2,2 --repeat 0
 expect_err "bench bad threads" 2 - "$GC" bench --input 4,4 --kernel 2,2 --threads 0
 expect_err "bench too large" 1 - "$GC" bench --input 2000000000,2000000000 --kernel 1,1
+
+# ---- gram, gram-backward, style-loss ---------------------------------------------------------
+X4=$G/cli_gram_x4.npy
+for norm in none hw chw; do
+    for c in "" _c; do
+        flag=
+        [ -n "$c" ] && flag=--center
+        # shellcheck disable=SC2086
+        expect_ok "gram --norm $norm $flag" "$GC" gram "$X4" --norm "$norm" $flag -o "g_$norm$c.npy"
+        expect_close "gram --norm $norm $flag" "g_$norm$c.npy" "$G/cli_gram_G4_$norm$c.npy"
+        expect_dtype "gram --norm $norm $flag dtype" "g_$norm$c.npy" f8
+    done
+done
+expect_ok "gram default norm is hw" "$GC" gram "$X4" -o g_default.npy
+expect_close "gram default norm is hw" g_default.npy "$G/cli_gram_G4_hw.npy"
+expect_ok "gram --norm CHW --center --scale -2.5" "$GC" gram --norm=CHW --center --scale -2.5 "$X4" -o g_s.npy
+expect_close "gram --norm CHW --center --scale -2.5" g_s.npy "$G/cli_gram_G4_chw_c_s.npy"
+expect_ok "gram 3-D C x H x W" "$GC" gram "$G/cli_gram_x3.npy" -o g3.npy
+expect_close "gram 3-D C x H x W" g3.npy "$G/cli_gram_G3_hw.npy"
+expect_ok "gram 2-D M x K" "$GC" gram "$G/cli_gram_x2.npy" --norm hw -o g2.npy
+expect_close "gram 2-D M x K" g2.npy "$G/cli_gram_G2_hw.npy"
+expect_ok "gram float32" "$GC" gram "$G/cli_gram_x4_f32.npy" --threads 1 -o g32.npy
+expect_close "gram float32" g32.npy "$G/cli_gram_G4_f32_hw.npy" 1e-5 1e-6
+expect_dtype "gram float32 dtype" g32.npy f4
+
+for v in hw none chw_c hw_c_s; do
+    case $v in
+        hw) args="" ;;
+        none) args="--norm none" ;;
+        chw_c) args="--norm chw --center" ;;
+        hw_c_s) args="--center --scale 3" ;;
+    esac
+    # shellcheck disable=SC2086
+    expect_ok "gram-backward $v" "$GC" gram-backward "$X4" "$G/cli_gram_dG4.npy" $args -o "gb_$v.npy"
+    expect_close "gram-backward $v" "gb_$v.npy" "$G/cli_gram_bwd4_$v.npy"
+done
+expect_ok "gram-backward 3-D" "$GC" gram-backward "$G/cli_gram_x3.npy" "$G/cli_gram_dG3.npy" -o gb3.npy
+expect_close "gram-backward 3-D" gb3.npy "$G/cli_gram_bwd3_hw.npy"
+expect_ok "gram-backward mixed f32 input, f64 dG" "$GC" gram-backward "$G/cli_gram_x4_f32.npy" "$G/cli_gram_dG4.npy" -o gb_mixed.npy
+expect_dtype "gram-backward mixed -> float64" gb_mixed.npy f8
+expect_close "gram-backward mixed" gb_mixed.npy "$G/cli_gram_bwd4_hw.npy" 1e-5 1e-6
+
+# expect_loss NAME WANT_FILE : stdout is one line "loss V" with V close to the value in WANT_FILE.
+expect_loss() {
+    local got want
+    if [ "$(wc -l <"$T/out")" -ne 1 ] || ! grep -Eq '^loss [-+0-9.eE]+$' "$T/out"; then
+        fail "$1: stdout is not one 'loss VALUE' line: [$(head -c 200 "$T/out")]"
+        return
+    fi
+    got=$(sed 's/^loss //' "$T/out")
+    want=$(cat "$2")
+    if awk -v a="$got" -v b="$want" 'BEGIN { d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b;
+                                             exit !(d <= 1e-12 * m + 1e-15) }'; then
+        pass
+    else
+        fail "$1: loss $got, expected $want"
+    fi
+}
+for v in hw chw_c_w none_w; do
+    case $v in
+        hw) args="" ;;
+        chw_c_w) args="--norm chw --center --weight 1e3" ;;
+        none_w) args="--norm none --weight=0.5" ;;
+    esac
+    # shellcheck disable=SC2086
+    expect_ok "style-loss $v" "$GC" style-loss "$X4" "$G/cli_gram_T4.npy" $args -o "sl_$v.npy"
+    expect_loss "style-loss $v value" "$G/cli_gram_loss4_$v.txt"
+    expect_close "style-loss $v gradient" "sl_$v.npy" "$G/cli_gram_loss4_$v.npy"
+    # shellcheck disable=SC2086
+    expect_ok "style-loss $v without -o" "$GC" style-loss "$X4" "$G/cli_gram_T4.npy" $args
+    expect_loss "style-loss $v without -o" "$G/cli_gram_loss4_$v.txt"
+done
+ls sl_*.npy 2>/dev/null | grep -qv '^sl_\(hw\|chw_c_w\|none_w\)\.npy$' && fail "style-loss: stray files" || pass
+
+# gram refusals
+for n in "" HW2 max 1 "hw " frobenius; do
+    expect_err "gram bad --norm '$n'" 2 e_g1.npy "$GC" gram "$X4" --norm "$n" -o e_g1.npy
+done
+for s in abc "" nan inf -inf 1e999 0x10 "1.5x" " 2"; do
+    expect_err "gram --scale '$s'" 2 e_g2.npy "$GC" gram "$X4" --scale "$s" -o e_g2.npy
+done
+expect_err "style-loss --weight abc" 2 - "$GC" style-loss "$X4" "$G/cli_gram_T4.npy" --weight abc
+expect_err "gram --weight (style-loss only)" 2 e_g3.npy "$GC" gram "$X4" --weight 2 -o e_g3.npy
+expect_err "gram --center=1" 2 e_g4.npy "$GC" gram "$X4" --center=1 -o e_g4.npy
+expect_err "gram missing -o" 2 - "$GC" gram "$X4"
+expect_err "gram missing input" 2 e_g5.npy "$GC" gram -o e_g5.npy
+expect_err "gram extra argument" 2 e_g6.npy "$GC" gram "$X4" "$X4" -o e_g6.npy
+expect_err "gram-backward missing dG" 2 e_g7.npy "$GC" gram-backward "$X4" -o e_g7.npy
+expect_err "gram-backward missing -o" 2 - "$GC" gram-backward "$X4" "$G/cli_gram_dG4.npy"
+expect_err "style-loss missing target" 2 - "$GC" style-loss "$X4"
+expect_err "gram 5-D input" 1 e_g8.npy "$GC" gram "$G/cli_vs_k.npy" -o e_g8.npy
+expect_err "gram empty dimension" 1 e_g9.npy "$GC" gram "$G/cli_empty.npy" -o e_g9.npy
+expect_err "gram missing input file" 1 e_g10.npy "$GC" gram nonexistent.npy -o e_g10.npy
+expect_err "gram-backward dG shape mismatch" 1 e_g11.npy "$GC" gram-backward "$X4" "$G/cli_gram_dG3.npy" -o e_g11.npy
+expect_err "style-loss target shape mismatch" 1 e_g12.npy "$GC" style-loss "$X4" "$G/cli_gram_G3_hw.npy" -o e_g12.npy
+[ -s "$T/out" ] && fail "style-loss failure printed a loss: $(cat "$T/out")" || pass
+expect_err "style-loss target shape mismatch (no -o)" 1 - "$GC" style-loss "$X4" "$G/cli_gram_dG3.npy"
+expect_err "gram unwritable path" 1 nodir/g.npy "$GC" gram "$X4" -o nodir/g.npy
+expect_err "style-loss unwritable path" 1 nodir/sl.npy "$GC" style-loss "$X4" "$G/cli_gram_T4.npy" -o nodir/sl.npy
+[ -s "$T/out" ] && fail "style-loss unwritable path printed a loss" || pass
+if [ -w /dev/full ]; then
+    run sh -c '"$0" style-loss "$1" "$2" -o sl_full.npy >/dev/full' "$GC" "$X4" "$G/cli_gram_T4.npy"
+    [ "$RC" -eq 1 ] && [ ! -e sl_full.npy ] && pass || fail "style-loss stdout error: exit $RC, gradient left: $(ls sl_full.npy 2>&1)"
+fi
+expect_err "gram output is a directory" any - "$GC" gram "$X4" -o "$T"
+
+# ---- spatialconv -------------------------------------------------------------------------------
+# sconv_case NAME GEOMETRY... : forward and backward of golden case NAME vs PyTorch.
+sconv_case() {
+    local name=$1 p=$G/cli_sconv_$1_ bias=()
+    shift
+    [ -f "${p}b.npy" ] && bias=(--bias "${p}b.npy")
+    expect_ok "spatialconv forward $name" "$GC" spatialconv forward "${p}x.npy" "${p}w.npy" "${bias[@]}" "$@" -o "sc_$name.npy"
+    expect_close "spatialconv forward $name" "sc_$name.npy" "${p}out.npy" 1e-10 1e-12
+    expect_ok "spatialconv backward $name" "$GC" spatialconv backward "${p}x.npy" "${p}w.npy" "${p}gout.npy" "${bias[@]}" "$@" \
+        --grad-input "sc_${name}_gi.npy" --grad-weight "sc_${name}_gw.npy" --grad-bias "sc_${name}_gb.npy"
+    expect_close "spatialconv grad_input $name" "sc_${name}_gi.npy" "${p}gi.npy" 1e-10 1e-12
+    expect_close "spatialconv grad_weight $name" "sc_${name}_gw.npy" "${p}gw.npy" 1e-10 1e-12
+    expect_close "spatialconv grad_bias $name" "sc_${name}_gb.npy" "${p}gb.npy" 1e-10 1e-12
+}
+sconv_case basic --pad 1
+sconv_case stride --stride 2,3 --pad 1,0
+sconv_case dil --dilation 2,1 --pad=2,1
+sconv_case groups --groups 2 --pad 1,1
+sconv_case gstride --groups 3 --stride 2 --pad 1,2 --dilation 1,2
+sconv_case reflect --pad 1,2 --padding-mode reflect
+sconv_case replicate --stride 2,1 --pad 2,1 --padding-mode replicate
+sconv_case circular --pad 2,1 --padding-mode circular
+sconv_case same --pad same
+sconv_case samedil --pad same --dilation 2
+sconv_case bigpad --pad 3,2
+sconv_case chw
+SB=$G/cli_sconv_basic_
+expect_ok "spatialconv --stride 1 --dilation 1,1 --groups 1 spelled out" "$GC" spatialconv forward "${SB}x.npy" "${SB}w.npy" --bias "${SB}b.npy" --pad 1 --stride 1 --dilation 1,1 --groups 1 --padding-mode zeros -o sc_spelled.npy
+expect_close "spatialconv spelled out" sc_spelled.npy "${SB}out.npy" 1e-10 1e-12
+expect_ok "spatialconv float32" "$GC" spatialconv forward "${SB}x_f32.npy" "${SB}w_f32.npy" --bias "${SB}b_f32.npy" --pad 1 -o sc_f32.npy
+expect_dtype "spatialconv float32 dtype" sc_f32.npy f4
+expect_close "spatialconv float32" sc_f32.npy "${SB}out_mixed.npy" 1e-5 1e-5
+expect_ok "spatialconv mixed f32 input, f64 weight" "$GC" spatialconv forward "${SB}x_f32.npy" "${SB}w.npy" --bias "${SB}b.npy" --pad 1 -o sc_mixed.npy
+expect_dtype "spatialconv mixed -> float64" sc_mixed.npy f8
+expect_close "spatialconv mixed" sc_mixed.npy "${SB}out_mixed.npy" 1e-12 1e-12
+expect_ok "spatialconv mixed: float32 bias only" "$GC" spatialconv forward "${SB}x.npy" "${SB}w.npy" --bias "${SB}b_f32.npy" --pad 1 -o sc_mixed_b.npy
+expect_dtype "spatialconv mixed bias -> float64" sc_mixed_b.npy f8
+expect_close "spatialconv mixed bias" sc_mixed_b.npy "${SB}out.npy" 1e-6 1e-7
+expect_ok "spatialconv backward, grad-input only" "$GC" spatialconv backward "${SB}x.npy" "${SB}w.npy" "${SB}gout.npy" --pad 1 --grad-input sc_gi_only.npy
+expect_close "spatialconv backward, grad-input only" sc_gi_only.npy "${SB}gi.npy" 1e-10 1e-12
+expect_ok "spatialconv backward, grad-bias without --bias" "$GC" spatialconv backward "${SB}x.npy" "${SB}w.npy" "${SB}gout.npy" --pad 1 --grad-input sc_gi2.npy --grad-bias sc_gb2.npy
+expect_close "spatialconv backward, grad-bias without --bias" sc_gb2.npy "${SB}gb.npy" 1e-10 1e-12
+for t in 1 3; do
+    expect_ok "spatialconv --threads $t" "$GC" spatialconv backward "${SB}x.npy" "${SB}w.npy" "${SB}gout.npy" --pad 1 --threads "$t" --grad-input "sc_t$t.npy" --grad-weight "sc_tw$t.npy"
+    expect_close "spatialconv --threads $t" "sc_tw$t.npy" "${SB}gw.npy" 1e-10 1e-12
+done
+
+# spatialconv refusals
+SX=${SB}x.npy
+SW=${SB}w.npy
+SGO=${SB}gout.npy
+expect_err "spatialconv no action" 2 - "$GC" spatialconv
+expect_err "spatialconv unknown action" 2 e_s1.npy "$GC" spatialconv sideways "$SX" "$SW" -o e_s1.npy
+expect_err "spatialconv forward missing weight" 2 e_s2.npy "$GC" spatialconv forward "$SX" -o e_s2.npy
+expect_err "spatialconv forward missing -o" 2 - "$GC" spatialconv forward "$SX" "$SW"
+expect_err "spatialconv forward extra argument" 2 e_s3.npy "$GC" spatialconv forward "$SX" "$SW" "$SW" -o e_s3.npy
+expect_err "spatialconv forward with --grad-input" 2 e_s4.npy "$GC" spatialconv forward "$SX" "$SW" --grad-input e_s4.npy -o e_s4b.npy
+expect_err "spatialconv backward missing --grad-input" 2 e_s5.npy "$GC" spatialconv backward "$SX" "$SW" "$SGO" --grad-weight e_s5.npy
+expect_err "spatialconv backward with -o" 2 e_s6.npy "$GC" spatialconv backward "$SX" "$SW" "$SGO" --grad-input e_s6.npy -o e_s6b.npy
+expect_err "spatialconv backward missing grad_output" 2 e_s7.npy "$GC" spatialconv backward "$SX" "$SW" --grad-input e_s7.npy
+expect_err "spatialconv backward same file twice" 2 e_s8.npy "$GC" spatialconv backward "$SX" "$SW" "$SGO" --grad-input e_s8.npy --grad-weight e_s8.npy
+for m in "" zero reflection "zeros " constant; do
+    expect_err "spatialconv bad --padding-mode '$m'" 2 e_s9.npy "$GC" spatialconv forward "$SX" "$SW" --padding-mode "$m" -o e_s9.npy
+done
+for v in 0 -1 "" 1,2,3 "1," ",1" a 1.5 2x2 99999999999; do
+    expect_err "spatialconv bad --stride '$v'" 2 e_s10.npy "$GC" spatialconv forward "$SX" "$SW" --stride "$v" -o e_s10.npy
+done
+for v in -1 "" 1,-1 same2 "1 1"; do
+    expect_err "spatialconv bad --pad '$v'" 2 e_s11.npy "$GC" spatialconv forward "$SX" "$SW" --pad "$v" -o e_s11.npy
+done
+expect_err "spatialconv bad --dilation 0" 2 e_s12.npy "$GC" spatialconv forward "$SX" "$SW" --dilation 0 -o e_s12.npy
+for v in 0 -2 x ""; do
+    expect_err "spatialconv bad --groups '$v'" 2 e_s13.npy "$GC" spatialconv forward "$SX" "$SW" --groups "$v" -o e_s13.npy
+done
+expect_err "spatialconv weight channel mismatch" 1 e_s14.npy "$GC" spatialconv forward "$SX" "$G/cli_sconv_groups_w.npy" -o e_s14.npy
+expect_err "spatialconv groups not dividing" 1 e_s15.npy "$GC" spatialconv forward "$SX" "$SW" --groups 2 -o e_s15.npy
+expect_err "spatialconv output < 1" 1 e_s16.npy "$GC" spatialconv forward "$SX" "$SW" --dilation 5 -o e_s16.npy
+expect_err "spatialconv kernel bigger than input" 1 e_s17.npy "$GC" spatialconv forward "$G/cli_sconv_bigpad_x.npy" "$SW" -o e_s17.npy
+expect_err "spatialconv weight rank" 1 e_s18.npy "$GC" spatialconv forward "$SX" "$G/cli_x2_k.npy" -o e_s18.npy
+expect_err "spatialconv input rank" 1 e_s19.npy "$GC" spatialconv forward "$G/cli_x2_in.npy" "$SW" -o e_s19.npy
+expect_err "spatialconv bias length" 1 e_s20.npy "$GC" spatialconv forward "$SX" "$SW" --bias "$G/cli_sconv_dil_b.npy" -o e_s20.npy
+expect_err "spatialconv backward bias length" 1 e_s21.npy "$GC" spatialconv backward "$SX" "$SW" "$SGO" --bias "$G/cli_sconv_dil_b.npy" --grad-input e_s21.npy
+expect_err "spatialconv backward grad_output shape" 1 e_s22.npy "$GC" spatialconv backward "$SX" "$SW" "$G/cli_sconv_stride_gout.npy" --pad 1 --grad-input e_s22.npy --grad-weight e_s22w.npy
+[ -e e_s22w.npy ] && fail "spatialconv backward failure left grad_weight" || pass
+expect_err "spatialconv reflect pad too large" 1 e_s23.npy "$GC" spatialconv forward "$SX" "$SW" --pad 6 --padding-mode reflect -o e_s23.npy
+expect_err "spatialconv same with stride 2" 1 e_s24.npy "$GC" spatialconv forward "$SX" "$SW" --pad same --stride 2 -o e_s24.npy
+expect_err "spatialconv missing input file" 1 e_s25.npy "$GC" spatialconv forward nonexistent.npy "$SW" -o e_s25.npy
+expect_err "spatialconv missing bias file" 1 e_s26.npy "$GC" spatialconv forward "$SX" "$SW" --bias nonexistent.npy -o e_s26.npy
+expect_err "spatialconv unwritable -o" 1 nodir/sc.npy "$GC" spatialconv forward "$SX" "$SW" -o nodir/sc.npy
+expect_err "spatialconv unwritable --grad-weight" 1 e_s27.npy "$GC" spatialconv backward "$SX" "$SW" "$SGO" --pad 1 --grad-input e_s27.npy --grad-weight nodir/gw.npy
+# A later write that fails only when written: the earlier outputs of the run are removed.
+if [ -d /proc/self ]; then
+    expect_err "spatialconv later write fails" 1 e_s28.npy "$GC" spatialconv backward "$SX" "$SW" "$SGO" --pad 1 --grad-input e_s28.npy --grad-weight e_s28w.npy --grad-bias /proc/gb.npy
+    [ -e e_s28w.npy ] && fail "spatialconv: grad_weight left after a failed later write" || pass
+fi
+
+# ---- bench gram / conv --------------------------------------------------------------------------
+NUM='[0-9.e+-]*'
+expect_ok "bench gram" "$GC" bench gram --shape 2,8,16,16 --threads 1 --repeat 3
+expect_grep "bench gram json" "^{\"op\":\"gram\",\"shape\":\"input=2x8x16x16\",\"mode\":\"hw\",\"pass\":\"fwd\",\"dtype\":\"f32\",\"threads\":1,\"isa\":\"[a-z0-9]*\",\"ms\":$NUM,\"gflops\":$NUM,\"repeats\":3}$" "$T/out"
+[ "$(wc -l <"$T/out")" -eq 1 ] && pass || fail "bench gram: not one line"
+for ps in bwd loss; do
+    expect_ok "bench gram --pass $ps" "$GC" bench gram --shape 8,16,16 --pass "$ps" --dtype f64 --repeat 2
+    expect_grep "bench gram --pass $ps" "\"shape\":\"input=8x16x16\",\"mode\":\"hw\",\"pass\":\"$ps\",\"dtype\":\"f64\"" "$T/out"
+done
+expect_ok "bench gram M,K" "$GC" bench gram --shape 12x40 --repeat 2
+expect_grep "bench gram M,K" '"shape":"input=12x40"' "$T/out"
+run "$GC" bench gram --shape 1,16,8,8 --dtype bf16 --repeat 2
+if [ "$RC" -eq 0 ]; then
+    expect_grep "bench gram bf16" '"dtype":"bf16"' "$T/out"
+else
+    expect_err "bench gram bf16 refused cleanly" 1 - "$GC" bench gram --shape 1,16,8,8 --dtype bf16 --repeat 2
+fi
+expect_ok "bench gram default suite" "$GC" bench gram --repeat 1 --threads 2
+[ "$(wc -l <"$T/out")" -eq 6 ] && pass || fail "bench gram default suite: $(wc -l <"$T/out") lines"
+expect_grep "bench gram suite first" '"shape":"input=1x64x512x512"' "$T/out"
+expect_grep "bench gram suite batch" '"shape":"input=4x256x64x64"' "$T/out"
+expect_err "bench gram bad --pass" 2 - "$GC" bench gram --shape 4,4,4 --pass bwd_input
+expect_err "bench gram 5-D --shape" 2 - "$GC" bench gram --shape 1,2,3,4,5
+expect_err "bench gram 1-D --shape" 2 - "$GC" bench gram --shape 7
+expect_err "bench gram --kernel" 2 - "$GC" bench gram --shape 4,4 --kernel 3,3
+expect_err "bench gram bad dtype" 2 - "$GC" bench gram --shape 4,4 --dtype f16
+expect_err "bench gram too large" 1 - "$GC" bench gram --shape 2000000000,2000000000
+
+expect_ok "bench conv" "$GC" bench conv --input 1,3,12,12 --weight 4,3,3,3 --pad 1 --threads 1 --repeat 3
+expect_grep "bench conv json" "^{\"op\":\"conv\",\"shape\":\"input=1x3x12x12,weight=4x3x3x3,stride=1x1,pad=1x1,dilation=1x1,groups=1\",\"mode\":\"zeros\",\"pass\":\"fwd\",\"algo\":\"auto\",\"dtype\":\"f32\",\"threads\":1,\"isa\":\"[a-z0-9]*\",\"ms\":$NUM,\"gflops\":$NUM,\"repeats\":3}$" "$T/out"
+for ps in bwd_input bwd_weight; do
+    expect_ok "bench conv --pass $ps" "$GC" bench conv --input 2,4,10,9 --weight 6,2,3,3 --groups 2 --stride 2 --dilation 1,2 --pass "$ps" --dtype f64 --repeat 2
+    expect_grep "bench conv --pass $ps" "\"shape\":\"input=2x4x10x9,weight=6x2x3x3,stride=2x2,pad=0x0,dilation=1x2,groups=2\",\"mode\":\"zeros\",\"pass\":\"$ps\",\"algo\":\"auto\",\"dtype\":\"f64\"" "$T/out"
+done
+expect_ok "bench conv --pad same, C,H,W input" "$GC" bench conv --input 3,9,9 --weight 2,3,4,4 --pad same --repeat 2
+expect_grep "bench conv --pad same" '"shape":"input=3x9x9,weight=2x3x4x4,stride=1x1,pad=same' "$T/out"
+expect_ok "bench conv default suite" "$GC" bench conv --repeat 1 --threads 2
+[ "$(wc -l <"$T/out")" -eq 8 ] && pass || fail "bench conv default suite: $(wc -l <"$T/out") lines"
+expect_grep "bench conv suite first" '"shape":"input=1x3x224x224,weight=64x3x3x3,stride=1x1,pad=1x1,dilation=1x1,groups=1"' "$T/out"
+expect_grep "bench conv suite 5x5" '"shape":"input=1x64x56x56,weight=64x64x5x5,stride=1x1,pad=2x2' "$T/out"
+expect_err "bench conv bf16" 1 - "$GC" bench conv --input 1,3,8,8 --weight 2,3,3,3 --dtype bf16
+expect_err "bench conv bad --pass" 2 - "$GC" bench conv --input 1,3,8,8 --weight 2,3,3,3 --pass bwd
+expect_err "bench conv --input alone" 2 - "$GC" bench conv --input 1,3,8,8
+expect_err "bench conv --weight alone" 2 - "$GC" bench conv --weight 2,3,3,3
+expect_err "bench conv geometry without --input" 2 - "$GC" bench conv --stride 2
+expect_err "bench conv --kernel" 2 - "$GC" bench conv --input 1,3,8,8 --kernel 2,3,3,3
+expect_err "bench conv weight rank" 2 - "$GC" bench conv --input 1,3,8,8 --weight 3,3
+expect_err "bench conv channel mismatch" 1 - "$GC" bench conv --input 1,3,8,8 --weight 2,2,3,3
+expect_err "bench conv groups not dividing" 1 - "$GC" bench conv --input 1,3,8,8 --weight 2,1,3,3 --groups 2
+expect_err "bench conv output < 1" 1 - "$GC" bench conv --input 1,3,4,4 --weight 2,3,5,5
+expect_err "bench xcorr2 --shape" 2 - "$GC" bench xcorr2 --shape 4,4
+expect_err "bench xcorr2 --dtype bf16" 2 - "$GC" bench xcorr2 --input 4,4 --kernel 2,2 --dtype bf16
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
