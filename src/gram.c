@@ -51,25 +51,25 @@ gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt)
 {
     gc_gram_kernels k;
     if (dt == GC_DTYPE_F32)
-        k = (gc_gram_kernels){gc_syrk_f32_scalar, NULL, gc_gemm_f32_scalar, 8, 4, 256, 4, 16, 4, 4};
+        k = (gc_gram_kernels){gc_syrk_f32_scalar, NULL, gc_gemm_f32_scalar, 8, 4, 256, 4, 16, 4, 4, 0};
     else
-        k = (gc_gram_kernels){gc_syrk_f64_scalar, NULL, gc_gemm_f64_scalar, 4, 4, 256, 4, 8, 8, 8};
+        k = (gc_gram_kernels){gc_syrk_f64_scalar, NULL, gc_gemm_f64_scalar, 4, 4, 256, 4, 8, 8, 8, 0};
 #if defined(GC_HAVE_AVX2)
     if (isa == GC_ISA_AVX2) {
         if (dt == GC_DTYPE_F32)
-            k = (gc_gram_kernels){gc_syrk_f32_avx2, NULL, gc_gemm_f32_avx2, 8, 4, 256, 4, 24, 4, 4};
+            k = (gc_gram_kernels){gc_syrk_f32_avx2, NULL, gc_gemm_f32_avx2, 8, 4, 256, 4, 24, 4, 4, 0};
         else
-            k = (gc_gram_kernels){gc_syrk_f64_avx2, NULL, gc_gemm_f64_avx2, 4, 4, 256, 4, 12, 8, 8};
+            k = (gc_gram_kernels){gc_syrk_f64_avx2, NULL, gc_gemm_f64_avx2, 4, 4, 256, 4, 12, 8, 8, 0};
     }
 #endif
 #if defined(GC_HAVE_AVX512)
     if (isa == GC_ISA_AVX512) {
         if (dt == GC_DTYPE_F32)
             k = (gc_gram_kernels){gc_syrk_f32_avx512, gc_pack_f32_avx512, gc_gemm_f32_avx512, 16,
-                                  8, 256, 8, 48, 4, 4};
+                                  8, 256, 8, 48, 4, 4, 1};
         else
             k = (gc_gram_kernels){gc_syrk_f64_avx512, NULL, gc_gemm_f64_avx512, 8, 8, 256, 8, 24,
-                                  8, 8};
+                                  8, 8, 0};
     }
 #endif
     (void)isa;
@@ -93,7 +93,7 @@ int gc_gram_bf16_kernels(gc_context *ctx, gc_gram_kernels *k)
 #if defined(GC_HAVE_AVX512) && (defined(__x86_64__) || defined(_M_X64))
     if (gc_context_isa(ctx) == GC_ISA_AVX512 && gc_cpu_has_avx512bf16()) {
         *k = (gc_gram_kernels){gc_syrk_bf16_avx512, gc_pack_bf16_avx512, gc_gemm_f32_avx512, 16,
-                               8, 256, 8, 48, 2, 4};
+                               8, 256, 8, 48, 2, 4, 0};
         return 1;
     }
 #endif
@@ -318,8 +318,11 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
         for (int64_t c = r; c < pl->ncols; c += pl->R) {
             const int64_t q = c * NR / L;
             const char *bp = pack + (size_t)(q * ps * pesz + (c * NR - q * L) * pl->kern.colb);
+            /* columns in the upper half of panel q: its first L/2 rows are all above them */
+            const int half = pl->kern.half && c * NR - q * L >= L / 2 ? GC_SYRK_HALF : 0;
             for (int64_t pg = q; pg < P; pg += GC_SYRK_VMAX) {
-                const int v = (int)(P - pg < GC_SYRK_VMAX ? P - pg : GC_SYRK_VMAX);
+                const int v = (int)(P - pg < GC_SYRK_VMAX ? P - pg : GC_SYRK_VMAX) |
+                              (pg == q ? half : 0);
                 pl->kern.syrk(kc, v, pack + (size_t)(pg * ps * pesz), ps, bp,
                               acc + c * NR * mpad + pg * L, mpad);
             }

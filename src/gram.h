@@ -51,12 +51,15 @@ gc_status gc_gram_backward_run(gc_context *ctx, const gc_gram_problem *p, const 
  *   for r < v*L, c < NR:
  *     acc[c*ld + r] += (double) sum_{k<kc} a[(r/L)*ps + k*L + r%L] * b[k*L + c]
  * the sum over k taken in the kernel's dtype, fresh per call (blocked summation), in
- * increasing k per SIMD lane. v is 1..GC_SYRK_VMAX.
+ * increasing k per SIMD lane. v is 1..GC_SYRK_VMAX (possibly | GC_SYRK_HALF, see below).
  *
  * A GEMM tile for the backward pass: for r < GR, c < GW:
  *   tile[r*GW + c] = sum_{j<m} s[j*lds + r] * b[j*GW + c]     (j increasing)
  * with s the symmetric M x M matrix (row j, columns r) and b a panel of GW columns of Fc. */
 #define GC_SYRK_VMAX 3
+/* Or'ed into v for kernel sets with `half` set: the first panel's rows 0 .. L/2-1 are skipped
+ * (their accumulator entries are left alone): the tile's columns all lie past them. */
+#define GC_SYRK_HALF 4
 
 typedef void (*gc_syrk_fn)(int64_t kc, int v, const void *a, int64_t ps, const void *b,
                            double *acc, int64_t ld);
@@ -79,6 +82,7 @@ typedef struct gc_gram_kernels {
     int64_t pesz; /* bytes per packed element (the input's, or 2 for bf16) */
     int64_t colb; /* bytes between adjacent columns inside a packed k step (pesz, or 4 for
                      bf16 pairs) */
+    int half;     /* the SYRK kernel takes GC_SYRK_HALF */
 } gc_gram_kernels;
 
 gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt);

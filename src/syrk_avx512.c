@@ -14,28 +14,37 @@
 
 #define GC_INLINE static inline __attribute__((always_inline))
 
-/* ---- float32 SYRK: acc[c*ld + r] += sum_k a[(r/16)*ps + k*16 + r%16] * b[k*16 + c] ---- */
-GC_INLINE void gc_syrk_f32_v(const int V, int64_t kc, const float *a, int64_t ps,
+/* ---- float32 SYRK: acc[c*ld + r] += sum_k a[(r/16)*ps + k*16 + r%16] * b[k*16 + c] ----
+ * H (GC_SYRK_HALF): rows 0..7 of the first panel are skipped (the tile's columns all lie
+ * past them, in the upper triangle); that panel runs as 256-bit FMAs on rows 8..15. */
+GC_INLINE void gc_syrk_f32_v(const int V, const int H, int64_t kc, const float *a, int64_t ps,
                              const float *b, double *acc, int64_t ld)
 {
     __m512 c0[8], c1[8], c2[8];
+    __m256 h0[8];
     /* the accumulator tile is touched once per chunk, usually from L3: fetch it now, under
      * the k loop */
     for (int j = 0; j < 8; j++)
-        for (int l = 0; l < 2 * V; l++)
+        for (int l = H; l < 2 * V; l++)
             _mm_prefetch((const char *)(acc + j * ld + l * 8), _MM_HINT_T0);
-    for (int j = 0; j < 8; j++)
+    for (int j = 0; j < 8; j++) {
         c0[j] = c1[j] = c2[j] = _mm512_setzero_ps();
+        h0[j] = _mm256_setzero_ps();
+    }
     const float *a0 = a, *a1 = a + ps, *a2 = a + 2 * ps;
     for (int64_t k = 0; k < kc; k++) {
-        const __m512 x0 = _mm512_loadu_ps(a0 + k * 16);
+        const __m512 x0 = H ? _mm512_setzero_ps() : _mm512_loadu_ps(a0 + k * 16);
+        const __m256 xh = H ? _mm256_loadu_ps(a0 + k * 16 + 8) : _mm256_setzero_ps();
         const __m512 x1 = V > 1 ? _mm512_loadu_ps(a1 + k * 16) : x0;
         const __m512 x2 = V > 2 ? _mm512_loadu_ps(a2 + k * 16) : x0;
         const float *bk = b + k * 16;
 #pragma GCC unroll 8
         for (int j = 0; j < 8; j++) {
             const __m512 y = _mm512_set1_ps(bk[j]);
-            c0[j] = _mm512_fmadd_ps(x0, y, c0[j]);
+            if (H)
+                h0[j] = _mm256_fmadd_ps(xh, _mm512_castps512_ps256(y), h0[j]);
+            else
+                c0[j] = _mm512_fmadd_ps(x0, y, c0[j]);
             if (V > 1)
                 c1[j] = _mm512_fmadd_ps(x1, y, c1[j]);
             if (V > 2)
@@ -44,7 +53,11 @@ GC_INLINE void gc_syrk_f32_v(const int V, int64_t kc, const float *a, int64_t ps
     }
 #pragma GCC unroll 8
     for (int j = 0; j < 8; j++) {
-        for (int u = 0; u < V; u++) {
+        if (H) {
+            double *d = acc + j * ld + 8;
+            _mm512_storeu_pd(d, _mm512_add_pd(_mm512_loadu_pd(d), _mm512_cvtps_pd(h0[j])));
+        }
+        for (int u = H; u < V; u++) {
             const __m512 c = u == 0 ? c0[j] : u == 1 ? c1[j] : c2[j];
             double *d = acc + j * ld + u * 16;
             const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(c));
@@ -59,12 +72,21 @@ GC_INLINE void gc_syrk_f32_v(const int V, int64_t kc, const float *a, int64_t ps
 void gc_syrk_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
                         int64_t ld)
 {
-    if (v >= 3)
-        gc_syrk_f32_v(3, kc, a, ps, b, acc, ld);
-    else if (v == 2)
-        gc_syrk_f32_v(2, kc, a, ps, b, acc, ld);
-    else
-        gc_syrk_f32_v(1, kc, a, ps, b, acc, ld);
+    const int n = v & 3;
+    if (v & GC_SYRK_HALF) {
+        if (n >= 3)
+            gc_syrk_f32_v(3, 1, kc, a, ps, b, acc, ld);
+        else if (n == 2)
+            gc_syrk_f32_v(2, 1, kc, a, ps, b, acc, ld);
+        else
+            gc_syrk_f32_v(1, 1, kc, a, ps, b, acc, ld);
+    } else if (n >= 3) {
+        gc_syrk_f32_v(3, 0, kc, a, ps, b, acc, ld);
+    } else if (n == 2) {
+        gc_syrk_f32_v(2, 0, kc, a, ps, b, acc, ld);
+    } else {
+        gc_syrk_f32_v(1, 0, kc, a, ps, b, acc, ld);
+    }
 }
 
 /* ---- float64 SYRK: acc[c*ld + r] += sum_k a[(r/8)*ps + k*8 + r%8] * b[k*8 + c] ---------- */
