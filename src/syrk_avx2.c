@@ -15,6 +15,7 @@ GC_INLINE void gc_syrk_f32_v2(const int V, int64_t kc, const float *a, int64_t p
                               const float *b, double *acc, int64_t ld)
 {
     __m256 c0[4], c1[4], c2[4];
+    #pragma GCC unroll 4
     for (int j = 0; j < 4; j++)
         c0[j] = c1[j] = c2[j] = _mm256_setzero_ps();
     const float *a0 = a, *a1 = a + ps, *a2 = a + 2 * ps;
@@ -33,7 +34,9 @@ GC_INLINE void gc_syrk_f32_v2(const int V, int64_t kc, const float *a, int64_t p
                 c2[j] = _mm256_fmadd_ps(x2, y, c2[j]);
         }
     }
+    #pragma GCC unroll 4
     for (int j = 0; j < 4; j++)
+        #pragma GCC unroll 3
         for (int u = 0; u < V; u++) {
             const __m256 c = u == 0 ? c0[j] : u == 1 ? c1[j] : c2[j];
             double *d = acc + j * ld + u * 8;
@@ -60,6 +63,7 @@ GC_INLINE void gc_syrk_f64_v2(const int V, int64_t kc, const double *a, int64_t 
                               const double *b, double *acc, int64_t ld)
 {
     __m256d c0[4], c1[4], c2[4];
+    #pragma GCC unroll 4
     for (int j = 0; j < 4; j++)
         c0[j] = c1[j] = c2[j] = _mm256_setzero_pd();
     const double *a0 = a, *a1 = a + ps, *a2 = a + 2 * ps;
@@ -78,6 +82,7 @@ GC_INLINE void gc_syrk_f64_v2(const int V, int64_t kc, const double *a, int64_t 
                 c2[j] = _mm256_fmadd_pd(x2, y, c2[j]);
         }
     }
+    #pragma GCC unroll 4
     for (int j = 0; j < 4; j++) {
         double *d = acc + j * ld;
         _mm256_storeu_pd(d, _mm256_add_pd(_mm256_loadu_pd(d), c0[j]));
@@ -104,6 +109,7 @@ void gc_gemm_f32_avx2(int64_t m, const void *s, int64_t lds, const void *b, void
 {
     const float *S = s, *B = b;
     __m256 c0[4], c1[4], c2[4];
+    #pragma GCC unroll 4
     for (int r = 0; r < 4; r++)
         c0[r] = c1[r] = c2[r] = _mm256_setzero_ps();
     for (int64_t j = 0; j < m; j++) {
@@ -119,6 +125,7 @@ void gc_gemm_f32_avx2(int64_t m, const void *s, int64_t lds, const void *b, void
         }
     }
     float *o = tile;
+    #pragma GCC unroll 4
     for (int r = 0; r < 4; r++) {
         _mm256_storeu_ps(o + r * 24, c0[r]);
         _mm256_storeu_ps(o + r * 24 + 8, c1[r]);
@@ -131,6 +138,7 @@ void gc_gemm_f64_avx2(int64_t m, const void *s, int64_t lds, const void *b, void
 {
     const double *S = s, *B = b;
     __m256d c0[4], c1[4], c2[4];
+    #pragma GCC unroll 4
     for (int r = 0; r < 4; r++)
         c0[r] = c1[r] = c2[r] = _mm256_setzero_pd();
     for (int64_t j = 0; j < m; j++) {
@@ -146,6 +154,7 @@ void gc_gemm_f64_avx2(int64_t m, const void *s, int64_t lds, const void *b, void
         }
     }
     double *o = tile;
+    #pragma GCC unroll 4
     for (int r = 0; r < 4; r++) {
         _mm256_storeu_pd(o + r * 12, c0[r]);
         _mm256_storeu_pd(o + r * 12 + 4, c1[r]);

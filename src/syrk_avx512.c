@@ -24,9 +24,11 @@ GC_INLINE void gc_syrk_f32_v(const int V, const int H, int64_t kc, const float *
     __m256 h0[8];
     /* the accumulator tile is touched once per chunk, usually from L3: fetch it now, under
      * the k loop */
+    #pragma GCC unroll 8
     for (int j = 0; j < 8; j++)
         for (int l = H; l < 2 * V; l++)
             _mm_prefetch((const char *)(acc + j * ld + l * 8), _MM_HINT_T0);
+    #pragma GCC unroll 8
     for (int j = 0; j < 8; j++) {
         c0[j] = c1[j] = c2[j] = _mm512_setzero_ps();
         h0[j] = _mm256_setzero_ps();
@@ -57,6 +59,7 @@ GC_INLINE void gc_syrk_f32_v(const int V, const int H, int64_t kc, const float *
             double *d = acc + j * ld + 8;
             _mm512_storeu_pd(d, _mm512_add_pd(_mm512_loadu_pd(d), _mm512_cvtps_pd(h0[j])));
         }
+        #pragma GCC unroll 3
         for (int u = H; u < V; u++) {
             const __m512 c = u == 0 ? c0[j] : u == 1 ? c1[j] : c2[j];
             double *d = acc + j * ld + u * 16;
@@ -94,9 +97,11 @@ GC_INLINE void gc_syrk_f64_v(const int V, int64_t kc, const double *a, int64_t p
                              const double *b, double *acc, int64_t ld)
 {
     __m512d c0[8], c1[8], c2[8];
+    #pragma GCC unroll 8
     for (int j = 0; j < 8; j++)
         for (int l = 0; l < V; l++)
             _mm_prefetch((const char *)(acc + j * ld + l * 8), _MM_HINT_T0);
+    #pragma GCC unroll 8
     for (int j = 0; j < 8; j++)
         c0[j] = c1[j] = c2[j] = _mm512_setzero_pd();
     const double *a0 = a, *a1 = a + ps, *a2 = a + 2 * ps;
@@ -222,9 +227,11 @@ gc_syrk_bf16_v(const int V, int64_t kc, const uint16_t *a, int64_t ps, const uin
                double *acc, int64_t ld)
 {
     __m512 c0[8], c1[8], c2[8];
+    #pragma GCC unroll 8
     for (int j = 0; j < 8; j++)
         for (int l = 0; l < 2 * V; l++)
             _mm_prefetch((const char *)(acc + j * ld + l * 8), _MM_HINT_T0);
+    #pragma GCC unroll 8
     for (int j = 0; j < 8; j++)
         c0[j] = c1[j] = c2[j] = _mm512_setzero_ps();
     const int64_t npairs = (kc + 1) / 2;
@@ -245,6 +252,7 @@ gc_syrk_bf16_v(const int V, int64_t kc, const uint16_t *a, int64_t ps, const uin
     }
 #pragma GCC unroll 8
     for (int j = 0; j < 8; j++) {
+        #pragma GCC unroll 3
         for (int u = 0; u < V; u++) {
             const __m512 c = u == 0 ? c0[j] : u == 1 ? c1[j] : c2[j];
             double *d = acc + j * ld + u * 16;
@@ -273,6 +281,7 @@ void gc_gemm_f32_avx512(int64_t m, const void *s, int64_t lds, const void *b, vo
 {
     const float *S = s, *B = b;
     __m512 c0[8], c1[8], c2[8];
+    #pragma GCC unroll 8
     for (int r = 0; r < 8; r++)
         c0[r] = c1[r] = c2[r] = _mm512_setzero_ps();
     for (int64_t j = 0; j < m; j++) {
@@ -289,6 +298,7 @@ void gc_gemm_f32_avx512(int64_t m, const void *s, int64_t lds, const void *b, vo
         }
     }
     float *o = tile;
+    #pragma GCC unroll 8
     for (int r = 0; r < 8; r++) {
         _mm512_storeu_ps(o + r * 48, c0[r]);
         _mm512_storeu_ps(o + r * 48 + 16, c1[r]);
@@ -301,6 +311,7 @@ void gc_gemm_f64_avx512(int64_t m, const void *s, int64_t lds, const void *b, vo
 {
     const double *S = s, *B = b;
     __m512d c0[8], c1[8], c2[8];
+    #pragma GCC unroll 8
     for (int r = 0; r < 8; r++)
         c0[r] = c1[r] = c2[r] = _mm512_setzero_pd();
     for (int64_t j = 0; j < m; j++) {
@@ -317,6 +328,7 @@ void gc_gemm_f64_avx512(int64_t m, const void *s, int64_t lds, const void *b, vo
         }
     }
     double *o = tile;
+    #pragma GCC unroll 8
     for (int r = 0; r < 8; r++) {
         _mm512_storeu_pd(o + r * 24, c0[r]);
         _mm512_storeu_pd(o + r * 24 + 8, c1[r]);
