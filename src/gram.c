@@ -57,7 +57,7 @@ gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt)
 #if defined(GC_HAVE_AVX2)
     if (isa == GC_ISA_AVX2) {
         if (dt == GC_DTYPE_F32)
-            k = (gc_gram_kernels){gc_syrk_f32_avx2, NULL, gc_gemm_f32_avx2, 8, 4, 256, 4, 24, 4, 4, 0};
+            k = (gc_gram_kernels){gc_syrk_f32_avx2, gc_pack_f32_avx2, gc_gemm_f32_avx2, 8, 4, 256, 4, 24, 4, 4, 0};
         else
             k = (gc_gram_kernels){gc_syrk_f64_avx2, NULL, gc_gemm_f64_avx2, 4, 4, 256, 4, 12, 8, 8, 0};
     }

@@ -64,9 +64,9 @@ gc_status gc_gram_backward_run(gc_context *ctx, const gc_gram_problem *p, const 
 typedef void (*gc_syrk_fn)(int64_t kc, int v, const void *a, int64_t ps, const void *b,
                            double *acc, int64_t ld);
 typedef void (*gc_gemm_fn)(int64_t m, const void *s, int64_t lds, const void *b, void *tile);
-/* Transpose-pack with L = 16 (the AVX-512 float32 panel): dst[k*16 + r] = src[r*lds + k] - mu[r]
- * for r < rows, 0 for rows <= r < 16, k < kc (mu may be NULL: no centring). Contiguous k.
- * NULL in a kernel set: the driver's portable packer is used. */
+/* Transpose-pack into one panel of the kernel set's L: dst[k*L + r] = src[r*lds + k] - mu[r]
+ * for r < rows, 0 for rows <= r < L, k < kc (mu may be NULL: no centring). Contiguous k.
+ * NULL in a kernel set: the driver's portable packer (the reference) is used. */
 typedef void (*gc_pack_fn)(int64_t kc, int64_t rows, const void *src, int64_t lds,
                            const double *mu, void *dst);
 
@@ -106,6 +106,8 @@ void gc_syrk_f64_avx2(int64_t kc, int v, const void *a, int64_t ps, const void *
                       int64_t ld);
 void gc_gemm_f32_avx2(int64_t m, const void *s, int64_t lds, const void *b, void *tile);
 void gc_gemm_f64_avx2(int64_t m, const void *s, int64_t lds, const void *b, void *tile);
+void gc_pack_f32_avx2(int64_t kc, int64_t rows, const void *src, int64_t lds, const double *mu,
+                      void *dst);
 #endif
 #if defined(GC_HAVE_AVX512)
 void gc_syrk_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,

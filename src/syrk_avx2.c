@@ -161,3 +161,40 @@ void gc_gemm_f64_avx2(int64_t m, const void *s, int64_t lds, const void *b, void
         _mm256_storeu_pd(o + r * 12 + 8, c2[r]);
     }
 }
+
+/* Transpose-pack, L = 8: dst[k*8 + r] = src[r*lds + k] - mu[r] for r < rows (0 past them),
+ * k < kc; 8 x 8 blocks through registers (the portable packer in gram.c is the reference). */
+void gc_pack_f32_avx2(int64_t kc, int64_t rows, const void *src, int64_t lds, const double *mu,
+                      void *dst)
+{
+    const float *s = src;
+    float *d = dst;
+    __m256 m[8];
+    for (int r = 0; r < 8; r++)
+        m[r] = _mm256_set1_ps(mu && r < rows ? (float)mu[r] : 0.0f);
+    for (int64_t k0 = 0; k0 < kc; k0 += 8) {
+        const int64_t n = kc - k0 < 8 ? kc - k0 : 8;
+        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n),
+                                                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        __m256 x[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++)
+            x[r] = r < rows ? _mm256_sub_ps(_mm256_maskload_ps(s + r * lds + k0, mask), m[r])
+                            : _mm256_setzero_ps();
+        const __m256 t0 = _mm256_unpacklo_ps(x[0], x[1]), t1 = _mm256_unpackhi_ps(x[0], x[1]);
+        const __m256 t2 = _mm256_unpacklo_ps(x[2], x[3]), t3 = _mm256_unpackhi_ps(x[2], x[3]);
+        const __m256 t4 = _mm256_unpacklo_ps(x[4], x[5]), t5 = _mm256_unpackhi_ps(x[4], x[5]);
+        const __m256 t6 = _mm256_unpacklo_ps(x[6], x[7]), t7 = _mm256_unpackhi_ps(x[6], x[7]);
+        const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+        const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+        const __m256 col[8] = {
+            _mm256_permute2f128_ps(s0, s4, 0x20), _mm256_permute2f128_ps(s1, s5, 0x20),
+            _mm256_permute2f128_ps(s2, s6, 0x20), _mm256_permute2f128_ps(s3, s7, 0x20),
+            _mm256_permute2f128_ps(s0, s4, 0x31), _mm256_permute2f128_ps(s1, s5, 0x31),
+            _mm256_permute2f128_ps(s2, s6, 0x31), _mm256_permute2f128_ps(s3, s7, 0x31)};
+        for (int64_t c = 0; c < n; c++)
+            _mm256_storeu_ps(d + (k0 + c) * 8, col[c]);
+    }
+}
