@@ -252,7 +252,9 @@ typedef enum gc_precision {
     GC_PRECISION_DEFAULT = 0, /* compute in the tensors' own dtype */
     GC_PRECISION_BF16 = 1     /* opt-in, float32 tensors only: inputs rounded to bfloat16,
                                  products summed in float32 (AMX-BF16 / AVX512-BF16);
-                                 GC_ERR_UNSUPPORTED where the CPU has neither */
+                                 GC_ERR_UNSUPPORTED where the CPU has neither. Applies to
+                                 the forward Gram (also inside the style loss); gradients
+                                 are computed in float32 */
 } gc_precision;
 
 typedef struct gc_gram_desc {
