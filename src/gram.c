@@ -533,15 +533,16 @@ static void gc_bwd_store(const gc_bwd_plan *pl, int64_t b, int64_t i0, int64_t k
                 else
                     for (int64_t c = 0; c < kc; c++)
                         o[c] = bf * t[c];
-            } else if (pl->esz == 4) {
+            } else if (pl->esz == 4) { /* the same float arithmetic as above */
                 float *o = (float *)pl->out + base;
                 const float *t = (const float *)tile + r * GW;
+                const float bf = (float)pl->beta;
                 if (pl->accumulate)
                     for (int64_t c = 0; c < kc; c++)
-                        o[c * ks] = (float)((double)o[c * ks] + pl->beta * (double)t[c]);
+                        o[c * ks] += bf * t[c];
                 else
                     for (int64_t c = 0; c < kc; c++)
-                        o[c * ks] = (float)(pl->beta * (double)t[c]);
+                        o[c * ks] = bf * t[c];
             } else {
                 double *o = (double *)pl->out + base;
                 const double *t = (const double *)tile + r * GW;
@@ -552,13 +553,20 @@ static void gc_bwd_store(const gc_bwd_plan *pl, int64_t b, int64_t i0, int64_t k
                     for (int64_t c = 0; c < kc; c++)
                         o[c * ks] = pl->beta * t[c];
             }
-        } else {
+        } else if (pl->esz == 4) { /* any strides; still the same float arithmetic */
+            float *o = pl->out;
+            const float *t = (const float *)tile + r * GW;
+            const float bf = (float)pl->beta;
             for (int64_t c = 0; c < kc; c++) {
                 const int64_t off = gc_ioff(pl->out_s, p->kw, b, i, k0 + c);
-                const double t = pl->esz == 4 ? (double)((const float *)tile)[r * GW + c]
-                                              : ((const double *)tile)[r * GW + c];
-                const double old = pl->accumulate ? gc_load(pl->out, p->dtype, off) : 0.0;
-                gc_store(pl->out, p->dtype, off, old + pl->beta * t);
+                o[off] = pl->accumulate ? o[off] + bf * t[c] : bf * t[c];
+            }
+        } else {
+            double *o = pl->out;
+            const double *t = (const double *)tile + r * GW;
+            for (int64_t c = 0; c < kc; c++) {
+                const int64_t off = gc_ioff(pl->out_s, p->kw, b, i, k0 + c);
+                o[off] = pl->accumulate ? o[off] + pl->beta * t[c] : pl->beta * t[c];
             }
         }
     }

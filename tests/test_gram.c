@@ -432,6 +432,36 @@ static void test_strided_outputs(void)
         GC_CHECK_OK(gc_gram_backward_reference(NULL, &d, &in, &dg, &dfref));
         GC_CHECK_OK(gc_gram_backward(NULL, &d, &in, &dg, &dfv));
         GC_CHECK(gc_test_max_abs_diff(&dfv, &dfref) <= 1e-5);
+        /* the fused loss with a transposed workspace, a narrowed target and the strided
+         * gradient: bitwise the contiguous call (same values, same sum orders) */
+        {
+            gc_tensor tbase, tv, wbase, wv, wc, gc1, gc2;
+            GC_CHECK_OK(gc_tensor_create(NULL, &tbase, dtypes[di], 3, (int64_t[]){2, 21, 19}));
+            gc_test_fill(&tbase, &rng, 0);
+            GC_CHECK_OK(gc_tensor_narrow(&tbase, 1, 1, 19, &tv));
+            GC_CHECK_OK(gc_tensor_create(NULL, &wbase, dtypes[di], 3, (int64_t[]){19, 19, 2}));
+            gc_tensor tmp2;
+            GC_CHECK_OK(gc_tensor_transpose(&wbase, 0, 2, &tmp2)); /* 2 x 19 x 19 */
+            wv = tmp2;
+            make_g(NULL, &d, &in, &wc);
+            GC_CHECK_OK(gc_tensor_create(NULL, &gc1, dtypes[di], 4, (int64_t[]){2, 19, 5, 6}));
+            GC_CHECK_OK(gc_tensor_create(NULL, &gc2, dtypes[di], 4, (int64_t[]){2, 19, 5, 6}));
+            gc_tensor tcont;
+            GC_CHECK_OK(gc_tensor_contiguous(NULL, &tv, &tcont));
+            double l1 = NAN, l2 = NAN;
+            GC_CHECK_OK(gc_gram_style_loss(NULL, &d, &in, &tcont, 0.5, &l1, &gc1, &wc));
+            GC_CHECK_OK(gc_gram_style_loss(NULL, &d, &in, &tv, 0.5, &l2, &dfv, &wv));
+            GC_CHECK_OK(gc_tensor_copy(&dfv, &gc2));
+            GC_CHECK(l1 == l2 && isfinite(l1));
+            GC_CHECK(gc_test_max_abs_diff(&gc1, &gc2) == 0.0);
+            GC_CHECK(gc_test_max_abs_diff(&wc, &wv) == 0.0);
+            gc_tensor_free(&tbase);
+            gc_tensor_free(&wbase);
+            gc_tensor_free(&wc);
+            gc_tensor_free(&gc1);
+            gc_tensor_free(&gc2);
+            gc_tensor_free(&tcont);
+        }
         gc_tensor_free(&in);
         gc_tensor_free(&gbase);
         gc_tensor_free(&ref);
