@@ -1,6 +1,7 @@
 /* conv2d_shape.c - argument validation and output geometry for SpatialConvolution. */
 #include "conv2d.h"
 
+#include <stdio.h>
 #include <string.h>
 
 gc_conv2d_desc gc_conv2d_desc_default(void)
@@ -136,9 +137,13 @@ gc_status gc_conv2d_prepare(gc_context *ctx, const gc_conv2d_desc *desc, const g
         int ok = output->rank == input->rank;
         for (int i = 0; ok && i < output->rank; i++)
             ok = output->dims[i] == want[i + (p->batched ? 0 : 1)];
-        if (!ok)
+        if (!ok) {
+            char lead[32] = "";
+            if (p->batched)
+                snprintf(lead, sizeof lead, "%lld x ", (long long)p->N);
             return gc_fail(ctx, GC_ERR_SHAPE, "conv2d: output (or grad_output) must be %s%lld x %lld x %lld",
-                           p->batched ? "N x " : "", (long long)p->O, (long long)p->OH, (long long)p->OW);
+                           lead, (long long)p->O, (long long)p->OH, (long long)p->OW);
+        }
         p->out_s[0] = p->batched ? output->strides[0] : 0;
         for (int i = 0; i < 3; i++)
             p->out_s[1 + i] = output->strides[o + i];
