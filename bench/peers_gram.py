@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Gram matrices, gramconv against its peers in the same run and thread count, float32, on the
+VGG-19 feature shapes of a 512 x 512 image (issue 3):
+
+  fwd : gramconv gram  vs  torch.bmm(F, F^T) (MKL)  and  OpenBLAS ssyrk (scipy's OpenBLAS,
+        SkylakeX kernels);  GFLOP/s for every tool count the needed flops C(C+1)/2 * HW * 2 * N;
+  bwd : gramconv gram-backward  vs  torch autograd of G = bmm(F, F^T) / HW given dG (backward
+        only, graph built once);  flops 2 * C * C * HW * N;
+  loss: gramconv style-loss with gradient  vs  torch forward + MSE + backward;  flops fwd + bwd.
+
+Usage: python3 bench/peers_gram.py [--gramconv build/gramconv] [--threads 1] [--min-time 0.3]
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peers_common as pc  # noqa: E402
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--gramconv", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "gramconv"))
+ap.add_argument("--threads", type=int, default=1)
+ap.add_argument("--min-time", type=float, default=0.3)
+ARGS = ap.parse_args()
+pc.pin_threads(ARGS.threads)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from scipy.linalg import blas  # noqa: E402
+
+torch.set_num_threads(ARGS.threads)
+SHAPES = [(1, 64, 512, 512), (1, 128, 256, 256), (1, 256, 128, 128), (1, 512, 64, 64),
+          (1, 512, 32, 32), (4, 256, 64, 64)]
+
+
+def main():
+    gc = pc.gramconv_path(ARGS.gramconv)
+    print(f"# gram, float32, threads={ARGS.threads}, torch {torch.__version__} (MKL), "
+          f"scipy OpenBLAS ssyrk; ratio = peer ms / gramconv ms")
+    hdr = (f"{'shape':<18} {'pass':<5} {'gramconv ms':>11} {'GF/s':>7} {'%peak':>6} | {'torch ms':>9} {'ratio':>6}"
+           f" | {'ssyrk ms':>9} {'ratio':>6}")
+    print(hdr)
+    print("-" * len(hdr))
+    peak = 165.0 * ARGS.threads  # MACHINE.md: AVX-512 float32 FMA peak per core
+    rng = np.random.default_rng(0)
+    for n, c, h, w in SHAPES:
+        hw = h * w
+        f = rng.standard_normal((n, c, hw)).astype(np.float32)
+        ft = torch.from_numpy(f)
+        flops = {"fwd": c * (c + 1) / 2 * hw * 2 * n, "bwd": 2.0 * c * c * hw * n}
+        flops["loss"] = flops["fwd"] + flops["bwd"]
+        for ps in ("fwd", "bwd", "loss"):
+            res = pc.gramconv_bench(gc, ["gram", "--shape", f"{n},{c},{h},{w}", "--pass", ps, "--dtype", "f32",
+                                         "--threads", str(ARGS.threads)]) if gc else []
+            gms = res[-1]["ms"] if res else None
+            if ps == "fwd":
+                with torch.no_grad():
+                    tms = pc.median_ms(lambda: torch.bmm(ft, ft.transpose(1, 2)), ARGS.min_time)
+                sms = pc.median_ms(lambda: [blas.ssyrk(1.0, f[i].T, trans=1) for i in range(n)], ARGS.min_time)
+            elif ps == "bwd":
+                x = ft.clone().requires_grad_(True)
+                g = torch.bmm(x, x.transpose(1, 2)) / hw
+                dg = torch.randn_like(g)
+                tms = pc.median_ms(lambda: torch.autograd.grad(g, x, dg, retain_graph=True), ARGS.min_time)
+                sms = None
+            else:
+                target = torch.randn(n, c, c)
+                x = ft.clone().requires_grad_(True)
+
+                def step():
+                    gg = torch.bmm(x, x.transpose(1, 2)) / hw
+                    loss = torch.mean((gg - target) ** 2)
+                    return torch.autograd.grad(loss, x)
+                tms = pc.median_ms(step, ARGS.min_time)
+                sms = None
+            gf = flops[ps] / (gms * 1e6) if gms else 0
+            scell = f"{sms:9.3f} {pc.ratio(sms, gms)}" if sms else f"{'-':>9} {'-':>6}"
+            gcell = f"{gms:11.3f} {gf:7.1f} {100 * gf / peak:6.1f}" if gms else f"{'-':>11} {'-':>7} {'-':>6}"
+            print(f"{f'{n}x{c}x{h}x{w}':<18} {ps:<5} {gcell} | {tms:9.3f} {pc.ratio(tms, gms)} | {scell}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
