@@ -68,7 +68,7 @@ gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt)
             k = (gc_gram_kernels){gc_syrk_f32_avx512, gc_pack_f32_avx512, gc_gemm_f32_avx512, 16,
                                   8, 256, 8, 48, 4, 4, 1};
         else
-            k = (gc_gram_kernels){gc_syrk_f64_avx512, NULL, gc_gemm_f64_avx512, 8, 8, 256, 8, 24,
+            k = (gc_gram_kernels){gc_syrk_f64_avx512, gc_pack_f64_avx512, gc_gemm_f64_avx512, 8, 8, 256, 8, 24,
                                   8, 8, 0};
     }
 #endif

@@ -192,6 +192,45 @@ void gc_pack_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, 
     }
 }
 
+/* ---- float64 transpose-pack, L = 8: dst[k*8 + r] = src[r*lds + k] - mu[r] ------------- */
+void gc_pack_f64_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, const double *mu,
+                        void *dst)
+{
+    const double *s = src;
+    double *d = dst;
+    __m512d m[8];
+    for (int r = 0; r < 8; r++)
+        m[r] = _mm512_set1_pd(mu && r < rows ? mu[r] : 0.0);
+    for (int64_t k0 = 0; k0 < kc; k0 += 8) {
+        const int64_t n = kc - k0 < 8 ? kc - k0 : 8;
+        const __mmask8 mask = (__mmask8)((1u << n) - 1u);
+        __m512d x[8], u[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++)
+            x[r] = r < rows ? _mm512_maskz_sub_pd(mask, _mm512_maskz_loadu_pd(mask, s + r * lds + k0), m[r])
+                            : _mm512_setzero_pd();
+#pragma GCC unroll 4
+        for (int r = 0; r < 8; r += 2) {
+            u[r] = _mm512_unpacklo_pd(x[r], x[r + 1]);     /* lane L: column 2L, rows r, r+1 */
+            u[r + 1] = _mm512_unpackhi_pd(x[r], x[r + 1]); /* lane L: column 2L+1 */
+        }
+        __m512d col[8];
+#pragma GCC unroll 2
+        for (int q = 0; q < 2; q++) {
+            const __m512d a01l = _mm512_shuffle_f64x2(u[q], u[2 + q], 0x44);
+            const __m512d a01h = _mm512_shuffle_f64x2(u[q], u[2 + q], 0xEE);
+            const __m512d a23l = _mm512_shuffle_f64x2(u[4 + q], u[6 + q], 0x44);
+            const __m512d a23h = _mm512_shuffle_f64x2(u[4 + q], u[6 + q], 0xEE);
+            col[q] = _mm512_shuffle_f64x2(a01l, a23l, 0x88);     /* column q */
+            col[2 + q] = _mm512_shuffle_f64x2(a01l, a23l, 0xDD); /* column 2 + q */
+            col[4 + q] = _mm512_shuffle_f64x2(a01h, a23h, 0x88); /* column 4 + q */
+            col[6 + q] = _mm512_shuffle_f64x2(a01h, a23h, 0xDD); /* column 6 + q */
+        }
+        for (int64_t c = 0; c < n; c++)
+            _mm512_storeu_pd(d + (k0 + c) * 8, col[c]);
+    }
+}
+
 /* ---- bfloat16 (AVX512-BF16, compiled per function; the caller checks the CPU) ----------
  * Panel of 16 rows, k in pairs: dst[kp*32 + 2r + e] = bf16(src[r*lds + 2kp + e] - mu[r])
  * (round to nearest even; the odd column past kc is zero). One k-pair of a panel is one zmm
