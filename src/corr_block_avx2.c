@@ -18,7 +18,7 @@
  *  - stream tile, one plane x 4 rows x 3 vectors, kernel height KH (2..8) fixed: each input
  *    vector loaded at (row, kx) feeds up to KH output rows with broadcast k[ky][kx].
  * Blocks are walked in groups of 4 output rows; in each, planes in groups of up to 4, then
- * columns in chunks of 3 vectors. */
+ * columns in chunks of 3 vectors. The paired-tail tile of the AVX-512 file is not built here. */
 #ifndef GC_TMPL_BODY
 
 #include "internal.h"

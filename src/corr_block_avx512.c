@@ -9,7 +9,7 @@
  * in that nesting order - the scalar kernel's order. Results therefore depend only on the
  * inputs, not on the block shape, the tile choice or the thread count.
  *
- * Two register tiles (accumulators live in zmm registers for the whole term loop and are
+ * Register tiles (accumulators live in zmm registers for the whole term loop and are
  * stored once; the last vector of each output row is read and written under a lane mask so
  * no tile touches memory beyond the ow+kw-1 readable input elements or ow output elements):
  *  - tap tile, JB output planes x RB output rows x V vectors of 16 (8) columns, with
