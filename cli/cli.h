@@ -119,6 +119,8 @@ typedef struct cli_bench_opts {
     int help;
 } cli_bench_opts;
 int cli_bench_parse(int argc, char *const *argv, cli_bench_opts *out, cli_err *err);
+/* `bench peak`: FMA throughput of this machine on the context's ISA and threads (bench_peak.c). */
+int cli_bench_peak(gc_context *ctx, const cli_bench_opts *o);
 
 /* Bench helpers for every bench target: time body(arg) (one warm-up; then `repeat` runs, or
  * if repeat is 0 runs until 0.3 s have passed and at least 5 were made) and give the median

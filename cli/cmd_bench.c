@@ -26,7 +26,7 @@ static int bench_gram(gc_context *ctx, const cli_bench_opts *o);
 static int bench_conv(gc_context *ctx, const cli_bench_opts *o);
 
 /* Which options each kind of target takes (beyond --dtype, --threads, --isa, --repeat). */
-enum { KIND_CORR, KIND_GRAM, KIND_CONV };
+enum { KIND_CORR, KIND_GRAM, KIND_CONV, KIND_PEAK };
 
 static const struct {
     const char *name;
@@ -39,6 +39,7 @@ static const struct {
     {"conv3", bench_corr, KIND_CORR},
     {"gram", bench_gram, KIND_GRAM},
     {"conv", bench_conv, KIND_CONV},
+    {"peak", cli_bench_peak, KIND_PEAK},
 };
 enum { NTARGETS = sizeof bench_targets / sizeof bench_targets[0] };
 

@@ -541,6 +541,12 @@ if [ -d /proc/self ]; then
     [ -e e_s28w.npy ] && fail "spatialconv: grad_weight left after a failed later write" || pass
 fi
 
+# ---- bench peak ------------------------------------------------------------------------------
+NUM='[0-9.e+-]*'
+expect_ok "bench peak" "$GC" bench peak --threads 1 --repeat 1
+expect_grep "bench peak json" "^{\"op\":\"peak\",\"shape\":\"fma_chains=16\",\"mode\":\"-\",\"dtype\":\"f32\",\"threads\":1,\"isa\":\"[a-z0-9]*\",\"ms\":$NUM,\"gflops\":$NUM,\"repeats\":1}$" "$T/out"
+expect_err "bench peak takes no --shape" 2 - "$GC" bench peak --shape 2,2
+
 # ---- bench gram / conv --------------------------------------------------------------------------
 NUM='[0-9.e+-]*'
 expect_ok "bench gram" "$GC" bench gram --shape 2,8,16,16 --threads 1 --repeat 3
