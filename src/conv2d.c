@@ -6,7 +6,7 @@
  * is the same pairing over grad_output with the weight transposed (planes o <-> c) and turned
  * 180 degrees, padded by k-1-pad. Padding modes other than zeros go through a padded copy of
  * the input (forward) or a gradient of the padded input folded back onto its sources
- * (backward_input). backward_weight is a threaded loop over output channels
+ * (backward_input). backward_weight, any geometry, is a packed GEMM on the Gram kernels
  * (conv2d_wgrad.c). Other geometries use the reference loops until the im2col + GEMM path
  * lands: correct, slow. */
 #include "conv2d.h"
@@ -25,15 +25,21 @@ static int gc_conv2d_direct_ok(const gc_conv2d_problem *p)
     return p->sh == 1 && p->sw == 1 && p->dh == 1 && p->dw == 1;
 }
 
+/* The algorithm a pass runs. backward_weight has one optimised path (the packed GEMM of
+ * conv2d_wgrad.c, any geometry): AUTO, DIRECT (stride 1, dilation 1) and IM2COL all take it. */
 static gc_status gc_conv2d_pick(gc_context *ctx, const gc_conv2d_desc *desc,
-                                const gc_conv2d_problem *p, gc_conv_algo *algo)
+                                const gc_conv2d_problem *p, gc_conv_pass pass, gc_conv_algo *algo)
 {
     *algo = desc->algo;
-    if (*algo == GC_CONV_ALGO_AUTO)
-        *algo = gc_conv2d_direct_ok(p) ? GC_CONV_ALGO_DIRECT : GC_CONV_ALGO_REFERENCE;
+    if (*algo == GC_CONV_ALGO_AUTO) {
+        if (pass == GC_CONV_BACKWARD_WEIGHT)
+            *algo = GC_CONV_ALGO_IM2COL;
+        else
+            *algo = gc_conv2d_direct_ok(p) ? GC_CONV_ALGO_DIRECT : GC_CONV_ALGO_REFERENCE;
+    }
     if (*algo == GC_CONV_ALGO_DIRECT && !gc_conv2d_direct_ok(p))
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d: the direct algorithm needs stride 1 and dilation 1");
-    if (*algo == GC_CONV_ALGO_IM2COL)
+    if (*algo == GC_CONV_ALGO_IM2COL && pass != GC_CONV_BACKWARD_WEIGHT)
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d: the im2col algorithm is not built yet");
     return GC_OK;
 }
@@ -130,8 +136,12 @@ gc_status gc_conv2d_workspace_size(gc_context *ctx, const gc_conv2d_desc *desc,
     gc_status st = gc_conv2d_prepare(ctx, desc, input, weight, NULL, NULL, &p);
     gc_conv_algo algo;
     if (st == GC_OK)
-        st = gc_conv2d_pick(ctx, desc, &p, &algo);
-    if (st != GC_OK || pass == GC_CONV_BACKWARD_WEIGHT || algo != GC_CONV_ALGO_DIRECT)
+        st = gc_conv2d_pick(ctx, desc, &p, pass, &algo);
+    if (st != GC_OK || algo == GC_CONV_ALGO_REFERENCE)
+        return st;
+    if (pass == GC_CONV_BACKWARD_WEIGHT)
+        return gc_conv2d_wgrad_workspace(ctx, &p, bytes);
+    if (algo != GC_CONV_ALGO_DIRECT)
         return st;
     size_t cb, pb;
     st = gc_conv2d_direct_ws(ctx, &p, pass, &cb, &pb);
@@ -214,7 +224,7 @@ gc_status gc_conv2d_forward(gc_context *ctx, const gc_conv2d_desc *desc, const g
     if (st == GC_OK)
         st = gc_conv2d_alias(ctx, output, input, weight, bias);
     if (st == GC_OK)
-        st = gc_conv2d_pick(ctx, desc, &p, &algo);
+        st = gc_conv2d_pick(ctx, desc, &p, GC_CONV_FORWARD, &algo);
     if (st != GC_OK)
         return st;
     if (algo == GC_CONV_ALGO_REFERENCE)
@@ -259,7 +269,7 @@ gc_status gc_conv2d_backward_input(gc_context *ctx, const gc_conv2d_desc *desc,
     if (st == GC_OK)
         st = gc_conv2d_alias(ctx, grad_input, grad_output, weight, NULL);
     if (st == GC_OK)
-        st = gc_conv2d_pick(ctx, desc, &p, &algo);
+        st = gc_conv2d_pick(ctx, desc, &p, GC_CONV_BACKWARD_INPUT, &algo);
     if (st != GC_OK)
         return st;
     if (algo == GC_CONV_ALGO_REFERENCE)
@@ -310,8 +320,6 @@ gc_status gc_conv2d_backward_weight(gc_context *ctx, const gc_conv2d_desc *desc,
                                     double scale, gc_tensor *grad_weight, gc_tensor *grad_bias,
                                     void *workspace, size_t workspace_bytes)
 {
-    (void)workspace;
-    (void)workspace_bytes;
     if (!grad_weight || !grad_output)
         return gc_fail(ctx, GC_ERR_NULL, "conv2d: grad_weight or grad_output is NULL");
     gc_conv2d_problem p;
@@ -324,7 +332,7 @@ gc_status gc_conv2d_backward_weight(gc_context *ctx, const gc_conv2d_desc *desc,
     if (st == GC_OK && grad_bias)
         st = gc_conv2d_alias(ctx, grad_bias, input, grad_output, grad_weight);
     if (st == GC_OK)
-        st = gc_conv2d_pick(ctx, desc, &p, &algo);
+        st = gc_conv2d_pick(ctx, desc, &p, GC_CONV_BACKWARD_WEIGHT, &algo);
     if (st != GC_OK)
         return st;
     if (algo == GC_CONV_ALGO_REFERENCE)
@@ -333,5 +341,5 @@ gc_status gc_conv2d_backward_weight(gc_context *ctx, const gc_conv2d_desc *desc,
                                                    grad_weight->strides, grad_bias ? grad_bias->strides[0] : 0);
     return gc_conv2d_wgrad(ctx, &p, input->data, grad_output->data, scale, grad_weight->data,
                            grad_weight->strides, grad_bias ? grad_bias->data : NULL,
-                           grad_bias ? grad_bias->strides[0] : 0);
+                           grad_bias ? grad_bias->strides[0] : 0, workspace, workspace_bytes);
 }

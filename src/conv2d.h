@@ -44,9 +44,20 @@ gc_status gc_conv2d_backward_weight_reference(gc_context *ctx, const gc_conv2d_p
                                               const void *in, const void *gout, double scale,
                                               void *gw, void *gb, int64_t gw_s[4], int64_t gb_s);
 
-/* backward_weight on the optimised path (conv2d_wgrad.c): threads over output channels. */
+/* backward_weight on the optimised path (conv2d_wgrad.c): packed-panel GEMM on the Gram
+ * kernels for any geometry (a dot-product loop when the channels per group are too few to
+ * fill panels). Workspace: gc_conv2d_wgrad_workspace bytes (depends on the context's ISA and
+ * thread count), 64-byte aligned. */
+gc_status gc_conv2d_wgrad_workspace(gc_context *ctx, const gc_conv2d_problem *p, size_t *bytes);
 gc_status gc_conv2d_wgrad(gc_context *ctx, const gc_conv2d_problem *p, const void *in,
                           const void *gout, double scale, void *gw, const int64_t gw_s[4],
-                          void *gb, int64_t gb_s);
+                          void *gb, int64_t gb_s, void *ws, size_t ws_bytes);
+
+/* Portable panel packers (conv2d_pack.c), the Gram kernels' panel format (gram.h):
+ * dst[k*L + r] = src[r*lds + k*ks] for r < rows, k < kc; zero for rows <= r < L. */
+void gc_cv_pack_rows(int64_t kc, int64_t rows, const void *src, int64_t lds, int64_t ks,
+                     int64_t L, size_t esz, void *dst);
+/* One column of that: dst[r] = src[r*lds] (src NULL: zeros), r < L. */
+void gc_cv_pack_col(int64_t rows, const void *src, int64_t lds, int64_t L, size_t esz, void *dst);
 
 #endif

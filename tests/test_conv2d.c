@@ -64,6 +64,20 @@ static gc_status bwd_in(gc_context *ctx, const gc_conv2d_desc *d, const gc_tenso
     return st;
 }
 
+static gc_status bwd_w(gc_context *ctx, const gc_conv2d_desc *d, const gc_tensor *in, const gc_tensor *gout,
+                       double scale, gc_tensor *gw, gc_tensor *gb)
+{
+    size_t bytes = 0;
+    gc_status st = gc_conv2d_workspace_size(ctx, d, in, gw, GC_CONV_BACKWARD_WEIGHT, &bytes);
+    void *ws = NULL;
+    if (st == GC_OK && bytes && posix_memalign(&ws, 64, bytes))
+        return GC_ERR_NOMEM;
+    if (st == GC_OK)
+        st = gc_conv2d_backward_weight(ctx, d, in, gout, scale, gw, gb, ws, bytes);
+    free(ws);
+    return st;
+}
+
 /* Largest |a-b| / (|ref_abs| * (terms + 2) * eps); <= 1 passes. ref_abs bounds sum|terms|. */
 static double ratio(const gc_tensor *a, const gc_tensor *b, const gc_tensor *bound, double terms)
 {
@@ -138,7 +152,7 @@ static void check_geometry(const geo *g, gc_dtype dt, unsigned seed)
     gc_tensor gwstart, gbstart;
     GC_CHECK_OK(gc_tensor_contiguous(NULL, &gwref, &gwstart));
     GC_CHECK_OK(gc_tensor_contiguous(NULL, &gbref, &gbstart));
-    GC_CHECK_OK(gc_conv2d_backward_weight(NULL, &dref, &in, &gout, 0.5, &gwref, &gbref, NULL, 0));
+    GC_CHECK_OK(bwd_w(NULL, &dref, &in, &gout, 0.5, &gwref, &gbref));
     /* bounds: the references on absolute values */
     gc_tensor ain, aw, ab, agout, bound_out, bound_gin, bound_gw, bound_gb;
     GC_CHECK_OK(gc_tensor_contiguous(NULL, &in, &ain));
@@ -153,7 +167,7 @@ static void check_geometry(const geo *g, gc_dtype dt, unsigned seed)
     absify(&bound_gw); absify(&bound_gb);
     GC_CHECK_OK(fwd(NULL, &dref, &ain, &aw, g->bias ? &ab : NULL, &bound_out));
     GC_CHECK_OK(bwd_in(NULL, &dref, &agout, &aw, &bound_gin));
-    GC_CHECK_OK(gc_conv2d_backward_weight(NULL, &dref, &ain, &agout, 0.5, &bound_gw, &bound_gb, NULL, 0));
+    GC_CHECK_OK(bwd_w(NULL, &dref, &ain, &agout, 0.5, &bound_gw, &bound_gb));
     const double terms_f = (double)(g->C / g->G * g->KH * g->KW + 1);
     const double terms_w = (double)(g->N * od[r - 1] * od[r - 2] + 1);
     const double terms_i = (double)(g->O / g->G * g->KH * g->KW + 1);
@@ -169,7 +183,7 @@ static void check_geometry(const geo *g, gc_dtype dt, unsigned seed)
         GC_CHECK_OK(gc_tensor_copy(&gbstart, &gb));
         GC_CHECK_MSG(fwd(ctx, &dauto, &in, &w, bp, &out) == GC_OK, "%s", gc_context_last_error(ctx));
         GC_CHECK_MSG(bwd_in(ctx, &dauto, &gout, &w, &gin) == GC_OK, "%s", gc_context_last_error(ctx));
-        GC_CHECK_OK(gc_conv2d_backward_weight(ctx, &dauto, &in, &gout, 0.5, &gw, &gb, NULL, 0));
+        GC_CHECK_OK(bwd_w(ctx, &dauto, &in, &gout, 0.5, &gw, &gb));
         const double rf = ratio(&out, &ref, &bound_out, terms_f);
         const double ri = ratio(&gin, &ginref, &bound_gin, terms_i);
         const double rw = ratio(&gw, &gwref, &bound_gw, terms_w);
@@ -209,6 +223,15 @@ static void test_sweep(void)
         {3, 5, 16, 37, 7, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1, 1},
         {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, GC_PADDING_ZEROS, 1, 1},
         {1, 2, 9, 9, 2, 2, 1, 1, 3, 3, 0, 0, 1, 1, GC_PADDING_ZEROS, 1, 1},
+        /* enough channels for the packed-panel paths: O, C not multiples of 16, P past the
+         * kernels' chunk (256) and the packed chunk (2048) */
+        {2, 19, 23, 29, 21, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1, 1},
+        {1, 17, 20, 31, 18, 1, 3, 3, 2, 2, 1, 1, 1, 1, GC_PADDING_REFLECT, 1, 1},
+        {2, 20, 15, 17, 34, 2, 3, 2, 3, 2, 2, 0, 2, 1, GC_PADDING_REPLICATE, 1, 1},
+        {1, 18, 13, 12, 20, 1, 5, 5, 1, 3, 4, 2, 2, 1, GC_PADDING_CIRCULAR, 0, 1},
+        {1, 17, 40, 66, 18, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1, 0},
+        {1, 20, 60, 70, 24, 1, 1, 1, 1, 1, 0, 0, 1, 1, GC_PADDING_ZEROS, 1, 1},
+        {3, 9, 11, 10, 40, 1, 2, 3, 3, 1, 5, 0, 1, 4, GC_PADDING_ZEROS, 1, 1}, /* pad > k-1 */
     };
     for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
         for (int di = 0; di < 2; di++)
@@ -282,7 +305,7 @@ static void test_finite_differences(void)
         GC_CHECK_OK(gc_tensor_create(NULL, &gw, GC_DTYPE_F64, 4, w.dims));
         GC_CHECK_OK(gc_tensor_create(NULL, &gb, GC_DTYPE_F64, 1, b.dims));
         GC_CHECK_OK(bwd_in(NULL, &d, &gout, &w, &gin));
-        GC_CHECK_OK(gc_conv2d_backward_weight(NULL, &d, &in, &gout, 1.0, &gw, &gb, NULL, 0));
+        GC_CHECK_OK(bwd_w(NULL, &d, &in, &gout, 1.0, &gw, &gb));
         int64_t nout;
         gc_tensor_numel(&out, &nout);
         gc_tensor *params[3] = {&in, &w, &b}, *grads[3] = {&gin, &gw, &gb};
@@ -346,7 +369,7 @@ static void test_pytorch_golden(void)
             GC_CHECK_OK(gc_tensor_create(NULL, &gb, GC_DTYPE_F64, 1, t[2].dims));
             GC_CHECK_OK(fwd(NULL, &d, &t[0], &t[1], &t[2], &y));
             GC_CHECK_OK(bwd_in(NULL, &d, &t[4], &t[1], &gx));
-            GC_CHECK_OK(gc_conv2d_backward_weight(NULL, &d, &t[0], &t[4], 1.0, &gw, &gb, NULL, 0));
+            GC_CHECK_OK(bwd_w(NULL, &d, &t[0], &t[4], 1.0, &gw, &gb));
             GC_CHECK_MSG(gc_test_max_abs_diff(&y, &t[3]) < 1e-12, "%s y", cases[c].name);
             GC_CHECK_MSG(gc_test_max_abs_diff(&gx, &t[5]) < 1e-12, "%s gx", cases[c].name);
             GC_CHECK_MSG(gc_test_max_abs_diff(&gw, &t[6]) < 1e-11, "%s gw", cases[c].name);
