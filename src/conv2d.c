@@ -7,8 +7,8 @@
  * 180 degrees, padded by k-1-pad. Padding modes other than zeros go through a padded copy of
  * the input (forward) or a gradient of the padded input folded back onto its sources
  * (backward_input). backward_weight, any geometry, is a packed GEMM on the Gram kernels
- * (conv2d_wgrad.c). Other geometries use the reference loops until the im2col + GEMM path
- * lands: correct, slow. */
+ * (conv2d_wgrad.c). IM2COL (any geometry; AUTO's choice for stride or dilation > 1) packs
+ * the input per stride residue and runs the Gram GEMM tile kernel (conv2d_im2col.c). */
 #include "conv2d.h"
 #include "corr.h"
 
@@ -25,8 +25,9 @@ static int gc_conv2d_direct_ok(const gc_conv2d_problem *p)
     return p->sh == 1 && p->sw == 1 && p->dh == 1 && p->dw == 1;
 }
 
-/* The algorithm a pass runs. backward_weight has one optimised path (the packed GEMM of
- * conv2d_wgrad.c, any geometry): AUTO, DIRECT (stride 1, dilation 1) and IM2COL all take it. */
+/* The algorithm a pass runs. AUTO: DIRECT for stride 1 and dilation 1, IM2COL otherwise.
+ * backward_weight has one optimised path (the packed GEMM of conv2d_wgrad.c, any geometry):
+ * AUTO, DIRECT (stride 1, dilation 1) and IM2COL all take it. */
 static gc_status gc_conv2d_pick(gc_context *ctx, const gc_conv2d_desc *desc,
                                 const gc_conv2d_problem *p, gc_conv_pass pass, gc_conv_algo *algo)
 {
@@ -35,12 +36,10 @@ static gc_status gc_conv2d_pick(gc_context *ctx, const gc_conv2d_desc *desc,
         if (pass == GC_CONV_BACKWARD_WEIGHT)
             *algo = GC_CONV_ALGO_IM2COL;
         else
-            *algo = gc_conv2d_direct_ok(p) ? GC_CONV_ALGO_DIRECT : GC_CONV_ALGO_REFERENCE;
+            *algo = gc_conv2d_direct_ok(p) ? GC_CONV_ALGO_DIRECT : GC_CONV_ALGO_IM2COL;
     }
     if (*algo == GC_CONV_ALGO_DIRECT && !gc_conv2d_direct_ok(p))
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d: the direct algorithm needs stride 1 and dilation 1");
-    if (*algo == GC_CONV_ALGO_IM2COL && pass != GC_CONV_BACKWARD_WEIGHT)
-        return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d: the im2col algorithm is not built yet");
     return GC_OK;
 }
 
@@ -141,8 +140,8 @@ gc_status gc_conv2d_workspace_size(gc_context *ctx, const gc_conv2d_desc *desc,
         return st;
     if (pass == GC_CONV_BACKWARD_WEIGHT)
         return gc_conv2d_wgrad_workspace(ctx, &p, bytes);
-    if (algo != GC_CONV_ALGO_DIRECT)
-        return st;
+    if (algo == GC_CONV_ALGO_IM2COL)
+        return gc_conv2d_im2col_workspace(ctx, &p, pass, bytes);
     size_t cb, pb;
     st = gc_conv2d_direct_ws(ctx, &p, pass, &cb, &pb);
     if (st == GC_OK)
@@ -230,6 +229,9 @@ gc_status gc_conv2d_forward(gc_context *ctx, const gc_conv2d_desc *desc, const g
     if (algo == GC_CONV_ALGO_REFERENCE)
         return gc_conv2d_forward_reference(ctx, &p, input->data, weight->data, bias ? bias->data : NULL,
                                            output->data);
+    if (algo == GC_CONV_ALGO_IM2COL)
+        return gc_conv2d_im2col_forward(ctx, &p, input->data, weight->data, bias ? bias->data : NULL,
+                                        output->data, workspace, workspace_bytes);
     size_t cb, pb;
     st = gc_conv2d_check_ws(ctx, &p, GC_CONV_FORWARD, workspace, workspace_bytes, &cb, &pb);
     if (st != GC_OK)
@@ -274,6 +276,9 @@ gc_status gc_conv2d_backward_input(gc_context *ctx, const gc_conv2d_desc *desc,
         return st;
     if (algo == GC_CONV_ALGO_REFERENCE)
         return gc_conv2d_backward_input_reference(ctx, &p, grad_output->data, weight->data, grad_input->data);
+    if (algo == GC_CONV_ALGO_IM2COL)
+        return gc_conv2d_im2col_backward_input(ctx, &p, grad_output->data, weight->data, grad_input->data,
+                                               workspace, workspace_bytes);
     size_t cb, pb;
     st = gc_conv2d_check_ws(ctx, &p, GC_CONV_BACKWARD_INPUT, workspace, workspace_bytes, &cb, &pb);
     if (st != GC_OK)

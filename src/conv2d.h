@@ -59,5 +59,20 @@ void gc_cv_pack_rows(int64_t kc, int64_t rows, const void *src, int64_t lds, int
                      int64_t L, size_t esz, void *dst);
 /* One column of that: dst[r] = src[r*lds] (src NULL: zeros), r < L. */
 void gc_cv_pack_col(int64_t rows, const void *src, int64_t lds, int64_t L, size_t esz, void *dst);
+/* Number of distinct values of (i*d) mod s for i < k; with idx non-NULL, idx[i] = the rank
+ * (order of first appearance) of i's residue and val[rank] = the residue. */
+int64_t gc_cv_residues(int64_t k, int64_t d, int64_t s, int64_t *idx, int64_t *val);
+
+/* forward / backward_input for any geometry (conv2d_im2col.c): the shift layout of
+ * conv2d_wgrad.c (input planes packed once per stride residue, a tap = a shifted window)
+ * and the Gram GEMM tile kernel. Workspace: gc_conv2d_im2col_workspace bytes. */
+gc_status gc_conv2d_im2col_workspace(gc_context *ctx, const gc_conv2d_problem *p,
+                                     gc_conv_pass pass, size_t *bytes);
+gc_status gc_conv2d_im2col_forward(gc_context *ctx, const gc_conv2d_problem *p, const void *in,
+                                   const void *w, const void *bias, void *out, void *ws,
+                                   size_t ws_bytes);
+gc_status gc_conv2d_im2col_backward_input(gc_context *ctx, const gc_conv2d_problem *p,
+                                          const void *gout, const void *w, void *gin, void *ws,
+                                          size_t ws_bytes);
 
 #endif

@@ -42,3 +42,28 @@ void gc_cv_pack_col(int64_t rows, const void *src, int64_t lds, int64_t L, size_
     }
     gc_cv_pack_rows(1, rows, src, lds, 1, L, esz, dst);
 }
+
+/* Number of distinct values of (i*d) mod s for i < k; with idx non-NULL, idx[i] = the rank
+ * (order of first appearance) of i's residue and val[rank] = the residue. */
+int64_t gc_cv_residues(int64_t k, int64_t d, int64_t s, int64_t *idx, int64_t *val)
+{
+    int64_t n = 0;
+    for (int64_t i = 0; i < k; i++) {
+        const int64_t r = (i * d) % s;
+        int64_t j = 0;
+        for (; j < i; j++)
+            if ((j * d) % s == r)
+                break;
+        int64_t rank;
+        if (j == i) {
+            rank = n++;
+            if (val)
+                val[rank] = r;
+        } else {
+            rank = idx ? idx[j] : 0;
+        }
+        if (idx)
+            idx[i] = rank;
+    }
+    return n;
+}

@@ -133,31 +133,6 @@ static void gc_wgrad_task(int64_t o, int thread, void *argp)
 
 /* ---- GEMM path ------------------------------------------------------------------------ */
 
-/* Number of distinct values of (i*d) mod s for i < k; with idx non-NULL, idx[i] = the rank
- * (order of first appearance) of i's residue and val[rank] = the residue. */
-static int64_t gc_wg_residues(int64_t k, int64_t d, int64_t s, int64_t *idx, int64_t *val)
-{
-    int64_t n = 0;
-    for (int64_t i = 0; i < k; i++) {
-        const int64_t r = (i * d) % s;
-        int64_t j = 0;
-        for (; j < i; j++)
-            if ((j * d) % s == r)
-                break;
-        int64_t rank;
-        if (j == i) {
-            rank = n++;
-            if (val)
-                val[rank] = r;
-        } else {
-            rank = idx ? idx[j] : 0;
-        }
-        if (idx)
-            idx[i] = rank;
-    }
-    return n;
-}
-
 typedef struct gc_wg_plan {
     gc_gram_kernels kern;
     size_t esz;
@@ -195,8 +170,8 @@ static gc_status gc_wg_plan_make(gc_context *ctx, const gc_conv2d_problem *p, gc
     const int64_t ncol = (p->Cg + pl->NR - 1) / pl->NR * pl->NR;
     if (p->Og * p->Cg * 12 < pl->npo * L * ncol)
         return GC_OK;
-    pl->nvh = gc_wg_residues(p->KH, p->dh, p->sh, NULL, NULL);
-    pl->nvw = gc_wg_residues(p->KW, p->dw, p->sw, NULL, NULL);
+    pl->nvh = gc_cv_residues(p->KH, p->dh, p->sh, NULL, NULL);
+    pl->nvw = gc_cv_residues(p->KW, p->dw, p->sw, NULL, NULL);
     pl->nv = pl->nvh * pl->nvw;
     pl->ntaps = p->KH * p->KW;
     const int64_t qh = (p->KH - 1) * p->dh / p->sh, qw = (p->KW - 1) * p->dw / p->sw;
@@ -435,8 +410,8 @@ gc_status gc_conv2d_wgrad(gc_context *ctx, const gc_conv2d_problem *p, const voi
         int64_t *tab = ws;
         int64_t *tap_var = tab, *tap_shift = tab + pl.ntaps, *var_ra = tab + 2 * pl.ntaps,
                 *var_rb = var_ra + pl.nvh, *ih = var_rb + pl.nvw, *iw = ih + p->KH;
-        gc_wg_residues(p->KH, p->dh, p->sh, ih, var_ra);
-        gc_wg_residues(p->KW, p->dw, p->sw, iw, var_rb);
+        gc_cv_residues(p->KH, p->dh, p->sh, ih, var_ra);
+        gc_cv_residues(p->KW, p->dw, p->sw, iw, var_rb);
         for (int64_t t = 0; t < pl.ntaps; t++) {
             const int64_t ta = t / p->KW, tb = t % p->KW;
             tap_var[t] = ih[ta] * pl.nvw + iw[tb];

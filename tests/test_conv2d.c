@@ -110,7 +110,8 @@ static void absify(gc_tensor *t)
     }
 }
 
-/* One geometry: forward, backward_input, backward_weight on AUTO (every ISA) vs REFERENCE. */
+/* One geometry: forward, backward_input, backward_weight on AUTO (every ISA) vs REFERENCE,
+ * and forward / backward_input forced to IM2COL. */
 static void check_geometry(const geo *g, gc_dtype dt, unsigned seed)
 {
     gc_rng rng = {seed};
@@ -184,8 +185,16 @@ static void check_geometry(const geo *g, gc_dtype dt, unsigned seed)
         GC_CHECK_MSG(fwd(ctx, &dauto, &in, &w, bp, &out) == GC_OK, "%s", gc_context_last_error(ctx));
         GC_CHECK_MSG(bwd_in(ctx, &dauto, &gout, &w, &gin) == GC_OK, "%s", gc_context_last_error(ctx));
         GC_CHECK_OK(bwd_w(ctx, &dauto, &in, &gout, 0.5, &gw, &gb));
-        const double rf = ratio(&out, &ref, &bound_out, terms_f);
-        const double ri = ratio(&gin, &ginref, &bound_gin, terms_i);
+        double rf = ratio(&out, &ref, &bound_out, terms_f);
+        double ri = ratio(&gin, &ginref, &bound_gin, terms_i);
+        /* the im2col path forced (AUTO takes it only for stride or dilation > 1) */
+        gc_conv2d_desc dim2 = desc_of(g, GC_CONV_ALGO_IM2COL);
+        gc_test_poison(&out);
+        gc_test_poison(&gin);
+        GC_CHECK_MSG(fwd(ctx, &dim2, &in, &w, bp, &out) == GC_OK, "%s", gc_context_last_error(ctx));
+        GC_CHECK_MSG(bwd_in(ctx, &dim2, &gout, &w, &gin) == GC_OK, "%s", gc_context_last_error(ctx));
+        rf = fmax(rf, ratio(&out, &ref, &bound_out, terms_f));
+        ri = fmax(ri, ratio(&gin, &ginref, &bound_gin, terms_i));
         const double rw = ratio(&gw, &gwref, &bound_gw, terms_w);
         const double rb = ratio(&gb, &gbref, &bound_gb, terms_w);
         GC_CHECK_MSG(rf <= 1 && ri <= 1 && rw <= 1 && rb <= 1,
@@ -428,6 +437,14 @@ static void test_refusals(void)
     GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes));
     if (bytes > 0)
         GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &in, &w, NULL, &out, NULL, 0), GC_ERR_ARG);
+    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_BACKWARD_WEIGHT, &bytes));
+    GC_CHECK(bytes > 0); /* 4 -> 6 channels: the packed GEMM path */
+    GC_CHECK_STATUS(gc_conv2d_backward_weight(ctx, &d, &in, &out, 1.0, &w, NULL, NULL, 0), GC_ERR_ARG);
+    d.algo = GC_CONV_ALGO_IM2COL;
+    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes));
+    GC_CHECK(bytes > 0);
+    GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &in, &w, NULL, &out, NULL, 0), GC_ERR_ARG);
+    d = gc_conv2d_desc_default();
     /* output aliasing the input */
     gc_tensor alias;
     GC_CHECK_OK(gc_tensor_wrap(&alias, GC_DTYPE_F32, 4, (int64_t[]){1, 6, 3, 3}, NULL, in.data));
