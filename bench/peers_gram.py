@@ -41,7 +41,10 @@ def main():
            f" | {'ssyrk ms':>9} {'ratio':>6}")
     print(hdr)
     print("-" * len(hdr))
-    peak = 165.0 * ARGS.threads  # MACHINE.md: AVX-512 float32 FMA peak per core
+    # this machine's measured float32 FMA throughput at this thread count (`gramconv bench peak`)
+    pk = pc.gramconv_bench(gc, ["peak", "--threads", str(ARGS.threads)]) if gc else []
+    peak = pk[-1]["gflops"] if pk else float("nan")
+    print(f"# measured float32 FMA peak: {peak:.1f} GFLOP/s ({ARGS.threads} thread(s))")
     rng = np.random.default_rng(0)
     for n, c, h, w in SHAPES:
         hw = h * w
