@@ -27,12 +27,16 @@ static gc_status gc_dims_check(gc_context *ctx, int rank, const int64_t *dims, i
         return gc_fail(ctx, GC_ERR_RANK, "rank %d is outside 0..%d", rank, GC_MAX_RANK);
     if (rank > 0 && !dims)
         return gc_fail(ctx, GC_ERR_NULL, "dims is NULL");
-    int64_t n = 1;
+    /* n is the element count; span is the product of the nonzero dims, which
+     * bounds every contiguous stride. Both must fit in 64 bits: a shape such as
+     * (0, 2^32, 2^32) holds no element but its strides would still overflow. */
+    int64_t n = 1, span = 1;
     for (int i = 0; i < rank; i++) {
         if (dims[i] < 0)
             return gc_fail(ctx, GC_ERR_SHAPE, "dimension %d is negative (%lld)", i, (long long)dims[i]);
-        if (!gc_mul_ok(n, dims[i], &n))
-            return gc_fail(ctx, GC_ERR_OVERFLOW, "element count overflows 64 bits");
+        if (!gc_mul_ok(span, dims[i] > 0 ? dims[i] : 1, &span))
+            return gc_fail(ctx, GC_ERR_OVERFLOW, "shape overflows 64 bits");
+        n *= dims[i]; /* n <= span, cannot overflow */
     }
     *count = n;
     return GC_OK;

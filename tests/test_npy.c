@@ -572,6 +572,9 @@ static void test_npy_refuse_header(void)
          GC_ERR_OVERFLOW, NULL},
         {"{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904,), }", 0,
          GC_ERR_OVERFLOW, NULL},
+        /* no element, but the strides of the nonzero dims would overflow (fuzz finding) */
+        {"{'descr': '<f8', 'fortran_order': False, 'shape': (0, 4294967296, 4294967296), }", 0,
+         GC_ERR_OVERFLOW, NULL},
         {"{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,), }", 0,
          GC_ERR_OVERFLOW, "99999999999999999999"},
         {"{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000,), }", 64,

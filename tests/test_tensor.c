@@ -67,6 +67,11 @@ static void test_bad_descriptors(void)
     GC_CHECK_STATUS(gc_tensor_create(NULL, &t, GC_DTYPE_F32, 1, (int64_t[]){-3}), GC_ERR_SHAPE);
     GC_CHECK_STATUS(gc_tensor_create(NULL, &t, GC_DTYPE_F32, 2, (int64_t[]){INT64_MAX / 2, 3}),
                     GC_ERR_OVERFLOW);
+    /* empty, yet the strides of the other dims overflow: refused, not UB */
+    GC_CHECK_STATUS(gc_tensor_create(NULL, &t, GC_DTYPE_F32, 3, (int64_t[]){0, INT64_C(1) << 32, INT64_C(1) << 32}),
+                    GC_ERR_OVERFLOW);
+    GC_CHECK_STATUS(gc_tensor_wrap(&t, GC_DTYPE_F32, 3, (int64_t[]){INT64_C(1) << 32, INT64_C(1) << 32, 0}, NULL, NULL),
+                    GC_ERR_OVERFLOW);
     GC_CHECK_STATUS(gc_tensor_create(NULL, NULL, GC_DTYPE_F32, 1, (int64_t[]){3}), GC_ERR_NULL);
     float buf[4];
     GC_CHECK_STATUS(gc_tensor_wrap(&t, GC_DTYPE_F32, 1, (int64_t[]){4}, (int64_t[]){-1}, buf),
