@@ -387,6 +387,24 @@ GC_API gc_status gc_npy_read_mem(gc_context *ctx, const void *buf, size_t size, 
  * so `path` is never left half-written. */
 GC_API gc_status gc_npy_write(gc_context *ctx, const char *path, const gc_tensor *t);
 
+/* ==== section fft: FFT planning and method controls (issue 8; the method and boundary fields live in gc_corr_desc) ==== */
+/* ==== end section fft ==== */
+
+/* ==== section optim: Optimisers: L-BFGS and Adam on a flat vector (issue 5) ==== */
+/* ==== end section optim ==== */
+
+/* ==== section nn: nn: modules, containers and criteria (issue 5) ==== */
+/* ==== end section nn ==== */
+
+/* ==== section io: Images and safetensors (issue 6) ==== */
+/* ==== end section io ==== */
+
+/* ==== section synth: Texture and style synthesis (issue 6) ==== */
+/* ==== end section synth ==== */
+
+/* ==== section tile: Tiled and distributed execution (issue 9) ==== */
+/* ==== end section tile ==== */
+
 #ifdef __cplusplus
 }
 #endif
