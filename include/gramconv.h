@@ -397,6 +397,156 @@ GC_API gc_status gc_npy_write(gc_context *ctx, const char *path, const gc_tensor
 /* ==== end section nn ==== */
 
 /* ==== section io: Images and safetensors (issue 6) ==== */
+
+/*
+ * Images. PNG through libpng and JPEG through libjpeg-turbo, both optional at build time
+ * (CMake GC_WITH_PNG / GC_WITH_JPEG); a build without one answers GC_ERR_UNSUPPORTED with a
+ * message for that format. gc_image_supported() says what this build has.
+ *
+ * An image in memory is a float32 tensor C x H x W, C-contiguous, values in [0, 1]
+ * (8-bit samples / 255, 16-bit samples / 65535), rows top to bottom, channels in the order
+ * gray | gray, alpha | R, G, B | R, G, B, A. Colour values are the file's own (sRGB-encoded;
+ * no gamma or ICC conversion). Channel conversions on reading (gc_image_read_opts.channels):
+ *   as stored (0): PNG gray 1, gray+alpha 2, RGB 3, RGBA 4, palette 3 (4 if it has
+ *                  transparency); JPEG gray 1, colour 3. Bit depths 1/2/4 expand to 8.
+ *   1: gray; colour becomes 0.299 R + 0.587 G + 0.114 B (BT.601 on the stored values);
+ *   3: RGB; gray is repeated into R, G, B;      alpha (if any) is dropped in both cases;
+ *   4: RGBA; alpha 1 is added where the file has none.   (2 is gray + alpha, likewise.)
+ *
+ * Limits, checked from the file's header BEFORE anything of the image's size is allocated
+ * or decoded: width * height <= the pixel limit (opts.max_pixels, else the context's
+ * gc_context_set_max_pixels, else GC_IMAGE_DEFAULT_MAX_PIXELS) -> GC_ERR_LIMIT naming the
+ * size and the limit; and every buffer goes through the context's allocator and its
+ * single-allocation limit (gc_context_set_max_alloc). Corrupt, truncated or unsupported files
+ * (CMYK JPEG, more than GC_IMAGE_MAX_JPEG_SCANS progressive scans) are GC_ERR_FORMAT /
+ * GC_ERR_UNSUPPORTED with the decoder's own message; the decoders never print.
+ */
+#define GC_IMAGE_DEFAULT_MAX_PIXELS ((int64_t)1 << 26) /* 67,108,864: 8192 x 8192 */
+#define GC_IMAGE_MAX_JPEG_SCANS 500
+
+typedef enum gc_image_format {
+    GC_IMAGE_AUTO = 0,  /* reading: from the magic bytes; writing: from the path's extension
+                           (.png; .jpg / .jpeg; case-insensitive) */
+    GC_IMAGE_PNG = 1,
+    GC_IMAGE_JPEG = 2
+} gc_image_format;
+
+/* 1 if this build can read and write `format` (PNG or JPEG), else 0. */
+GC_API int gc_image_supported(gc_image_format format);
+
+/* Pixel limit for images read under ctx (width * height); 0 restores the default
+ * GC_IMAGE_DEFAULT_MAX_PIXELS. Negative is GC_ERR_ARG. */
+GC_API gc_status gc_context_set_max_pixels(gc_context *ctx, int64_t pixels);
+/* The pixel limit in force (ctx may be NULL: the default). */
+GC_API int64_t gc_context_max_pixels(const gc_context *ctx);
+
+typedef struct gc_image_read_opts {
+    int channels;        /* 0: as stored; 1, 2, 3 or 4: converted as described above */
+    int64_t max_pixels;  /* > 0: the pixel limit for this call; 0: the context's */
+} gc_image_read_opts;
+
+/* {0, 0}: channels as stored, the context's pixel limit. */
+GC_API gc_image_read_opts gc_image_read_opts_default(void);
+
+/* Read a PNG (8 or 16 bits; gray, gray+alpha, RGB, RGBA, palette; interlaced or not) or a
+ * JPEG (baseline or progressive; gray or YCbCr/RGB) into a new float32 C x H x W tensor that
+ * owns its data (release with gc_tensor_free). opts may be NULL (defaults). The format comes
+ * from the first bytes, not the name. */
+GC_API gc_status gc_image_read(gc_context *ctx, const char *path, const gc_image_read_opts *opts,
+                               gc_tensor *out);
+/* The same from memory (size bytes at buf). */
+GC_API gc_status gc_image_read_mem(gc_context *ctx, const void *buf, size_t size,
+                                   const gc_image_read_opts *opts, gc_tensor *out);
+
+typedef struct gc_image_write_opts {
+    gc_image_format format;  /* GC_IMAGE_AUTO: from the extension (an unknown one is GC_ERR_ARG) */
+    int quality;             /* JPEG quality 1..100; 0: 90 */
+    int bit_depth;           /* PNG 8 or 16; 0: 8 (JPEG: always 8) */
+} gc_image_write_opts;
+
+/* {GC_IMAGE_AUTO, 0 (90), 0 (8 bits)}. */
+GC_API gc_image_write_opts gc_image_write_opts_default(void);
+
+/* Write `image` (float32 or float64, any strides; C x H x W with C in 1..4 as above, or H x W
+ * gray) as PNG or JPEG. Values are clamped to [0, 1] and rounded to the nearest level; NaN
+ * becomes 0. JPEG has no alpha: C = 2 is written gray and C = 4 RGB (alpha dropped). H and W
+ * must be 1..65535 (JPEG's limit; PNG the same here). The file is written to a temporary name
+ * beside `path` and renamed at the end, so `path` is never left half-written. */
+GC_API gc_status gc_image_write(gc_context *ctx, const char *path, const gc_tensor *image,
+                                const gc_image_write_opts *opts);
+
+/* Resampling for image tensors. */
+typedef enum gc_resize_filter {
+    GC_RESIZE_BILINEAR = 0,  /* PyTorch interpolate(mode='bilinear', align_corners=False,
+                                antialias=False): good for enlarging */
+    GC_RESIZE_AREA = 1       /* PyTorch interpolate(mode='area') = adaptive average pooling:
+                                each output pixel the mean of its input cell; for shrinking */
+} gc_resize_filter;
+
+/* Resize `src` (C x H x W or H x W; float32 or float64; any strides) into `dst`, which the
+ * caller made with the same rank, the same C and dtype, and the wanted OH x OW (>= 1). dst
+ * must not overlap src. No allocation. */
+GC_API gc_status gc_image_resize(gc_context *ctx, const gc_tensor *src, gc_resize_filter filter,
+                                 gc_tensor *dst);
+
+/*
+ * safetensors files (https://github.com/huggingface/safetensors): an 8-byte little-endian
+ * header length N, N bytes of JSON {"name": {"dtype": "F32", "shape": [..], "data_offsets":
+ * [begin, end]}, ..., "__metadata__": {"key": "value", ...}}, then the data, little-endian, C
+ * order. Reading checks everything: N against the file (and 100 MB), the JSON syntax, every
+ * field's type, duplicate names, dtypes, ranks (<= GC_MAX_RANK), shape products against
+ * end - begin without overflow, offsets inside the data and tiling it with no gap or overlap
+ * (as the reference implementation requires). F32, F16 and BF16 tensors are converted to
+ * float32, F64 stays float64; tensors of other dtypes (integers, bool, F8) are validated and
+ * listed but gc_safetensors_get refuses them with GC_ERR_DTYPE. Everything is copied out of
+ * the file: the result does not depend on the file or buffer afterwards.
+ */
+typedef struct gc_safetensors gc_safetensors;
+
+/* Parse a file / a buffer into a new gc_safetensors (*out is NULL on failure). */
+GC_API gc_status gc_safetensors_read(gc_context *ctx, const char *path, gc_safetensors **out);
+GC_API gc_status gc_safetensors_read_mem(gc_context *ctx, const void *buf, size_t size,
+                                         gc_safetensors **out);
+/* NULL-safe. Invalidates every view gc_safetensors_get returned. */
+GC_API void gc_safetensors_free(gc_safetensors *st);
+
+/* Number of tensors, and the name of tensor i (0 <= i < count; NULL outside), in the file's
+ * order. Names are UTF-8 and valid until gc_safetensors_free. */
+GC_API int64_t gc_safetensors_count(const gc_safetensors *st);
+GC_API const char *gc_safetensors_name(const gc_safetensors *st, int64_t index);
+
+/* A view (not owning; valid until gc_safetensors_free) of the tensor called `name`.
+ * Missing name: GC_ERR_ARG ("no tensor named ..."). If rank >= 0 the tensor must have that
+ * rank (else GC_ERR_RANK) and, if dims is not NULL, dims[i] for every i where dims[i] >= 0
+ * (else GC_ERR_SHAPE, the message giving both shapes). rank < 0: no check. */
+GC_API gc_status gc_safetensors_get(gc_context *ctx, const gc_safetensors *st, const char *name,
+                                    int rank, const int64_t *dims, gc_tensor *out);
+
+/* The __metadata__ string map: count, the pair at `index`, and lookup by key (NULL if
+ * absent). Strings are valid until gc_safetensors_free. */
+GC_API int64_t gc_safetensors_metadata_count(const gc_safetensors *st);
+GC_API gc_status gc_safetensors_metadata_at(const gc_safetensors *st, int64_t index,
+                                            const char **key, const char **value);
+GC_API const char *gc_safetensors_metadata_get(const gc_safetensors *st, const char *key);
+
+/* One tensor / one metadata pair to write. */
+typedef struct gc_safetensors_entry {
+    const char *name;          /* UTF-8, non-empty, unique, not "__metadata__" */
+    const gc_tensor *tensor;   /* float32 (written F32) or float64 (written F64), any strides */
+} gc_safetensors_entry;
+typedef struct gc_safetensors_meta {
+    const char *key;
+    const char *value;
+} gc_safetensors_meta;
+
+/* Write `count` tensors (in the given order) and `nmeta` metadata pairs (meta may be NULL
+ * when nmeta is 0) as a safetensors file; JSON strings are escaped, the header padded with
+ * spaces to a multiple of 8. Written to a temporary name beside `path` and renamed at the
+ * end (never half-written). */
+GC_API gc_status gc_safetensors_write(gc_context *ctx, const char *path,
+                                      const gc_safetensors_entry *tensors, int64_t count,
+                                      const gc_safetensors_meta *meta, int64_t nmeta);
+
 /* ==== end section io ==== */
 
 /* ==== section synth: Texture and style synthesis (issue 6) ==== */
