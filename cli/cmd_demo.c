@@ -27,7 +27,7 @@ typedef struct demo_case {
 static gc_status demo_corr(gc_context *ctx, gc_corr_kind kind, gc_mode mode, gc_tensor *out)
 {
     gc_tensor in, k;
-    gc_corr_desc desc = {kind, 2, mode};
+    gc_corr_desc desc = {.kind = kind, .spatial_dims = 2, .mode = mode};
     int rank = 0;
     int64_t dims[GC_MAX_RANK];
     gc_status st = gc_tensor_wrap(&in, GC_DTYPE_F64, 2, seed_dims, NULL, (void *)seed_input);
