@@ -391,6 +391,182 @@ GC_API gc_status gc_npy_write(gc_context *ctx, const char *path, const gc_tensor
 /* ==== end section fft ==== */
 
 /* ==== section optim: Optimisers: L-BFGS and Adam on a flat vector (issue 5) ==== */
+/*
+ * Minimise f(x) over a float32 or float64 tensor x (a flat parameter vector or an image: any
+ * shape, C-contiguous). You give an objective callback; the optimiser calls it at the points
+ * it needs and moves x.
+ *
+ *   gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);   // then change fields
+ *   gc_optimizer *opt;
+ *   gc_optimizer_create_lbfgs(ctx, &d, GC_DTYPE_F32, numel, &opt);  // all memory, once
+ *   gc_optim_result r;
+ *   gc_optimizer_run(ctx, opt, &x, my_objective, my_data, &r);      // allocates nothing
+ *   gc_optimizer_free(opt);
+ *
+ * Two flavours, both followed literally (iterates match the originals up to rounding):
+ *   GC_OPTIM_TORCH7   torch/optim (Lua): lbfgs.lua with lswolfe.lua, adam.lua.
+ *   GC_OPTIM_PYTORCH  torch.optim.LBFGS (its _strong_wolfe) and torch.optim.Adam.
+ * They differ only where noted on the fields below.
+ *
+ * State (history, moments, direction) is kept in the optimiser's dtype, as torch keeps it in
+ * the parameters' type; dot products and norms are summed in double, in index order, so runs
+ * are deterministic (bitwise, for a deterministic objective). Scalars (step t, H_diag, rho,
+ * alpha) are doubles.
+ *
+ * Memory: everything is allocated by gc_optimizer_create_* through ctx's allocator:
+ *   L-BFGS  (2 * (history + 1) + 3 + G) * numel elements, G = 3 with the line search, else 1
+ *           (+ 2 * (history + 1) doubles);  Adam  3 * numel elements.
+ * gc_optimizer_step / run / reset allocate nothing.
+ */
+
+/* The objective: set *loss = f(x) and write df/dx into grad (same shape and dtype as the x
+ * given to run/step, C-contiguous). grad arrives zero-filled, so the callback may either
+ * write it or accumulate into it (e.g. with gc_gram_backward_accumulate and several losses).
+ * x is the caller's tensor or an internal buffer of its shape holding a trial point: read it,
+ * do not keep the pointer, do not write to it. Return GC_OK, or any error status: that
+ * aborts the run, and run/step return that status unchanged. */
+typedef gc_status (*gc_objective_fn)(void *user, const gc_tensor *x, gc_tensor *grad,
+                                     double *loss);
+
+typedef enum gc_optim_flavor {
+    GC_OPTIM_TORCH7 = 0,   /* torch/optim (Lua) */
+    GC_OPTIM_PYTORCH = 1   /* torch.optim */
+} gc_optim_flavor;
+
+typedef enum gc_line_search {
+    GC_LINE_SEARCH_NONE = 0,         /* fixed step (torch7 lineSearch nil / line_search_fn None) */
+    GC_LINE_SEARCH_STRONG_WOLFE = 1  /* optim.lswolfe / line_search_fn='strong_wolfe' */
+} gc_line_search;
+
+/*
+ * L-BFGS. One gc_optimizer_run is one call of torch7's optim.lbfgs(opfunc, x, config, state)
+ * or PyTorch's LBFGS.step(closure), with the state (history, direction, step, iteration
+ * count) carried over to the next call. Per run:
+ *   evaluate f, g at x; if ||g|| <= tol_fun stop (TOL_FUN, no iteration).
+ *   repeat (iteration k = 1, 2, ...; K counts iterations since create/reset):
+ *     direction: K == 1: d = -g, H_diag = 1.  Else y = g - g_old, s = t*d; if y.s > 1e-10
+ *       push (s, y) into the history (dropping the oldest when it holds `history` pairs) and
+ *       H_diag = y.s / y.y; then d = -H g by the two-loop recursion with H0 = H_diag * I.
+ *     g_old = g, f_old = f.  If g.d > -tol_x stop (NO_DESCENT).
+ *     step: t = min(1, 1/sum|g|) * learning_rate if K == 1, else learning_rate.
+ *     line search NONE: x += t*d; unless k == max_iter, evaluate f, g at x (1 evaluation).
+ *     STRONG_WOLFE: (f, g, t) = strong-Wolfe search from x along d (lswolfe.lua /
+ *       _strong_wolfe: bracket by cubic interpolation, then zoom); x += t*d.
+ *     stop, in this order: k == max_iter (MAX_ITER); evaluations >= max_eval (MAX_EVAL);
+ *       ||g|| <= tol_fun (TOL_FUN); ||t*d|| <= tol_x (TOL_X); |f - f_old| < tol_x (TOL_CHANGE).
+ * ||.|| is the L1 norm (sum |.|) in the TORCH7 flavour and the max norm in the PYTORCH one.
+ * Without the line search the run ends with a step whose loss was not evaluated (see
+ * gc_optim_result.loss_at_x). neural-style (Johnson) runs TORCH7, no line search,
+ * max_iter = its iterations, tol_fun = tol_x = -1 (never stop early), history 100.
+ */
+typedef struct gc_lbfgs_desc {
+    gc_optim_flavor flavor;
+    int64_t max_iter;       /* maxIter / max_iter: iterations per run, >= 1. Default 20 */
+    int64_t max_eval;       /* maxEval / max_eval: evaluations per run, >= 1; 0 (default) =
+                               derived: ceil(1.25 * max_iter) (TORCH7, maxIter*1.25),
+                               floor(max_iter * 5 / 4) (PYTORCH, max_iter*5//4) */
+    double tol_fun;         /* tolFun (TORCH7, on sum|g|, default 1e-5) / tolerance_grad
+                               (PYTORCH, on max|g|, default 1e-7). Not NaN; -1 disables */
+    double tol_x;           /* tolX / tolerance_change: default 1e-9, on ||t*d||, |f - f_old|
+                               and g.d. Not NaN; -1 disables */
+    int64_t history;        /* nCorrection / history_size: pairs kept, >= 1. Default 100 */
+    double learning_rate;   /* learningRate / lr: the step t (the first one scaled as above);
+                               finite, > 0. Default 1 */
+    gc_line_search line_search;  /* default GC_LINE_SEARCH_NONE */
+    /* Strong-Wolfe parameters (lswolfe's options / _strong_wolfe's arguments): */
+    double ls_c1;           /* c1, sufficient decrease: default 1e-4; 0 < c1 < c2 < 1 */
+    double ls_c2;           /* c2, curvature: default 0.9 */
+    double ls_tol_x;        /* lswolfe tolX (TORCH7: stop zooming when |(b1 - b2) * g_new.d|
+                               < it) / tolerance_change (PYTORCH: when |b1 - b2| * max|d| <
+                               it; torch.optim passes its default, not the LBFGS one). Default
+                               1e-9; not NaN */
+    int64_t ls_max_iter;    /* lswolfe maxIter: default 20, >= 1. TORCH7 only; PYTORCH bounds
+                               the search by max_eval - evaluations so far (max_ls) */
+} gc_lbfgs_desc;
+
+/* The flavour's defaults, listed above. */
+GC_API gc_lbfgs_desc gc_lbfgs_desc_default(gc_optim_flavor flavor);
+
+/*
+ * Adam (Kingma & Ba), L2 weight decay as torch (g += weight_decay * x). Step k (from 1):
+ *   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g*g;
+ *   TORCH7:  x -= lr_k * sqrt(1 - beta2^k) / (1 - beta1^k) * m / (sqrt(v) + eps),
+ *            lr_k = learning_rate / (1 + (k - 1) * lr_decay)                       (adam.lua)
+ *   PYTORCH: x -= learning_rate / (1 - beta1^k) * m / (sqrt(v) / sqrt(1 - beta2^k) + eps)
+ *            (m updated as torch's lerp)                                   (torch.optim.Adam)
+ * One gc_optimizer_step = one evaluation + one update (one call of optim.adam /
+ * Adam.step). gc_optimizer_run repeats steps max_iter times, or until max|g| <= tol_grad.
+ */
+typedef struct gc_adam_desc {
+    gc_optim_flavor flavor;
+    double learning_rate;   /* learningRate / lr: finite, > 0. Default 1e-3 */
+    double lr_decay;        /* learningRateDecay (TORCH7 only; must be 0 for PYTORCH): >= 0,
+                               default 0 */
+    double beta1;           /* beta1 / betas[0]: [0, 1), default 0.9 */
+    double beta2;           /* beta2 / betas[1]: [0, 1), default 0.999 */
+    double eps;             /* epsilon / eps: finite, >= 0, default 1e-8 */
+    double weight_decay;    /* weightDecay / weight_decay: finite, >= 0, default 0 */
+    int64_t max_iter;       /* steps per gc_optimizer_run (gramconv's; torch has no run for
+                               Adam): >= 1, default 100 */
+    double tol_grad;        /* run stops when max|g| <= tol_grad before a step (gramconv's);
+                               default -1 = never. Not NaN */
+} gc_adam_desc;
+
+GC_API gc_adam_desc gc_adam_desc_default(gc_optim_flavor flavor);
+
+typedef struct gc_optimizer gc_optimizer;
+
+typedef enum gc_optim_stop {
+    GC_OPTIM_STOP_NONE = 0,        /* not stopped (only after an error) */
+    GC_OPTIM_STOP_MAX_ITER = 1,    /* max_iter iterations done (always the reason of a step) */
+    GC_OPTIM_STOP_MAX_EVAL = 2,    /* max_eval evaluations done */
+    GC_OPTIM_STOP_TOL_FUN = 3,     /* gradient norm <= tol_fun (Adam: max|g| <= tol_grad) */
+    GC_OPTIM_STOP_TOL_X = 4,       /* step norm ||t*d|| <= tol_x */
+    GC_OPTIM_STOP_TOL_CHANGE = 5,  /* |f - f_old| < tol_x */
+    GC_OPTIM_STOP_NO_DESCENT = 6   /* g.d > -tol_x: no progress possible along d */
+} gc_optim_stop;
+
+/* A static name ("max_iter", "tol_fun", ...); never NULL. */
+GC_API const char *gc_optim_stop_name(gc_optim_stop stop);
+
+typedef struct gc_optim_result {
+    int64_t iterations;        /* iterations (updates of x) this call made */
+    int64_t evaluations;       /* objective calls this call made */
+    double initial_loss;       /* f at x as the call found it (PyTorch's step() return) */
+    double loss;               /* the latest loss the optimiser computed */
+    int loss_at_x;             /* 1 if `loss` is f at the returned x; 0 if x moved after it
+                                  (L-BFGS without line search ends with an unevaluated step;
+                                  Adam always moves x after evaluating) */
+    gc_optim_stop stop;
+    int64_t total_iterations;  /* since create/reset (torch7 state.nIter / PyTorch n_iter) */
+    int64_t total_evaluations; /* since create/reset (state.funcEval / func_evals) */
+} gc_optim_result;
+
+/* Make an optimiser for `numel` elements of `dtype`, allocating all its memory now. The
+ * descriptor is copied. *out is NULL on failure. */
+GC_API gc_status gc_optimizer_create_lbfgs(gc_context *ctx, const gc_lbfgs_desc *desc,
+                                           gc_dtype dtype, int64_t numel, gc_optimizer **out);
+GC_API gc_status gc_optimizer_create_adam(gc_context *ctx, const gc_adam_desc *desc,
+                                          gc_dtype dtype, int64_t numel, gc_optimizer **out);
+/* NULL-safe. Frees with the allocator that made it. */
+GC_API void gc_optimizer_free(gc_optimizer *opt);
+/* Forget the history / moments / counters: the next call starts as a fresh optimiser.
+ * NULL-safe. */
+GC_API void gc_optimizer_reset(gc_optimizer *opt);
+/* Run to a stop criterion (see the descriptors), moving x in place. x: the optimiser's dtype,
+ * numel elements, any shape, C-contiguous (else GC_ERR_LAYOUT). result may be NULL.
+ * Allocates nothing. If the callback fails, its status is returned, x holds the last
+ * accepted iterate (trial points live in an internal buffer), and the optimiser is reset. */
+GC_API gc_status gc_optimizer_run(gc_context *ctx, gc_optimizer *opt, gc_tensor *x,
+                                  gc_objective_fn fn, void *user, gc_optim_result *result);
+/* One iteration: for L-BFGS exactly a run with max_iter = 1 (max_eval as the descriptor's,
+ * which bounds PYTORCH's line search); for Adam one evaluation and one update. A loop of
+ * steps gives the same iterates as one run (without line search, the same evaluations too;
+ * with it, each step evaluates its starting point again). */
+GC_API gc_status gc_optimizer_step(gc_context *ctx, gc_optimizer *opt, gc_tensor *x,
+                                   gc_objective_fn fn, void *user, gc_optim_result *result);
+/* Bytes the optimiser holds (for planning and tests). 0 for NULL. */
+GC_API uint64_t gc_optimizer_memory_bytes(const gc_optimizer *opt);
 /* ==== end section optim ==== */
 
 /* ==== section nn: nn: modules, containers and criteria (issue 5) ==== */
