@@ -17,6 +17,7 @@ struct gc_context {
     gc_isa isa;                /* GC_ISA_AUTO = detect */
     gc_allocator allocator;    /* always filled (malloc by default) */
     uint64_t max_alloc;        /* bytes */
+    int64_t max_pixels;        /* images (image.c); 0 = GC_IMAGE_DEFAULT_MAX_PIXELS */
     char error[256];
 };
 
