@@ -726,6 +726,161 @@ GC_API gc_status gc_safetensors_write(gc_context *ctx, const char *path,
 /* ==== end section io ==== */
 
 /* ==== section synth: Texture and style synthesis (issue 6) ==== */
+/*
+ * Gram-matching synthesis (Gatys, Ecker & Bethge): find an image whose feature Gram matrices
+ * match target Grams (texture synthesis), optionally plus a content term on one layer and a
+ * total-variation term (style transfer). Images are C x H x W tensors of the network's dtype,
+ * C = the network's input channels (3: RGB in [0, 1], as gc_image_read makes them).
+ *
+ * Networks (gc_synth_net, immutable once made, shareable between gc_synth objects):
+ *  - random: one convolution layer with several filter sizes (Ustyuzhaninov, Brendel, Gatys &
+ *    Bethge, ICLR 2017): for each size k, `filters` random k x k filters (uniform, zero mean,
+ *    variance 1/(C k k), from a seeded generator: the same seed gives the same network on
+ *    every machine), no bias, then ReLU. Layer i ("k<size>", e.g. "k11") is scale i's ReLU
+ *    output. Target images are filtered 'valid' (no padding: the Gram sees only real pixels);
+ *    the image being synthesised is filtered with circular padding k/2, so every pixel is
+ *    constrained alike and the result tiles seamlessly. Sizes must be odd.
+ *  - VGG-19 'features' (16 convolutions 3 x 3 pad 1 + ReLU, 2 x 2 stride-2 max or average
+ *    pooling after conv 2, 4, 8, 12 and 16) with the caller's weights; input normalised with
+ *    the ImageNet mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225). Layers are the
+ *    ReLU outputs "relu1_1", "relu1_2", "relu2_1", ..., "relu5_4" (16).
+ *
+ * The loss of image x (every term scale-free, so the weights mean the same on any net):
+ *   L = style_weight * sum_{l in style} (1/|style|) mean((G_l(x) - T_l)^2) / mean(T_l^2)
+ *     + content_weight * mean((F_c(x) - P)^2) / mean(P^2)
+ *     + tv_weight * sum_{c,y,x} ((x[c,y+1,x]-x[c,y,x])^2 + (x[c,y,x+1]-x[c,y,x])^2) / (C H W)
+ * with G_l the Gram of layer l normalised by 1/(H_l W_l) (GC_GRAM_NORM_HW), T_l the target
+ * (a weighted mean of the style images' Grams), P the content image's layer-c features. A
+ * term whose target is all zero uses mean(T^2) = 1.
+ */
+#define GC_SYNTH_MAX_LAYERS 32
+
+typedef struct gc_synth_net gc_synth_net;
+
+typedef struct gc_synth_random_desc {
+    int nscales;                         /* 1..GC_SYNTH_MAX_LAYERS */
+    int64_t sizes[GC_SYNTH_MAX_LAYERS];  /* odd filter sizes, 1..255 */
+    int64_t filters;                     /* filters per size, 1..4096 */
+    int64_t channels;                    /* input channels, 1..4 */
+    uint64_t seed;
+} gc_synth_random_desc;
+
+/* The default random network, scaled down from the paper's (sizes 3..55, 128 filters each) for
+ * CPU speed: sizes 3, 5, 7, 11, 15, 23, 37 with 32 filters each, 3 channels, seed 0. */
+GC_API gc_synth_random_desc gc_synth_random_desc_default(void);
+GC_API gc_status gc_synth_net_create_random(gc_context *ctx, const gc_synth_random_desc *desc,
+                                            gc_dtype dtype, gc_synth_net **out);
+
+typedef enum gc_synth_pool {
+    GC_SYNTH_POOL_MAX = 0,
+    GC_SYNTH_POOL_AVG = 1
+} gc_synth_pool;
+
+/* VGG-19 from 16 convolution weights (conv i: O_i x O_{i-1} x 3 x 3, O_{-1} = 3; any channel
+ * counts, so small test nets work) and biases (O_i; NULL: none). The tensors are copied. */
+GC_API gc_status gc_synth_net_create_vgg19(gc_context *ctx, const gc_tensor *weights,
+                                           const gc_tensor *biases, gc_synth_pool pool,
+                                           gc_dtype dtype, gc_synth_net **out);
+/* The same from a safetensors file with torchvision's names features.N.weight / .bias
+ * (N = 0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34); a missing or mis-shaped
+ * tensor is an error naming it. */
+GC_API gc_status gc_synth_net_load_vgg19(gc_context *ctx, const char *path, gc_synth_pool pool,
+                                         gc_dtype dtype, gc_synth_net **out);
+/* NULL-safe. */
+GC_API void gc_synth_net_free(gc_synth_net *net);
+
+/* Layers of a net: count, name ("k11", "relu4_2"; NULL out of range), channels, index by name
+ * (-1 if none), and the defaults (random: every scale for style, no content; VGG-19:
+ * relu1_1, relu2_1, relu3_1, relu4_1, relu5_1 for style, relu4_2 for content). */
+GC_API int gc_synth_net_layer_count(const gc_synth_net *net);
+GC_API const char *gc_synth_net_layer_name(const gc_synth_net *net, int layer);
+GC_API int64_t gc_synth_net_layer_channels(const gc_synth_net *net, int layer);
+GC_API int gc_synth_net_layer_find(const gc_synth_net *net, const char *name);
+GC_API uint32_t gc_synth_net_default_style_layers(const gc_synth_net *net);
+GC_API int gc_synth_net_default_content_layer(const gc_synth_net *net);
+/* The random net's description (GC_ERR_ARG for a VGG net). */
+GC_API gc_status gc_synth_net_random_desc(const gc_synth_net *net, gc_synth_random_desc *out);
+
+/* Target Grams of `image` (C x H x W) for each layer whose bit is set in `layers`: grams[l]
+ * becomes a new C_l x C_l tensor of the net's dtype that the caller frees (gc_tensor_free);
+ * the others are left as they are. On failure nothing is left allocated. */
+GC_API gc_status gc_synth_net_grams(gc_context *ctx, const gc_synth_net *net,
+                                    const gc_tensor *image, uint32_t layers, gc_tensor *grams);
+
+typedef enum gc_synth_optimizer {
+    GC_SYNTH_OPTIM_LBFGS = 0,  /* L-BFGS, history 10, no line search (as neural-style) */
+    GC_SYNTH_OPTIM_ADAM = 1
+} gc_synth_optimizer;
+
+/* Progress, passed to the callback after every iteration. */
+typedef struct gc_synth_progress {
+    int64_t iter;          /* iterations done, 1..iters */
+    int64_t iters;         /* iterations asked for */
+    double loss;           /* loss at the current image */
+    double initial_loss;   /* loss at the start image */
+    double seconds;        /* since gc_synth_run began */
+    const gc_tensor *image;/* the current image (valid during the call only) */
+} gc_synth_progress;
+/* Return nonzero to stop early (gc_synth_run then returns GC_OK). */
+typedef int (*gc_synth_progress_fn)(const gc_synth_progress *progress, void *user);
+
+typedef struct gc_synth_desc {
+    int64_t height, width;       /* the image being synthesised */
+    uint32_t style_layers;       /* bit l: layer l has a style loss; 0: the net's default */
+    int content_layer;           /* -1: no content term; -2: the net's default */
+    double style_weight, content_weight, tv_weight;  /* >= 0, finite */
+    int64_t iters;               /* >= 0 */
+    gc_synth_optimizer optimizer;
+    double learning_rate;        /* L-BFGS step (1) or Adam's (0.02); > 0 */
+    int lbfgs_history;           /* 1..1000 (10) */
+    gc_synth_progress_fn progress;  /* may be NULL */
+    void *progress_user;
+} gc_synth_desc;
+
+/* 256 x 256, default style layers, no content, weights style 1 content 1 tv 0, 200 iterations
+ * of L-BFGS (step 1, history 10), no callback. */
+GC_API gc_synth_desc gc_synth_desc_default(void);
+
+typedef struct gc_synth_stats {
+    int64_t iters;         /* iterations run */
+    int64_t evals;         /* loss + gradient evaluations */
+    double initial_loss, final_loss;  /* at the start image and at the result */
+    double seconds;
+} gc_synth_stats;
+
+/* A synthesis problem for one output size: gc_synth_create plans and allocates all its memory
+ * (feature maps, gradients, optimiser state, workspaces) once; evaluations and iterations
+ * after that allocate nothing of the image's size. `net` must outlive it. */
+typedef struct gc_synth gc_synth;
+GC_API gc_status gc_synth_create(gc_context *ctx, const gc_synth_net *net,
+                                 const gc_synth_desc *desc, gc_synth **out);
+/* NULL-safe. */
+GC_API void gc_synth_free(gc_synth *s);
+/* Blend a style image (any H x W the net takes) into the style targets with `weight` > 0:
+ * targets become the weighted mean of all styles added. */
+GC_API gc_status gc_synth_add_style_image(gc_context *ctx, gc_synth *s, const gc_tensor *image,
+                                          double weight);
+/* The same with ready Grams (a preset): grams[l] (C_l x C_l) for every style layer l. */
+GC_API gc_status gc_synth_add_style_grams(gc_context *ctx, gc_synth *s, const gc_tensor *grams,
+                                          double weight);
+/* The content image (C x height x width). Needed when the desc has a content layer. */
+GC_API gc_status gc_synth_set_content(gc_context *ctx, gc_synth *s, const gc_tensor *image);
+/* L at `image` (C x height x width) and, if grad is not NULL, dL/dimage (same shape). */
+GC_API gc_status gc_synth_loss(gc_context *ctx, gc_synth *s, const gc_tensor *image,
+                               double *loss, gc_tensor *grad);
+/* Optimise `image` (in: the start, out: the result; C x height x width) for desc.iters
+ * iterations. stats may be NULL. */
+GC_API gc_status gc_synth_run(gc_context *ctx, gc_synth *s, gc_tensor *image,
+                              gc_synth_stats *stats);
+/* Fill `image` with uniform noise in [0, 1) from `seed` (any dtype, any strides). */
+GC_API gc_status gc_synth_noise(gc_tensor *image, uint64_t seed);
+
+/* Texture synthesis in one call: the Grams of `sample` on the desc's style layers, a noise
+ * start from `seed`, desc.iters iterations; `out` (C x desc.height x desc.width, the net's
+ * dtype, made by the caller) receives the texture. */
+GC_API gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net,
+                                  const gc_tensor *sample, const gc_synth_desc *desc,
+                                  uint64_t seed, gc_tensor *out, gc_synth_stats *stats);
 /* ==== end section synth ==== */
 
 /* ==== section tile: Tiled and distributed execution (issue 9) ==== */

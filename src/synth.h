@@ -1,0 +1,121 @@
+/* synth.h - private pieces of the synthesis engine shared by synth_net.c (networks),
+ * synth_eval.c (forward / backward of a network with per-layer loss taps), synth_optim.c
+ * (the optimiser steps) and synth.c (the gc_synth object and its losses). */
+#ifndef GC_SYNTH_H
+#define GC_SYNTH_H
+
+#include "internal.h"
+
+typedef enum gc_synth_net_kind {
+    GC_SYNTH_NET_RANDOM = 0,
+    GC_SYNTH_NET_VGG19 = 1
+} gc_synth_net_kind;
+
+#define GC_SYNTH_VGG_CONVS 16
+
+struct gc_synth_net {
+    gc_allocator alloc;                           /* made this struct */
+    gc_synth_net_kind kind;
+    gc_dtype dtype;
+    int64_t in_channels;
+    int nlayers;                                  /* taps: one per scale / per conv's ReLU */
+    char names[GC_SYNTH_MAX_LAYERS][16];
+    int64_t channels[GC_SYNTH_MAX_LAYERS];
+    uint32_t default_style;
+    int default_content;
+    gc_synth_random_desc rdesc;                   /* random only */
+    int nconv;                                    /* random: nscales; VGG: 16 */
+    gc_tensor weights[GC_SYNTH_MAX_LAYERS];       /* owned; random: F x C x k x k */
+    gc_tensor biases[GC_SYNTH_MAX_LAYERS];        /* owned; VGG only (rank 0 if none) */
+    gc_synth_pool pool;                           /* VGG */
+};
+
+/* Is conv i of VGG-19 followed by a 2x2 pooling? (after conv 2, 4, 8, 12, 16; 1-based) */
+static inline int gc_synth_vgg_pool_after(int i)
+{
+    return i == 1 || i == 3 || i == 7 || i == 11 || i == 15;
+}
+
+/* A per-layer loss "tap": given layer l's features (C_l x H_l x W_l), add its loss to *loss
+ * and, if grad is not NULL, OVERWRITE grad (same shape) with dloss/dfeatures. */
+typedef gc_status (*gc_synth_tap_fn)(gc_context *ctx, void *user, int layer,
+                                     const gc_tensor *feat, gc_tensor *grad, double *loss);
+
+/* Memory for evaluating a net on images of one size: planned once, reused every iteration. */
+typedef struct gc_synth_plan {
+    const gc_synth_net *net;
+    int64_t H, W;
+    int valid;             /* random net: 1 = no padding (targets), 0 = circular (synthesis) */
+    int deepest;           /* VGG: last conv needed (from the taps asked for at planning) */
+    /* random: feat, gfeat (max F x OH x OW), gtmp (C x H x W)
+     * VGG: act[i] (conv i's ReLU output), pooled[i] (if pooled after i), input (normalised),
+     *      g0 / g1 (two gradient buffers of the largest activation), gtap (the same) */
+    gc_tensor act[GC_SYNTH_MAX_LAYERS];
+    gc_tensor pooled[GC_SYNTH_MAX_LAYERS];
+    gc_tensor input;
+    gc_tensor feat, gfeat, gtmp;
+    gc_tensor gimg;        /* C x H x W: dloss/dimage */
+    gc_tensor g0t, g1t, gtapt, wst;  /* owners of the buffers below */
+    void *g0, *g1, *gtap;
+    void *ws;              /* conv workspace, the largest any pass needs */
+    size_t ws_bytes;
+} gc_synth_plan;
+
+/* Plan for H x W images, evaluating layers up to the deepest bit of `layers`. */
+gc_status gc_synth_plan_init(gc_context *ctx, const gc_synth_net *net, int64_t H, int64_t W,
+                             int valid, uint32_t layers, gc_synth_plan *plan);
+void gc_synth_plan_free(gc_synth_plan *plan);
+/* Output dims of layer l (C_l, H_l, W_l) for this plan. */
+void gc_synth_plan_layer_dims(const gc_synth_plan *plan, int layer, int64_t dims[3]);
+
+/* Evaluate: forward through the net, call tap() once for each layer in `layers` (in an order
+ * fixed by the net: increasing for the random net and forward-only VGG, decreasing when VGG
+ * runs backward), and if grad_image is not NULL, backward to the image (overwritten). *loss is
+ * the sum the taps added (set to 0 first). image: C x H x W, any strides. */
+gc_status gc_synth_plan_eval(gc_context *ctx, gc_synth_plan *plan, const gc_tensor *image,
+                             uint32_t layers, gc_synth_tap_fn tap, void *user, double *loss,
+                             gc_tensor *grad_image);
+
+/* The seeded generator: splitmix64, and a uniform double in [0, 1) from it. */
+static inline uint64_t gc_synth_rng_next(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+static inline double gc_synth_rng_uniform(uint64_t *state)
+{
+    return (double)(gc_synth_rng_next(state) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* ---- optimiser (synth_optim.c) -------------------------------------------------------- */
+/* Minimise f over a flat vector x of n elements (dtype of the problem). The objective writes
+ * f(x) into *f and its gradient into g. State is allocated once by init. */
+typedef gc_status (*gc_synth_objective)(gc_context *ctx, void *user, const void *x, double *f,
+                                        void *g);
+typedef struct gc_synth_optim {
+    gc_synth_optimizer kind;
+    gc_dtype dtype;
+    int64_t n;
+    double lr;
+    int history;
+    /* L-BFGS: s, y history (history x n, ring), rho, alpha, direction d, previous g;
+     * Adam: m, v. All float64 for the sums' sake. */
+    gc_tensor bufs[8];     /* owners of the arrays below (float64) */
+    double *s, *y, *rho, *alpha, *d, *gprev, *m, *v;
+    int nhist, head;       /* L-BFGS pairs kept, next slot */
+    int64_t t;             /* steps taken */
+    double tprev, hdiag;   /* L-BFGS: last step length, initial Hessian diagonal */
+} gc_synth_optim;
+
+gc_status gc_synth_optim_init(gc_context *ctx, gc_synth_optimizer kind, gc_dtype dtype, int64_t n,
+                              double lr, int history, gc_synth_optim *o);
+void gc_synth_optim_free(gc_synth_optim *o);
+/* One iteration from x (updated in place) with f and g its value and gradient there (g is
+ * the caller's buffer; it is read, not kept). *done is set when the optimiser has converged
+ * (the step or the gradient vanished). */
+gc_status gc_synth_optim_step(gc_context *ctx, gc_synth_optim *o, void *x, double f,
+                              const void *g, int *done);
+
+#endif /* GC_SYNTH_H */
