@@ -1,0 +1,150 @@
+/* optim_vec.c - flat-vector helpers for the optimisers: n elements of float or double,
+ * scalars in double, every reduction summed in double in index order (deterministic).
+ * Elementwise results are computed in double and rounded once to the element type. */
+#include "optim.h"
+
+#include <math.h>
+
+/* sum a_i b_i: n elements each */
+double gc_ov_dot(gc_dtype dt, int64_t n, const void *a, const void *b)
+{
+    double s = 0.0;
+    if (dt == GC_DTYPE_F32) {
+        const float *x = a, *y = b;
+        for (int64_t i = 0; i < n; i++)
+            s += (double)x[i] * (double)y[i];
+    } else {
+        const double *x = a, *y = b;
+        for (int64_t i = 0; i < n; i++)
+            s += x[i] * y[i];
+    }
+    return s;
+}
+
+double gc_ov_abs_sum(gc_dtype dt, int64_t n, const void *a)
+{
+    return gc_ov_scaled_abs_sum(dt, n, 1.0, a);
+}
+
+double gc_ov_abs_max(gc_dtype dt, int64_t n, const void *a)
+{
+    return gc_ov_scaled_abs_max(dt, n, 1.0, a);
+}
+
+/* sum |fl(alpha a_i)| */
+double gc_ov_scaled_abs_sum(gc_dtype dt, int64_t n, double alpha, const void *a)
+{
+    double s = 0.0;
+    if (dt == GC_DTYPE_F32) {
+        const float *x = a;
+        for (int64_t i = 0; i < n; i++)
+            s += fabs((double)(float)(alpha * (double)x[i]));
+    } else {
+        const double *x = a;
+        for (int64_t i = 0; i < n; i++)
+            s += fabs(alpha * x[i]);
+    }
+    return s;
+}
+
+/* max |fl(alpha a_i)|; NaN if any element is NaN (as torch's max) */
+double gc_ov_scaled_abs_max(gc_dtype dt, int64_t n, double alpha, const void *a)
+{
+    double m = 0.0;
+    if (dt == GC_DTYPE_F32) {
+        const float *x = a;
+        for (int64_t i = 0; i < n; i++) {
+            double v = fabs((double)(float)(alpha * (double)x[i]));
+            if (v > m || isnan(v))
+                m = v;
+            if (isnan(m))
+                break;
+        }
+    } else {
+        const double *x = a;
+        for (int64_t i = 0; i < n; i++) {
+            double v = fabs(alpha * x[i]);
+            if (v > m || isnan(v))
+                m = v;
+            if (isnan(m))
+                break;
+        }
+    }
+    return m;
+}
+
+void gc_ov_zero(gc_dtype dt, int64_t n, void *a)
+{
+    if (dt == GC_DTYPE_F32) {
+        float *x = a;
+        for (int64_t i = 0; i < n; i++)
+            x[i] = 0.0f;
+    } else {
+        double *x = a;
+        for (int64_t i = 0; i < n; i++)
+            x[i] = 0.0;
+    }
+}
+
+void gc_ov_copy(gc_dtype dt, int64_t n, void *dst, const void *src)
+{
+    if (dt == GC_DTYPE_F32) {
+        float *y = dst;
+        const float *x = src;
+        for (int64_t i = 0; i < n; i++)
+            y[i] = x[i];
+    } else {
+        double *y = dst;
+        const double *x = src;
+        for (int64_t i = 0; i < n; i++)
+            y[i] = x[i];
+    }
+}
+
+/* dst_i = alpha a_i */
+void gc_ov_scale(gc_dtype dt, int64_t n, void *dst, double alpha, const void *a)
+{
+    if (dt == GC_DTYPE_F32) {
+        float *y = dst;
+        const float *x = a;
+        for (int64_t i = 0; i < n; i++)
+            y[i] = (float)(alpha * (double)x[i]);
+    } else {
+        double *y = dst;
+        const double *x = a;
+        for (int64_t i = 0; i < n; i++)
+            y[i] = alpha * x[i];
+    }
+}
+
+/* dst_i = a_i - b_i */
+void gc_ov_sub(gc_dtype dt, int64_t n, void *dst, const void *a, const void *b)
+{
+    if (dt == GC_DTYPE_F32) {
+        float *y = dst;
+        const float *p = a, *q = b;
+        for (int64_t i = 0; i < n; i++)
+            y[i] = p[i] - q[i];
+    } else {
+        double *y = dst;
+        const double *p = a, *q = b;
+        for (int64_t i = 0; i < n; i++)
+            y[i] = p[i] - q[i];
+    }
+}
+
+/* dst_i = a_i + alpha b_i (dst may be a; b must not overlap dst unless it is dst) */
+void gc_ov_axpy(gc_dtype dt, int64_t n, void *dst, const void *a, double alpha, const void *b)
+{
+    if (dt == GC_DTYPE_F32) {
+        float *y = dst;
+        const float *p = a, *q = b;
+        for (int64_t i = 0; i < n; i++)
+            y[i] = (float)((double)p[i] + alpha * (double)q[i]);
+    } else {
+        double *y = dst;
+        const double *p = a, *q = b;
+        for (int64_t i = 0; i < n; i++)
+            y[i] = p[i] + alpha * q[i];
+    }
+}
