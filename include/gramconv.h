@@ -570,6 +570,185 @@ GC_API uint64_t gc_optimizer_memory_bytes(const gc_optimizer *opt);
 /* ==== end section optim ==== */
 
 /* ==== section nn: nn: modules, containers and criteria (issue 5) ==== */
+/*
+ * Torch's nn in C: modules with the three passes, containers, and criteria.
+ *
+ *   forward            output = f(input)                       (Torch's updateOutput)
+ *   backward_input     grad_input = dL/dinput given dL/doutput  (updateGradInput, overwrites)
+ *   acc_grad_parameters  grad_params += scale * dL/dparams      (accGradParameters)
+ *   backward           both of the above, in that order          (Torch's backward)
+ *
+ * Values: what flows between modules is a gc_value, a tensor or a table (a flat list of up to
+ * GC_TABLE_MAX tensors; tables do not nest). ConcatTable makes tables, MM takes a pair.
+ * Values held by a module (its output and grad_input) are descriptors of memory the module
+ * owns (or views of its input, for View and Identity): valid until the next call on that
+ * module, never freed by the caller.
+ *
+ * Memory is planned once. A module sizes its buffers (outputs, gradients, conv workspaces)
+ * for an input signature (kind, dtypes, dims) the first time it sees it, in gc_module_plan or
+ * implicitly in the first pass; ops that size their own scratch (the Gram calls) run under a
+ * block cache owned by the module, filled by their first call. After one forward + backward,
+ * repeating them with inputs of the same signature allocates nothing through the context's
+ * allocator (tested with a counting allocator). A new signature re-plans (allocates again).
+ * With a NULL ctx there is no allocator to plan with: the Gram calls then allocate per call.
+ *
+ * backward_input, acc_grad_parameters and backward must follow a forward with the same input
+ * (max pooling keeps its argmax, Sequential its intermediate values). Inputs may have any
+ * strides (View needs contiguous input, as Torch's view does); outputs are C-contiguous.
+ * dtype: float32 or float64, one per network (a conv module has the dtype it was made with).
+ * A module is not safe to run from two threads at once; separate modules are.
+ */
+#define GC_TABLE_MAX 8
+
+typedef struct gc_value {
+    int is_table;                 /* 0: a tensor, t[0]; 1: a table of `count` tensors */
+    int count;                    /* 1 for a tensor, 1..GC_TABLE_MAX for a table */
+    gc_tensor t[GC_TABLE_MAX];    /* views (they own nothing) */
+} gc_value;
+
+/* A tensor value: a view of *t (t must outlive the value's use). */
+GC_API gc_value gc_value_tensor(const gc_tensor *t);
+/* A table of `count` tensors (views of ts[0..count)). */
+GC_API gc_status gc_value_table(gc_value *out, int count, const gc_tensor *ts);
+
+typedef struct gc_module gc_module;
+
+/* ---- constructors: *out is NULL on failure; free with gc_module_free ---- */
+/* nn.Sequential: children run in the order added. */
+GC_API gc_status gc_sequential_create(gc_context *ctx, gc_module **out);
+/* nn.ConcatTable: every child gets the same tensor input; the output is the table of their
+ * (tensor) outputs; grad_input is the sum of the children's grad_inputs. */
+GC_API gc_status gc_concat_table_create(gc_context *ctx, gc_module **out);
+/* Append `child` to a Sequential or ConcatTable, which then owns it (frees it with itself).
+ * On failure the child is freed too (so create-then-add needs no cleanup), except when it
+ * already belongs to a container or contains `container` (GC_ERR_ARG, nothing freed); a NULL
+ * child (a failed create) is GC_ERR_NULL. */
+GC_API gc_status gc_module_add(gc_context *ctx, gc_module *container, gc_module *child);
+/* nn.Identity: output = input (tensor or table), grad_input = grad_output. */
+GC_API gc_status gc_identity_create(gc_context *ctx, gc_module **out);
+/* nn.View(d0, d1, ...): a view of a contiguous input with these dims (one may be -1). With
+ * gc_view_set_num_input_dims(n) (Torch's setNumInputDims) an input with more than n dims is
+ * a batch: the leading dims fold into one batch dim before `dims`; e.g. View(-1) with n = 2
+ * takes C x H x W to C x (H*W) and H x W to (H*W). Exactly Torch's rule, including a batch of
+ * one: 1 x H x W -> 1 x (H*W). */
+GC_API gc_status gc_view_create(gc_context *ctx, int rank, const int64_t *dims, gc_module **out);
+GC_API gc_status gc_view_set_num_input_dims(gc_context *ctx, gc_module *view, int n);
+/* nn.ReLU: max(0, x); grad_input = grad_output where input > 0, else 0. */
+GC_API gc_status gc_relu_create(gc_context *ctx, gc_module **out);
+/* nn.MulConstant(c): c * x. c finite. */
+GC_API gc_status gc_mul_constant_create(gc_context *ctx, double c, gc_module **out);
+/* nn.MM(transA, transB): input the pair {A, B}, output op(A) op(B) with op = transpose if
+ * the flag is set. A, B are matrices (M x K) or batches of them (b x M x K, the batched MM;
+ * both batched with one b). grad_input is the pair {dA, dB}. */
+GC_API gc_status gc_mm_create(gc_context *ctx, int trans_a, int trans_b, gc_module **out);
+/* GramMatrix: gc_gram_forward / gc_gram_backward with this descriptor (input M x K,
+ * C x H x W or N x C x H x W; normalisation as in gc_gram_desc). desc NULL: the default
+ * (norm HW). */
+GC_API gc_status gc_gram_matrix_create(gc_context *ctx, const gc_gram_desc *desc,
+                                       gc_module **out);
+/* nn.SpatialConvolution(n_in, n_out, kw, kh, ...) on gc_conv2d_*: weight
+ * n_out x n_in/groups x kh x kw, bias n_out if with_bias (Torch's :noBias() otherwise),
+ * geometry from desc (NULL: stride 1, pad 0). Parameters start as Torch's reset():
+ * uniform in [-1/sqrt(kh*kw*n_in/groups), +...) from a fixed seed (deterministic); set them
+ * through gc_module_parameter. Input C x H x W or N x C x H x W of `dtype`. */
+GC_API gc_status gc_spatial_convolution_create(gc_context *ctx, gc_dtype dtype, int64_t n_in,
+                                               int64_t n_out, int64_t kh, int64_t kw,
+                                               const gc_conv2d_desc *desc, int with_bias,
+                                               gc_module **out);
+
+/*
+ * Pooling over C x H x W or N x C x H x W, Torch7's nn.SpatialMaxPooling /
+ * nn.SpatialAveragePooling (pairs {height, width}):
+ *   OH = floor((H + 2 ph - kh) / sh) + 1   (ceil instead of floor in ceil mode), then one less
+ *   if the last window would start at or past H + ph (Torch7 drops it only when padded; it
+ *   is then empty, so gramconv always drops it). Same for W. Needs pad <= kernel / 2.
+ * Max: the window clipped to the input (padding never wins); the first maximum in row-major
+ * order is the argmax; grad_input accumulates grad_output at each window's argmax.
+ * Average (Torch7's SpatialAveragePooling, also PyTorch's avg_pool2d): window
+ * [y*sh - ph, min(y*sh - ph + kh, H + ph)), the sum taken over its part inside the input,
+ * divided by the window size clipped to the padded input (count_include_pad, Torch7's
+ * default) or by the number of input pixels in it (count_include_pad = 0, Torch7's
+ * :setCountExcludePad()).
+ */
+typedef struct gc_pool2d_desc {
+    int64_t kernel[2];      /* >= 1 */
+    int64_t stride[2];      /* >= 1 */
+    int64_t pad[2];         /* 0 <= pad <= kernel / 2 */
+    int ceil_mode;          /* Torch's :ceil() */
+    int count_include_pad;  /* average pooling only */
+} gc_pool2d_desc;
+
+/* kernel kh x kw, stride = kernel (Torch's default), pad 0, floor, count_include_pad 1. */
+GC_API gc_pool2d_desc gc_pool2d_desc_default(int64_t kh, int64_t kw);
+GC_API gc_status gc_spatial_max_pooling_create(gc_context *ctx, const gc_pool2d_desc *desc,
+                                               gc_module **out);
+GC_API gc_status gc_spatial_average_pooling_create(gc_context *ctx, const gc_pool2d_desc *desc,
+                                                   gc_module **out);
+
+/* NULL-safe. Frees the module, its children and everything it allocated. Never free a
+ * module that was added to a container (the container does). */
+GC_API void gc_module_free(gc_module *m);
+/* "nn.Sequential", "nn.SpatialConvolution", ... */
+GC_API const char *gc_module_name(const gc_module *m);
+
+/* ---- the passes ---- */
+/* Size every buffer for this input signature now (else the first forward does it). */
+GC_API gc_status gc_module_plan(gc_context *ctx, gc_module *m, const gc_value *input);
+/* *output: the module's output (owned by the module, valid until its next call). */
+GC_API gc_status gc_module_forward(gc_context *ctx, gc_module *m, const gc_value *input,
+                                   const gc_value **output);
+/* grad_output has the output's signature. *grad_input has the input's (owned by the module). */
+GC_API gc_status gc_module_backward_input(gc_context *ctx, gc_module *m, const gc_value *input,
+                                          const gc_value *grad_output,
+                                          const gc_value **grad_input);
+/* grad_params += scale * dL/dparams (scale finite); nothing for modules without parameters. */
+GC_API gc_status gc_module_acc_grad_parameters(gc_context *ctx, gc_module *m,
+                                               const gc_value *input,
+                                               const gc_value *grad_output, double scale);
+/* backward_input then acc_grad_parameters (grad_input may be NULL if not wanted). */
+GC_API gc_status gc_module_backward(gc_context *ctx, gc_module *m, const gc_value *input,
+                                    const gc_value *grad_output, double scale,
+                                    const gc_value **grad_input);
+/* Set every parameter gradient (recursively) to zero. */
+GC_API gc_status gc_module_zero_grad_parameters(gc_module *m);
+
+/* ---- parameters ---- */
+/* Number of parameter tensors, recursively, in order (a conv: weight then bias). */
+GC_API int gc_module_num_parameters(const gc_module *m);
+/* Views of parameter i and its gradient (either pointer may be NULL). Write through them to
+ * set weights; they stay valid until gc_module_flatten_parameters or gc_module_free. */
+GC_API gc_status gc_module_parameter(gc_module *m, int i, gc_tensor *param, gc_tensor *grad);
+/* Torch's getParameters(): move every parameter (and gradient) of m into one contiguous
+ * vector owned by m, values kept, and return rank-1 views of both (for an optimiser). The
+ * views stay valid until m is freed or flattened again; earlier gc_module_parameter views
+ * become stale. Fails with GC_ERR_EMPTY if m has no parameters. */
+GC_API gc_status gc_module_flatten_parameters(gc_context *ctx, gc_module *m, gc_tensor *params,
+                                              gc_tensor *grads);
+
+/* ---- criteria: loss = f(input, target), grad_input = dloss/dinput ---- */
+typedef struct gc_criterion gc_criterion;
+/* nn.MSECriterion: sum((x - t)^2), divided by numel if size_average (Torch's default 1).
+ * target: the input's shape. */
+GC_API gc_status gc_mse_criterion_create(gc_context *ctx, int size_average, gc_criterion **out);
+/* Style loss on features (fused gc_gram_style_loss): weight * mean((G(x) - T)^2) with G as
+ * gc_gram_forward(desc); target: the target Gram T (G's shape). desc NULL: default. */
+GC_API gc_status gc_style_loss_create(gc_context *ctx, const gc_gram_desc *desc, double weight,
+                                      gc_criterion **out);
+/* Content loss (neural-style's): weight * mean((x - t)^2); target: the input's shape. */
+GC_API gc_status gc_content_loss_create(gc_context *ctx, double weight, gc_criterion **out);
+/* Total variation (neural-style's TVLoss) on C x H x W or N x C x H x W, target NULL:
+ *   weight / 2 * sum over y < H-1, x < W-1 of (x[y][x] - x[y][x+1])^2 + (x[y][x] - x[y+1][x])^2
+ * whose gradient is exactly the one neural-style's TVLoss:updateGradInput adds. */
+GC_API gc_status gc_tv_loss_create(gc_context *ctx, double weight, gc_criterion **out);
+GC_API gc_status gc_criterion_forward(gc_context *ctx, gc_criterion *c, const gc_tensor *input,
+                                      const gc_tensor *target, double *loss);
+/* *grad_input: owned by the criterion (input's shape, C-contiguous), valid until its next
+ * call. */
+GC_API gc_status gc_criterion_backward(gc_context *ctx, gc_criterion *c, const gc_tensor *input,
+                                       const gc_tensor *target, const gc_tensor **grad_input);
+/* NULL-safe. */
+GC_API void gc_criterion_free(gc_criterion *c);
+GC_API const char *gc_criterion_name(const gc_criterion *c);
 /* ==== end section nn ==== */
 
 /* ==== section io: Images and safetensors (issue 6) ==== */
