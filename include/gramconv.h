@@ -1063,6 +1063,143 @@ GC_API gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net,
 /* ==== end section synth ==== */
 
 /* ==== section tile: Tiled and distributed execution (issue 9) ==== */
+/*
+ * Streaming Gram: G = norm * scale * Fc Fc^T of one M x K matrix (an M x K input, or a
+ * C x H x W map with K = H*W, or one item of a batch) fed as consecutive bands of columns
+ * (for C x H x W: bands of whole rows, C x h x W, top to bottom), so that F never has to be
+ * in memory at once. The result is the one gc_gram_forward gives, with the same bits
+ * whenever gc_gram_forward sums in one part (1 thread, or N >= threads, or M > 256, or fewer
+ * than 2 chunks per thread; same ISA): the sum order is defined on the flattened column index
+ * k alone, never on the bands:
+ *   - the columns are cut into chunks of KC consecutive k (KC from the kernel set and M, as
+ *     gc_gram_forward picks it); a chunk that straddles two bands is staged until complete;
+ *   - each chunk's products are summed fresh in the input's dtype (blocked summation) and
+ *     added, chunk after chunk in increasing k, into a float64 M x M accumulator;
+ *   - finish scales each (i >= j) sum once by norm * scale and writes it to (i, j) and (j, i).
+ * Otherwise (gc_gram_forward splitting K over threads) the two differ by float rounding only
+ * (float32: relative Frobenius error <= 1e-6, tested).
+ * Centring needs the row means first: a centring accumulator starts in GC_GRAM_PASS_MEANS,
+ * takes every band once (float64 sums in 8 interleaved parts by k mod 8, as gc_gram_forward),
+ * then gc_gram_accum_end_means switches it to GC_GRAM_PASS_PRODUCTS and takes every band again.
+ * Distributed use: each part adds its own bands, gc_gram_accum_partial exposes the running
+ * float64 sums (a flat vector ending with the count of columns added), the caller sums that
+ * vector elementwise over the parts (MPI_Allreduce with MPI_SUM), then continues
+ * (gc_gram_accum_end_means or gc_gram_accum_finish) on the summed vector.
+ */
+typedef struct gc_gram_accum gc_gram_accum;
+
+typedef enum gc_gram_pass {
+    GC_GRAM_PASS_MEANS = 0,     /* centring: bands feed the row means */
+    GC_GRAM_PASS_PRODUCTS = 1   /* bands feed the products */
+} gc_gram_pass;
+
+/* Bytes an accumulator for M rows of `dtype` under `desc` allocates (for memory budgets). */
+GC_API gc_status gc_gram_accum_bytes(gc_context *ctx, const gc_gram_desc *desc, gc_dtype dtype,
+                                     int64_t m, uint64_t *bytes);
+/* An accumulator for the Gram of M rows of K columns in total (K sets the norm and the means;
+ * it is the whole matrix's K when the columns are spread over parts). *out NULL on failure.
+ * Allocates under ctx; use the same ctx with it afterwards. */
+GC_API gc_status gc_gram_accum_create(gc_context *ctx, const gc_gram_desc *desc, gc_dtype dtype,
+                                      int64_t m, int64_t k, gc_gram_accum **out);
+/* NULL-safe. */
+GC_API void gc_gram_accum_free(gc_gram_accum *acc);
+/* The pass bands are going to now. */
+GC_API gc_gram_pass gc_gram_accum_pass(const gc_gram_accum *acc);
+/* Add the next columns: `band` is M x k' (rank 2) or M x h x w (rank 3, k' = h*w, flattened
+ * row-major), any strides, the accumulator's dtype. More than K columns in all is GC_ERR_SHAPE. */
+GC_API gc_status gc_gram_accum_add(gc_context *ctx, gc_gram_accum *acc, const gc_tensor *band);
+/* Centring only: all K columns have fed the means; the next bands feed the products. */
+GC_API gc_status gc_gram_accum_end_means(gc_context *ctx, gc_gram_accum *acc);
+/* The running float64 sums as a vector of *count doubles (last one: columns added), which
+ * the caller may replace by its elementwise sum over parts before calling end_means / finish.
+ * Completes a pending chunk first. Valid until the next call on acc. */
+GC_API gc_status gc_gram_accum_partial(gc_context *ctx, gc_gram_accum *acc, double **sums,
+                                       int64_t *count);
+/* Once all K columns are in: G (M x M, any strides, the accumulator's dtype) =
+ * norm * scale * sums, exactly symmetric. The accumulator may then be freed. */
+GC_API gc_status gc_gram_accum_finish(gc_context *ctx, gc_gram_accum *acc, gc_tensor *output);
+
+/* Reading pieces of a .npy file (float32/float64, either byte order, C order): the
+ * streaming and MPI paths read their bands and slices by file offsets. */
+typedef struct gc_npy_file gc_npy_file;
+/* Open and check the header (as gc_npy_read). Fortran-order files are refused
+ * (GC_ERR_UNSUPPORTED: a band of rows is not contiguous there). *out NULL on failure. */
+GC_API gc_status gc_npy_open(gc_context *ctx, const char *path, gc_npy_file **out);
+/* NULL-safe; closes the file. */
+GC_API void gc_npy_close(gc_npy_file *f);
+/* The array's dtype, rank and dims (dims holds GC_MAX_RANK entries). */
+GC_API gc_status gc_npy_file_shape(const gc_npy_file *f, gc_dtype *dtype, int *rank,
+                                   int64_t *dims);
+/* Elements [first, first + count) in C order into dst (native byte order, the file's dtype). */
+GC_API gc_status gc_npy_file_read(gc_context *ctx, gc_npy_file *f, int64_t first, int64_t count,
+                                  void *dst);
+
+/* How an open .npy file reads as a Gram input: N items (1 below rank 4) of M rows of K
+ * columns (K = H*W for C x H x W and N x C x H x W; W: 1 for M x K). */
+GC_API gc_status gc_gram_npy_layout(gc_context *ctx, const gc_npy_file *f, int64_t *n,
+                                    int64_t *m, int64_t *k, int64_t *w);
+/* Add columns [k0, k1) of item `item` of the open file f to acc (rows m, the file's dtype), read
+ * by offsets in bands of at most band_cols columns (one M x band_cols buffer, allocated here).
+ * For C x H x W files choose band_cols as a multiple of W for bands of whole rows. */
+GC_API gc_status gc_gram_accum_add_npy(gc_context *ctx, gc_gram_accum *acc, gc_npy_file *f,
+                                       int64_t item, int64_t k0, int64_t k1, int64_t band_cols);
+
+/* The Gram of a .npy file streamed under a memory budget: INPUT as gc_gram_forward takes it
+ * (M x K, C x H x W or N x C x H x W; float32/float64, either byte order, C order), read in
+ * bands of whole rows by file offsets, so that the library's buffers (band, accumulator,
+ * output) stay within max_memory bytes; GC_ERR_LIMIT when even one row per band does not
+ * fit. `output` gets a new owned tensor (M x M or N x M x M, the file's dtype). Same sum
+ * order as gc_gram_accum_*. */
+GC_API gc_status gc_gram_forward_npy(gc_context *ctx, const gc_gram_desc *desc,
+                                     const char *path, uint64_t max_memory, gc_tensor *output);
+/*
+ * Tiled conv2d: the output (forward) or grad_input (backward_input) computed in horizontal
+ * bands, each from the rows of the input (grad_output) it reads plus a halo. For output rows
+ * [oy0, oy1) the forward reads padded rows oy0*sh .. (oy1-1)*sh + dh*(KH-1), i.e. input rows
+ * from oy0*sh - pad_top on, (oy1-oy0-1)*sh + dh*(KH-1) + 1 of them (the halo is the
+ * dh*(KH-1) rows past the band's own). A band copies those rows, with all padding (any
+ * padding mode, 'same', both dims) written out, into a buffer and runs an unpadded
+ * gc_conv2d_forward on it; backward_input runs an unpadded gc_conv2d_backward_input over the
+ * grad_output rows that feed a band of input rows and keeps the band's rows (zero padding
+ * only there). Results equal the untiled call within float rounding (the fast algorithms may
+ * block a smaller problem differently); with GC_CONV_ALGO_REFERENCE they are bitwise equal
+ * (zero padding; tested).
+ */
+/* Input rows [*iy0, *iy1) (clipped to [0, h)) that output rows [oy0, oy1) read; kh is the
+ * kernel height. Padding-mode sources (reflect, circular) are not included. */
+GC_API gc_status gc_conv2d_rows_needed(gc_context *ctx, const gc_conv2d_desc *desc, int64_t h,
+                                       int64_t kh, int64_t oy0, int64_t oy1, int64_t *iy0,
+                                       int64_t *iy1);
+/* grad_output rows [*oy0, *oy1) (possibly empty) that feed grad_input rows [iy0, iy1). */
+GC_API gc_status gc_conv2d_rows_feeding(gc_context *ctx, const gc_conv2d_desc *desc, int64_t h,
+                                        int64_t kh, int64_t iy0, int64_t iy1, int64_t *oy0,
+                                        int64_t *oy1);
+/* Forward for output rows [oy0, oy0 + rows of output_band) of an input `h` rows high, given
+ * input_rows = its rows [iy0, iy0 + rows of input_rows) (C x r x W or N x C x r x W; at
+ * least the rows gc_conv2d_rows_needed names, and any rows the padding mode reflects or
+ * wraps to). output_band: (N x) O x band x OW. Allocates its band buffer and workspace. */
+GC_API gc_status gc_conv2d_forward_band(gc_context *ctx, const gc_conv2d_desc *desc, int64_t h,
+                                        const gc_tensor *input_rows, int64_t iy0,
+                                        const gc_tensor *weight, const gc_tensor *bias,
+                                        int64_t oy0, gc_tensor *output_band);
+/* backward_input for grad_input rows [iy0, iy0 + rows of grad_input_band) of an input `h`
+ * rows high, given grad_output_rows = rows [oy0, ...) of the whole grad_output (at least
+ * those gc_conv2d_rows_feeding names). Zero padding only (GC_ERR_UNSUPPORTED otherwise). */
+GC_API gc_status gc_conv2d_backward_input_band(gc_context *ctx, const gc_conv2d_desc *desc,
+                                               int64_t h, const gc_tensor *grad_output_rows,
+                                               int64_t oy0, const gc_tensor *weight, int64_t iy0,
+                                               gc_tensor *grad_input_band);
+/* The whole op in bands whose buffers (band copy + the inner call's workspace) stay within
+ * max_memory bytes (GC_ERR_LIMIT if one row does not fit); the same contract as
+ * gc_conv2d_forward / gc_conv2d_backward_input otherwise (no caller workspace). */
+GC_API gc_status gc_conv2d_forward_tiled(gc_context *ctx, const gc_conv2d_desc *desc,
+                                         const gc_tensor *input, const gc_tensor *weight,
+                                         const gc_tensor *bias, gc_tensor *output,
+                                         uint64_t max_memory);
+GC_API gc_status gc_conv2d_backward_input_tiled(gc_context *ctx, const gc_conv2d_desc *desc,
+                                                const gc_tensor *grad_output,
+                                                const gc_tensor *weight, gc_tensor *grad_input,
+                                                uint64_t max_memory);
 /* ==== end section tile ==== */
 
 #ifdef __cplusplus

@@ -345,6 +345,18 @@ static void gc_fwd_reduce_task(int64_t task, int thread, void *arg)
     gc_fwd_store_tile(pl, b, c, NULL, parts, pl->S);
 }
 
+/* KC: the kernel's minimum, raised while the packed chunk stays ~384 KiB (L2-resident):
+ * longer runs along rows of F for the prefetchers when M is small, fewer accumulator
+ * updates. Capped at 2048 so that float32 in-register sums stay short (blocked sums).
+ * (tile_gram.c chunks its streamed columns with the same width: same sums, same bits.) */
+int64_t gc_gram_chunk_cols(const gc_gram_kernels *kern, int64_t mpad)
+{
+    int64_t kc = kern->KC;
+    while (kc < 2048 && (kc * 2) * mpad * kern->pesz <= (384 << 10))
+        kc *= 2;
+    return kc;
+}
+
 gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const gc_gram_gview *g)
 {
     gc_fwd_plan pl = {.p = p, .g = *g};
@@ -357,12 +369,7 @@ gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const g
     pl.L = pl.kern.L, pl.NR = pl.kern.NR;
     pl.npanels = (p->m + pl.L - 1) / pl.L;
     pl.mpad = pl.npanels * pl.L;
-    /* KC: the kernel's minimum, raised while the packed chunk stays ~384 KiB (L2-resident):
-     * longer runs along rows of F for the prefetchers when M is small, fewer accumulator
-     * updates. Capped at 2048 so that float32 in-register sums stay short (blocked sums). */
-    pl.KC = pl.kern.KC;
-    while (pl.KC < 2048 && (pl.KC * 2) * pl.mpad * pl.kern.pesz <= (384 << 10))
-        pl.KC *= 2;
+    pl.KC = gc_gram_chunk_cols(&pl.kern, pl.mpad);
     pl.ncols = pl.mpad / pl.NR;
     pl.nchunks = (p->k + pl.KC - 1) / pl.KC;
     pl.kstride = gc_kstride(p->kh, p->kw, p->in_s);

@@ -86,6 +86,8 @@ typedef struct gc_gram_kernels {
 } gc_gram_kernels;
 
 gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt);
+/* Columns per forward chunk for a kernel set and M padded to panels (gram.c). */
+int64_t gc_gram_chunk_cols(const gc_gram_kernels *kern, int64_t mpad);
 /* The bf16 forward kernel set (AVX512-BF16): 0 and *k untouched where the CPU, the build or
  * the context's ISA cannot run it. */
 int gc_gram_bf16_kernels(gc_context *ctx, gc_gram_kernels *k);

@@ -12,6 +12,7 @@
  * actually there. Writing goes to a temporary file beside the target that is renamed over it
  * only once everything was written and closed. */
 #include "internal.h"
+#include "tile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -657,6 +658,44 @@ static gc_status npy_read_fd(gc_context *ctx, int fd, const char *path, gc_tenso
         return st;
     }
     *out = t;
+    return GC_OK;
+}
+
+/* For the streaming reader (tile_npy.c, declared in tile.h): the checked preamble of an open
+ * file, as npy_read_fd parses it, without reading the data. */
+gc_status gc_npy_probe_fd(gc_context *ctx, int fd, const char *path, gc_npy_probe *probe)
+{
+    struct stat sb;
+    if (fstat(fd, &sb) != 0)
+        return gc_fail(ctx, GC_ERR_IO, "npy: cannot stat '%s': %s", path, strerror(errno));
+    if (!S_ISREG(sb.st_mode) || sb.st_size < 0)
+        return gc_fail(ctx, GC_ERR_IO, "npy: cannot read '%s': not a regular file", path);
+    const uint64_t total = (uint64_t)sb.st_size;
+    unsigned char head[12];
+    size_t head_len = total < sizeof head ? (size_t)total : sizeof head;
+    gc_status st = npy_pread_exact(ctx, fd, path, head, head_len, 0);
+    size_t pre_len = 0;
+    if (st == GC_OK)
+        st = npy_preamble_len(ctx, head, head_len, total, &pre_len);
+    if (st != GC_OK)
+        return st;
+    void *pre;
+    if ((st = gc_alloc(ctx, (int64_t)pre_len, 1, &pre)) != GC_OK)
+        return st;
+    npy_info info;
+    st = npy_pread_exact(ctx, fd, path, pre, pre_len, 0);
+    if (st == GC_OK)
+        st = npy_parse_preamble(ctx, pre, pre_len, total, &info);
+    gc_free(ctx, pre);
+    if (st != GC_OK)
+        return st;
+    probe->dtype = info.dtype;
+    probe->swap = info.swap;
+    probe->fortran = info.fortran && info.rank >= 2;
+    probe->rank = info.rank;
+    for (int i = 0; i < GC_MAX_RANK; i++)
+        probe->dims[i] = i < info.rank ? info.dims[i] : 0;
+    probe->data_offset = info.data_offset;
     return GC_OK;
 }
 
