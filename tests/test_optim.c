@@ -326,6 +326,75 @@ static void test_adam_torch_rosen(void)
     gc_optimizer_free(opt);
 }
 
+/* ---- the TORCH7 flavour against the transcription of lbfgs.lua / lswolfe.lua / adam.lua ---- */
+
+static void test_lbfgs_torch7_goldens(void)
+{
+    quad_ctx q;
+    double x0[6];
+    if (!load_quad(&q, x0))
+        return;
+    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);
+    d.history = 3;
+    d.line_search = GC_LINE_SEARCH_STRONG_WOLFE;
+    gc_optimizer *opt = NULL;
+    GC_CHECK_OK(gc_optimizer_create_lbfgs(NULL, &d, GC_DTYPE_F64, 6, &opt));
+    if (opt)
+        check_steps(opt, quad_fn, &q, "optim_t7_quad_wolfe.npy", 6, 0, 1e-10);
+    gc_optimizer_free(opt);
+
+    gc_tensor g;
+    if (!load_golden("optim_t7_rosen_wolfe.npy", &g))
+        return;
+    for (int row = 0; row < 4; row++) {
+        /* rows 2, 3: learning rate 0.01, so lswolfe extrapolates through polyinterp's bounded
+         * path (tens of times per run), where the flavours differ */
+        const double *want = (const double *)g.data + row * 12;
+        const int n = (row % 2) ? 10 : 2;
+        d = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);
+        d.history = row ? 5 : 10;
+        d.learning_rate = row >= 2 ? 0.01 : 1.0;
+        d.max_iter = 200;
+        d.line_search = GC_LINE_SEARCH_STRONG_WOLFE;
+        opt = NULL;
+        GC_CHECK_OK(gc_optimizer_create_lbfgs(NULL, &d, GC_DTYPE_F64, n, &opt));
+        if (!opt)
+            continue;
+        double x[10] = {-1.5, 2.0};
+        static const double start[5] = {1.3, 0.7, 0.8, 1.9, 1.2};
+        for (int i = 0; n == 10 && i < 10; i++)
+            x[i] = start[i % 5];
+        gc_tensor xt;
+        gc_tensor_wrap(&xt, GC_DTYPE_F64, 1, (int64_t[]){n}, NULL, x);
+        rosen_ctx rc = {0};
+        gc_optim_result r;
+        GC_CHECK_OK(gc_optimizer_run(NULL, opt, &xt, rosen_fn, &rc, &r));
+        double e = max_diff(x, want, n);
+        GC_CHECK_MSG(e <= 1e-10, "n %d: max |x - lbfgs.lua| = %.3g", n, e);
+        GC_CHECK_MSG(r.total_iterations == (int64_t)want[10] &&
+                         r.total_evaluations == (int64_t)want[11],
+                     "n %d: %lld iterations, %lld evaluations; lbfgs.lua %g, %g", n,
+                     (long long)r.total_iterations, (long long)r.total_evaluations, want[10],
+                     want[11]);
+        gc_optimizer_free(opt);
+    }
+    gc_tensor_free(&g);
+}
+
+static void test_adam_torch7_golden(void)
+{
+    gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_TORCH7);
+    d.learning_rate = 0.01;
+    d.lr_decay = 1e-3;
+    d.weight_decay = 0.01;
+    gc_optimizer *opt = NULL;
+    GC_CHECK_OK(gc_optimizer_create_adam(NULL, &d, GC_DTYPE_F64, 2, &opt));
+    rosen_ctx rc = {0};
+    if (opt)
+        check_steps(opt, rosen_fn, &rc, "optim_t7_adam.npy", 2, 0, 1e-10);
+    gc_optimizer_free(opt);
+}
+
 /* ---- minima ------------------------------------------------------------------------------- */
 
 /* Minimise Rosenbrock in n dims from (-1.2, 1) (2-D) or (1.3, 0.7, 0.8, 1.9, 1.2, ...) (SciPy's
@@ -849,6 +918,8 @@ GC_TEST_TABLE(gc_tests_optim) = {
     {"optim_lbfgs_torch_quad_run", test_lbfgs_torch_quad_run},
     {"optim_lbfgs_torch_rosenbrock", test_lbfgs_torch_rosen},
     {"optim_adam_torch_rosenbrock", test_adam_torch_rosen},
+    {"optim_lbfgs_torch7_goldens", test_lbfgs_torch7_goldens},
+    {"optim_adam_torch7_golden", test_adam_torch7_golden},
     {"optim_lbfgs_rosenbrock_minimum", test_lbfgs_rosenbrock},
     {"optim_adam_rosenbrock_minimum", test_adam_rosenbrock},
     {"optim_least_squares", test_least_squares},

@@ -17,6 +17,16 @@ Files (float64):
   optim_lbfgs_rosen_plain.npy  (31, 2): rosen, lr=0.1, no line search, 30 step() calls with
                                 max_iter=1 (x after each)
   optim_adam_rosen.npy         (51, 2): Adam(lr=0.01, weight_decay=0.01) on rosen, 50 steps
+TORCH7 flavour (from torch7_optim_ref.py, a NumPy transcription of the Lua code: see there):
+  optim_t7_quad_wolfe.npy      (11, 6): quad, 10 optim.lbfgs calls with maxIter=1,
+                                nCorrection=3, lineSearch=optim.lswolfe (x after each)
+  optim_t7_rosen_wolfe.npy     (4, 12): one call, maxIter=200, lswolfe: row 0 rosen (2-D from
+                                (-1.5, 2), nCorrection=10) x, nIter, funcEval (zero-padded);
+                                row 1 the 10-D chained rosen from SciPy's start
+                                (1.3, 0.7, 0.8, 1.9, 1.2) x 2, nCorrection=5; rows 2, 3 the
+                                same two with nCorrection=5, learningRate=0.01 (extrapolating)
+  optim_t7_adam.npy            (51, 2): optim.adam(learningRate=0.01, learningRateDecay=1e-3,
+                                weightDecay=0.01) on rosen, 50 calls
 """
 import os
 
@@ -98,6 +108,53 @@ for _ in range(50):
     opt.step(closure_for(opt, x, rosen))
     rows.append(x.detach().clone().numpy())
 save("optim_adam_rosen.npy", np.array(rows))
+
+# ---- TORCH7 flavour -------------------------------------------------------------------------
+import sys  # noqa: E402
+
+sys.path.insert(0, HERE)
+import torch7_optim_ref as t7  # noqa: E402
+
+
+def np_quad(x):
+    return 0.5 * x @ (A @ x) - b @ x, A @ x - b
+
+
+def np_rosen(x):
+    f, g = 0.0, np.zeros_like(x)
+    for i in range(len(x) - 1):
+        u, v = x[i + 1] - x[i] ** 2, 1 - x[i]
+        f += 100 * u * u + v * v
+        g[i] += -400 * x[i] * u - 2 * v
+        g[i + 1] += 200 * u
+    return f, g
+
+
+x, st, rows = x0.copy(), {}, [x0.copy()]
+for _ in range(10):
+    t7.lbfgs(np_quad, x, dict(maxIter=1, nCorrection=3, lineSearch=True), st)
+    rows.append(x.copy())
+save("optim_t7_quad_wolfe.npy", np.array(rows))
+out = np.zeros((4, 12))
+x, st = r0.copy(), {}
+t7.lbfgs(np_rosen, x, dict(maxIter=200, nCorrection=10, lineSearch=True), st)
+out[0, :2], out[0, 10], out[0, 11] = x, st["nIter"], st["funcEval"]
+x, st = np.tile([1.3, 0.7, 0.8, 1.9, 1.2], 2), {}
+t7.lbfgs(np_rosen, x, dict(maxIter=200, nCorrection=5, lineSearch=True), st)
+out[1, :10], out[1, 10], out[1, 11] = x, st["nIter"], st["funcEval"]
+# learningRate 0.01: short first trials, so lswolfe extrapolates (bounded polyinterp) often
+x, st = r0.copy(), {}
+t7.lbfgs(np_rosen, x, dict(maxIter=200, nCorrection=5, lineSearch=True, learningRate=0.01), st)
+out[2, :2], out[2, 10], out[2, 11] = x, st["nIter"], st["funcEval"]
+x, st = np.tile([1.3, 0.7, 0.8, 1.9, 1.2], 2), {}
+t7.lbfgs(np_rosen, x, dict(maxIter=200, nCorrection=5, lineSearch=True, learningRate=0.01), st)
+out[3, :10], out[3, 10], out[3, 11] = x, st["nIter"], st["funcEval"]
+save("optim_t7_rosen_wolfe.npy", out)
+x, st, rows = r0.copy(), {}, [r0.copy()]
+for _ in range(50):
+    t7.adam(np_rosen, x, dict(learningRate=0.01, learningRateDecay=1e-3, weightDecay=0.01), st)
+    rows.append(x.copy())
+save("optim_t7_adam.npy", np.array(rows))
 
 if __name__ == "__main__":
     for nm in sorted(os.listdir(HERE)):
