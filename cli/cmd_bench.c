@@ -13,11 +13,11 @@ static const cli_opt bench_opts[] = {
     {"input", 0, 1},   {"kernel", 0, 1}, {"mode", 'm', 1},  {"dtype", 0, 1},
     {"threads", 't', 1}, {"isa", 0, 1},  {"repeat", 0, 1},  {"shape", 0, 1},
     {"pass", 0, 1},    {"weight", 0, 1}, {"stride", 0, 1},  {"pad", 0, 1},
-    {"dilation", 0, 1}, {"groups", 0, 1},
+    {"dilation", 0, 1}, {"groups", 0, 1}, {"method", 0, 1},
 };
 enum {
     OPT_INPUT, OPT_KERNEL, OPT_MODE, OPT_DTYPE, OPT_THREADS, OPT_ISA, OPT_REPEAT, OPT_SHAPE,
-    OPT_PASS, OPT_WEIGHT, OPT_STRIDE, OPT_PAD, OPT_DILATION, OPT_GROUPS, NOPTS
+    OPT_PASS, OPT_WEIGHT, OPT_STRIDE, OPT_PAD, OPT_DILATION, OPT_GROUPS, OPT_METHOD, NOPTS
 };
 
 typedef int (*bench_fn)(gc_context *ctx, const cli_bench_opts *o);
@@ -57,7 +57,7 @@ static int bench_opt_allowed(int kind, int opt)
     switch (opt) {
     case OPT_DTYPE: case OPT_THREADS: case OPT_ISA: case OPT_REPEAT:
         return 1;
-    case OPT_KERNEL: case OPT_MODE:
+    case OPT_KERNEL: case OPT_MODE: case OPT_METHOD:
         return kind == KIND_CORR;
     case OPT_INPUT:
         return kind == KIND_CORR || kind == KIND_CONV;
@@ -123,6 +123,9 @@ int cli_bench_parse(int argc, char *const *argv, cli_bench_opts *out, cli_err *e
     }
     if (a.value[OPT_THREADS] &&
         (rc = cli_parse_threads(a.value[OPT_THREADS], &out->threads, err)) != CLI_OK)
+        return rc;
+    if (a.value[OPT_METHOD] &&
+        (rc = cli_parse_corr_method(a.value[OPT_METHOD], &out->method, err)) != CLI_OK)
         return rc;
     if (a.value[OPT_ISA] && (rc = cli_parse_isa(a.value[OPT_ISA], &out->isa, err)) != CLI_OK)
         return rc;
@@ -322,12 +325,13 @@ static gc_status corr_body(void *p)
 }
 
 static int bench_corr_case(gc_context *ctx, const char *op, const corr_case *c, gc_dtype dtype,
-                           int repeat)
+                           int repeat, gc_corr_method method)
 {
     gc_corr_desc desc;
     if (cli_corr_desc_for(op, &desc) != CLI_OK)
         return cli_error(CLI_FAIL, "bench: unknown op '%s'", op);
     desc.mode = c->mode;
+    desc.method = method;
     gc_tensor in = {0}, k = {0}, out = {0};
     int orank = 0;
     int64_t odims[GC_MAX_RANK] = {0};
@@ -349,7 +353,10 @@ static int bench_corr_case(gc_context *ctx, const char *op, const corr_case *c, 
         corr_body_arg arg = {ctx, &desc, &in, &k, &out};
         double ms = 0.0;
         int reps = 0;
-        st = cli_bench_time(corr_body, &arg, repeat, &ms, &reps);
+        gc_corr_method ran = GC_CORR_METHOD_DIRECT; /* what gc_corr runs on this data */
+        st = gc_corr_select_method(ctx, &desc, &in, &k, &ran);
+        if (st == GC_OK)
+            st = cli_bench_time(corr_body, &arg, repeat, &ms, &reps);
         if (st != GC_OK) {
             rc = cli_lib_error(ctx, st, prefix);
         } else {
@@ -365,8 +372,10 @@ static int bench_corr_case(gc_context *ctx, const char *op, const corr_case *c, 
             snprintf(shape, sizeof shape, "input=%s,kernel=%s",
                      cli_dims_str(c->in_rank, c->in_dims, is, sizeof is),
                      cli_dims_str(c->k_rank, c->k_dims, ks, sizeof ks));
-            cli_bench_report(ctx, op, shape, cli_mode_letter(c->mode), dtype, ms,
-                             2.0 * outn * ksp * terms, reps);
+            char extra[48];
+            snprintf(extra, sizeof extra, "\"method\":\"%s\"", cli_corr_method_name(ran));
+            cli_bench_report_ex(ctx, op, shape, cli_mode_letter(c->mode), extra,
+                                cli_dtype_short(dtype), ms, 2.0 * outn * ksp * terms, reps);
         }
     }
     gc_tensor_free(&out);
@@ -385,7 +394,7 @@ static int bench_corr(gc_context *ctx, const cli_bench_opts *o)
         memcpy(c.in_dims, o->in_dims, sizeof c.in_dims);
         memcpy(c.k_dims, o->k_dims, sizeof c.k_dims);
         c.mode = o->mode;
-        return bench_corr_case(ctx, o->op, &c, o->dtype, o->repeat);
+        return bench_corr_case(ctx, o->op, &c, o->dtype, o->repeat, o->method);
     }
     /* The default suite: single plane with kernels 3, 5, 7 in V and F (or the mode given),
      * then the multi-plane 3D x 4D (or 4D x 5D) case in V (or the mode given). */
@@ -406,7 +415,7 @@ static int bench_corr(gc_context *ctx, const cli_bench_opts *o)
                 c.in_dims[d] = three_d ? 64 : 1024;
                 c.k_dims[d] = ks[i];
             }
-            int rc = bench_corr_case(ctx, o->op, &c, o->dtype, o->repeat);
+            int rc = bench_corr_case(ctx, o->op, &c, o->dtype, o->repeat, o->method);
             if (rc != CLI_OK)
                 return rc;
         }
@@ -427,7 +436,7 @@ static int bench_corr(gc_context *ctx, const cli_bench_opts *o)
         memcpy(c.in_dims, id, sizeof id);
         memcpy(c.k_dims, kd, sizeof kd);
     }
-    return bench_corr_case(ctx, o->op, &c, o->dtype, o->repeat);
+    return bench_corr_case(ctx, o->op, &c, o->dtype, o->repeat, o->method);
 }
 
 /* ---- Gram matrices --------------------------------------------------------------------- */

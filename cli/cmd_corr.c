@@ -1,5 +1,5 @@
 /* cmd_corr.c - `gramconv xcorr2|conv2|xcorr3|conv3 INPUT.npy KERNEL.npy [--mode M]
- * [--threads N] -o OUT.npy`. */
+ * [--method auto|direct|fft] [--boundary B] [--fill-value V] [--threads N] -o OUT.npy`. */
 #include "cli.h"
 
 #include <string.h>
@@ -8,8 +8,52 @@ static const cli_opt corr_opts[] = {
     {"mode", 'm', 1},
     {"threads", 't', 1},
     {"output", 'o', 1},
+    {"method", 0, 1},
+    {"boundary", 0, 1},
+    {"fill-value", 0, 1},
 };
-enum { OPT_MODE, OPT_THREADS, OPT_OUTPUT, NOPTS };
+enum { OPT_MODE, OPT_THREADS, OPT_OUTPUT, OPT_METHOD, OPT_BOUNDARY, OPT_FILL, NOPTS };
+
+static int corr_streq_nocase(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if ((*a | 0x20) != (*b | 0x20) || !((*a | 0x20) >= 'a' && (*a | 0x20) <= 'z'))
+            return 0;
+    return *a == *b;
+}
+
+static const char *const method_names[] = {"auto", "direct", "fft"};
+static const char *const boundary_names[] = {"fill", "wrap", "symm", "reflect", "replicate"};
+
+int cli_parse_corr_method(const char *s, gc_corr_method *out, cli_err *err)
+{
+    char q[64];
+    for (int i = 0; s && i < 3; i++)
+        if (corr_streq_nocase(s, method_names[i])) {
+            *out = (gc_corr_method)i;
+            return CLI_OK;
+        }
+    return cli_seterr(err, CLI_USAGE, "--method must be auto, direct or fft, not '%s'",
+                      cli_quote(s, q, sizeof q));
+}
+
+int cli_parse_boundary(const char *s, gc_boundary *out, cli_err *err)
+{
+    char q[64];
+    for (int i = 0; s && i < 5; i++)
+        if (corr_streq_nocase(s, boundary_names[i])) {
+            *out = (gc_boundary)i;
+            return CLI_OK;
+        }
+    return cli_seterr(err, CLI_USAGE,
+                      "--boundary must be fill, wrap, symm, reflect or replicate, not '%s'",
+                      cli_quote(s, q, sizeof q));
+}
+
+const char *cli_corr_method_name(gc_corr_method m)
+{
+    return (unsigned)m < 3 ? method_names[m] : "?";
+}
 
 int cli_corr_desc_for(const char *name, gc_corr_desc *desc)
 {
@@ -21,6 +65,7 @@ int cli_corr_desc_for(const char *name, gc_corr_desc *desc)
                {"conv2", GC_CORR_CONV, 2},
                {"xcorr3", GC_CORR_XCORR, 3},
                {"conv3", GC_CORR_CONV, 3}};
+    memset(desc, 0, sizeof *desc); /* auto method, zero fill */
     for (size_t i = 0; name && i < sizeof ops / sizeof ops[0]; i++)
         if (strcmp(name, ops[i].name) == 0) {
             desc->kind = ops[i].kind;
@@ -48,6 +93,20 @@ int cli_corr_parse(int argc, char *const *argv, cli_corr_opts *out, cli_err *err
     if (a.value[OPT_THREADS] &&
         (rc = cli_parse_threads(a.value[OPT_THREADS], &out->threads, err)) != CLI_OK)
         return rc;
+    if (a.value[OPT_METHOD] &&
+        (rc = cli_parse_corr_method(a.value[OPT_METHOD], &out->method, err)) != CLI_OK)
+        return rc;
+    if (a.value[OPT_BOUNDARY] &&
+        (rc = cli_parse_boundary(a.value[OPT_BOUNDARY], &out->boundary, err)) != CLI_OK)
+        return rc;
+    if (a.value[OPT_FILL]) {
+        if (out->boundary != GC_BOUNDARY_FILL)
+            return cli_seterr(err, CLI_USAGE, "--fill-value goes with --boundary fill, not %s",
+                              boundary_names[out->boundary]);
+        if ((rc = cli_parse_finite_double(a.value[OPT_FILL], "--fill-value", &out->fill_value,
+                                          err)) != CLI_OK)
+            return rc;
+    }
     if (a.npos < 2)
         return cli_seterr(err, CLI_USAGE, "%s (usage: INPUT.npy KERNEL.npy -o OUT.npy)",
                           a.npos == 0 ? "the input and kernel files are missing"
@@ -95,6 +154,9 @@ int cli_cmd_corr(const cli_command *cmd, int argc, char **argv)
     if (o.help)
         return cli_print_usage(cmd);
     desc.mode = o.mode;
+    desc.method = o.method;
+    desc.boundary = o.boundary;
+    desc.fill_value = o.fill_value;
     if ((rc = cli_check_output_path(o.output)) != CLI_OK)
         return rc;
 

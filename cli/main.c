@@ -7,7 +7,8 @@
 #include <string.h>
 
 #define CORR_USAGE(NAME, TORCH, RANKS)                                                         \
-    "usage: gramconv " NAME " INPUT.npy KERNEL.npy [--mode V|F|S] [--threads N] -o OUT.npy\n"  \
+    "usage: gramconv " NAME " INPUT.npy KERNEL.npy [--mode V|F|S] [--method M] [--boundary B]\n" \
+    "       [--fill-value V] [--threads N] -o OUT.npy\n"                                      \
     "\n"                                                                                       \
     "The " TORCH " of INPUT with KERNEL,\n"                                                   \
     "exactly as Torch7 computes it, written to OUT.npy. The ranks choose the behaviour:\n"    \
@@ -17,6 +18,14 @@
     "  -m, --mode M      V/valid (default): n-k+1 per dim, the kernel must fit;\n"             \
     "                    F/full: n+k-1 per dim; S/same: n per dim, SciPy's mode='same'.\n"      \
     "                    Any case (v, Valid, FULL).\n"                                         \
+    "  --method M        auto (default): direct sums, or FFT where it is faster and exactness\n" \
+    "                    allows (never for integer data, NaN/Inf or a wide dynamic range);\n" \
+    "                    direct; fft (needs a build with FFTW3).\n"                            \
+    "  --boundary B      values outside the input in modes F and S (V reads none):\n"          \
+    "                    fill (default; --fill-value, default 0), wrap (circular),\n"          \
+    "                    symm (mirror, edge repeated), reflect (mirror, edge not repeated),\n" \
+    "                    replicate (the edge value). As SciPy's correlate2d boundary=.\n"     \
+    "  --fill-value V    the constant for --boundary fill (a finite number)\n"                 \
     "  -t, --threads N   threads to use, 1..1024 (default: all cores, or GC_NUM_THREADS)\n"    \
     "  -o, --output F    the output .npy file (required); written only on success\n"           \
     "  -h, --help        this text\n"                                                          \
@@ -57,7 +66,8 @@ static const char usage_demo[] =
 
 static const char usage_bench[] =
     "usage: gramconv bench [OP] [--input DIMS --kernel DIMS] [--mode V|F|S] [--dtype f32|f64]\n"
-    "                      [--threads N] [--isa auto|scalar|avx2|avx512] [--repeat N]\n"
+    "                      [--method auto|direct|fft] [--threads N]\n"
+    "                      [--isa auto|scalar|avx2|avx512] [--repeat N]\n"
     "       gramconv bench gram [--shape N,C,H,W] [--pass fwd|bwd|loss] [--dtype f32|f64|bf16]\n"
     "                      [--threads N] [--isa I] [--repeat N]\n"
     "       gramconv bench conv [--input N,C,H,W --weight O,C/G,KH,KW] [--stride SH,SW]\n"
@@ -71,6 +81,8 @@ static const char usage_bench[] =
     "  {\"op\":..,\"shape\":\"input=HxW,kernel=KHxKW\",\"mode\":..,\"dtype\":..,\"threads\":..,\n"
     "   \"isa\":..,\"ms\":MEDIAN,\"gflops\":..,\"repeats\":N}\n"
     "gflops counts 2 x output elements x kernel spatial size x terms summed per output.\n"
+    "Correlation lines also carry \"method\": direct or fft, the one that ran (--method\n"
+    "auto (default) lets the library choose, as gc_corr does).\n"
     "`bench peak` measures this machine's FMA throughput (16 independent vector chains per\n"
     "thread): the ceiling to divide the other figures by.\n"
     "\n"
@@ -78,6 +90,7 @@ static const char usage_bench[] =
     "  --input DIMS    input sizes, e.g. 1024,1024 or 64,56,56 (P,H,W); '1024x1024' works too\n"
     "  --kernel DIMS   kernel sizes, e.g. 3,3; P,KH,KW (plane-wise) or Q,P,KH,KW (summed)\n"
     "  --mode M        V (default), F or S; without --input the default suite runs V and F\n"
+    "  --method M      correlation: auto (default), direct or fft\n"
     "  --dtype T       f32 (default) or f64\n"
     "  --threads N     1..1024 (default: all cores, or GC_NUM_THREADS)\n"
     "  --isa I         force a kernel path (default: the best this CPU has, or GC_ISA)\n"

@@ -202,10 +202,36 @@ typedef enum gc_mode {
  *   input p x S, kernel q x p x K -> output q x S' (out[j] = sum_i corr(in[i], k[j][i]))
  * Any other pairing is GC_ERR_RANK; a plane-count mismatch is GC_ERR_SHAPE.
  */
+/* How the sums are computed (see "section fft" for the choice and its error bound). */
+typedef enum gc_corr_method {
+    GC_CORR_METHOD_AUTO = 0,   /* direct, unless the cost model says FFT is faster AND the data
+                                  allow it: never for integer-valued data, NaN/Inf, or a
+                                  dynamic range where the FFT's error bound would exceed the
+                                  direct method's (gc_corr_select_method says which) */
+    GC_CORR_METHOD_DIRECT = 1, /* the direct sums (SIMD kernels) */
+    GC_CORR_METHOD_FFT = 2     /* FFT (FFTW3); GC_ERR_UNSUPPORTED in a build without it */
+} gc_corr_method;
+
+/* What the input is taken to be outside its bounds, for modes F and S (mode V reads no value
+ * outside the input, so the boundary is ignored there). Named as SciPy's correlate2d and
+ * PyTorch's padding modes; for input index i outside [0, n) along a spatial dim: */
+typedef enum gc_boundary {
+    GC_BOUNDARY_FILL = 0,      /* fill_value (0: zeros, Torch7's F and S) */
+    GC_BOUNDARY_WRAP = 1,      /* circular: i mod n */
+    GC_BOUNDARY_SYMM = 2,      /* symmetric, edge repeated: ... b a | a b c | c b ... */
+    GC_BOUNDARY_REFLECT = 3,   /* mirror, edge not repeated: ... c b | a b c | b a ... */
+    GC_BOUNDARY_REPLICATE = 4  /* the edge value: ... a a | a b c | c c ... */
+} gc_boundary;
+/* (wrap, symm and reflect repeat periodically when the padding exceeds the input.) */
+
+/* Zero-initialised fields after `mode` keep Torch7's behaviour: auto method, zero fill. */
 typedef struct gc_corr_desc {
     gc_corr_kind kind;
     int spatial_dims;  /* 2 or 3 */
     gc_mode mode;
+    gc_corr_method method;
+    gc_boundary boundary;
+    double fill_value; /* GC_BOUNDARY_FILL only; finite */
 } gc_corr_desc;
 
 /* Output rank and dims of the op (dims must hold GC_MAX_RANK entries). Validates everything
@@ -388,6 +414,34 @@ GC_API gc_status gc_npy_read_mem(gc_context *ctx, const void *buf, size_t size, 
 GC_API gc_status gc_npy_write(gc_context *ctx, const char *path, const gc_tensor *t);
 
 /* ==== section fft: FFT planning and method controls (issue 8; the method and boundary fields live in gc_corr_desc) ==== */
+/*
+ * The FFT path of gc_corr (desc->method GC_CORR_METHOD_FFT, or AUTO's choice): real-to-complex
+ * FFTW3 transforms of every plane, zero-padded to sizes with small prime factors, multiplied
+ * (summed over input planes in the frequency domain for the q x p pairing), transformed back
+ * and cropped. Error bound, per output element of plane j (N: the transform size; x_i, k_ji
+ * the (boundary-padded) input planes and kernels that feed it; eps: the dtype's epsilon):
+ *     |fft - exact| <= GC_FFT_ERROR_C * eps * log2(N) * sum_i rms(x_i) * ||k_ji||_2
+ * with rms(x_i) = ||x_i||_2 / sqrt(N). AUTO takes FFT only when this bound is within the direct
+ * method's own normwise bound at every output, (m + 2) * eps * ||window of x||_2 * ||k||_2
+ * (m: products per output), and no value is NaN/Inf and not all values are integers.
+ * Plans are made once per size and dtype (FFTW_ESTIMATE: bitwise reproducible) under a
+ * mutex and cached for the life of the process; running ops from many threads is safe.
+ */
+#define GC_FFT_ERROR_C 4.0
+
+/* 1 if this build has the FFT path (FFTW3), else 0. */
+GC_API int gc_fft_available(void);
+/* Destroy every cached FFT plan (and FFTW's own planner state). Must not run while any
+ * gc_corr call is in flight; the next FFT call plans again. */
+GC_API void gc_fft_cache_clear(void);
+/* Number of plans in the cache (for tests and curious callers). */
+GC_API int gc_fft_cache_size(void);
+/* The method gc_corr would run with these arguments and ctx's thread count and ISA:
+ * GC_CORR_METHOD_DIRECT or GC_CORR_METHOD_FFT (desc->method AUTO resolved; a forced method
+ * is returned as is, FFT only if available). Validates like gc_corr_shape. */
+GC_API gc_status gc_corr_select_method(gc_context *ctx, const gc_corr_desc *desc,
+                                       const gc_tensor *input, const gc_tensor *kernel,
+                                       gc_corr_method *method);
 /* ==== end section fft ==== */
 
 /* ==== section optim: Optimisers: L-BFGS and Adam on a flat vector (issue 5) ==== */

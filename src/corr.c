@@ -7,7 +7,7 @@
  * kernel over groups of output planes. The kernel is packed once per call (flipped for conv)
  * into a contiguous buffer of the compute dtype. Block sizes do not depend on the thread
  * count, so every output element is summed in the same order whatever the thread count. */
-#include "corr.h"
+#include "corr_fft.h"
 
 #include <string.h>
 
@@ -223,11 +223,46 @@ gc_status gc_corr(gc_context *ctx, const gc_corr_desc *desc, const gc_tensor *in
 {
     if (!output)
         return gc_fail(ctx, GC_ERR_NULL, "output is NULL");
-    gc_corr_problem p;
+    gc_corr_problem p, padded;
     gc_status st = gc_corr_prepare(ctx, desc, input, kernel, output, &p);
     if (st != GC_OK)
         return st;
-    return gc_corr_run(ctx, &p, NULL, 0);
+    /* a boundary other than zeros: pad into a workspace, then a valid-mode problem */
+    void *owned = NULL;
+    const gc_corr_problem *run = &p;
+    if (gc_corr_needs_padding(&p)) {
+        if ((st = gc_corr_pad_input(ctx, &p, &padded, &owned)) != GC_OK)
+            return st;
+        run = &padded;
+    }
+    gc_corr_method method;
+    st = gc_corr_choose(ctx, run, desc->method, &method);
+    if (st == GC_OK)
+        st = method == GC_CORR_METHOD_FFT ? gc_corr_fft_run(ctx, run) : gc_corr_run(ctx, run, NULL, 0);
+    gc_free(ctx, owned);
+    return st;
+}
+
+gc_status gc_corr_select_method(gc_context *ctx, const gc_corr_desc *desc, const gc_tensor *input,
+                                const gc_tensor *kernel, gc_corr_method *method)
+{
+    if (!method)
+        return gc_fail(ctx, GC_ERR_NULL, "method is NULL");
+    *method = GC_CORR_METHOD_DIRECT;
+    gc_corr_problem p, padded;
+    gc_status st = gc_corr_prepare(ctx, desc, input, kernel, NULL, &p);
+    if (st != GC_OK)
+        return st;
+    void *owned = NULL;
+    const gc_corr_problem *run = &p;
+    if (desc->method == GC_CORR_METHOD_AUTO && gc_corr_needs_padding(&p)) {
+        if ((st = gc_corr_pad_input(ctx, &p, &padded, &owned)) != GC_OK)
+            return st;
+        run = &padded;
+    }
+    st = gc_corr_choose(ctx, run, desc->method, method);
+    gc_free(ctx, owned);
+    return st;
 }
 
 /* Fill the plan for problem p (which must outlive it) and size its workspace. */
@@ -322,7 +357,8 @@ gc_status gc_corr_run(gc_context *ctx, const gc_corr_problem *p, void *workspace
 static gc_status gc_corr_short(gc_context *ctx, gc_corr_kind kind, int sd, const gc_tensor *input,
                                const gc_tensor *kernel, gc_mode mode, gc_tensor *output)
 {
-    const gc_corr_desc d = {.kind = kind, .spatial_dims = sd, .mode = mode};
+    const gc_corr_desc d = {.kind = kind, .spatial_dims = sd, .mode = mode,
+                            .method = GC_CORR_METHOD_AUTO, .boundary = GC_BOUNDARY_FILL};
     return gc_corr(ctx, &d, input, kernel, output);
 }
 

@@ -29,6 +29,11 @@ typedef struct gc_corr_problem {
     void *out;
     int out_rank;
     int64_t out_dims[GC_MAX_RANK];
+    /* Values read outside the input (modes F, S): FILL with fill 0 is zero padding, the only
+     * case gc_corr_run and the FFT path take directly; gc_corr pads other boundaries into a
+     * workspace first (corr_boundary.c). Zero-initialised: zeros. */
+    gc_boundary boundary;
+    double fill;
 } gc_corr_problem;
 
 /* Validate desc/input/kernel (and output if non-NULL) and fill *p. */
@@ -42,5 +47,9 @@ gc_status gc_corr_run(gc_context *ctx, const gc_corr_problem *p, void *workspace
 /* Bytes of (64-byte aligned) workspace gc_corr_run needs with ctx's thread count; given NULL
  * it allocates that much itself. */
 gc_status gc_corr_workspace(gc_context *ctx, const gc_corr_problem *p, size_t *bytes);
+
+/* Index i (any integer) of a dimension of size n mapped into [0, n) by a boundary other than
+ * FILL (corr_boundary.c). */
+int64_t gc_boundary_index(gc_boundary b, int64_t i, int64_t n);
 
 #endif /* GC_CORR_H */

@@ -4,7 +4,8 @@
  *   out[j][z][y][x] = sum_{i in terms(j)} sum_{a,b,c}
  *                       in[i][z+a-pz][y+b-py][x+c-px] * K[j][i][a'][b'][c']
  *   where (a',b',c') = (a,b,c) for xcorr and (kd-1-a, kh-1-b, kw-1-c) for conv, terms(j) = {0}
- *   (single), {j} (plane-wise) or 0..P-1 (sum), and reads outside the input are zero. */
+ *   (single), {j} (plane-wise) or 0..P-1 (sum), and reads outside the input are zero
+ *   (or, for another boundary, the fill value / the mapped input element). */
 #include "corr.h"
 
 static void gc_corr_ref_run(const gc_corr_problem *p)
@@ -20,16 +21,13 @@ static void gc_corr_ref_run(const gc_corr_problem *p)
                     for (int64_t i = i0; i < i1; i++)
                         for (int64_t a = 0; a < k[0]; a++) {
                             const int64_t iz = z + a - pad[0];
-                            if (iz < 0 || iz >= n[0])
-                                continue;
+                            const int outside = iz < 0 || iz >= n[0];
                             for (int64_t b = 0; b < k[1]; b++) {
                                 const int64_t iy = y + b - pad[1];
-                                if (iy < 0 || iy >= n[1])
-                                    continue;
+                                const int outside_y = outside || iy < 0 || iy >= n[1];
                                 for (int64_t c = 0; c < k[2]; c++) {
                                     const int64_t ix = x + c - pad[2];
-                                    if (ix < 0 || ix >= n[2])
-                                        continue;
+                                    const int outside_x = outside_y || ix < 0 || ix >= n[2];
                                     const int64_t ka = p->flip ? k[0] - 1 - a : a;
                                     const int64_t kb = p->flip ? k[1] - 1 - b : b;
                                     const int64_t kc = p->flip ? k[2] - 1 - c : c;
@@ -38,8 +36,22 @@ static void gc_corr_ref_run(const gc_corr_problem *p)
                                     const int64_t k_off = j * p->k_s[0] + i * p->k_s[1] +
                                                           ka * p->k_s[2] + kb * p->k_s[3] +
                                                           kc * p->k_s[4];
-                                    acc += gc_load(p->in, p->dtype, in_off) *
-                                           gc_load(p->ker, p->dtype, k_off);
+                                    double v;
+                                    if (!outside_x) {
+                                        v = gc_load(p->in, p->dtype, in_off);
+                                    } else if (p->boundary == GC_BOUNDARY_FILL) {
+                                        if (p->fill == 0.0)
+                                            continue; /* zero padding: no term at all */
+                                        v = p->fill;
+                                    } else {
+                                        const int64_t off =
+                                            i * p->in_s[0] +
+                                            gc_boundary_index(p->boundary, iz, n[0]) * p->in_s[1] +
+                                            gc_boundary_index(p->boundary, iy, n[1]) * p->in_s[2] +
+                                            gc_boundary_index(p->boundary, ix, n[2]) * p->in_s[3];
+                                        v = gc_load(p->in, p->dtype, off);
+                                    }
+                                    acc += v * gc_load(p->ker, p->dtype, k_off);
                                 }
                             }
                         }

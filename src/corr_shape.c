@@ -2,6 +2,7 @@
  * following torch.xcorr2 & co: see the rank table in gramconv.h. */
 #include "corr.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +36,13 @@ gc_status gc_corr_prepare(gc_context *ctx, const gc_corr_desc *desc, const gc_te
         return gc_fail(ctx, GC_ERR_ARG, "spatial_dims must be 2 or 3, not %d", desc->spatial_dims);
     if (desc->mode != GC_MODE_VALID && desc->mode != GC_MODE_FULL && desc->mode != GC_MODE_SAME)
         return gc_fail(ctx, GC_ERR_ARG, "unknown mode %d", (int)desc->mode);
+    if (desc->method != GC_CORR_METHOD_AUTO && desc->method != GC_CORR_METHOD_DIRECT &&
+        desc->method != GC_CORR_METHOD_FFT)
+        return gc_fail(ctx, GC_ERR_ARG, "unknown method %d", (int)desc->method);
+    if ((unsigned)desc->boundary > (unsigned)GC_BOUNDARY_REPLICATE)
+        return gc_fail(ctx, GC_ERR_ARG, "unknown boundary %d", (int)desc->boundary);
+    if (!isfinite(desc->fill_value))
+        return gc_fail(ctx, GC_ERR_ARG, "fill value must be finite");
     const char *op = gc_corr_name(desc);
     gc_status st = gc_tensor_check(ctx, input, "input");
     if (st == GC_OK)
@@ -119,6 +127,11 @@ gc_status gc_corr_prepare(gc_context *ctx, const gc_corr_desc *desc, const gc_te
     }
     p->in = input->data;
     p->ker = kernel->data;
+    /* mode V reads nothing outside the input: the boundary does not matter there */
+    if (desc->mode != GC_MODE_VALID) {
+        p->boundary = desc->boundary;
+        p->fill = desc->boundary == GC_BOUNDARY_FILL ? desc->fill_value : 0.0;
+    }
 
     /* the output shape: planes (if any) then the spatial dims */
     int r = 0;
