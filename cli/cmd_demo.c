@@ -96,11 +96,73 @@ static gc_status demo_gram(gc_context *ctx, gc_tensor *out)
     return st;
 }
 
+/* dL/dF for dG = [[1, 0], [0, 0]]: (dG + dG^T) F = [[2, 10], [0, 0]], as 2 x 1 x 2 (the
+ * input's C x H x W shape in the nn line below). */
+static const double seed_dgram[4] = {1, 0, 0, 0};
+static const int64_t seed_chw[3] = {2, 1, 2};
+
+static gc_status demo_gram_backward(gc_context *ctx, gc_tensor *out)
+{
+    gc_tensor in, dg;
+    gc_gram_desc desc = gc_gram_desc_default();
+    desc.norm = GC_GRAM_NORM_NONE;
+    gc_status st = gc_tensor_wrap(&in, GC_DTYPE_F64, 3, seed_chw, NULL, (void *)seed_input);
+    if (st == GC_OK)
+        st = gc_tensor_wrap(&dg, GC_DTYPE_F64, 2, seed_dims, NULL, (void *)seed_dgram);
+    if (st == GC_OK)
+        st = gc_tensor_create(ctx, out, GC_DTYPE_F64, 3, seed_chw);
+    if (st == GC_OK)
+        st = gc_gram_backward(ctx, &desc, &in, &dg, out);
+    return st;
+}
+
+/* The seed's GramMatrix network, module for module: Sequential(View(-1):setNumInputDims(2),
+ * ConcatTable(Identity, Identity), MM(false, true)) on the input as C x H x W = 2 x 1 x 2.
+ * backward = 0: its output G; 1: its grad_input for dG = seed_dgram. */
+static gc_status demo_nn(gc_context *ctx, int backward, gc_tensor *out)
+{
+    gc_module *net = NULL, *view = NULL, *cat = NULL, *id1 = NULL, *id2 = NULL, *mm = NULL;
+    const int64_t minus1 = -1;
+    gc_tensor in, dg;
+    gc_status st = gc_tensor_wrap(&in, GC_DTYPE_F64, 3, seed_chw, NULL, (void *)seed_input);
+    if (st == GC_OK)
+        st = gc_tensor_wrap(&dg, GC_DTYPE_F64, 2, seed_dims, NULL, (void *)seed_dgram);
+    if (st == GC_OK)
+        st = gc_sequential_create(ctx, &net);
+    if (st == GC_OK) {
+        gc_view_create(ctx, 1, &minus1, &view);
+        gc_view_set_num_input_dims(ctx, view, 2);
+        gc_concat_table_create(ctx, &cat);
+        gc_identity_create(ctx, &id1);
+        gc_module_add(ctx, cat, id1);
+        gc_identity_create(ctx, &id2);
+        gc_module_add(ctx, cat, id2);
+        gc_mm_create(ctx, 0, 1, &mm);
+        gc_module_add(ctx, net, view);
+        gc_module_add(ctx, net, cat);
+        gc_module_add(ctx, net, mm); /* a failure above leaves net broken: forward says */
+    }
+    gc_value x = gc_value_tensor(&in), dy = gc_value_tensor(&dg);
+    const gc_value *y = NULL, *dx = NULL;
+    if (st == GC_OK)
+        st = gc_module_forward(ctx, net, &x, &y);
+    if (st == GC_OK && backward)
+        st = gc_module_backward(ctx, net, &x, &dy, 1.0, &dx);
+    if (st == GC_OK) /* a copy: the network owns its output and frees it below */
+        st = gc_tensor_contiguous(ctx, backward ? &dx->t[0] : &y->t[0], out);
+    gc_module_free(net);
+    return st;
+}
+
+static gc_status demo_nn_forward(gc_context *c, gc_tensor *o) { return demo_nn(c, 0, o); }
+static gc_status demo_nn_backward(gc_context *c, gc_tensor *o) { return demo_nn(c, 1, o); }
+
 static const double want_xcorr2_v[] = {88};
 static const double want_conv2_v[] = {81};
 static const double want_xcorr2_f[] = {8, 47, 35, 30, 88, 53, 18, 39, 20};
 static const double want_conv2_f[] = {5, 31, 30, 22, 81, 64, 21, 52, 32};
 static const double want_gram[] = {26, 23, 23, 25};
+static const double want_gram_backward[] = {2, 10, 0, 0};
 
 static const demo_case demo_cases[] = {
     {"xcorr2 V", demo_xcorr2_v, 2, {1, 1}, want_xcorr2_v},
@@ -109,6 +171,9 @@ static const demo_case demo_cases[] = {
     {"conv2 F", demo_conv2_f, 2, {3, 3}, want_conv2_f},
     {"SpatialConvolution(1,1,2,2):noBias()", demo_spatialconv, 3, {1, 1, 1}, want_xcorr2_v},
     {"gram --norm none", demo_gram, 2, {2, 2}, want_gram},
+    {"nn Gram network", demo_nn_forward, 2, {2, 2}, want_gram},
+    {"gram-backward, dG = e00", demo_gram_backward, 3, {2, 1, 2}, want_gram_backward},
+    {"nn Gram network backward", demo_nn_backward, 3, {2, 1, 2}, want_gram_backward},
 };
 
 /* Append `s` to buf[*used..n). */
@@ -236,6 +301,10 @@ int cli_cmd_demo(const cli_command *cmd, int argc, char **argv)
     printf("  conv2 turns the kernel 180 degrees first. V = valid, F = full.\n");
     printf("  SpatialConvolution: input as 1x2x2, kernel as the 1x1x2x2 weight (gc_conv2d_forward);\n");
     printf("  gram: the input's rows [1, 5] and [3, 4] as M x K = 2 x 2, G = F F^T.\n");
+    printf("  nn Gram network: the seed's nn.Sequential(nn.View(-1):setNumInputDims(2),\n");
+    printf("    nn.ConcatTable(nn.Identity, nn.Identity), nn.MM(false, true)) from gramconv's\n");
+    printf("    modules, on the input as C x H x W = 2 x 1 x 2; backward with dG = [[1, 0], [0, 0]]\n");
+    printf("    beside gc_gram_backward: (dG + dG^T) F.\n");
     const int n = (int)(sizeof demo_cases / sizeof demo_cases[0]);
     demo_line lines[sizeof demo_cases / sizeof demo_cases[0]];
     int good = 0, wl = 0, wg = 0, ww = 0;

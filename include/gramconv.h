@@ -676,7 +676,9 @@ GC_API gc_status gc_concat_table_create(gc_context *ctx, gc_module **out);
 /* Append `child` to a Sequential or ConcatTable, which then owns it (frees it with itself).
  * On failure the child is freed too (so create-then-add needs no cleanup), except when it
  * already belongs to a container or contains `container` (GC_ERR_ARG, nothing freed); a NULL
- * child (a failed create) is GC_ERR_NULL. */
+ * child (a failed create) is GC_ERR_NULL. A failed add marks the container broken: later
+ * adds into it, adding it elsewhere, and its passes fail (GC_ERR_ARG), so a network built
+ * with unchecked creates and adds fails at the first check that looks. */
 GC_API gc_status gc_module_add(gc_context *ctx, gc_module *container, gc_module *child);
 /* nn.Identity: output = input (tensor or table), grad_input = grad_output. */
 GC_API gc_status gc_identity_create(gc_context *ctx, gc_module **out);

@@ -67,6 +67,7 @@ struct gc_module {
     const gc_module_ops *ops;
     gc_nn_kind kind;
     int owned;                     /* added to a container */
+    int broken;                    /* an add into this container failed: it refuses to run */
     gc_nn_sig sig;                 /* what plan() sized the buffers for */
     gc_value output, grad_input;
     /* owned buffers */

@@ -260,22 +260,41 @@ static int gc_nn_contains(const gc_module *m, const gc_module *x)
     return 0;
 }
 
+/* A failed add marks a container (not a leaf given as one) broken. */
+static void gc_nn_break(gc_module *container)
+{
+    if (container &&
+        (container->kind == GC_NN_SEQUENTIAL || container->kind == GC_NN_CONCAT_TABLE))
+        container->broken = 1;
+}
+
 gc_status gc_module_add(gc_context *ctx, gc_module *container, gc_module *child)
 {
     gc_clear_error(ctx);
-    if (!child)
-        return gc_fail(ctx, GC_ERR_NULL, "module_add: child is NULL (did its create fail?)");
-    if (child->owned)
+    /* refusals that free nothing: the child is someone else's or holds the container */
+    if (child && child->owned) {
+        gc_nn_break(container);
         return gc_fail(ctx, GC_ERR_ARG, "module_add: %s already belongs to a container",
                        child->ops->name);
-    if (container && gc_nn_contains(child, container)) /* child is not freed: it holds container */
+    }
+    if (child && container && gc_nn_contains(child, container)) {
+        gc_nn_break(container);
         return gc_fail(ctx, GC_ERR_ARG, "module_add: a module cannot contain itself");
+    }
     gc_status st = GC_OK;
     if (!container)
-        st = gc_fail(ctx, GC_ERR_NULL, "module_add: container is NULL");
+        st = gc_fail(ctx, GC_ERR_NULL, "module_add: container is NULL (did its create fail?)");
+    else if (!child)
+        st = gc_fail(ctx, GC_ERR_NULL, "module_add: child is NULL (did its create fail?)");
     else if (container->kind != GC_NN_SEQUENTIAL && container->kind != GC_NN_CONCAT_TABLE)
         st = gc_fail(ctx, GC_ERR_ARG, "module_add: %s is not a container",
                      container->ops->name);
+    else if (container->broken)
+        st = gc_fail(ctx, GC_ERR_ARG, "module_add: an earlier add into this %s failed",
+                     container->ops->name);
+    else if (child->broken)
+        st = gc_fail(ctx, GC_ERR_ARG, "module_add: an earlier add into the %s being added failed",
+                     child->ops->name);
     else if (container->kind == GC_NN_CONCAT_TABLE && container->nchild >= GC_TABLE_MAX)
         st = gc_fail(ctx, GC_ERR_LIMIT, "module_add: a ConcatTable holds at most %d modules",
                      GC_TABLE_MAX);
@@ -294,6 +313,7 @@ gc_status gc_module_add(gc_context *ctx, gc_module *container, gc_module *child)
     }
     if (st != GC_OK) {
         gc_module_free(child);
+        gc_nn_break(container);
         return st;
     }
     container->child[container->nchild++] = child;
@@ -364,6 +384,9 @@ static gc_status gc_nn_public(gc_context *ctx, const gc_module *m, const gc_valu
     gc_clear_error(ctx);
     if (!m || !in)
         return gc_fail(ctx, GC_ERR_NULL, "module %s: module or input is NULL", pass);
+    if (m->broken)
+        return gc_fail(ctx, GC_ERR_ARG, "%s %s: an add into this container failed earlier",
+                       m->ops->name, pass);
     gc_status st = gc_nn_value_check(ctx, m, in, "input");
     if (st == GC_OK && gout)
         st = gc_nn_value_check(ctx, m, gout, "grad_output");

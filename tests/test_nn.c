@@ -879,6 +879,151 @@ static void test_nn_allocation_failures(void)
     gc_tensor_free(&tg);
 }
 
+/* ---- with the optimisers ------------------------------------------------------------------ */
+
+/* texture synthesis in miniature: x -> features -> style loss against a target Gram */
+typedef struct synth_obj {
+    gc_context *ctx;
+    gc_module *net;
+    gc_criterion *crit;
+    const gc_tensor *target;
+    gc_tensor *params; /* parameter fitting: the flat vector the net reads (else NULL) */
+    const gc_tensor *input;
+} synth_obj;
+
+static gc_status synth_objective(void *user, const gc_tensor *x, gc_tensor *grad, double *loss)
+{
+    synth_obj *o = user;
+    gc_status st = GC_OK;
+    gc_value in = gc_value_tensor(o->params ? o->input : x);
+    if (o->params && x->data != o->params->data)
+        st = gc_tensor_copy(x, o->params); /* a trial point: the net reads its own vector */
+    const gc_value *out = NULL, *gin = NULL;
+    const gc_tensor *g = NULL;
+    if (st == GC_OK)
+        st = gc_module_forward(o->ctx, o->net, &in, &out);
+    if (st == GC_OK)
+        st = gc_criterion_forward(o->ctx, o->crit, &out->t[0], o->target, loss);
+    if (st == GC_OK)
+        st = gc_criterion_backward(o->ctx, o->crit, &out->t[0], o->target, &g);
+    if (st != GC_OK)
+        return st;
+    gc_value gv = gc_value_tensor(g);
+    if (o->params) {
+        gc_tensor pg;
+        gc_module_parameter(o->net, 0, NULL, &pg); /* grads live right after each other */
+        st = gc_module_zero_grad_parameters(o->net);
+        if (st == GC_OK)
+            st = gc_module_backward_input(o->ctx, o->net, &in, &gv, &gin);
+        if (st == GC_OK)
+            st = gc_module_acc_grad_parameters(o->ctx, o->net, &in, &gv, 1.0);
+        gc_tensor flat_g;
+        const int64_t n = numel(x);
+        if (st == GC_OK)
+            st = gc_tensor_wrap(&flat_g, x->dtype, 1, &n, NULL, pg.data);
+        return st == GC_OK ? gc_tensor_copy(&flat_g, grad) : st;
+    }
+    st = gc_module_backward_input(o->ctx, o->net, &in, &gv, &gin);
+    return st == GC_OK ? gc_tensor_copy(&gin->t[0], grad) : st;
+}
+
+static void test_nn_optim_texture_lbfgs(void)
+{
+    counting cnt = {0, 0, -1};
+    gc_allocator a = {count_alloc, count_free, &cnt};
+    gc_context *ctx = mkctx(2);
+    GC_CHECK_OK(gc_context_set_allocator(ctx, &a));
+    gc_rng rng = {31};
+    gc_module *feat = small_net(ctx, 0, NULL);
+    const int64_t xd[4] = {1, 3, 12, 12}, gd[3] = {1, 5, 5};
+    gc_tensor style, x, target;
+    rnd(&style, GC_DTYPE_F64, 4, xd, &rng);
+    rnd(&x, GC_DTYPE_F64, 4, xd, &rng);
+    GC_CHECK_OK(gc_tensor_create(NULL, &target, GC_DTYPE_F64, 3, gd));
+    gc_gram_desc g = gc_gram_desc_default();
+    gc_value sv = gc_value_tensor(&style);
+    const gc_value *out = NULL;
+    GC_CHECK_OK(gc_module_forward(ctx, feat, &sv, &out));
+    if (out)
+        GC_CHECK_OK(gc_gram_forward(ctx, &g, &out->t[0], &target));
+    gc_criterion *crit = NULL;
+    GC_CHECK_OK(gc_style_loss_create(ctx, &g, 1e3, &crit));
+    synth_obj o = {ctx, feat, crit, &target, NULL, NULL};
+    gc_tensor grad;
+    double l0 = NAN;
+    GC_CHECK_OK(gc_tensor_create(NULL, &grad, GC_DTYPE_F64, 4, xd));
+    GC_CHECK_OK(synth_objective(&o, &x, &grad, &l0)); /* plans the network */
+    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);
+    d.max_iter = 60;
+    d.line_search = GC_LINE_SEARCH_STRONG_WOLFE;
+    gc_optimizer *opt = NULL;
+    GC_CHECK_OK(gc_optimizer_create_lbfgs(ctx, &d, GC_DTYPE_F64, numel(&x), &opt));
+    const long before = cnt.allocs;
+    gc_optim_result r;
+    memset(&r, 0, sizeof r);
+    GC_CHECK_OK(gc_optimizer_run(ctx, opt, &x, synth_objective, &o, &r));
+    GC_CHECK_MSG(cnt.allocs == before, "%ld allocations during the run", cnt.allocs - before);
+    GC_CHECK_MSG(r.loss < 1e-3 * l0, "loss %g -> %g in %lld iterations", l0, r.loss,
+                 (long long)r.iterations);
+    gc_optimizer_free(opt);
+    gc_criterion_free(crit);
+    gc_module_free(feat);
+    GC_CHECK(cnt.allocs == cnt.frees);
+    gc_context_free(ctx);
+    gc_tensor_free(&style);
+    gc_tensor_free(&x);
+    gc_tensor_free(&target);
+    gc_tensor_free(&grad);
+}
+
+/* fit a conv layer's flattened parameters to a teacher's outputs with Adam (least squares) */
+static void test_nn_optim_fit_parameters_adam(void)
+{
+    gc_context *ctx = mkctx(1);
+    gc_rng rng = {41};
+    gc_module *student = NULL, *teacher = NULL;
+    gc_conv2d_desc cd = gc_conv2d_desc_default();
+    cd.pad[0] = cd.pad[1] = 1;
+    GC_CHECK_OK(gc_spatial_convolution_create(ctx, GC_DTYPE_F64, 2, 3, 3, 3, &cd, 1, &student));
+    GC_CHECK_OK(gc_spatial_convolution_create(ctx, GC_DTYPE_F64, 2, 3, 3, 3, &cd, 1, &teacher));
+    gc_tensor tw;
+    GC_CHECK_OK(gc_module_parameter(teacher, 0, &tw, NULL));
+    gc_test_fill(&tw, &rng, 0); /* a different teacher */
+    const int64_t xd[4] = {4, 2, 7, 6};
+    gc_tensor x, target, params, grads;
+    rnd(&x, GC_DTYPE_F64, 4, xd, &rng);
+    gc_value xv = gc_value_tensor(&x);
+    const gc_value *out = NULL;
+    GC_CHECK_OK(gc_module_forward(ctx, teacher, &xv, &out));
+    if (!out)
+        return;
+    GC_CHECK_OK(gc_tensor_contiguous(NULL, &out->t[0], &target));
+    GC_CHECK_OK(gc_module_flatten_parameters(ctx, student, &params, &grads));
+    GC_CHECK(params.dims[0] == 3 * 2 * 9 + 3);
+    gc_criterion *mse = NULL;
+    GC_CHECK_OK(gc_mse_criterion_create(ctx, 1, &mse));
+    synth_obj o = {ctx, student, mse, &target, &params, &x};
+    gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_TORCH7);
+    d.learning_rate = 0.05;
+    d.max_iter = 400;
+    gc_optimizer *opt = NULL;
+    GC_CHECK_OK(gc_optimizer_create_adam(ctx, &d, GC_DTYPE_F64, params.dims[0], &opt));
+    gc_optim_result r;
+    memset(&r, 0, sizeof r);
+    GC_CHECK_OK(gc_optimizer_run(ctx, opt, &params, synth_objective, &o, &r));
+    GC_CHECK_MSG(r.loss < 1e-4 * r.initial_loss, "loss %g -> %g", r.initial_loss, r.loss);
+    gc_tensor sw;
+    GC_CHECK_OK(gc_module_parameter(student, 0, &sw, NULL));
+    GC_CHECK(gc_test_max_abs_diff(&sw, &tw) < 2e-2);
+    gc_optimizer_free(opt);
+    gc_criterion_free(mse);
+    gc_module_free(student);
+    gc_module_free(teacher);
+    gc_tensor_free(&x);
+    gc_tensor_free(&target);
+    gc_context_free(ctx);
+}
+
 /* ---- pooling against PyTorch (tests/golden/nn_pool.py) ------------------------------------ */
 
 static void test_nn_pooling_goldens(void)
@@ -957,15 +1102,12 @@ static void test_nn_refusals(void)
     GC_CHECK(c == NULL);
     GC_CHECK_STATUS(gc_tv_loss_create(ctx, INFINITY, &c), GC_ERR_ARG);
 
-    /* containers: NULL child, non-container, already owned, cycles */
+    /* containers: non-container, then (below) NULL child, already owned, cycles, broken */
     GC_CHECK_OK(gc_sequential_create(ctx, &seq));
-    GC_CHECK_STATUS(gc_module_add(ctx, seq, NULL), GC_ERR_NULL);
     GC_CHECK_OK(gc_identity_create(ctx, &id));
     GC_CHECK_OK(gc_relu_create(ctx, &m));
-    GC_CHECK_STATUS(gc_module_add(ctx, id, m), GC_ERR_ARG); /* m freed */
-    GC_CHECK_STATUS(gc_module_add(ctx, seq, seq), GC_ERR_ARG);
+    GC_CHECK_STATUS(gc_module_add(ctx, id, m), GC_ERR_ARG); /* not a container: m freed */
     GC_CHECK_OK(gc_module_add(ctx, seq, id));
-    GC_CHECK_STATUS(gc_module_add(ctx, seq, id), GC_ERR_ARG);
     gc_module *outer = NULL;
     GC_CHECK_OK(gc_sequential_create(ctx, &outer));
     GC_CHECK_OK(gc_module_add(ctx, outer, seq));
@@ -995,7 +1137,26 @@ static void test_nn_refusals(void)
     GC_CHECK_STATUS(gc_value_table(&bad, GC_TABLE_MAX + 1, &x), GC_ERR_ARG);
     GC_CHECK_STATUS(gc_module_flatten_parameters(ctx, outer, &x, &g), GC_ERR_EMPTY);
     GC_CHECK_STATUS(gc_module_parameter(outer, 0, &x, NULL), GC_ERR_ARG);
+    /* refusals that break the container: owned child (not freed), a cycle, a NULL child */
+    gc_module *other = NULL, *broken = NULL;
+    GC_CHECK_OK(gc_sequential_create(ctx, &other));
+    GC_CHECK_STATUS(gc_module_add(ctx, other, id), GC_ERR_ARG); /* id is seq's */
+    GC_CHECK_STATUS(gc_module_forward(ctx, other, &in, &out), GC_ERR_ARG);
+    GC_CHECK_STATUS(gc_module_add(ctx, seq, outer), GC_ERR_ARG); /* outer holds seq */
+    GC_CHECK_STATUS(gc_module_add(ctx, outer, outer), GC_ERR_ARG);
+    GC_CHECK_STATUS(gc_module_forward(ctx, outer, &in, &out), GC_ERR_ARG);
     gc_module_free(outer);
+    gc_module_free(other);
+    GC_CHECK_OK(gc_sequential_create(ctx, &broken));
+    GC_CHECK_STATUS(gc_module_add(ctx, broken, NULL), GC_ERR_NULL);
+    GC_CHECK_OK(gc_identity_create(ctx, &id));
+    GC_CHECK_STATUS(gc_module_add(ctx, broken, id), GC_ERR_ARG); /* id freed */
+    GC_CHECK_STATUS(gc_module_forward(ctx, broken, &in, &out), GC_ERR_ARG);
+    GC_CHECK(strstr(gc_context_last_error(ctx), "failed earlier") != NULL);
+    GC_CHECK_OK(gc_sequential_create(ctx, &other));
+    GC_CHECK_STATUS(gc_module_add(ctx, other, broken), GC_ERR_ARG); /* broken freed */
+    GC_CHECK_STATUS(gc_module_add(ctx, NULL, NULL), GC_ERR_NULL);
+    gc_module_free(other);
 
     /* module input checks */
     GC_CHECK_OK(gc_mm_create(ctx, 0, 0, &m));
@@ -1056,6 +1217,8 @@ GC_TEST_TABLE(gc_tests_nn) = {
     {"nn_acc_grad_scale_and_flatten", test_nn_acc_grad_scale_and_flatten},
     {"nn_steady_state_allocates_nothing", test_nn_steady_state_allocates_nothing},
     {"nn_allocation_failures", test_nn_allocation_failures},
+    {"nn_optim_texture_lbfgs", test_nn_optim_texture_lbfgs},
+    {"nn_optim_fit_parameters_adam", test_nn_optim_fit_parameters_adam},
     {"nn_pooling_goldens", test_nn_pooling_goldens},
     {"nn_refusals", test_nn_refusals},
     {NULL, NULL},
