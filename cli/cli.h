@@ -42,6 +42,13 @@ int cli_cmd_compare(const cli_command *cmd, int argc, char **argv); /* cmd_compa
 int cli_cmd_gram(const cli_command *cmd, int argc, char **argv);
 /* spatialconv forward|backward (cmd_spatialconv.c). */
 int cli_cmd_spatialconv(const cli_command *cmd, int argc, char **argv);
+/* texture, gram-preset, `bench synth` (cmd_texture.c) and style (cmd_style.c); usage texts
+ * live beside them. */
+int cli_cmd_texture(const cli_command *cmd, int argc, char **argv);
+int cli_cmd_gram_preset(const cli_command *cmd, int argc, char **argv);
+int cli_cmd_style(const cli_command *cmd, int argc, char **argv);
+int cli_bench_synth(const cli_command *cmd, int argc, char **argv);
+extern const char cli_usage_texture[], cli_usage_style[], cli_usage_gram_preset[];
 
 /* Parsed `xcorr2|conv2|xcorr3|conv3` arguments (cmd_corr.c). */
 typedef struct cli_corr_opts {

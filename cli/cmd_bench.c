@@ -661,6 +661,8 @@ int cli_cmd_bench(const cli_command *cmd, int argc, char **argv)
 {
     cli_bench_opts o;
     cli_err err;
+    if (argc > 1 && argv[1] && strcmp(argv[1], "synth") == 0) /* its own options: cmd_texture.c */
+        return cli_bench_synth(cmd, argc - 1, argv + 1);
     int rc = cli_bench_parse(argc, argv, &o, &err);
     if (rc != CLI_OK)
         return cli_error(rc, "%s: %s", cmd->name, err.msg);

@@ -245,6 +245,12 @@ static const cli_command cli_table[] = {
     {"bench", "time an op on random data; one JSON line per case", usage_bench, cli_cmd_bench},
     {"compare", "compare two .npy arrays with tolerances (like numpy.allclose)", usage_compare,
      cli_cmd_compare},
+    {"texture", "synthesise a texture like a sample image (Gram matching)", cli_usage_texture,
+     cli_cmd_texture},
+    {"style", "style transfer: a content image painted in style images", cli_usage_style,
+     cli_cmd_style},
+    {"gram-preset", "save a style image's Gram matrices for texture --preset",
+     cli_usage_gram_preset, cli_cmd_gram_preset},
 };
 
 const cli_command *cli_commands(int *count)

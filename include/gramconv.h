@@ -1000,8 +1000,10 @@ typedef struct gc_synth_random_desc {
     uint64_t seed;
 } gc_synth_random_desc;
 
-/* The default random network, scaled down from the paper's (sizes 3..55, 128 filters each) for
- * CPU speed: sizes 3, 5, 7, 11, 15, 23, 37 with 32 filters each, 3 channels, seed 0. */
+/* The default random network, scaled down from the paper's (sizes 3, 5, 7, 11, 15, 23, 37, 55
+ * with 128 filters each) for CPU speed: sizes 3, 5, 7, 11, 15, 23 with 32 filters each (about
+ * 1/12 of the paper's work per pixel; the cost grows with the sum of the squared sizes times
+ * the filters), 3 channels, seed 0. */
 GC_API gc_synth_random_desc gc_synth_random_desc_default(void);
 GC_API gc_status gc_synth_net_create_random(gc_context *ctx, const gc_synth_random_desc *desc,
                                             gc_dtype dtype, gc_synth_net **out);
@@ -1025,7 +1027,8 @@ GC_API gc_status gc_synth_net_load_vgg19(gc_context *ctx, const char *path, gc_s
 GC_API void gc_synth_net_free(gc_synth_net *net);
 
 /* Layers of a net: count, name ("k11", "relu4_2"; NULL out of range), channels, index by name
- * (-1 if none), and the defaults (random: every scale for style, no content; VGG-19:
+ * (-1 if none), and the defaults (random: every scale for style, the second scale for content;
+ * VGG-19:
  * relu1_1, relu2_1, relu3_1, relu4_1, relu5_1 for style, relu4_2 for content). */
 GC_API int gc_synth_net_layer_count(const gc_synth_net *net);
 GC_API const char *gc_synth_net_layer_name(const gc_synth_net *net, int layer);

@@ -10,7 +10,7 @@ gc_synth_random_desc gc_synth_random_desc_default(void)
 {
     gc_synth_random_desc d;
     memset(&d, 0, sizeof d);
-    static const int64_t sizes[] = {3, 5, 7, 11, 15, 23, 37};
+    static const int64_t sizes[] = {3, 5, 7, 11, 15, 23};
     d.nscales = (int)(sizeof sizes / sizeof sizes[0]);
     for (int i = 0; i < d.nscales; i++)
         d.sizes[i] = sizes[i];
@@ -106,7 +106,7 @@ gc_status gc_synth_net_create_random(gc_context *ctx, const gc_synth_random_desc
     for (int i = desc->nscales; i < GC_SYNTH_MAX_LAYERS; i++)
         net->rdesc.sizes[i] = 0;
     net->nconv = net->nlayers = desc->nscales;
-    net->default_content = -1;
+    net->default_content = desc->nscales > 1 ? 1 : 0; /* the second-smallest scale */
     uint64_t rng = desc->seed;
     for (int i = 0; i < desc->nscales && st == GC_OK; i++) {
         const int64_t k = desc->sizes[i];

@@ -1,0 +1,648 @@
+/* cmd_texture.c - texture synthesis from the command line:
+ *   gramconv texture SAMPLE.(png|jpg) -o OUT.png [--size W,H] [--iters N] [--seed S]
+ *            [--optimizer lbfgs|adam] [--net random|WEIGHTS.safetensors] [--layers ...]
+ *            [--save-every K] [--quiet] [--stats-json FILE]
+ *   gramconv texture --preset P.safetensors[,P2...] [--blend-weights w1,w2] -o OUT.png ...
+ *   gramconv gram-preset save STYLE_IMAGE [--net ..] -o PRESET.safetensors
+ *   gramconv bench synth [--size W,H] [--threads N]     (cli_bench_synth, called by bench)
+ * A preset is a safetensors file with one C x C tensor "gram.<layer>" per style layer and
+ * metadata naming the network (net, scales, filters, channels, seed / weights, pool). */
+#include "synth_cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TX_MAX_PRESETS 8
+/* The noise start's seed is the network's seed mixed with a constant: two streams. */
+#define TX_NOISE_MIX 0x6a09e667f3bcc909ull
+
+static const cli_opt tx_opts[] = {
+    {"output", 'o', 1},    {"size", 0, 1},       {"iters", 0, 1},      {"seed", 0, 1},
+    {"optimizer", 0, 1},   {"net", 0, 1},        {"layers", 0, 1},     {"filters", 0, 1},
+    {"pool", 0, 1},        {"save-every", 0, 1}, {"quiet", 'q', 0},    {"stats-json", 0, 1},
+    {"preset", 0, 1},      {"blend-weights", 0, 1}, {"threads", 't', 1}, {"max-pixels", 0, 1},
+    {"lr", 0, 1},          {"tv-weight", 0, 1},
+};
+enum {
+    TX_OUTPUT, TX_SIZE, TX_ITERS, TX_SEED, TX_OPTIMIZER, TX_NET, TX_LAYERS, TX_FILTERS, TX_POOL,
+    TX_SAVE_EVERY, TX_QUIET, TX_STATS, TX_PRESET, TX_BLEND, TX_THREADS, TX_MAX_PIXELS, TX_LR,
+    TX_TV, TX_NOPTS
+};
+
+typedef struct tx_opts_t {
+    const char *sample, *output, *stats;
+    char presets_buf[4096];
+    char *presets[TX_MAX_PRESETS];
+    int npresets;
+    double blend[TX_MAX_PRESETS];
+    int nblend;
+    int64_t width, height;          /* 0: from the sample (presets: 256) */
+    int64_t iters;
+    uint64_t seed;
+    gc_synth_optimizer optimizer;
+    double lr, tv;                  /* lr 0: the optimiser's default */
+    cli_synth_netopts net;
+    int64_t save_every;
+    int quiet, threads;
+    int64_t max_pixels;
+    int help;
+} tx_opts_t;
+
+static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
+{
+    cli_args a;
+    memset(o, 0, sizeof *o);
+    o->iters = 200;
+    o->optimizer = GC_SYNTH_OPTIM_LBFGS;
+    int rc = cli_parse_args(argc, argv, tx_opts, TX_NOPTS, 1, &a, err);
+    if (rc != CLI_OK)
+        return rc;
+    if (a.help) {
+        o->help = 1;
+        return CLI_OK;
+    }
+    int64_t v = 0;
+    if (a.value[TX_SIZE] && (rc = cli_parse_size_wh(a.value[TX_SIZE], &o->width, &o->height, err)) != CLI_OK)
+        return rc;
+    if (a.value[TX_ITERS]) {
+        if ((rc = cli_parse_int64(a.value[TX_ITERS], 0, 1000000, "--iters", &o->iters, err)) != CLI_OK)
+            return rc;
+    }
+    if (a.value[TX_SEED] && (rc = cli_parse_u64(a.value[TX_SEED], "--seed", &o->seed, err)) != CLI_OK)
+        return rc;
+    o->net.seed = o->seed;
+    if (a.value[TX_OPTIMIZER] && (rc = cli_parse_optimizer(a.value[TX_OPTIMIZER], &o->optimizer, err)) != CLI_OK)
+        return rc;
+    o->net.net = a.value[TX_NET];
+    o->net.layers = a.value[TX_LAYERS];
+    if (a.value[TX_FILTERS]) {
+        if ((rc = cli_parse_int64(a.value[TX_FILTERS], 1, 4096, "--filters", &v, err)) != CLI_OK)
+            return rc;
+        o->net.filters = v;
+    }
+    if (a.value[TX_POOL] && (rc = cli_parse_pool(a.value[TX_POOL], &o->net.pool, err)) != CLI_OK)
+        return rc;
+    if (a.value[TX_SAVE_EVERY] &&
+        (rc = cli_parse_int64(a.value[TX_SAVE_EVERY], 1, 1000000, "--save-every", &o->save_every, err)) != CLI_OK)
+        return rc;
+    o->quiet = a.count[TX_QUIET] > 0;
+    o->stats = a.value[TX_STATS];
+    if (o->stats && !*o->stats)
+        return cli_seterr(err, CLI_USAGE, "--stats-json: the file name is empty");
+    if (a.value[TX_THREADS] && (rc = cli_parse_threads(a.value[TX_THREADS], &o->threads, err)) != CLI_OK)
+        return rc;
+    if (a.value[TX_MAX_PIXELS] &&
+        (rc = cli_parse_int64(a.value[TX_MAX_PIXELS], 1, INT64_MAX, "--max-pixels", &o->max_pixels, err)) != CLI_OK)
+        return rc;
+    if (a.value[TX_LR]) {
+        if ((rc = cli_parse_finite_double(a.value[TX_LR], "--lr", &o->lr, err)) != CLI_OK)
+            return rc;
+        if (!(o->lr > 0.0))
+            return cli_seterr(err, CLI_USAGE, "--lr must be > 0");
+    }
+    if (a.value[TX_TV]) {
+        if ((rc = cli_parse_finite_double(a.value[TX_TV], "--tv-weight", &o->tv, err)) != CLI_OK)
+            return rc;
+        if (o->tv < 0.0)
+            return cli_seterr(err, CLI_USAGE, "--tv-weight must be >= 0");
+    }
+    if (a.value[TX_PRESET]) {
+        if (strlen(a.value[TX_PRESET]) >= sizeof o->presets_buf)
+            return cli_seterr(err, CLI_USAGE, "--preset: the list is too long");
+        strcpy(o->presets_buf, a.value[TX_PRESET]);
+        if ((rc = cli_split_list(o->presets_buf, "--preset", o->presets, TX_MAX_PRESETS, &o->npresets, err)) != CLI_OK)
+            return rc;
+        if (o->net.net || o->net.layers || o->net.filters || a.value[TX_POOL])
+            return cli_seterr(err, CLI_USAGE, "--net, --layers, --filters and --pool do not apply "
+                                              "with --preset (the preset names its network)");
+        if (a.npos > 0)
+            return cli_seterr(err, CLI_USAGE, "give a SAMPLE image or --preset, not both");
+    } else if (a.npos < 1) {
+        return cli_seterr(err, CLI_USAGE, "the sample image is missing (usage: SAMPLE.png -o OUT.png)");
+    }
+    if (a.value[TX_BLEND]) {
+        if (!o->npresets)
+            return cli_seterr(err, CLI_USAGE, "--blend-weights goes with --preset P1,P2,...");
+        if ((rc = cli_parse_weight_list(a.value[TX_BLEND], "--blend-weights", o->blend, TX_MAX_PRESETS, &o->nblend, err)) != CLI_OK)
+            return rc;
+        if (o->nblend != o->npresets)
+            return cli_seterr(err, CLI_USAGE, "--blend-weights has %d values for %d presets", o->nblend, o->npresets);
+    }
+    for (int i = o->nblend; i < o->npresets; i++)
+        o->blend[i] = 1.0;
+    o->sample = a.npos ? a.pos[0] : NULL;
+    if (o->sample && !*o->sample)
+        return cli_seterr(err, CLI_USAGE, "the sample file name is empty");
+    o->output = a.value[TX_OUTPUT];
+    if (!o->output)
+        return cli_seterr(err, CLI_USAGE, "the output file is missing (-o OUT.png)");
+    if (!*o->output)
+        return cli_seterr(err, CLI_USAGE, "the output file name (-o) is empty");
+    return cli_synth_check_out_ext(o->output, err);
+}
+
+/* ---- presets ---------------------------------------------------------------------------- */
+
+static const char *const tx_meta_keys[] = {"net", "scales", "filters", "channels", "seed", "weights", "pool"};
+enum { TX_NMETA = sizeof tx_meta_keys / sizeof tx_meta_keys[0] };
+
+/* The network a preset names. */
+static int tx_preset_net(gc_context *ctx, const gc_safetensors *st, const char *path,
+                         gc_synth_net **net)
+{
+    char q[64];
+    const char *fmt = gc_safetensors_metadata_get(st, "format");
+    const char *kind = gc_safetensors_metadata_get(st, "net");
+    if (!fmt || strcmp(fmt, "gramconv-gram-preset") != 0 || !kind)
+        return cli_error(CLI_FAIL, "'%s' is not a gramconv Gram preset (no format/net metadata)",
+                         cli_quote(path, q, sizeof q));
+    cli_synth_netopts no;
+    memset(&no, 0, sizeof no);
+    cli_err err;
+    uint32_t unused = 0;
+    if (strcmp(kind, "random") == 0) {
+        const char *scales = gc_safetensors_metadata_get(st, "scales");
+        const char *filters = gc_safetensors_metadata_get(st, "filters");
+        const char *seed = gc_safetensors_metadata_get(st, "seed");
+        int64_t f = 0;
+        if (!scales || !filters || !seed ||
+            cli_parse_int64(filters, 1, 4096, "filters", &f, &err) != CLI_OK ||
+            cli_parse_u64(seed, "seed", &no.seed, &err) != CLI_OK)
+            return cli_error(CLI_FAIL, "preset '%s': bad or missing scales/filters/seed metadata",
+                             cli_quote(path, q, sizeof q));
+        no.net = "random";
+        no.layers = scales;
+        no.filters = f;
+        return cli_synth_make_net(ctx, &no, GC_DTYPE_F32, net, &unused);
+    }
+    if (strcmp(kind, "vgg19") == 0) {
+        const char *w = gc_safetensors_metadata_get(st, "weights");
+        const char *pool = gc_safetensors_metadata_get(st, "pool");
+        if (!w || !pool || cli_parse_pool(pool, &no.pool, &err) != CLI_OK)
+            return cli_error(CLI_FAIL, "preset '%s': bad or missing weights/pool metadata",
+                             cli_quote(path, q, sizeof q));
+        no.net = w;
+        return cli_synth_make_net(ctx, &no, GC_DTYPE_F32, net, &unused);
+    }
+    return cli_error(CLI_FAIL, "preset '%s': unknown network '%s'", cli_quote(path, q, sizeof q), kind);
+}
+
+/* The layers a preset holds Grams for ("gram.<layer>" tensors). */
+static int tx_preset_layers(const gc_safetensors *st, const gc_synth_net *net, const char *path,
+                            uint32_t *mask)
+{
+    char q[64], q2[64];
+    *mask = 0;
+    for (int64_t i = 0; i < gc_safetensors_count(st); i++) {
+        const char *name = gc_safetensors_name(st, i);
+        if (strncmp(name, "gram.", 5) != 0)
+            continue;
+        int l = gc_synth_net_layer_find(net, name + 5);
+        if (l < 0)
+            return cli_error(CLI_FAIL, "preset '%s': its network has no layer '%s'",
+                             cli_quote(path, q, sizeof q), cli_quote(name + 5, q2, sizeof q2));
+        *mask |= 1u << l;
+    }
+    if (!*mask)
+        return cli_error(CLI_FAIL, "preset '%s' holds no Gram matrices", cli_quote(path, q, sizeof q));
+    return CLI_OK;
+}
+
+static int tx_preset_grams(gc_context *ctx, const gc_safetensors *st, const gc_synth_net *net,
+                           uint32_t mask, const char *path, gc_tensor *grams)
+{
+    char q[64], name[64];
+    for (int l = 0; l < gc_synth_net_layer_count(net); l++) {
+        if (!(mask >> l & 1))
+            continue;
+        const int64_t c = gc_synth_net_layer_channels(net, l);
+        const int64_t dims[2] = {c, c};
+        snprintf(name, sizeof name, "gram.%s", gc_synth_net_layer_name(net, l));
+        gc_status s = gc_safetensors_get(ctx, st, name, 2, dims, &grams[l]);
+        if (s != GC_OK) {
+            char prefix[128];
+            snprintf(prefix, sizeof prefix, "preset '%s'", cli_quote(path, q, sizeof q));
+            return cli_lib_error(ctx, s, prefix);
+        }
+    }
+    return CLI_OK;
+}
+
+/* Load presets: the net from the first; every one must name the same net and layers. */
+static int tx_load_presets(gc_context *ctx, const tx_opts_t *o, gc_safetensors **sts,
+                           gc_synth_net **net, uint32_t *mask)
+{
+    char q[64];
+    for (int i = 0; i < o->npresets; i++) {
+        gc_status s = gc_safetensors_read(ctx, o->presets[i], &sts[i]);
+        if (s != GC_OK) {
+            char prefix[128];
+            snprintf(prefix, sizeof prefix, "cannot read the preset '%s'", cli_quote(o->presets[i], q, sizeof q));
+            return cli_lib_error(ctx, s, prefix);
+        }
+    }
+    int rc = tx_preset_net(ctx, sts[0], o->presets[0], net);
+    if (rc == CLI_OK)
+        rc = tx_preset_layers(sts[0], *net, o->presets[0], mask);
+    for (int i = 1; i < o->npresets && rc == CLI_OK; i++) {
+        for (int k = 0; k < TX_NMETA; k++) {
+            const char *a = gc_safetensors_metadata_get(sts[0], tx_meta_keys[k]);
+            const char *b = gc_safetensors_metadata_get(sts[i], tx_meta_keys[k]);
+            if ((a || b) && (!a || !b || strcmp(a, b) != 0))
+                return cli_error(CLI_FAIL, "presets '%s' and '%s' were made with different networks "
+                                           "(%s differs)", o->presets[0], o->presets[i], tx_meta_keys[k]);
+        }
+        uint32_t m = 0;
+        if ((rc = tx_preset_layers(sts[i], *net, o->presets[i], &m)) == CLI_OK && m != *mask)
+            return cli_error(CLI_FAIL, "presets '%s' and '%s' hold Grams of different layers",
+                             o->presets[0], o->presets[i]);
+    }
+    return rc;
+}
+
+/* ---- texture ---------------------------------------------------------------------------- */
+
+int cli_cmd_texture(const cli_command *cmd, int argc, char **argv)
+{
+    tx_opts_t o;
+    cli_err err;
+    char q[64];
+    int rc = tx_parse(argc, argv, &o, &err);
+    if (rc != CLI_OK)
+        return cli_error(rc, "%s: %s", cmd->name, err.msg);
+    if (o.help)
+        return cli_print_usage(cmd);
+    if ((rc = cli_check_output_path(o.output)) != CLI_OK ||
+        (o.stats && (rc = cli_check_output_path(o.stats)) != CLI_OK))
+        return rc;
+    gc_context *ctx = NULL;
+    if ((rc = cli_make_context(o.threads, GC_ISA_AUTO, &ctx)) != CLI_OK)
+        return rc;
+    if (o.max_pixels)
+        gc_context_set_max_pixels(ctx, o.max_pixels);
+    gc_synth_net *net = NULL;
+    gc_safetensors *sts[TX_MAX_PRESETS] = {0};
+    gc_tensor sample = {0}, out = {0};
+    gc_tensor grams[GC_SYNTH_MAX_LAYERS];
+    memset(grams, 0, sizeof grams);
+    gc_synth *s = NULL;
+    uint32_t mask = 0;
+    gc_status st = GC_OK;
+    if (o.npresets) {
+        rc = tx_load_presets(ctx, &o, sts, &net, &mask);
+        if (!o.width)
+            o.width = o.height = 256;
+    } else {
+        rc = cli_synth_make_net(ctx, &o.net, GC_DTYPE_F32, &net, &mask);
+        if (rc == CLI_OK)
+            rc = cli_synth_read_image(ctx, o.sample, "the sample", &sample);
+        if (rc == CLI_OK && !o.width) {
+            o.width = sample.dims[2];
+            o.height = sample.dims[1];
+        }
+    }
+    gc_synth_desc d = gc_synth_desc_default();
+    cli_synth_progress pr = {ctx, o.quiet, cli_synth_is_tty(), o.save_every, o.output, 0, 0};
+    if (rc == CLI_OK) {
+        d.width = o.width;
+        d.height = o.height;
+        d.style_layers = mask;
+        d.content_layer = -1;
+        d.iters = o.iters;
+        d.optimizer = o.optimizer;
+        d.learning_rate = o.lr > 0.0 ? o.lr : (o.optimizer == GC_SYNTH_OPTIM_ADAM ? 0.02 : 1.0);
+        d.tv_weight = o.tv;
+        d.progress = cli_synth_progress_fn;
+        d.progress_user = &pr;
+        if ((st = gc_synth_create(ctx, net, &d, &s)) != GC_OK)
+            rc = cli_lib_error(ctx, st, "texture");
+    }
+    for (int i = 0; rc == CLI_OK && i < o.npresets; i++) {
+        rc = tx_preset_grams(ctx, sts[i], net, mask, o.presets[i], grams);
+        if (rc == CLI_OK && (st = gc_synth_add_style_grams(ctx, s, grams, o.blend[i])) != GC_OK)
+            rc = cli_lib_error(ctx, st, "texture: preset");
+    }
+    if (rc == CLI_OK && !o.npresets && (st = gc_synth_add_style_image(ctx, s, &sample, 1.0)) != GC_OK) {
+        snprintf(err.msg, sizeof err.msg, "texture: the sample '%s'", cli_quote(o.sample, q, sizeof q));
+        rc = cli_lib_error(ctx, st, err.msg);
+    }
+    gc_synth_stats stats;
+    memset(&stats, 0, sizeof stats);
+    if (rc == CLI_OK) {
+        const int64_t dims[3] = {3, o.height, o.width};
+        if ((st = gc_tensor_create(ctx, &out, GC_DTYPE_F32, 3, dims)) == GC_OK)
+            st = gc_synth_noise(&out, o.seed ^ TX_NOISE_MIX);
+        if (st == GC_OK)
+            st = gc_synth_run(ctx, s, &out, &stats);
+        cli_synth_progress_end(&pr);
+        if (pr.failed)
+            rc = CLI_FAIL;
+        else if (st != GC_OK)
+            rc = cli_lib_error(ctx, st, "texture");
+    }
+    if (rc == CLI_OK && (st = gc_image_write(ctx, o.output, &out, NULL)) != GC_OK) {
+        snprintf(err.msg, sizeof err.msg, "cannot write '%s'", cli_quote(o.output, q, sizeof q));
+        rc = cli_lib_error(ctx, st, err.msg);
+    }
+    if (rc == CLI_OK && o.stats)
+        rc = cli_synth_stats_json(o.stats, ctx, &stats, net, o.width, o.height, o.seed,
+                                  o.optimizer, "texture");
+    if (rc == CLI_OK && !o.quiet)
+        printf("wrote %s (%lld x %lld): loss %.6g -> %.6g (%.1fx lower) in %lld iterations, %.1f s\n",
+               o.output, (long long)o.width, (long long)o.height, stats.initial_loss,
+               stats.final_loss, stats.final_loss > 0 ? stats.initial_loss / stats.final_loss : 0.0,
+               (long long)stats.iters, stats.seconds);
+    gc_synth_free(s);
+    gc_synth_net_free(net);
+    gc_tensor_free(&sample);
+    gc_tensor_free(&out);
+    for (int i = 0; i < TX_MAX_PRESETS; i++)
+        gc_safetensors_free(sts[i]);
+    gc_context_free(ctx);
+    return rc == CLI_OK ? cli_flush_stdout(CLI_OK) : rc;
+}
+
+/* ---- gram-preset save ------------------------------------------------------------------- */
+
+static const cli_opt gp_opts[] = {
+    {"output", 'o', 1}, {"net", 0, 1}, {"layers", 0, 1}, {"filters", 0, 1}, {"pool", 0, 1},
+    {"seed", 0, 1}, {"threads", 't', 1}, {"max-pixels", 0, 1}, {"image-size", 0, 1},
+};
+enum { GP_OUTPUT, GP_NET, GP_LAYERS, GP_FILTERS, GP_POOL, GP_SEED, GP_THREADS, GP_MAX_PIXELS, GP_SIZE, GP_NOPTS };
+
+int cli_cmd_gram_preset(const cli_command *cmd, int argc, char **argv)
+{
+    cli_args a;
+    cli_err err;
+    char q[64];
+    int rc = cli_parse_args(argc, argv, gp_opts, GP_NOPTS, 2, &a, &err);
+    if (rc != CLI_OK)
+        return cli_error(rc, "%s: %s", cmd->name, err.msg);
+    if (a.help)
+        return cli_print_usage(cmd);
+    if (a.npos < 1 || strcmp(a.pos[0], "save") != 0)
+        return cli_error(CLI_USAGE, "%s: the action must be 'save' (usage: gram-preset save STYLE.png -o P.safetensors)", cmd->name);
+    if (a.npos < 2 || !*a.pos[1])
+        return cli_error(CLI_USAGE, "%s: the style image is missing", cmd->name);
+    const char *outp = a.value[GP_OUTPUT];
+    if (!outp || !*outp)
+        return cli_error(CLI_USAGE, "%s: the output file is missing (-o PRESET.safetensors)", cmd->name);
+    cli_synth_netopts no;
+    memset(&no, 0, sizeof no);
+    no.net = a.value[GP_NET];
+    no.layers = a.value[GP_LAYERS];
+    int threads = 0;
+    int64_t v = 0, maxpix = 0, side = 0;
+    if ((a.value[GP_FILTERS] && (rc = cli_parse_int64(a.value[GP_FILTERS], 1, 4096, "--filters", &v, &err)) != CLI_OK) ||
+        (a.value[GP_POOL] && (rc = cli_parse_pool(a.value[GP_POOL], &no.pool, &err)) != CLI_OK) ||
+        (a.value[GP_SEED] && (rc = cli_parse_u64(a.value[GP_SEED], "--seed", &no.seed, &err)) != CLI_OK) ||
+        (a.value[GP_THREADS] && (rc = cli_parse_threads(a.value[GP_THREADS], &threads, &err)) != CLI_OK) ||
+        (a.value[GP_MAX_PIXELS] && (rc = cli_parse_int64(a.value[GP_MAX_PIXELS], 1, INT64_MAX, "--max-pixels", &maxpix, &err)) != CLI_OK) ||
+        (a.value[GP_SIZE] && (rc = cli_parse_int64(a.value[GP_SIZE], 1, 65535, "--image-size", &side, &err)) != CLI_OK))
+        return cli_error(rc, "%s: %s", cmd->name, err.msg);
+    no.filters = v;
+    if ((rc = cli_check_output_path(outp)) != CLI_OK)
+        return rc;
+    gc_context *ctx = NULL;
+    if ((rc = cli_make_context(threads, GC_ISA_AUTO, &ctx)) != CLI_OK)
+        return rc;
+    if (maxpix)
+        gc_context_set_max_pixels(ctx, maxpix);
+    gc_synth_net *net = NULL;
+    gc_tensor img = {0}, sized = {0};
+    gc_tensor grams[GC_SYNTH_MAX_LAYERS];
+    memset(grams, 0, sizeof grams);
+    uint32_t mask = 0;
+    rc = cli_synth_make_net(ctx, &no, GC_DTYPE_F32, &net, &mask);
+    if (rc == CLI_OK)
+        rc = cli_synth_read_image(ctx, a.pos[1], "the style image", &img);
+    if (rc == CLI_OK && side)
+        rc = cli_synth_resize_long_side(ctx, &img, side, &sized);
+    if (rc == CLI_OK) {
+        if (!mask)
+            mask = gc_synth_net_default_style_layers(net);
+        gc_status st = gc_synth_net_grams(ctx, net, side ? &sized : &img, mask, grams);
+        if (st != GC_OK)
+            rc = cli_lib_error(ctx, st, "gram-preset");
+    }
+    if (rc == CLI_OK) {
+        gc_safetensors_entry ent[GC_SYNTH_MAX_LAYERS];
+        char names[GC_SYNTH_MAX_LAYERS][48];
+        int64_t n = 0;
+        for (int l = 0; l < gc_synth_net_layer_count(net); l++)
+            if (mask >> l & 1) {
+                snprintf(names[n], sizeof names[n], "gram.%s", gc_synth_net_layer_name(net, l));
+                ent[n].name = names[n];
+                ent[n].tensor = &grams[l];
+                n++;
+            }
+        char scales[512] = "", filters[32] = "", seed[32] = "", channels[8] = "3";
+        gc_safetensors_meta meta[8];
+        int64_t nm = 0;
+        meta[nm++] = (gc_safetensors_meta){"format", "gramconv-gram-preset"};
+        meta[nm++] = (gc_safetensors_meta){"version", "1"};
+        gc_synth_random_desc rd;
+        if (gc_synth_net_random_desc(net, &rd) == GC_OK) {
+            int len = 0;
+            for (int i = 0; i < rd.nscales; i++)
+                len += snprintf(scales + len, sizeof scales - (size_t)len, "%s%lld", i ? "," : "",
+                                (long long)rd.sizes[i]);
+            snprintf(filters, sizeof filters, "%lld", (long long)rd.filters);
+            snprintf(seed, sizeof seed, "%llu", (unsigned long long)rd.seed);
+            meta[nm++] = (gc_safetensors_meta){"net", "random"};
+            meta[nm++] = (gc_safetensors_meta){"scales", scales};
+            meta[nm++] = (gc_safetensors_meta){"filters", filters};
+            meta[nm++] = (gc_safetensors_meta){"seed", seed};
+            meta[nm++] = (gc_safetensors_meta){"channels", channels};
+        } else {
+            meta[nm++] = (gc_safetensors_meta){"net", "vgg19"};
+            meta[nm++] = (gc_safetensors_meta){"weights", no.net};
+            meta[nm++] = (gc_safetensors_meta){"pool", no.pool == GC_SYNTH_POOL_AVG ? "avg" : "max"};
+        }
+        gc_status st = gc_safetensors_write(ctx, outp, ent, n, meta, nm);
+        if (st != GC_OK) {
+            snprintf(err.msg, sizeof err.msg, "cannot write '%s'", cli_quote(outp, q, sizeof q));
+            rc = cli_lib_error(ctx, st, err.msg);
+        } else {
+            printf("wrote %s: %lld Gram matrices (", outp, (long long)n);
+            for (int64_t i = 0; i < n; i++)
+                printf("%s%s", i ? ", " : "", ent[i].name + 5);
+            printf(")\n");
+        }
+    }
+    for (int l = 0; l < GC_SYNTH_MAX_LAYERS; l++)
+        gc_tensor_free(&grams[l]);
+    gc_tensor_free(&img);
+    gc_tensor_free(&sized);
+    gc_synth_net_free(net);
+    gc_context_free(ctx);
+    return rc == CLI_OK ? cli_flush_stdout(CLI_OK) : rc;
+}
+
+/* ---- bench synth ------------------------------------------------------------------------ */
+
+static const cli_opt bs_opts[] = {
+    {"size", 0, 1}, {"threads", 't', 1}, {"layers", 0, 1}, {"filters", 0, 1},
+    {"optimizer", 0, 1}, {"repeat", 0, 1}, {"iters", 0, 1},
+};
+enum { BS_SIZE, BS_THREADS, BS_LAYERS, BS_FILTERS, BS_OPTIMIZER, BS_REPEAT, BS_ITERS, BS_NOPTS };
+
+typedef struct bs_arg {
+    gc_context *ctx;
+    gc_synth *s;
+    gc_tensor *x, *start;
+    int64_t iters;
+} bs_arg;
+
+static gc_status bs_body(void *p)
+{
+    bs_arg *a = p;
+    gc_status st = gc_tensor_copy(a->start, a->x);
+    return st == GC_OK ? gc_synth_run(a->ctx, a->s, a->x, NULL) : st;
+}
+
+/* Time per iteration (one loss + gradient evaluation and one optimiser step) of the random
+ * net, as the difference between runs of `iters` + 1 and 1 iterations (which cancels the
+ * start-up evaluation and copies). */
+int cli_bench_synth(const cli_command *cmd, int argc, char **argv)
+{
+    cli_args a;
+    cli_err err;
+    int rc = cli_parse_args(argc, argv, bs_opts, BS_NOPTS, 1, &a, &err);
+    if (rc != CLI_OK)
+        return cli_error(rc, "%s: %s", cmd->name, err.msg);
+    if (a.help)
+        return cli_print_usage(cmd);
+    int64_t w = 256, h = 256, repeat = 3, iters = 4, v = 0;
+    int threads = 0;
+    cli_synth_netopts no;
+    memset(&no, 0, sizeof no);
+    no.layers = a.value[BS_LAYERS];
+    gc_synth_optimizer opt = GC_SYNTH_OPTIM_LBFGS;
+    if ((a.value[BS_SIZE] && (rc = cli_parse_size_wh(a.value[BS_SIZE], &w, &h, &err)) != CLI_OK) ||
+        (a.value[BS_THREADS] && (rc = cli_parse_threads(a.value[BS_THREADS], &threads, &err)) != CLI_OK) ||
+        (a.value[BS_FILTERS] && (rc = cli_parse_int64(a.value[BS_FILTERS], 1, 4096, "--filters", &v, &err)) != CLI_OK) ||
+        (a.value[BS_OPTIMIZER] && (rc = cli_parse_optimizer(a.value[BS_OPTIMIZER], &opt, &err)) != CLI_OK) ||
+        (a.value[BS_REPEAT] && (rc = cli_parse_int64(a.value[BS_REPEAT], 1, 1000, "--repeat", &repeat, &err)) != CLI_OK) ||
+        (a.value[BS_ITERS] && (rc = cli_parse_int64(a.value[BS_ITERS], 1, 100000, "--iters", &iters, &err)) != CLI_OK))
+        return cli_error(rc, "bench synth: %s", err.msg);
+    no.filters = v;
+    gc_context *ctx = NULL;
+    if ((rc = cli_make_context(threads, GC_ISA_AUTO, &ctx)) != CLI_OK)
+        return rc;
+    gc_synth_net *net = NULL;
+    gc_synth *s1 = NULL, *sn = NULL;
+    gc_tensor x = {0}, start = {0};
+    uint32_t mask = 0;
+    gc_status st = GC_OK;
+    rc = cli_synth_make_net(ctx, &no, GC_DTYPE_F32, &net, &mask);
+    gc_synth_desc d = gc_synth_desc_default();
+    d.width = w, d.height = h, d.optimizer = opt;
+    d.learning_rate = opt == GC_SYNTH_OPTIM_ADAM ? 0.02 : 1.0;
+    const int64_t dims[3] = {3, h, w};
+    if (rc == CLI_OK) {
+        d.iters = 1;
+        if ((st = gc_synth_create(ctx, net, &d, &s1)) == GC_OK) {
+            d.iters = iters + 1;
+            st = gc_synth_create(ctx, net, &d, &sn);
+        }
+        if (st == GC_OK && (st = gc_tensor_create(ctx, &x, GC_DTYPE_F32, 3, dims)) == GC_OK &&
+            (st = gc_tensor_create(ctx, &start, GC_DTYPE_F32, 3, dims)) == GC_OK &&
+            (st = gc_synth_noise(&x, 1)) == GC_OK && (st = gc_synth_add_style_image(ctx, s1, &x, 1.0)) == GC_OK &&
+            (st = gc_synth_add_style_image(ctx, sn, &x, 1.0)) == GC_OK)
+            st = gc_synth_noise(&start, 2);
+        if (st != GC_OK)
+            rc = cli_lib_error(ctx, st, "bench synth");
+    }
+    double m1 = 0, mn = 0;
+    int r1 = 0, rn = 0;
+    if (rc == CLI_OK) {
+        bs_arg b1 = {ctx, s1, &x, &start, 1}, bn = {ctx, sn, &x, &start, iters + 1};
+        if ((st = cli_bench_time(bs_body, &b1, (int)repeat, &m1, &r1)) == GC_OK)
+            st = cli_bench_time(bs_body, &bn, (int)repeat, &mn, &rn);
+        if (st != GC_OK)
+            rc = cli_lib_error(ctx, st, "bench synth");
+    }
+    if (rc == CLI_OK) {
+        const double per = (mn - m1) / (double)iters;
+        gc_synth_random_desc rd;
+        gc_synth_net_random_desc(net, &rd);
+        char extra[768], shape[64];
+        int n = snprintf(extra, sizeof extra, "\"net\":\"random\",\"scales\":[");
+        double flops = 0.0;
+        for (int i = 0; i < rd.nscales; i++) {
+            n += snprintf(extra + n, sizeof extra - (size_t)n, "%s%lld", i ? "," : "", (long long)rd.sizes[i]);
+            const double k2 = (double)(rd.sizes[i] * rd.sizes[i]), hw = (double)(w * h), f = (double)rd.filters;
+            /* conv forward + backward_input, Gram forward + backward */
+            flops += 2.0 * (2.0 * 3.0 * k2 * f * hw) + 2.0 * f * f * hw + 2.0 * 2.0 * f * f * hw;
+        }
+        snprintf(extra + n, sizeof extra - (size_t)n,
+                 "],\"filters\":%lld,\"size\":[%lld,%lld],\"optimizer\":\"%s\",\"iters\":%lld,"
+                 "\"s_per_iter\":%.6g",
+                 (long long)rd.filters, (long long)w, (long long)h,
+                 opt == GC_SYNTH_OPTIM_ADAM ? "adam" : "lbfgs", (long long)iters, per / 1e3);
+        snprintf(shape, sizeof shape, "3x%lldx%lld", (long long)h, (long long)w);
+        cli_bench_report_ex(ctx, "synth", shape, "iteration", extra, "f32", per, flops, rn);
+    }
+    gc_synth_free(s1);
+    gc_synth_free(sn);
+    gc_synth_net_free(net);
+    gc_tensor_free(&x);
+    gc_tensor_free(&start);
+    gc_context_free(ctx);
+    return rc == CLI_OK ? cli_flush_stdout(CLI_OK) : rc;
+}
+
+/* ---- usage texts ------------------------------------------------------------------------ */
+
+const char cli_usage_texture[] =
+    "usage: gramconv texture SAMPLE.(png|jpg) -o OUT.png [--size W,H] [--iters N] [--seed S]\n"
+    "                [--optimizer lbfgs|adam] [--net random|WEIGHTS.safetensors] [--layers ...]\n"
+    "                [--save-every K] [--quiet] [--stats-json FILE]\n"
+    "       gramconv texture --preset P.safetensors[,P2,...] [--blend-weights w1,w2,...]\n"
+    "                -o OUT.png [same options, no --net/--layers]\n"
+    "\n"
+    "Synthesise a texture that looks like SAMPLE: starting from seeded noise, L-BFGS (or Adam)\n"
+    "changes the image until the Gram matrices of its features match the sample's (Gatys et al.).\n"
+    "The default network needs no download: one convolution layer of random filters at several\n"
+    "sizes (Ustyuzhaninov et al., ICLR 2017), ReLU, one Gram loss per size. Its output tiles\n"
+    "seamlessly (circular padding). Same seed and thread count: the same output bytes.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output F        the output image, .png (8-bit RGB) or .jpg/.jpeg (required)\n"
+    "  --size W,H            output size (default: the sample's; presets: 256,256)\n"
+    "  --iters N             iterations (default 200)\n"
+    "  --seed S              seeds the random network and the noise start (default 0)\n"
+    "  --optimizer O         lbfgs (default; step 1, history 10) or adam (step 0.02)\n"
+    "  --lr X                the optimiser's step instead\n"
+    "  --net N               random (default) or a VGG-19 safetensors file with torchvision's\n"
+    "                        names features.N.weight/.bias (style layers relu1_1..relu5_1)\n"
+    "  --layers L            random: the filter sizes, odd (default 3,5,7,11,15,23);\n"
+    "                        VGG-19: style layer names (relu1_1,relu2_1,...)\n"
+    "  --filters N           random: filters per size (default 32; the paper used 128)\n"
+    "  --pool max|avg        VGG-19 pooling (default max)\n"
+    "  --tv-weight W         total-variation smoothing weight (default 0)\n"
+    "  --preset P[,P2..]     Gram matrices saved by `gramconv gram-preset save` instead of a\n"
+    "                        sample; several are blended (--blend-weights, default equal)\n"
+    "  --save-every K        also write OUT_<iter>.png every K iterations\n"
+    "  -q, --quiet           no progress and no summary line\n"
+    "  --stats-json FILE     write {\"iters\",\"initial_loss\",\"final_loss\",\"seconds\",...}\n"
+    "  -t, --threads N       threads (default: all cores, or GC_NUM_THREADS)\n"
+    "  --max-pixels N        refuse input images of more than N pixels (default 8192 x 8192)\n"
+    "  -h, --help            this text\n"
+    "\n"
+    "Progress goes to stderr: a bar with iteration, loss, it/s and ETA on a terminal, a line\n"
+    "every tenth of the run otherwise. The summary line goes to stdout. Exit status: 0 success,\n"
+    "1 failure, 2 usage error; on failure nothing is written.\n";
+
+const char cli_usage_gram_preset[] =
+    "usage: gramconv gram-preset save STYLE_IMAGE -o PRESET.safetensors [--net random|W.safetensors]\n"
+    "                [--layers L] [--filters N] [--pool max|avg] [--seed S] [--image-size N]\n"
+    "\n"
+    "Save the Gram matrix of every style layer of STYLE_IMAGE (C x C each, named gram.<layer>)\n"
+    "with metadata naming the network, for `gramconv texture --preset PRESET.safetensors`.\n"
+    "--image-size N resizes the style image to N pixels on its longer side first. The network\n"
+    "options are texture's; a VGG-19 preset records the weights' path.\n";

@@ -1,0 +1,400 @@
+/* synth_cli.c - helpers of the synthesis commands: value parsers, the network from the
+ * command line, image reading and resizing, the progress bar, stats files. */
+#include "synth_cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int sc_lower(int c) { return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c; }
+
+static int sc_streq_nocase(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (sc_lower((unsigned char)*a) != sc_lower((unsigned char)*b))
+            return 0;
+    return *a == '\0' && *b == '\0';
+}
+
+int cli_parse_u64(const char *s, const char *what, uint64_t *out, cli_err *err)
+{
+    char q[64];
+    if (!s || !*s)
+        return cli_seterr(err, CLI_USAGE, "%s is empty", what);
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return cli_seterr(err, CLI_USAGE, "%s must be an integer 0..18446744073709551615, not '%s'",
+                              what, cli_quote(s, q, sizeof q));
+        const uint64_t d = (uint64_t)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return cli_seterr(err, CLI_USAGE, "%s '%s' is too large", what, cli_quote(s, q, sizeof q));
+        v = v * 10 + d;
+    }
+    *out = v;
+    return CLI_OK;
+}
+
+int cli_parse_optimizer(const char *s, gc_synth_optimizer *out, cli_err *err)
+{
+    char q[64];
+    if (s && sc_streq_nocase(s, "lbfgs"))
+        *out = GC_SYNTH_OPTIM_LBFGS;
+    else if (s && sc_streq_nocase(s, "adam"))
+        *out = GC_SYNTH_OPTIM_ADAM;
+    else
+        return cli_seterr(err, CLI_USAGE, "--optimizer must be lbfgs or adam, not '%s'",
+                          cli_quote(s, q, sizeof q));
+    return CLI_OK;
+}
+
+int cli_parse_pool(const char *s, gc_synth_pool *out, cli_err *err)
+{
+    char q[64];
+    if (s && sc_streq_nocase(s, "max"))
+        *out = GC_SYNTH_POOL_MAX;
+    else if (s && (sc_streq_nocase(s, "avg") || sc_streq_nocase(s, "average")))
+        *out = GC_SYNTH_POOL_AVG;
+    else
+        return cli_seterr(err, CLI_USAGE, "--pool must be max or avg, not '%s'",
+                          cli_quote(s, q, sizeof q));
+    return CLI_OK;
+}
+
+int cli_parse_weight_list(const char *s, const char *what, double *w, int maxn, int *n,
+                          cli_err *err)
+{
+    char q[64], item[128];
+    int count = 0;
+    const char *p = s ? s : "";
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == 0 || len >= sizeof item)
+            return cli_seterr(err, CLI_USAGE, "%s must be numbers separated by commas, not '%s'",
+                              what, cli_quote(s, q, sizeof q));
+        if (count >= maxn)
+            return cli_seterr(err, CLI_USAGE, "%s has more than %d values", what, maxn);
+        memcpy(item, p, len);
+        item[len] = '\0';
+        double v = 0;
+        int rc = cli_parse_finite_double(item, what, &v, err);
+        if (rc != CLI_OK)
+            return rc;
+        if (!(v > 0.0))
+            return cli_seterr(err, CLI_USAGE, "%s: every weight must be > 0 (got '%s')", what,
+                              cli_quote(item, q, sizeof q));
+        w[count++] = v;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    *n = count;
+    return CLI_OK;
+}
+
+int cli_split_list(char *s, const char *what, char **items, int maxn, int *n, cli_err *err)
+{
+    int count = 0;
+    char *p = s;
+    for (;;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*p)
+            return cli_seterr(err, CLI_USAGE, "%s: an empty name in the list", what);
+        if (count >= maxn)
+            return cli_seterr(err, CLI_USAGE, "%s: more than %d items", what, maxn);
+        items[count++] = p;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    *n = count;
+    return CLI_OK;
+}
+
+int cli_parse_size_wh(const char *s, int64_t *w, int64_t *h, cli_err *err)
+{
+    int64_t d[2];
+    int n = 0;
+    int rc = cli_parse_dims(s, "--size", d, 2, &n, err);
+    if (rc != CLI_OK)
+        return rc;
+    if (n == 1)
+        d[1] = d[0];
+    if (d[0] > 65535 || d[1] > 65535)
+        return cli_seterr(err, CLI_USAGE, "--size: at most 65535 x 65535");
+    *w = d[0];
+    *h = d[1];
+    return CLI_OK;
+}
+
+int cli_synth_check_out_ext(const char *path, cli_err *err)
+{
+    char q[64];
+    const char *dot = path ? strrchr(path, '.') : NULL;
+    if (dot && (sc_streq_nocase(dot, ".png") || sc_streq_nocase(dot, ".jpg") ||
+                sc_streq_nocase(dot, ".jpeg")))
+        return CLI_OK;
+    return cli_seterr(err, CLI_USAGE, "the output '%s' must end in .png, .jpg or .jpeg",
+                      cli_quote(path, q, sizeof q));
+}
+
+/* ---- the network ------------------------------------------------------------------------ */
+
+int cli_synth_layer_mask(const gc_synth_net *net, const char *list, const char *what,
+                         uint32_t *mask, cli_err *err)
+{
+    char q[64], item[64];
+    uint32_t m = 0;
+    const char *p = list ? list : "";
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == 0 || len >= sizeof item)
+            return cli_seterr(err, CLI_USAGE, "%s must be layer names separated by commas, not '%s'",
+                              what, cli_quote(list, q, sizeof q));
+        memcpy(item, p, len);
+        item[len] = '\0';
+        int l = gc_synth_net_layer_find(net, item);
+        if (l < 0)
+            return cli_seterr(err, CLI_USAGE, "%s: the network has no layer '%s' (it has %s..%s)",
+                              what, cli_quote(item, q, sizeof q), gc_synth_net_layer_name(net, 0),
+                              gc_synth_net_layer_name(net, gc_synth_net_layer_count(net) - 1));
+        m |= 1u << l;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    *mask = m;
+    return CLI_OK;
+}
+
+int cli_synth_make_net(gc_context *ctx, const cli_synth_netopts *o, gc_dtype dtype,
+                       gc_synth_net **net, uint32_t *style)
+{
+    cli_err err;
+    char q[64];
+    *net = NULL;
+    *style = 0;
+    gc_status st;
+    if (!o->net || strcmp(o->net, "random") == 0) {
+        gc_synth_random_desc rd = gc_synth_random_desc_default();
+        rd.seed = o->seed;
+        if (o->filters > 0)
+            rd.filters = o->filters;
+        if (o->layers) {
+            int64_t sizes[GC_SYNTH_MAX_LAYERS];
+            int n = 0;
+            if (cli_parse_dims(o->layers, "--layers (filter sizes of the random net)", sizes,
+                               GC_SYNTH_MAX_LAYERS, &n, &err) != CLI_OK)
+                return cli_error(CLI_USAGE, "%s", err.msg);
+            rd.nscales = n;
+            for (int i = 0; i < n; i++)
+                rd.sizes[i] = sizes[i];
+        }
+        if ((st = gc_synth_net_create_random(ctx, &rd, dtype, net)) != GC_OK)
+            return cli_error(CLI_USAGE, "--net random: %s", gc_context_last_error(ctx));
+        return CLI_OK;
+    }
+    if (o->filters > 0)
+        return cli_error(CLI_USAGE, "--filters applies to --net random only");
+    if ((st = gc_synth_net_load_vgg19(ctx, o->net, o->pool, dtype, net)) != GC_OK) {
+        char prefix[128];
+        snprintf(prefix, sizeof prefix, "cannot load the network '%s'", cli_quote(o->net, q, sizeof q));
+        return cli_lib_error(ctx, st, prefix);
+    }
+    if (o->layers && cli_synth_layer_mask(*net, o->layers, "--layers", style, &err) != CLI_OK) {
+        gc_synth_net_free(*net);
+        *net = NULL;
+        return cli_error(CLI_USAGE, "%s", err.msg);
+    }
+    return CLI_OK;
+}
+
+/* ---- images ----------------------------------------------------------------------------- */
+
+int cli_synth_read_image(gc_context *ctx, const char *path, const char *what, gc_tensor *out)
+{
+    char q[64], prefix[160];
+    gc_image_read_opts ro = gc_image_read_opts_default();
+    ro.channels = 3;
+    gc_status st = gc_image_read(ctx, path, &ro, out);
+    if (st == GC_OK)
+        return CLI_OK;
+    snprintf(prefix, sizeof prefix, "cannot read %s '%s'", what, cli_quote(path, q, sizeof q));
+    return cli_lib_error(ctx, st, prefix);
+}
+
+int cli_synth_resize_to(gc_context *ctx, const gc_tensor *in, int64_t h, int64_t w, gc_tensor *out)
+{
+    const int64_t d[3] = {in->dims[0], h, w};
+    gc_status st = gc_tensor_create(ctx, out, in->dtype, 3, d);
+    if (st == GC_OK) {
+        if (h == in->dims[1] && w == in->dims[2])
+            st = gc_tensor_copy(in, out);
+        else
+            st = gc_image_resize(ctx, in,
+                                 h * w < in->dims[1] * in->dims[2] ? GC_RESIZE_AREA : GC_RESIZE_BILINEAR,
+                                 out);
+    }
+    if (st != GC_OK) {
+        gc_tensor_free(out);
+        return cli_lib_error(ctx, st, "cannot resize an image");
+    }
+    return CLI_OK;
+}
+
+int cli_synth_resize_long_side(gc_context *ctx, const gc_tensor *in, int64_t side, gc_tensor *out)
+{
+    const int64_t h = in->dims[1], w = in->dims[2];
+    int64_t nh, nw;
+    if (h >= w) {
+        nh = side;
+        nw = (int64_t)llround((double)w * (double)side / (double)h);
+    } else {
+        nw = side;
+        nh = (int64_t)llround((double)h * (double)side / (double)w);
+    }
+    if (nh < 1)
+        nh = 1;
+    if (nw < 1)
+        nw = 1;
+    return cli_synth_resize_to(ctx, in, nh, nw, out);
+}
+
+/* ---- progress --------------------------------------------------------------------------- */
+
+static void sc_fmt_time(double s, char *buf, size_t n)
+{
+    if (!(s >= 0.0) || s > 359999.0)
+        snprintf(buf, n, "--");
+    else if (s >= 3600.0)
+        snprintf(buf, n, "%dh%02dm", (int)(s / 3600.0), (int)fmod(s / 60.0, 60.0));
+    else if (s >= 60.0)
+        snprintf(buf, n, "%dm%02ds", (int)(s / 60.0), (int)fmod(s, 60.0));
+    else
+        snprintf(buf, n, "%.0fs", s);
+}
+
+/* "OUT_<iter>.ext" beside OUT */
+static void sc_numbered_path(const char *out, int64_t iter, char *buf, size_t n)
+{
+    const char *dot = strrchr(out, '.');
+    const char *slash = strrchr(out, '/');
+    if (!dot || (slash && dot < slash))
+        dot = out + strlen(out);
+    snprintf(buf, n, "%.*s_%lld%s", (int)(dot - out), out, (long long)iter, dot);
+}
+
+int cli_synth_progress_fn(const gc_synth_progress *p, void *user)
+{
+    cli_synth_progress *pr = user;
+    if (pr->save_every > 0 && (p->iter % pr->save_every == 0 || p->iter == p->iters)) {
+        char path[4200], q[64];
+        sc_numbered_path(pr->out_path, p->iter, path, sizeof path);
+        gc_status st = gc_image_write(pr->ctx, path, p->image, NULL);
+        if (st != GC_OK) {
+            cli_synth_progress_end(pr);
+            char prefix[128];
+            snprintf(prefix, sizeof prefix, "--save-every: cannot write '%s'", cli_quote(path, q, sizeof q));
+            cli_lib_error(pr->ctx, st, prefix);
+            pr->failed = 1;
+            return 1;
+        }
+    }
+    if (pr->quiet)
+        return 0;
+    const double rate = p->seconds > 0.0 ? (double)p->iter / p->seconds : 0.0;
+    char eta[32], el[32];
+    sc_fmt_time(rate > 0.0 ? (double)(p->iters - p->iter) / rate : -1.0, eta, sizeof eta);
+    sc_fmt_time(p->seconds, el, sizeof el);
+    if (pr->tty) {
+        enum { BAR = 24 };
+        char bar[BAR + 1];
+        const int fill = p->iters > 0 ? (int)(BAR * p->iter / p->iters) : BAR;
+        for (int i = 0; i < BAR; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[BAR] = '\0';
+        fprintf(stderr, "\r[%s] %lld/%lld  loss %.4g  %.2f it/s  ETA %s   ", bar,
+                (long long)p->iter, (long long)p->iters, p->loss, rate, eta);
+        pr->bar_open = 1;
+        fflush(stderr);
+    } else {
+        const int64_t every = p->iters >= 10 ? p->iters / 10 : 1;
+        if (p->iter % every == 0 || p->iter == p->iters) {
+            fprintf(stderr, "iter %lld/%lld  loss %.6g  %.2f it/s  elapsed %s  ETA %s\n",
+                    (long long)p->iter, (long long)p->iters, p->loss, rate, el, eta);
+            fflush(stderr);
+        }
+    }
+    return 0;
+}
+
+void cli_synth_progress_end(cli_synth_progress *pr)
+{
+    if (pr->bar_open) {
+        fputc('\n', stderr);
+        fflush(stderr);
+        pr->bar_open = 0;
+    }
+}
+
+/* ---- files ------------------------------------------------------------------------------ */
+
+int cli_write_text_file(const char *path, const char *text)
+{
+    char tmp[4200], q[64];
+    snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return cli_error(CLI_FAIL, "cannot write '%s': %s", cli_quote(path, q, sizeof q), strerror(errno));
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+        return cli_error(CLI_FAIL, "cannot write '%s': %s", cli_quote(path, q, sizeof q), strerror(errno));
+    }
+    int ok = fputs(text, f) >= 0;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return cli_error(CLI_FAIL, "cannot write '%s': %s", cli_quote(path, q, sizeof q), strerror(e));
+    }
+    return CLI_OK;
+}
+
+int cli_synth_stats_json(const char *path, const gc_context *ctx, const gc_synth_stats *st,
+                         const gc_synth_net *net, int64_t w, int64_t h, uint64_t seed,
+                         gc_synth_optimizer opt, const char *command)
+{
+    char text[2048], netdesc[768];
+    gc_synth_random_desc rd;
+    if (gc_synth_net_random_desc(net, &rd) == GC_OK) {
+        int n = snprintf(netdesc, sizeof netdesc, "\"net\":\"random\",\"scales\":[");
+        for (int i = 0; i < rd.nscales && n < (int)sizeof netdesc - 32; i++)
+            n += snprintf(netdesc + n, sizeof netdesc - (size_t)n, "%s%lld", i ? "," : "",
+                          (long long)rd.sizes[i]);
+        snprintf(netdesc + n, sizeof netdesc - (size_t)n, "],\"filters\":%lld,\"net_seed\":%llu",
+                 (long long)rd.filters, (unsigned long long)rd.seed);
+    } else {
+        snprintf(netdesc, sizeof netdesc, "\"net\":\"vgg19\"");
+    }
+    snprintf(text, sizeof text,
+             "{\"command\":\"%s\",\"iters\":%lld,\"evals\":%lld,\"initial_loss\":%.9g,"
+             "\"final_loss\":%.9g,\"loss_ratio\":%.6g,\"seconds\":%.6g,\"seconds_per_iter\":%.6g,"
+             "\"threads\":%d,\"size\":[%lld,%lld],%s,\"seed\":%llu,\"optimizer\":\"%s\"}\n",
+             command, (long long)st->iters, (long long)st->evals, st->initial_loss, st->final_loss,
+             st->final_loss > 0.0 ? st->initial_loss / st->final_loss : 0.0, st->seconds,
+             st->iters > 0 ? st->seconds / (double)st->iters : 0.0, gc_context_threads(ctx),
+             (long long)w, (long long)h, netdesc, (unsigned long long)seed,
+             opt == GC_SYNTH_OPTIM_ADAM ? "adam" : "lbfgs");
+    return cli_write_text_file(path, text);
+}
+
+int cli_synth_is_tty(void) { return isatty(fileno(stderr)); }

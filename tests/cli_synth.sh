@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# cli_synth.sh - end-to-end tests of gramconv texture / style / gram-preset / bench synth.
+#
+#   bash tests/cli_synth.sh PATH/TO/gramconv PATH/TO/tests/golden
+#
+# Tiny images and networks, a few iterations each (the whole script runs in a few seconds).
+# Inputs: tests/golden/synth_* made by tests/golden/make_golden_synth.py. Every error case
+# checks: the exit status, exactly one stderr line starting "gramconv: ", and no output file.
+# Ends with "N passed, N failed"; exits 1 on any failure.
+set -u
+
+if [ $# -ne 2 ]; then
+    echo "usage: bash tests/cli_synth.sh PATH/TO/gramconv GOLDEN_DIR" >&2
+    exit 2
+fi
+GC=$1
+G=$2
+case $GC in /*) ;; *) GC=$PWD/$GC ;; esac
+case $G in /*) ;; *) G=$PWD/$G ;; esac
+if [ ! -x "$GC" ]; then echo "cli_synth: $GC is not an executable" >&2; exit 2; fi
+if [ ! -f "$G/synth_sample.png" ]; then echo "cli_synth: no synth_* files in $G" >&2; exit 2; fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/gramconv-synth.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 2
+
+PASS=0
+FAIL=0
+pass() { PASS=$((PASS + 1)); }
+fail() { FAIL=$((FAIL + 1)); echo "FAIL: $*"; }
+run() { "$@" >"$T/out" 2>"$T/err"; RC=$?; }
+check() { if eval "$2"; then pass; else fail "$1"; fi; }
+
+expect_ok() {
+    local name=$1
+    shift
+    run "$@"
+    if [ "$RC" -ne 0 ]; then fail "$name: exit $RC (stderr: $(head -c 300 "$T/err"))"; else pass; fi
+}
+
+# expect_err NAME WANT_RC OUTFILE CMD...
+expect_err() {
+    local name=$1 want=$2 outfile=$3
+    shift 3
+    run "$@"
+    local lines
+    lines=$(wc -l <"$T/err")
+    if [ "$RC" -eq 0 ]; then
+        fail "$name: exit 0, expected an error"
+    elif [ "$want" != any ] && [ "$RC" -ne "$want" ]; then
+        fail "$name: exit $RC, expected $want ($(head -c 200 "$T/err"))"
+    elif [ "$lines" -ne 1 ] || ! head -c 10 "$T/err" | grep -q '^gramconv: '; then
+        fail "$name: stderr is not one 'gramconv: ' line: $(head -c 300 "$T/err")"
+    elif [ "$outfile" != - ] && [ -e "$outfile" ]; then
+        fail "$name: $outfile was written"
+    else
+        pass
+    fi
+}
+
+# json_num FILE KEY : the number after "KEY": in FILE
+json_num() { sed -n "s/.*\"$2\":\([-0-9.e+]*\).*/\1/p" "$1"; }
+
+S=$G/synth_sample.png
+C=$G/synth_content.png
+V=$G/synth_tiny_vgg.safetensors
+NET="--layers 3,5 --filters 4"
+
+# ---- help ----
+expect_ok "texture --help" "$GC" texture --help
+check "texture usage" 'grep -q "usage: gramconv texture" "$T/out"'
+expect_ok "style --help" "$GC" style --help
+expect_ok "gram-preset --help" "$GC" gram-preset --help
+
+# ---- texture: output, stats, loss falls, determinism ----
+expect_ok "texture" "$GC" texture "$S" -o a.png --size 20,16 --iters 8 $NET --seed 3 --quiet \
+    --stats-json a.json --threads 2
+check "texture wrote a.png" '[ -s a.png ] && [ "$(head -c 4 a.png | tail -c 3)" = PNG ]'
+check "texture --quiet prints nothing" '[ ! -s "$T/out" ] && [ ! -s "$T/err" ]'
+for k in iters initial_loss final_loss seconds filters; do
+    check "stats has $k" 'grep -q "\"$k\":" a.json'
+done
+check "stats scales" 'grep -q "\"scales\":\[3,5\]" a.json && grep -q "\"size\":\[20,16\]" a.json'
+check "stats iters 8" '[ "$(json_num a.json iters)" = 8 ]'
+check "loss falls 10x" 'awk -v a="$(json_num a.json initial_loss)" -v b="$(json_num a.json final_loss)" "BEGIN{exit !(b*10 < a)}"'
+expect_ok "texture again" "$GC" texture "$S" -o b.png --size 20,16 --iters 8 $NET --seed 3 --quiet --threads 2
+check "same seed, same bytes" 'cmp -s a.png b.png'
+expect_ok "texture seed 4" "$GC" texture "$S" -o c.png --size 20,16 --iters 8 $NET --seed 4 --quiet --threads 2
+check "another seed, other bytes" '! cmp -s a.png c.png'
+expect_ok "texture adam jpg" "$GC" texture "$S" -o d.jpg --size 16 --iters 3 $NET --optimizer adam
+check "jpeg written" '[ "$(head -c 2 d.jpg | od -An -tx1 | tr -d " ")" = ffd8 ]'
+check "progress lines (not a tty)" 'grep -q "^iter 3/3  loss" "$T/err"'
+check "summary on stdout" 'grep -q "^wrote d.jpg (16 x 16)" "$T/out"'
+expect_ok "texture save-every" "$GC" texture "$S" -o e.png --size 16 --iters 4 $NET --save-every 2 -q
+check "save-every files" '[ -s e_2.png ] && [ -s e_4.png ] && [ -s e.png ]'
+expect_ok "texture vgg" "$GC" texture "$S" -o v.png --size 16,16 --iters 3 --net "$V" -q
+check "vgg texture" '[ -s v.png ]'
+expect_ok "texture vgg layers avg" "$GC" texture "$S" -o v2.png --size 16,16 --iters 2 --net "$V" \
+    --layers relu1_1,relu2_1 --pool avg -q
+
+# ---- presets ----
+expect_ok "gram-preset save" "$GC" gram-preset save "$S" $NET --seed 3 -o p1.safetensors
+check "preset says what it holds" 'grep -q "2 Gram matrices (k3, k5)" "$T/out"'
+expect_ok "gram-preset save 2" "$GC" gram-preset save "$C" $NET --seed 3 -o p2.safetensors
+expect_ok "texture --preset" "$GC" texture --preset p1.safetensors -o pa.png --size 20,16 --iters 8 \
+    --seed 3 -q --threads 2
+check "preset = sample" 'cmp -s pa.png a.png'
+expect_ok "texture preset blend" "$GC" texture --preset p1.safetensors,p2.safetensors \
+    --blend-weights 1,3 -o pb.png --size 16 --iters 2 -q
+expect_ok "gram-preset vgg" "$GC" gram-preset save "$S" --net "$V" -o pv.safetensors
+expect_ok "texture vgg preset" "$GC" texture --preset pv.safetensors -o pv.png --size 16 --iters 2 -q
+expect_err "preset + --net" 2 x.png "$GC" texture --preset p1.safetensors --net random -o x.png
+expect_err "preset + sample" 2 x.png "$GC" texture "$S" --preset p1.safetensors -o x.png
+expect_err "presets of two nets" 1 x.png "$GC" texture --preset p1.safetensors,pv.safetensors -o x.png
+expect_err "blend count" 2 x.png "$GC" texture --preset p1.safetensors --blend-weights 1,2 -o x.png
+expect_err "preset not a preset" 1 x.png "$GC" texture --preset "$V" -o x.png
+expect_err "preset missing" 1 x.png "$GC" texture --preset nothere.safetensors -o x.png
+expect_err "gram-preset no action" 2 x.st "$GC" gram-preset "$S" -o x.st
+expect_err "gram-preset no -o" 2 - "$GC" gram-preset save "$S"
+
+# ---- texture refusals ----
+expect_err "no sample" 2 x.png "$GC" texture -o x.png
+expect_err "no output" 2 - "$GC" texture "$S"
+expect_err "bad extension" 2 x.txt "$GC" texture "$S" -o x.txt
+expect_err "bad optimizer" 2 x.png "$GC" texture "$S" -o x.png --optimizer sgd
+expect_err "negative iters" 2 x.png "$GC" texture "$S" -o x.png --iters -1
+expect_err "zero size" 2 x.png "$GC" texture "$S" -o x.png --size 0,5
+expect_err "bad seed" 2 x.png "$GC" texture "$S" -o x.png --seed 12x
+expect_err "even filter size" 2 x.png "$GC" texture "$S" -o x.png --layers 3,4
+expect_err "unknown option" 2 x.png "$GC" texture "$S" -o x.png --frobnicate
+expect_err "missing sample file" 1 x.png "$GC" texture nothere.png -o x.png
+printf 'not an image at all' > junk.png
+expect_err "corrupt sample" 1 x.png "$GC" texture junk.png -o x.png
+head -c 60 "$S" > trunc.png
+expect_err "truncated sample" 1 x.png "$GC" texture trunc.png -o x.png
+expect_err "pixel limit" 1 x.png "$GC" texture "$S" -o x.png --max-pixels 100
+expect_err "sample smaller than filters" 1 x.png "$GC" texture "$S" -o x.png --layers 31 --filters 2
+expect_err "output too small for filters" 1 x.png "$GC" texture "$S" -o x.png --size 4,4 --layers 15
+expect_err "no such directory" 1 nodir/x.png "$GC" texture "$S" -o nodir/x.png
+expect_err "vgg missing tensor" 1 x.png "$GC" texture "$S" -o x.png --net "$G/synth_vgg_missing.safetensors"
+check "names the missing tensor" 'grep -q "features.21.weight" "$T/err"'
+expect_err "vgg mis-shaped tensor" 1 x.png "$GC" texture "$S" -o x.png --net "$G/synth_vgg_badshape.safetensors"
+check "names the mis-shaped tensor" 'grep -q "features.5.weight" "$T/err"'
+expect_err "vgg unknown layer" 2 x.png "$GC" texture "$S" -o x.png --net "$V" --layers relu9_1
+expect_err "filters with vgg" 2 x.png "$GC" texture "$S" -o x.png --net "$V" --filters 3
+expect_err "weights file missing" 1 x.png "$GC" texture "$S" -o x.png --net nothere.safetensors
+expect_err "image too small for vgg" 1 x.png "$GC" texture "$S" -o x.png --net "$V" --size 8,8
+
+# ---- style ----
+expect_ok "style" "$GC" style "$C" "$S" -o s.png --image-size 20 --iters 4 $NET -q --stats-json s.json
+check "style output size" '[ -s s.png ] && grep -q "\"size\":\[20,16\]" s.json'
+expect_ok "style two styles" "$GC" style "$C" "$S,$C" --style-blend-weights 1,2 -o s2.png \
+    --image-size 16 --iters 2 $NET --init random --original-colors --tv-weight 0.1 -q
+expect_ok "style init image" "$GC" style "$C" "$S" -o s3.png --image-size 16 --iters 2 $NET \
+    --init image:"$S" --style-scale 1.5 --optimizer adam --content-layer k3 -q
+expect_ok "style vgg" "$GC" style "$C" "$S" -o s4.png --image-size 20 --iters 2 --net "$V" -q
+expect_err "style no style" 2 x.png "$GC" style "$C" -o x.png
+expect_err "style blend count" 2 x.png "$GC" style "$C" "$S" --style-blend-weights 1,2 -o x.png
+expect_err "style bad init" 2 x.png "$GC" style "$C" "$S" --init noise -o x.png
+expect_err "style negative weight" 2 x.png "$GC" style "$C" "$S" --content-weight -1 -o x.png
+expect_err "style zero blend weight" 2 x.png "$GC" style "$C" "$S,$S" --style-blend-weights 1,0 -o x.png
+expect_err "style missing style" 1 x.png "$GC" style "$C" "$S,nothere.png" -o x.png --iters 1
+expect_err "style bad content layer" 2 x.png "$GC" style "$C" "$S" --content-layer relu4_2 -o x.png
+expect_err "style init missing" 1 x.png "$GC" style "$C" "$S" --init image:nothere.png -o x.png $NET
+
+# ---- bench synth ----
+expect_ok "bench synth" "$GC" bench synth --size 16,12 --threads 1 --layers 3,5 --filters 4 --repeat 1 --iters 1
+check "bench synth json" 'grep -q "\"op\":\"synth\".*\"scales\":\[3,5\],\"filters\":4,\"size\":\[16,12\].*\"s_per_iter\":" "$T/out"'
+expect_err "bench synth bad size" 2 - "$GC" bench synth --size x
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
