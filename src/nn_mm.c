@@ -32,7 +32,9 @@ static gc_mm_operand gc_mm_op(const gc_tensor *t, int64_t b, int trans, int64_t 
     const int r = t->rank;
     const int64_t s0 = t->strides[r - 2], s1 = t->strides[r - 1];
     gc_mm_operand o;
-    o.p = (const char *)t->data + (r == 3 ? b * t->strides[0] : 0) * (int64_t)gc_dtype_size(t->dtype);
+    o.p = t->data; /* NULL while planning from shapes */
+    if (o.p && r == 3)
+        o.p = (const char *)t->data + b * t->strides[0] * (int64_t)gc_dtype_size(t->dtype);
     o.s0 = trans ? s1 : s0;
     o.s1 = trans ? s0 : s1;
     *rows = trans ? t->dims[r - 1] : t->dims[r - 2];

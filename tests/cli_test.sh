@@ -146,7 +146,7 @@ expect_grep "demo xcorr2 F" "\[\[8, 47, 35\], \[30, 88, 53\], \[18, 39, 20\]\] .
 expect_grep "demo conv2 F" "\[\[5, 31, 30\], \[22, 81, 64\], \[21, 52, 32\]\] .*ok$" "$T/out"
 expect_grep "demo SpatialConvolution 88" "SpatialConvolution(1,1,2,2):noBias() *= 88 .*ok$" "$T/out"
 expect_grep "demo gram" "gram --norm none *= \[\[26, 23\], \[23, 25\]\] *expected \[\[26, 23\], \[23, 25\]\] .*ok$" "$T/out"
-expect_grep "demo all ok" "^6 of 6 ok$" "$T/out"
+expect_grep "demo all ok" "^\([0-9][0-9]*\) of \1 ok$" "$T/out"
 if grep -q MISMATCH "$T/out"; then fail "demo: MISMATCH"; else pass; fi
 expect_ok "demo on scalar ISA" env GC_ISA=scalar "$GC" demo
 expect_ok "demo with 1 thread" env GC_NUM_THREADS=1 "$GC" demo
