@@ -641,9 +641,10 @@ GC_API uint64_t gc_optimizer_memory_bytes(const gc_optimizer *opt);
  * Memory is planned once. A module sizes its buffers (outputs, gradients, conv workspaces)
  * for an input signature (kind, dtypes, dims) the first time it sees it, in gc_module_plan or
  * implicitly in the first pass; ops that size their own scratch (the Gram calls) run under a
- * block cache owned by the module, filled by their first call. After one forward + backward,
- * repeating them with inputs of the same signature allocates nothing through the context's
- * allocator (tested with a counting allocator). A new signature re-plans (allocates again).
+ * block cache owned by the module, filled by their first call (or by gc_module_plan, which
+ * runs them once on zeros). After gc_module_plan, or after one forward + backward, passes
+ * with inputs of the same signature allocate nothing through the context's allocator
+ * (tested with a counting allocator). A new signature re-plans (allocates again).
  * With a NULL ctx there is no allocator to plan with: the Gram calls then allocate per call.
  *
  * backward_input, acc_grad_parameters and backward must follow a forward with the same input

@@ -68,6 +68,7 @@ struct gc_module {
     gc_nn_kind kind;
     int owned;                     /* added to a container */
     int broken;                    /* an add into this container failed: it refuses to run */
+    int explicit_plan;             /* inside gc_module_plan: also fill the op scratch caches */
     gc_nn_sig sig;                 /* what plan() sized the buffers for */
     gc_value output, grad_input;
     /* owned buffers */

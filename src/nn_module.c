@@ -393,10 +393,22 @@ static gc_status gc_nn_public(gc_context *ctx, const gc_module *m, const gc_valu
     return st;
 }
 
+static void gc_nn_set_explicit(gc_module *m, int on)
+{
+    m->explicit_plan = on;
+    for (int i = 0; i < m->nchild; i++)
+        gc_nn_set_explicit(m->child[i], on);
+}
+
 gc_status gc_module_plan(gc_context *ctx, gc_module *m, const gc_value *input)
 {
     gc_status st = gc_nn_public(ctx, m, input, NULL, "plan");
-    return st == GC_OK ? gc_nn_plan(ctx, m, input) : st;
+    if (st != GC_OK)
+        return st;
+    gc_nn_set_explicit(m, 1);
+    st = gc_nn_plan(ctx, m, input);
+    gc_nn_set_explicit(m, 0);
+    return st;
 }
 
 gc_status gc_module_forward(gc_context *ctx, gc_module *m, const gc_value *input,

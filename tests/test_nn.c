@@ -821,6 +821,47 @@ static void test_nn_steady_state_allocates_nothing(void)
     }
 }
 
+/* gc_module_plan sizes everything, op scratch included: the first pass allocates nothing */
+static void test_nn_explicit_plan(void)
+{
+    counting cnt = {0, 0, -1};
+    gc_allocator a = {count_alloc, count_free, &cnt};
+    gc_context *ctx = mkctx(2);
+    GC_CHECK_OK(gc_context_set_allocator(ctx, &a));
+    gc_rng rng = {13};
+    gc_gram_desc g = gc_gram_desc_default();
+    g.center = 1;
+    gc_module *net = small_net(ctx, 1, &g), *seed = seed_net(ctx);
+    const int64_t xd[4] = {2, 3, 11, 10}, sd[3] = {4, 5, 6}, sgd[2] = {4, 4};
+    gc_tensor x, xs, r, rs;
+    rnd(&x, GC_DTYPE_F64, 4, xd, &rng);
+    rnd(&xs, GC_DTYPE_F64, 3, sd, &rng);
+    rnd(&rs, GC_DTYPE_F64, 2, sgd, &rng);
+    gc_value in = gc_value_tensor(&x), ins = gc_value_tensor(&xs), gs = gc_value_tensor(&rs);
+    GC_CHECK_OK(gc_module_plan(ctx, net, &in));
+    GC_CHECK_OK(gc_module_plan(ctx, seed, &ins));
+    const long planned = cnt.allocs;
+    const gc_value *out = NULL, *gin = NULL;
+    GC_CHECK_OK(gc_module_forward(ctx, net, &in, &out));
+    if (!out)
+        return;
+    rnd(&r, GC_DTYPE_F64, out->t[0].rank, out->t[0].dims, &rng);
+    gc_value gv = gc_value_tensor(&r);
+    GC_CHECK_OK(gc_module_backward(ctx, net, &in, &gv, 1.0, &gin));
+    GC_CHECK_OK(gc_module_forward(ctx, seed, &ins, &out));
+    GC_CHECK_OK(gc_module_backward(ctx, seed, &ins, &gs, 1.0, &gin));
+    GC_CHECK_MSG(cnt.allocs == planned, "%ld allocations in the first pass after the plan",
+                 cnt.allocs - planned);
+    gc_module_free(net);
+    gc_module_free(seed);
+    GC_CHECK(cnt.allocs == cnt.frees);
+    gc_context_free(ctx);
+    gc_tensor_free(&x);
+    gc_tensor_free(&xs);
+    gc_tensor_free(&r);
+    gc_tensor_free(&rs);
+}
+
 /* Every allocation failing in turn: a clean GC_ERR_NOMEM, nothing leaked, and a later retry
  * with memory succeeds. */
 static void test_nn_allocation_failures(void)
@@ -1216,6 +1257,7 @@ GC_TEST_TABLE(gc_tests_nn) = {
     {"nn_fd_network", test_nn_fd_network},
     {"nn_acc_grad_scale_and_flatten", test_nn_acc_grad_scale_and_flatten},
     {"nn_steady_state_allocates_nothing", test_nn_steady_state_allocates_nothing},
+    {"nn_explicit_plan", test_nn_explicit_plan},
     {"nn_allocation_failures", test_nn_allocation_failures},
     {"nn_optim_texture_lbfgs", test_nn_optim_texture_lbfgs},
     {"nn_optim_fit_parameters_adam", test_nn_optim_fit_parameters_adam},
