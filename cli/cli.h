@@ -82,6 +82,7 @@ typedef struct cli_gram_opts {
     const char *input, *second, *output;  /* second: GRAD_G or TARGET_G (NULL for gram) */
     gc_gram_desc desc;                    /* gc_gram_desc_default() + --norm/--center/--scale */
     double weight;                        /* style-loss --weight (default 1) */
+    uint64_t max_memory;                  /* gram --max-memory (0: not given) */
     int threads;
     int help;
 } cli_gram_opts;

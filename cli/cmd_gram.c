@@ -5,6 +5,7 @@
  *            [-o GRAD_INPUT.npy]     (prints "loss <value>")
  * One run function for the three, dispatched on the subcommand's name. */
 #include "cli.h"
+#include "cmd_tile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,9 +15,9 @@
 
 static const cli_opt gram_opts[] = {
     {"norm", 0, 1}, {"center", 0, 0}, {"scale", 0, 1}, {"weight", 0, 1},
-    {"threads", 't', 1}, {"output", 'o', 1},
+    {"threads", 't', 1}, {"output", 'o', 1}, {"max-memory", 0, 1},
 };
-enum { OPT_NORM, OPT_CENTER, OPT_SCALE, OPT_WEIGHT, OPT_THREADS, OPT_OUTPUT, NOPTS };
+enum { OPT_NORM, OPT_CENTER, OPT_SCALE, OPT_WEIGHT, OPT_THREADS, OPT_OUTPUT, OPT_MAXMEM, NOPTS };
 
 enum { GRAM_FWD, GRAM_BWD, GRAM_LOSS };
 
@@ -117,6 +118,12 @@ int cli_gram_parse(int argc, char *const *argv, cli_gram_opts *out, cli_err *err
     if (a.value[OPT_THREADS] &&
         (rc = cli_parse_threads(a.value[OPT_THREADS], &out->threads, err)) != CLI_OK)
         return rc;
+    if (a.value[OPT_MAXMEM]) { /* gram only: stream the input in bands (cmd_tile.c) */
+        if (kind != GRAM_FWD)
+            return cli_seterr(err, CLI_USAGE, "--max-memory is an option of gram only");
+        if ((rc = cli_parse_bytes(a.value[OPT_MAXMEM], "--max-memory", &out->max_memory, err)) != CLI_OK)
+            return rc;
+    }
     if (a.npos < npos) {
         if (kind == GRAM_FWD)
             return cli_seterr(err, CLI_USAGE, "the input file is missing (usage: INPUT.npy -o G.npy)");
@@ -188,6 +195,11 @@ int cli_cmd_gram(const cli_command *cmd, int argc, char **argv)
     gc_tensor in = {0}, second = {0}, out = {0}, ws = {0};
     if ((rc = cli_make_context(o.threads, GC_ISA_AUTO, &ctx)) != CLI_OK)
         return rc;
+    if (kind == GRAM_FWD && (o.max_memory || cli_mpi_launched())) { /* cmd_tile.c */
+        rc = cli_gram_big(ctx, cmd, &o);
+        gc_context_free(ctx);
+        return rc;
+    }
     rc = gram_load(ctx, &o, kind, &in, &second);
     if (rc == CLI_OK) {
         gc_status st = GC_OK;

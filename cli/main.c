@@ -145,13 +145,19 @@ static const char usage_compare[] =
     "Exit status: 0 success, 1 failure, 2 usage error.\n"
 
 static const char usage_gram[] =
-    "usage: gramconv gram INPUT.npy [--norm none|hw|chw] [--center] [--scale S] -o G.npy\n"
+    "usage: gramconv gram INPUT.npy [--norm none|hw|chw] [--center] [--scale S]\n"
+    "                     [--max-memory BYTES[K|M|G]] -o G.npy\n"
+    "       mpirun -np P gramconv gram INPUT.npy [...] -o G.npy   (a build with MPI)\n"
     "\n"
     "The Gram matrix of INPUT (exactly symmetric: each pair summed once), written to G.npy.\n"
     GRAM_INPUTS
     "\n"
     "options:\n"
     GRAM_OPTS
+    "  --max-memory B    read INPUT in bands of rows by file offsets so that the buffers stay\n"
+    "                    within B bytes (K, M, G: powers of 1024); same result, same bits on\n"
+    "                    one thread. Under mpirun each rank reads its own slice and the\n"
+    "                    partial Grams are summed (MPI_Reduce); rank 0 writes G.npy\n"
     "  -o, --output F    the output .npy file (required); written only on success\n"
     "  -h, --help        this text\n"
     GRAM_TAIL;

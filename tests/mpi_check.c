@@ -1,0 +1,288 @@
+/* mpi_check.c - the distributed paths against the single-process ones, run by
+ * tests/mpi_test.sh under `mpirun -np P` (P = 2..4, loopback):
+ *  - conv2d forward / backward_input with the input and output split by rows over the ranks
+ *    (halo exchange by gc_mpi_rows_gather): bitwise equal with the reference algorithm,
+ *    within float rounding with the default one; odd sizes, stride, pad, dilation, groups,
+ *    batches, padding modes (forward), a rank that owns no output rows;
+ *  - gc_mpi_rows_gather of arbitrary row ranges;
+ *  - gc_mpi_gram_npy (each rank reading its own slice) against gc_gram_forward, with and
+ *    without a memory budget and centring, and a missing file failing on every rank.
+ * Every rank computes the whole problem itself to compare with. Prints one summary line on
+ * rank 0; exits non-zero on any failure (on every rank). usage: mpi_check TMPDIR */
+#include "gramconv_mpi.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures, checks;
+static int rank, size;
+
+#define CHECK(cond, ...)                                                                       \
+    do {                                                                                       \
+        checks++;                                                                              \
+        if (!(cond)) {                                                                         \
+            failures++;                                                                        \
+            fprintf(stderr, "rank %d: %s:%d: ", rank, __FILE__, __LINE__);                     \
+            fprintf(stderr, __VA_ARGS__);                                                      \
+            fprintf(stderr, "\n");                                                             \
+        }                                                                                      \
+    } while (0)
+
+static unsigned long long seed = 1;
+static double rnd(void)
+{
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(seed >> 11) * (1.0 / 9007199254740992.0) * 2.0 - 1.0;
+}
+
+static void fill(gc_tensor *t)
+{
+    int64_t n = 0;
+    gc_tensor_numel(t, &n);
+    for (int64_t i = 0; i < n; i++) {
+        if (t->dtype == GC_DTYPE_F32)
+            ((float *)t->data)[i] = (float)rnd();
+        else
+            ((double *)t->data)[i] = rnd();
+    }
+}
+
+/* max |a - b| over a (a view) against b (a view of one shape); 1e300 on a NaN. */
+static double diff(const gc_tensor *a, const gc_tensor *b, double *amax)
+{
+    gc_tensor ca, cb;
+    double worst = 0;
+    *amax = 0;
+    if (gc_tensor_contiguous(NULL, a, &ca) != GC_OK)
+        return 1e300;
+    if (gc_tensor_contiguous(NULL, b, &cb) != GC_OK) {
+        gc_tensor_free(&ca);
+        return 1e300;
+    }
+    int64_t n = 0;
+    gc_tensor_numel(&ca, &n);
+    for (int64_t i = 0; i < n; i++) {
+        double x = a->dtype == GC_DTYPE_F32 ? ((float *)ca.data)[i] : ((double *)ca.data)[i];
+        double y = b->dtype == GC_DTYPE_F32 ? ((float *)cb.data)[i] : ((double *)cb.data)[i];
+        double d = fabs(x - y);
+        if (isnan(d))
+            d = 1e300;
+        if (d > worst)
+            worst = d;
+        if (fabs(x) > *amax)
+            *amax = fabs(x);
+    }
+    gc_tensor_free(&ca);
+    gc_tensor_free(&cb);
+    return worst;
+}
+
+typedef struct conv_case {
+    int64_t n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, groups;
+    gc_padding_mode mode;
+} conv_case;
+
+static const conv_case cases[] = {
+    {1, 3, 13, 11, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS},
+    {2, 4, 17, 9, 6, 3, 2, 2, 1, 0, 1, 1, 1, 2, GC_PADDING_ZEROS},
+    {1, 2, 19, 8, 3, 3, 3, 3, 2, 2, 0, 2, 1, 1, GC_PADDING_ZEROS},
+    {0, 3, 11, 7, 2, 5, 3, 1, 1, 4, 1, 1, 2, 1, GC_PADDING_ZEROS},
+    {1, 8, 5, 6, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS}, /* H 5: a rank may own 1 row */
+    {1, 3, 12, 9, 4, 3, 3, 1, 1, 2, 1, 1, 1, 1, GC_PADDING_REFLECT},
+    {1, 2, 9, 6, 3, 3, 3, 1, 1, 1, 2, 1, 1, 1, GC_PADDING_CIRCULAR},
+};
+
+static gc_status run_untiled(const gc_conv2d_desc *d, int bwd, const gc_tensor *a,
+                             const gc_tensor *w, const gc_tensor *b, gc_tensor *out)
+{
+    size_t ws = 0;
+    gc_status st = gc_conv2d_workspace_size(NULL, d, bwd ? out : a, w,
+                                            bwd ? GC_CONV_BACKWARD_INPUT : GC_CONV_FORWARD, &ws);
+    void *buf = ws ? aligned_alloc(64, (ws + 63) & ~(size_t)63) : NULL;
+    if (st == GC_OK)
+        st = bwd ? gc_conv2d_backward_input(NULL, d, a, w, out, buf, ws)
+                 : gc_conv2d_forward(NULL, d, a, w, b, out, buf, ws);
+    free(buf);
+    return st;
+}
+
+/* rows [lo, hi) of part p of P over n rows; uneven on purpose (the last parts get more) */
+static void split(int64_t n, int p, int P, int64_t *lo, int64_t *hi)
+{
+    *lo = n * p / P;
+    *hi = n * (p + 1) / P;
+}
+
+static void check_conv(gc_context *ctx, const conv_case *cc, gc_dtype dt, gc_conv_algo algo)
+{
+    gc_conv2d_desc d = gc_conv2d_desc_default();
+    d.stride[0] = cc->sh, d.stride[1] = cc->sw, d.pad[0] = cc->ph, d.pad[1] = cc->pw;
+    d.dilation[0] = cc->dh, d.dilation[1] = cc->dw, d.groups = cc->groups;
+    d.padding_mode = cc->mode;
+    d.algo = algo;
+    const int b4 = cc->n > 0, o = b4 ? 1 : 0, rk = b4 ? 4 : 3;
+    const int64_t id[4] = {cc->n, cc->c, cc->h, cc->w};
+    const int64_t wd[4] = {cc->o, cc->c / cc->groups, cc->kh, cc->kw}, bd[1] = {cc->o};
+    gc_tensor in, w, bias, out, gout, gin;
+    gc_tensor_create(NULL, &in, dt, rk, b4 ? id : id + 1);
+    gc_tensor_create(NULL, &w, dt, 4, wd);
+    gc_tensor_create(NULL, &bias, dt, 1, bd);
+    fill(&in), fill(&w), fill(&bias);
+    int orank;
+    int64_t od[8];
+    gc_conv2d_shape(NULL, &d, &in, &w, &orank, od);
+    gc_tensor_create(NULL, &out, dt, orank, od);
+    gc_tensor_create(NULL, &gout, dt, orank, od);
+    gc_tensor_create(NULL, &gin, dt, rk, in.dims);
+    fill(&gout);
+    CHECK(run_untiled(&d, 0, &in, &w, &bias, &out) == GC_OK, "untiled forward");
+    const int zeros = cc->mode == GC_PADDING_ZEROS;
+    if (zeros)
+        CHECK(run_untiled(&d, 1, &gout, &w, NULL, &gin) == GC_OK, "untiled backward");
+    const int64_t H = cc->h, OH = od[o + 1];
+    int64_t i0, i1, y0, y1;
+    split(H, rank, size, &i0, &i1);
+    split(OH, size - 1 - rank, size, &y0, &y1); /* output rows split the other way round */
+    gc_tensor iv, own_in, ov, own_out, gv, own_gout, own_gin, ref;
+    gc_tensor_narrow(&in, o + 1, i0, i1 - i0, &iv);
+    gc_tensor_contiguous(NULL, &iv, &own_in);
+    gc_tensor_narrow(&out, o + 1, y0, y1 - y0, &ov);
+    int64_t dd[4];
+    memcpy(dd, ov.dims, sizeof dd);
+    gc_tensor_create(NULL, &own_out, dt, rk, dd);
+    gc_status st = gc_mpi_conv2d_forward(ctx, MPI_COMM_WORLD, &d, H, &own_in, i0, &w, &bias, y0, &own_out);
+    CHECK(st == GC_OK, "forward: %s", gc_context_last_error(ctx));
+    double amax, e = diff(&ov, &own_out, &amax);
+    const double tol = algo == GC_CONV_ALGO_REFERENCE ? 0.0 : (dt == GC_DTYPE_F32 ? 1e-5 : 1e-12) * (amax + 1);
+    CHECK(e <= tol, "forward case h%lld mode %d dtype %d algo %d: diff %g > %g", (long long)cc->h,
+          (int)cc->mode, (int)dt, (int)algo, e, tol);
+    if (zeros) { /* grad_output owned by output-row split, grad_input by the input-row split */
+        gc_tensor_narrow(&gout, o + 1, y0, y1 - y0, &gv);
+        gc_tensor_contiguous(NULL, &gv, &own_gout);
+        memcpy(dd, iv.dims, sizeof dd);
+        gc_tensor_create(NULL, &own_gin, dt, rk, dd);
+        st = gc_mpi_conv2d_backward_input(ctx, MPI_COMM_WORLD, &d, H, &own_gout, y0, &w, i0, &own_gin);
+        CHECK(st == GC_OK, "backward: %s", gc_context_last_error(ctx));
+        gc_tensor_narrow(&gin, o + 1, i0, i1 - i0, &ref);
+        e = diff(&ref, &own_gin, &amax);
+        const double btol = algo == GC_CONV_ALGO_REFERENCE ? 0.0 : (dt == GC_DTYPE_F32 ? 1e-5 : 1e-12) * (amax + 1);
+        CHECK(e <= btol, "backward case h%lld dtype %d algo %d: diff %g > %g", (long long)cc->h,
+              (int)dt, (int)algo, e, btol);
+        gc_tensor_free(&own_gout);
+        gc_tensor_free(&own_gin);
+    }
+    gc_tensor *all[] = {&in, &w, &bias, &out, &gout, &gin, &own_in, &own_out};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        gc_tensor_free(all[i]);
+}
+
+static void check_gather(gc_context *ctx)
+{
+    const int64_t H = 23, dims[3] = {2, H, 5};
+    gc_tensor full;
+    gc_tensor_create(NULL, &full, GC_DTYPE_F64, 3, dims);
+    fill(&full);
+    int64_t o0, o1;
+    split(H, rank, size, &o0, &o1);
+    gc_tensor ov, own;
+    gc_tensor_narrow(&full, 1, o0, o1 - o0, &ov);
+    gc_tensor_contiguous(NULL, &ov, &own);
+    const int64_t need0 = (rank * 7) % H, need1 = need0 + (H - need0) / 2 + 1;
+    const int64_t nd[3] = {2, need1 - need0, 5};
+    gc_tensor got, want;
+    gc_tensor_create(NULL, &got, GC_DTYPE_F64, 3, nd);
+    CHECK(gc_mpi_rows_gather(ctx, MPI_COMM_WORLD, &own, o0, need0, need1, &got) == GC_OK,
+          "gather: %s", gc_context_last_error(ctx));
+    gc_tensor_narrow(&full, 1, need0, need1 - need0, &want);
+    double amax;
+    CHECK(diff(&want, &got, &amax) == 0.0, "gather rows [%lld, %lld)", (long long)need0, (long long)need1);
+    /* a row nobody owns: every rank fails, none hangs */
+    const int64_t bad[3] = {2, 1, 5};
+    gc_tensor one;
+    gc_tensor_create(NULL, &one, GC_DTYPE_F64, 3, bad);
+    CHECK(gc_mpi_rows_gather(ctx, MPI_COMM_WORLD, &own, o0, H, H + 1, &one) == GC_ERR_SHAPE,
+          "gather of a missing row must fail");
+    gc_tensor_free(&one);
+    gc_tensor_free(&got);
+    gc_tensor_free(&own);
+    gc_tensor_free(&full);
+}
+
+static void check_gram(gc_context *ctx, const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/mpi_gram_%d.npy", dir, size);
+    const int64_t shapes[3][4] = {{12, 31, 29, 0}, {3, 5, 9, 7}, {7, 5000, 0, 0}};
+    const int ranks[3] = {3, 4, 2};
+    for (int si = 0; si < 3; si++)
+        for (int variant = 0; variant < 3; variant++) {
+            const gc_dtype dt = variant == 1 ? GC_DTYPE_F64 : GC_DTYPE_F32;
+            gc_tensor f, g0, g1 = {0};
+            gc_tensor_create(NULL, &f, dt, ranks[si], shapes[si]);
+            fill(&f);
+            if (rank == 0)
+                CHECK(gc_npy_write(ctx, path, &f) == GC_OK, "write");
+            MPI_Barrier(MPI_COMM_WORLD);
+            gc_gram_desc desc = gc_gram_desc_default();
+            desc.center = variant == 2;
+            int gr;
+            int64_t gd[8];
+            gc_gram_shape(NULL, &desc, &f, &gr, gd);
+            gc_tensor_create(NULL, &g0, dt, gr, gd);
+            gc_gram_forward(ctx, &desc, &f, &g0);
+            /* no limit; and a budget that leaves room for bands of ~50 columns */
+            uint64_t ab = 0;
+            gc_gram_accum_bytes(ctx, &desc, dt, gd[gr - 1], &ab);
+            const uint64_t gbytes = (uint64_t)(gd[0] * gd[1] * (gr == 3 ? gd[2] : 1)) * gc_dtype_size(dt);
+            const uint64_t budgets[2] = {0, ab + gbytes + 512 + 50 * (uint64_t)gd[gr - 1] * gc_dtype_size(dt)};
+            for (int b = 0; b < 2; b++) {
+                gc_status st = gc_mpi_gram_npy(ctx, MPI_COMM_WORLD, &desc, path, budgets[b], 0, &g1);
+                CHECK(st == GC_OK, "gram: %s", gc_context_last_error(ctx));
+                if (rank == 0 && st == GC_OK) {
+                    double amax, e = diff(&g0, &g1, &amax);
+                    const double tol = (dt == GC_DTYPE_F32 ? 1e-5 : 1e-13) * amax;
+                    CHECK(e <= tol, "gram shape %d variant %d budget %d: %g > %g", si, variant, b, e, tol);
+                } else {
+                    CHECK(st != GC_OK || g1.data == NULL, "non-root got an output");
+                }
+                gc_tensor_free(&g1);
+            }
+            MPI_Barrier(MPI_COMM_WORLD);
+            gc_tensor_free(&f);
+            gc_tensor_free(&g0);
+        }
+    if (rank == 0)
+        remove(path);
+    gc_gram_desc desc = gc_gram_desc_default();
+    gc_tensor g1 = {0};
+    snprintf(path, sizeof path, "%s/no_such_file.npy", dir);
+    CHECK(gc_mpi_gram_npy(ctx, MPI_COMM_WORLD, &desc, path, 0, 0, &g1) != GC_OK,
+          "missing file must fail");
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    const char *dir = argc > 1 ? argv[1] : "/tmp";
+    gc_context *ctx = NULL;
+    gc_context_create(&ctx);
+    gc_context_set_threads(ctx, 1);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        check_conv(ctx, &cases[i], GC_DTYPE_F64, GC_CONV_ALGO_REFERENCE);
+        check_conv(ctx, &cases[i], GC_DTYPE_F32, GC_CONV_ALGO_AUTO);
+    }
+    check_gather(ctx);
+    check_gram(ctx, dir);
+    gc_context_free(ctx);
+    int f = failures, c = checks, tf = 0, tc = 0;
+    MPI_Allreduce(&f, &tf, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    MPI_Allreduce(&c, &tc, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    if (rank == 0)
+        printf("mpi_check: %d ranks: %d checks, %d failed\n", size, tc, tf);
+    MPI_Finalize();
+    return tf ? 1 : 0;
+}
