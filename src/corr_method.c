@@ -23,15 +23,17 @@
 #include <math.h>
 #include <string.h>
 
-/* Measured constants (see docs/DESIGN.md). */
-#define GC_COST_DIRECT_F32_GFLOPS 90.0   /* per thread, AVX-512 / AVX2 kernels, k >= 5 */
-#define GC_COST_DIRECT_F64_GFLOPS 45.0
+/* Measured constants (see docs/DESIGN.md, "FFT path"; Zen 4, best of interleaved runs). */
+#define GC_COST_DIRECT_F32_GFLOPS 60.0   /* per thread, AVX-512 / AVX2 kernels, kw >= 5 */
+#define GC_COST_DIRECT_F64_GFLOPS 30.0
 #define GC_COST_DIRECT_SCALAR_GFLOPS 6.0
-#define GC_COST_FFT_F32_NS 0.45          /* per N log2 N of one transform */
-#define GC_COST_FFT_F64_NS 0.75
-#define GC_COST_MUL_NS 0.6               /* per spectrum element of a complex multiply-add */
-#define GC_COST_SCAN_NS 0.6              /* per input element of the data checks */
-#define GC_COST_FIXED_NS 40000.0         /* plan lookup, workspace, thread start-ups */
+#define GC_COST_ALIAS_FACTOR 0.22        /* kh > 8 with input rows 2 KiB-aligned apart */
+#define GC_COST_FFT_F32_NS 0.14          /* per N log2 N of one transform, one thread */
+#define GC_COST_FFT_F64_NS 0.25
+#define GC_COST_MUL_NS 0.3               /* per spectrum element of a complex multiply(-add) */
+#define GC_COST_SCAN_NS 0.5              /* per input element of the data checks */
+#define GC_COST_FIXED_NS 15000.0         /* plan lookup, workspace */
+#define GC_COST_PHASE_NS 30000.0         /* thread start-ups per parallel phase (threads > 1) */
 
 static double gc_cost_direct(const gc_context *ctx, const gc_corr_problem *p, int threads)
 {
@@ -43,7 +45,12 @@ static double gc_cost_direct(const gc_context *ctx, const gc_corr_problem *p, in
         rate = GC_COST_DIRECT_SCALAR_GFLOPS / (p->dtype == GC_DTYPE_F32 ? 1.0 : 1.5);
     /* narrow kernels fill the SIMD lanes less well */
     if (p->k[2] < 5)
-        rate *= 0.6;
+        rate *= 0.75;
+    /* more than 8 kernel rows whose input rows sit a multiple of 2 KiB apart share L1 sets
+     * (1024-wide float32 images): measured 4-6x slower */
+    const int64_t row_bytes = p->in_s[2] * (int64_t)gc_dtype_size(p->dtype);
+    if (p->k[1] > 8 && row_bytes % 2048 == 0)
+        rate *= GC_COST_ALIAS_FACTOR;
     return 2.0 * m * outs / (rate * (double)threads);
 }
 
@@ -57,12 +64,13 @@ static double gc_cost_fft(const gc_corr_problem *p, int threads)
     const double products = p->pairing == GC_PAIR_SUM ? Q * P : Q;
     const double c = p->dtype == GC_DTYPE_F32 ? GC_COST_FFT_F32_NS : GC_COST_FFT_F64_NS;
     const double in_elems = P * (double)p->n[0] * (double)p->n[1] * (double)p->n[2];
+    const double phases = threads > 1 ? 7.0 * (Q < 2.0 * threads ? Q : 1.0) : 0.0;
     return (c * n * log2(n > 2 ? n : 2) * transforms + GC_COST_MUL_NS * (double)S * products) /
                (double)threads +
-           GC_COST_FIXED_NS + GC_COST_SCAN_NS * in_elems;
+           GC_COST_FIXED_NS + GC_COST_PHASE_NS * phases + GC_COST_SCAN_NS * in_elems;
 }
 
-/* Whole-tensor checks of a strided operand: integer-valued, finite. */
+/* Kernel checks (small): integer-valued, finite. */
 static void gc_scan_flags(const void *base, gc_dtype dt, int64_t planes, int64_t ps,
                           const int64_t e[3], const int64_t s[3], int *all_int, int *finite)
 {
@@ -82,9 +90,36 @@ static void gc_scan_flags(const void *base, gc_dtype dt, int64_t planes, int64_t
             }
 }
 
-/* 1 if the FFT bound stays within the direct bound for input plane i (see the top). */
-static gc_status gc_plane_range_ok(gc_context *ctx, const gc_corr_problem *p, int64_t i,
-                                   double log2n, double nfft, int *ok)
+/* Sum of squares of n elements at stride sx (and whether all are integers, while *all_int). */
+static double gc_row_sumsq(const void *base, gc_dtype dt, int64_t off, int64_t n, int64_t sx,
+                           int *all_int)
+{
+    double s = 0.0;
+    if (dt == GC_DTYPE_F32) {
+        const float *p = (const float *)base + off;
+        for (int64_t x = 0; x < n; x++) {
+            const double v = p[x * sx];
+            s += v * v;
+        }
+        for (int64_t x = 0; *all_int && x < n; x++)
+            if (p[x * sx] != floorf(p[x * sx]))
+                *all_int = 0;
+    } else {
+        const double *p = (const double *)base + off;
+        for (int64_t x = 0; x < n; x++)
+            s += p[x * sx] * p[x * sx];
+        for (int64_t x = 0; *all_int && x < n; x++)
+            if (p[x * sx] != floor(p[x * sx]))
+                *all_int = 0;
+    }
+    return s;
+}
+
+/* One pass over input plane i: sum of squares (not finite iff a value is NaN/Inf, or so
+ * large that its square overflows: either way, direct), integer-valued or not, and the least
+ * energy over the aligned blocks of ceil(k/2) per dim of the padded domain (see the top). */
+static gc_status gc_plane_scan(gc_context *ctx, const gc_corr_problem *p, int64_t i,
+                               double *sumsq, double *emin, int *all_int)
 {
     int64_t b[3], nb[3], cells = 1;
     for (int d = 0; d < 3; d++) {
@@ -97,32 +132,39 @@ static gc_status gc_plane_range_ok(gc_context *ctx, const gc_corr_problem *p, in
     if (st != GC_OK)
         return st;
     memset(grid, 0, (size_t)cells * sizeof(double));
-    double sumsq = 0.0;
+    double total = 0.0;
+    const int64_t sx = p->in_s[3];
     for (int64_t z = 0; z < p->n[0]; z++) {
         const int64_t bz = (z + p->pad[0]) / b[0];
         for (int64_t y = 0; y < p->n[1]; y++) {
             const int64_t by = (y + p->pad[1]) / b[1];
             const int64_t off = i * p->in_s[0] + z * p->in_s[1] + y * p->in_s[2];
-            const int in_grid = bz < nb[0] && by < nb[1];
-            double *row = grid + (bz * nb[1] + by) * nb[2];
-            for (int64_t x = 0; x < p->n[2]; x++) {
-                const double v = gc_load(p->in, p->dtype, off + x * p->in_s[3]);
-                const double v2 = v * v;
-                sumsq += v2;
-                const int64_t bx = (x + p->pad[2]) / b[2];
-                if (in_grid && bx < nb[2])
-                    row[bx] += v2;
+            double *row = bz < nb[0] && by < nb[1] ? grid + (bz * nb[1] + by) * nb[2] : NULL;
+            /* block bx covers input columns [bx*b - pad, (bx+1)*b - pad) */
+            int64_t x = 0;
+            for (int64_t bx = 0; bx < nb[2] && x < p->n[2]; bx++) {
+                int64_t x1 = (bx + 1) * b[2] - p->pad[2];
+                if (x1 > p->n[2])
+                    x1 = p->n[2];
+                if (x1 <= x)
+                    continue;
+                const double s = gc_row_sumsq(p->in, p->dtype, off + x * sx, x1 - x, sx, all_int);
+                if (row)
+                    row[bx] += s;
+                total += s;
+                x = x1;
             }
+            if (x < p->n[2])
+                total += gc_row_sumsq(p->in, p->dtype, off + x * sx, p->n[2] - x, sx, all_int);
         }
     }
-    double emin = INFINITY;
+    double mn = INFINITY;
     for (int64_t c = 0; c < cells; c++)
-        if (grid[c] < emin)
-            emin = grid[c];
+        if (grid[c] < mn)
+            mn = grid[c];
     gc_free(ctx, grid);
-    const double m = (double)p->k[0] * (double)p->k[1] * (double)p->k[2] *
-                     (p->pairing == GC_PAIR_SUM ? (double)p->nin : 1.0);
-    *ok = GC_FFT_ERROR_C * log2n * sqrt(sumsq / nfft) <= (m + 2.0) * sqrt(emin);
+    *sumsq = total;
+    *emin = mn;
     return GC_OK;
 }
 
@@ -145,34 +187,37 @@ gc_status gc_corr_choose(gc_context *ctx, const gc_corr_problem *p, gc_corr_meth
     const int threads = gc_context_threads(ctx);
     if (gc_cost_fft(p, threads) >= gc_cost_direct(ctx, p, threads))
         return GC_OK;
-    /* FFT would be faster: is it allowed? */
-    int all_int = 1, finite = 1;
-    const int64_t ks = p->pairing == GC_PAIR_SUM ? p->k_s[1] : p->k_s[0];
-    const int64_t kplanes = p->pairing == GC_PAIR_SUM    ? p->nout * p->nin
-                            : p->pairing == GC_PAIR_PLANEWISE ? p->nout
-                                                              : 1;
-    gc_scan_flags(p->in, p->dtype, p->nin, p->in_s[0], p->n, p->in_s + 1, &all_int, &finite);
-    if (finite) {
-        if (p->pairing == GC_PAIR_SUM) /* [q][p] planes: walk q x p as q*p planes when packed */
-            for (int64_t j = 0; j < p->nout && finite; j++)
-                gc_scan_flags((const char *)p->ker + (size_t)(j * p->k_s[0]) * gc_dtype_size(p->dtype),
-                              p->dtype, p->nin, p->k_s[1], p->k, p->k_s + 2, &all_int, &finite);
-        else
-            gc_scan_flags(p->ker, p->dtype, kplanes, ks, p->k, p->k_s + 2, &all_int, &finite);
-    }
-    if (!finite || all_int)
+    /* FFT would be faster: is it allowed? The kernel first (small), then one pass per input
+     * plane. */
+    int k_int = 1, finite = 1;
+    if (p->pairing == GC_PAIR_SUM)
+        for (int64_t j = 0; j < p->nout && finite; j++)
+            gc_scan_flags((const char *)p->ker + (size_t)(j * p->k_s[0]) * gc_dtype_size(p->dtype),
+                          p->dtype, p->nin, p->k_s[1], p->k, p->k_s + 2, &k_int, &finite);
+    else
+        gc_scan_flags(p->ker, p->dtype, p->pairing == GC_PAIR_PLANEWISE ? p->nout : 1,
+                      p->k_s[0], p->k, p->k_s + 2, &k_int, &finite);
+    if (!finite)
         return GC_OK;
     int64_t L[3], S;
     gc_corr_fft_sizes(p, L, &S);
     const double nfft = (double)L[0] * (double)L[1] * (double)L[2];
+    const double log2n = log2(nfft > 2 ? nfft : 2);
+    const double m = (double)p->k[0] * (double)p->k[1] * (double)p->k[2] *
+                     (p->pairing == GC_PAIR_SUM ? (double)p->nin : 1.0);
+    int in_int = k_int, range_ok = 1;
     for (int64_t i = 0; i < p->nin; i++) {
-        int ok = 0;
-        gc_status st = gc_plane_range_ok(ctx, p, i, log2(nfft > 2 ? nfft : 2), nfft, &ok);
+        double sumsq = 0.0, emin = 0.0;
+        gc_status st = gc_plane_scan(ctx, p, i, &sumsq, &emin, &in_int);
         if (st != GC_OK)
             return st;
-        if (!ok)
-            return GC_OK;
+        if (!isfinite(sumsq))
+            return GC_OK; /* NaN / Inf */
+        if (!(GC_FFT_ERROR_C * log2n * sqrt(sumsq / nfft) <= (m + 2.0) * sqrt(emin)))
+            range_ok = 0; /* (keep scanning: a later NaN still decides) */
     }
+    if (in_int || !range_ok)
+        return GC_OK;
     *chosen = GC_CORR_METHOD_FFT;
     return GC_OK;
 }

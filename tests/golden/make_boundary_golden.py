@@ -52,4 +52,25 @@ for kname, k in kernels.items():
             for o in outs:
                 assert o.shape == outs[0].shape
             np.save(os.path.join(here, f"bnd_{kind}_{mode}_k{kname}.npy"), np.stack(outs))
-print("wrote", 4 + 12, "files to", here)
+
+# Single outputs for tests/cli_fft.sh (gramconv compare takes one array per file); 3-D ones
+# are plain loops over np.pad (SciPy has no 3-D boundary modes).
+def save_cli(name, arr):
+    np.save(os.path.join(here, f"bnd_cli_{name}.npy"), arr)
+
+
+k = kernels["4x5"]
+save_cli("xcorr2_S_symm", signal.correlate2d(x, k, mode="same", boundary="symm"))
+save_cli("conv2_F_wrap", signal.convolve2d(x, k, mode="full", boundary="wrap"))
+save_cli("xcorr2_F_fill", signal.correlate2d(x, k, mode="full", boundary="fill", fillvalue=-2.0))
+save_cli("conv2_S_reflect", signal.convolve2d(padded(x, k, "conv", "same", "reflect"), k, mode="valid"))
+x3 = rng.uniform(-1, 1, (5, 6, 7)).astype(np.float32)
+k3 = rng.uniform(-1, 1, (3, 2, 4)).astype(np.float32)
+np.save(os.path.join(here, "bnd_cli_in3.npy"), x3)
+np.save(os.path.join(here, "bnd_cli_k3.npy"), k3)
+xp = np.pad(x3.astype(np.float64), [((m - 1) // 2, m - 1 - (m - 1) // 2) for m in k3.shape], mode="edge")
+out = np.zeros(x3.shape)
+for idx in np.ndindex(*k3.shape):
+    out += k3[idx] * xp[tuple(slice(i, i + n) for i, n in zip(idx, x3.shape))]
+save_cli("xcorr3_S_replicate", out.astype(np.float32))
+print("wrote", 4 + 12 + 7, "files to", here)
