@@ -463,9 +463,11 @@ GC_API gc_status gc_corr_select_method(gc_context *ctx, const gc_corr_desc *desc
  * They differ only where noted on the fields below.
  *
  * State (history, moments, direction) is kept in the optimiser's dtype, as torch keeps it in
- * the parameters' type; dot products and norms are summed in double, in index order, so runs
- * are deterministic (bitwise, for a deterministic objective). Scalars (step t, H_diag, rho,
- * alpha) are doubles.
+ * the parameters' type; dot products and norms are summed in double in a fixed order (eight
+ * interleaved partial sums), so runs are deterministic (bitwise, for a deterministic
+ * objective, on any machine). Scalars (step t, H_diag, rho, alpha) are doubles. Non-finite
+ * losses or gradients are not checked for (as torch): the stop tests then compare NaNs.
+ * One optimiser must not be used by two threads at once; different optimisers may.
  *
  * Memory: everything is allocated by gc_optimizer_create_* through ctx's allocator:
  *   L-BFGS  (2 * (history + 1) + 3 + G) * numel elements, G = 3 with the line search, else 1
@@ -572,7 +574,7 @@ typedef struct gc_optimizer gc_optimizer;
 
 typedef enum gc_optim_stop {
     GC_OPTIM_STOP_NONE = 0,        /* not stopped (only after an error) */
-    GC_OPTIM_STOP_MAX_ITER = 1,    /* max_iter iterations done (always the reason of a step) */
+    GC_OPTIM_STOP_MAX_ITER = 1,    /* max_iter iterations done (a step's reason when x moved) */
     GC_OPTIM_STOP_MAX_EVAL = 2,    /* max_eval evaluations done */
     GC_OPTIM_STOP_TOL_FUN = 3,     /* gradient norm <= tol_fun (Adam: max|g| <= tol_grad) */
     GC_OPTIM_STOP_TOL_X = 4,       /* step norm ||t*d|| <= tol_x */

@@ -39,8 +39,10 @@ struct gc_optimizer {
     } u;
 };
 
-/* ---- vector helpers: element (dtype) storage, double scalars, sums in double in index order */
+/* ---- vector helpers: element (dtype) storage, double scalars, sums in double in a fixed
+ * order (8 lanes, i mod 8, combined by one tree; see optim_vec.c) */
 double gc_ov_dot(gc_dtype dt, int64_t n, const void *a, const void *b);
+double gc_ov_dot_reference(gc_dtype dt, int64_t n, const void *a, const void *b);
 double gc_ov_abs_sum(gc_dtype dt, int64_t n, const void *a);
 double gc_ov_abs_max(gc_dtype dt, int64_t n, const void *a);
 /* sum |alpha * a_i| and max |alpha * a_i| with alpha * a_i rounded to the dtype first (the

@@ -1,23 +1,50 @@
 /* optim_vec.c - flat-vector helpers for the optimisers: n elements of float or double,
- * scalars in double, every reduction summed in double in index order (deterministic).
+ * scalars in double, every reduction summed in double in a fixed order (deterministic).
  * Elementwise results are computed in double and rounded once to the element type. */
 #include "optim.h"
 
 #include <math.h>
 
+/* The reductions keep GC_OV_LANES partial sums (element i goes to lane i mod GC_OV_LANES,
+ * the tail to a separate sum) and combine them in one fixed tree: a fixed order, independent
+ * of anything but n, that the compiler can keep in vector registers without reassociating. */
+#define GC_OV_LANES 8
+
+static double gc_ov_combine(const double *acc, double tail)
+{
+    return (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) +
+           tail;
+}
+
 /* sum a_i b_i: n elements each */
 double gc_ov_dot(gc_dtype dt, int64_t n, const void *a, const void *b)
 {
-    double s = 0.0;
+    double acc[GC_OV_LANES] = {0}, tail = 0.0;
+    const int64_t nb = n - n % GC_OV_LANES;
     if (dt == GC_DTYPE_F32) {
         const float *x = a, *y = b;
-        for (int64_t i = 0; i < n; i++)
-            s += (double)x[i] * (double)y[i];
+        for (int64_t i = 0; i < nb; i += GC_OV_LANES)
+            for (int j = 0; j < GC_OV_LANES; j++)
+                acc[j] += (double)x[i + j] * (double)y[i + j];
+        for (int64_t i = nb; i < n; i++)
+            tail += (double)x[i] * (double)y[i];
     } else {
         const double *x = a, *y = b;
-        for (int64_t i = 0; i < n; i++)
-            s += x[i] * y[i];
+        for (int64_t i = 0; i < nb; i += GC_OV_LANES)
+            for (int j = 0; j < GC_OV_LANES; j++)
+                acc[j] += x[i + j] * y[i + j];
+        for (int64_t i = nb; i < n; i++)
+            tail += x[i] * y[i];
     }
+    return gc_ov_combine(acc, tail);
+}
+
+/* The plain loop (index order), the reference the tests hold gc_ov_dot to. */
+double gc_ov_dot_reference(gc_dtype dt, int64_t n, const void *a, const void *b)
+{
+    double s = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        s += gc_load(a, dt, i) * gc_load(b, dt, i);
     return s;
 }
 
@@ -31,20 +58,27 @@ double gc_ov_abs_max(gc_dtype dt, int64_t n, const void *a)
     return gc_ov_scaled_abs_max(dt, n, 1.0, a);
 }
 
-/* sum |fl(alpha a_i)| */
+/* sum |fl(alpha a_i)| (lanes as gc_ov_dot) */
 double gc_ov_scaled_abs_sum(gc_dtype dt, int64_t n, double alpha, const void *a)
 {
-    double s = 0.0;
+    double acc[GC_OV_LANES] = {0}, tail = 0.0;
+    const int64_t nb = n - n % GC_OV_LANES;
     if (dt == GC_DTYPE_F32) {
         const float *x = a;
-        for (int64_t i = 0; i < n; i++)
-            s += fabs((double)(float)(alpha * (double)x[i]));
+        for (int64_t i = 0; i < nb; i += GC_OV_LANES)
+            for (int j = 0; j < GC_OV_LANES; j++)
+                acc[j] += fabs((double)(float)(alpha * (double)x[i + j]));
+        for (int64_t i = nb; i < n; i++)
+            tail += fabs((double)(float)(alpha * (double)x[i]));
     } else {
         const double *x = a;
-        for (int64_t i = 0; i < n; i++)
-            s += fabs(alpha * x[i]);
+        for (int64_t i = 0; i < nb; i += GC_OV_LANES)
+            for (int j = 0; j < GC_OV_LANES; j++)
+                acc[j] += fabs(alpha * x[i + j]);
+        for (int64_t i = nb; i < n; i++)
+            tail += fabs(alpha * x[i]);
     }
-    return s;
+    return gc_ov_combine(acc, tail);
 }
 
 /* max |fl(alpha a_i)|; NaN if any element is NaN (as torch's max) */

@@ -11,6 +11,7 @@
  * problems are well conditioned). Minima: the stop tolerances bound what is reachable, so the
  * bounds below are the algorithm's (checked against the known x*), not rounding bounds. */
 #include "gc_test.h"
+#include "optim.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -823,6 +824,39 @@ static void test_bad_arguments(void)
     gc_context_free(ctx);
 }
 
+/* The blocked dot product against the plain index-order loop: every length around the lane
+ * count, both dtypes; the two orders differ by at most (n + 8) eps sum |a_i b_i|. */
+static void test_dot_vs_reference(void)
+{
+    gc_rng rng = {77};
+    double xd[301], yd[301];
+    float xf[301], yf[301];
+    for (int i = 0; i < 301; i++) {
+        xd[i] = gc_rng_next(&rng) * (i % 5 ? 1.0 : 1e3);
+        yd[i] = gc_rng_next(&rng);
+        xf[i] = (float)xd[i];
+        yf[i] = (float)yd[i];
+    }
+    const int64_t lens[] = {0, 1, 7, 8, 9, 15, 16, 17, 64, 255, 301};
+    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        const int64_t n = lens[k];
+        double mag = 0.0;
+        for (int64_t i = 0; i < n; i++)
+            mag += fabs((double)xf[i] * (double)yf[i]) + fabs(xd[i] * yd[i]);
+        const double bound = (double)(n + 8) * 2.2204460492503131e-16 * mag;
+        double a = gc_ov_dot(GC_DTYPE_F64, n, xd, yd), r = gc_ov_dot_reference(GC_DTYPE_F64, n, xd, yd);
+        GC_CHECK_MSG(fabs(a - r) <= bound, "f64 n %lld: %.17g vs %.17g", (long long)n, a, r);
+        a = gc_ov_dot(GC_DTYPE_F32, n, xf, yf);
+        r = gc_ov_dot_reference(GC_DTYPE_F32, n, xf, yf);
+        GC_CHECK_MSG(fabs(a - r) <= bound, "f32 n %lld: %.17g vs %.17g", (long long)n, a, r);
+        double s = gc_ov_scaled_abs_sum(GC_DTYPE_F64, n, -2.0, xd), sr = 0.0;
+        for (int64_t i = 0; i < n; i++)
+            sr += fabs(-2.0 * xd[i]);
+        GC_CHECK_MSG(fabs(s - sr) <= (double)(n + 8) * 2.2204460492503131e-16 * sr, "abs sum n %lld",
+                     (long long)n);
+    }
+}
+
 /* ---- memory ------------------------------------------------------------------------------- */
 
 typedef struct counter {
@@ -929,5 +963,6 @@ GC_TEST_TABLE(gc_tests_optim) = {
     {"optim_callback_error", test_callback_error},
     {"optim_bad_arguments", test_bad_arguments},
     {"optim_no_allocation_in_steps", test_no_allocation_in_steps},
+    {"optim_dot_vs_reference", test_dot_vs_reference},
     {NULL, NULL},
 };
