@@ -361,6 +361,55 @@ static void test_nn_fd_conv(void)
     gc_context_free(ctx);
 }
 
+/* the contiguous fast paths of ReLU and MulConstant equal the strided loop exactly */
+static void test_nn_elementwise_strided(void)
+{
+    gc_rng rng = {17};
+    for (int dt = 0; dt < 2; dt++) {
+        const gc_dtype dtype = dt ? GC_DTYPE_F64 : GC_DTYPE_F32;
+        const int64_t d[3] = {3, 7, 5};
+        gc_tensor x, xt, xc, g, gc;
+        rnd(&x, dtype, 3, d, &rng);
+        rnd(&g, dtype, 3, (int64_t[]){3, 5, 7}, &rng);
+        GC_CHECK_OK(gc_tensor_transpose(&x, 1, 2, &xt)); /* 3 x 5 x 7, strided */
+        GC_CHECK_OK(gc_tensor_contiguous(NULL, &xt, &xc));
+        gc_tensor gbase, gs; /* grad_output g (3 x 5 x 7) and a strided copy of it */
+        rnd(&gbase, dtype, 3, d, &rng);
+        GC_CHECK_OK(gc_tensor_transpose(&gbase, 1, 2, &gs));
+        GC_CHECK_OK(gc_tensor_copy(&g, &gs));
+        GC_CHECK_OK(gc_tensor_contiguous(NULL, &gs, &gc));
+        for (int kind = 0; kind < 2; kind++) {
+            gc_module *a = NULL, *b = NULL;
+            if (kind == 0) {
+                GC_CHECK_OK(gc_relu_create(NULL, &a));
+                GC_CHECK_OK(gc_relu_create(NULL, &b));
+            } else {
+                GC_CHECK_OK(gc_mul_constant_create(NULL, 0.3, &a));
+                GC_CHECK_OK(gc_mul_constant_create(NULL, 0.3, &b));
+            }
+            gc_value vs = gc_value_tensor(&xt), vc = gc_value_tensor(&xc);
+            gc_value ggs = gc_value_tensor(&gs), ggc = gc_value_tensor(&gc);
+            const gc_value *os = NULL, *oc = NULL, *is = NULL, *ic = NULL;
+            GC_CHECK_OK(gc_module_forward(NULL, a, &vs, &os));
+            GC_CHECK_OK(gc_module_forward(NULL, b, &vc, &oc));
+            GC_CHECK_OK(gc_module_backward(NULL, a, &vs, &ggs, 1.0, &is));
+            GC_CHECK_OK(gc_module_backward(NULL, b, &vc, &ggc, 1.0, &ic));
+            if (os && oc && is && ic) {
+                GC_CHECK(gc_test_max_abs_diff(&os->t[0], &oc->t[0]) == 0.0);
+                GC_CHECK(gc_test_max_abs_diff(&is->t[0], &ic->t[0]) == 0.0);
+                GC_CHECK(gc_test_max_abs_diff(&os->t[0], &xc) > 0.0); /* it did something */
+            }
+            gc_module_free(a);
+            gc_module_free(b);
+        }
+        gc_tensor_free(&x);
+        gc_tensor_free(&xc);
+        gc_tensor_free(&g);
+        gc_tensor_free(&gbase);
+        gc_tensor_free(&gc);
+    }
+}
+
 static void test_nn_fd_elementwise(void)
 {
     gc_module *m = NULL;
@@ -1250,6 +1299,7 @@ GC_TEST_TABLE(gc_tests_nn) = {
     {"nn_view_rules", test_nn_view_rules},
     {"nn_fd_conv", test_nn_fd_conv},
     {"nn_fd_elementwise", test_nn_fd_elementwise},
+    {"nn_elementwise_strided", test_nn_elementwise_strided},
     {"nn_fd_pooling", test_nn_fd_pooling},
     {"nn_fd_gram_and_mm", test_nn_fd_gram_and_mm},
     {"nn_fd_containers", test_nn_fd_containers},
