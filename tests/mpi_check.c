@@ -262,11 +262,91 @@ static void check_gram(gc_context *ctx, const char *dir)
           "missing file must fail");
 }
 
+/* Timing for docs/SCALING.md (not run by the tests): the best of `reps` runs, measured with
+ * MPI_Wtime between barriers, so mpirun's start-up is left out.
+ *   mpi_check --bench-gram FILE.npy           gc_mpi_gram_npy of a file
+ *   mpi_check --bench-conv C H W              3x3 C->C conv, pad 1, float32, rows split:
+ *                                             forward + backward_input (with halo exchange) */
+static int bench(int argc, char **argv)
+{
+    gc_context *ctx = NULL;
+    gc_context_create(&ctx);
+    gc_context_set_threads(ctx, 1);
+    const int reps = 5;
+    double best = 1e30, best_halo = 1e30;
+    gc_status st = GC_OK;
+    if (strcmp(argv[1], "--bench-gram") == 0 && argc > 2) {
+        gc_gram_desc desc = gc_gram_desc_default();
+        for (int r = 0; r < reps && st == GC_OK; r++) {
+            gc_tensor g = {0};
+            MPI_Barrier(MPI_COMM_WORLD);
+            double t0 = MPI_Wtime();
+            st = gc_mpi_gram_npy(ctx, MPI_COMM_WORLD, &desc, argv[2], 0, 0, &g);
+            MPI_Barrier(MPI_COMM_WORLD);
+            double t = MPI_Wtime() - t0;
+            best = t < best ? t : best;
+            gc_tensor_free(&g);
+        }
+        if (rank == 0)
+            printf("{\"bench\":\"mpi_gram_npy\",\"file\":\"%s\",\"ranks\":%d,\"s\":%.4f}\n",
+                   argv[2], size, best);
+    } else if (strcmp(argv[1], "--bench-conv") == 0 && argc > 4) {
+        const int64_t C = atoll(argv[2]), H = atoll(argv[3]), W = atoll(argv[4]);
+        gc_conv2d_desc d = gc_conv2d_desc_default();
+        d.pad[0] = d.pad[1] = 1;
+        int64_t i0, i1;
+        split(H, rank, size, &i0, &i1);
+        const int64_t id[3] = {C, i1 - i0, W}, wd[4] = {C, C, 3, 3};
+        gc_tensor in, w, out, gin;
+        gc_tensor_create(NULL, &in, GC_DTYPE_F32, 3, id);
+        gc_tensor_create(NULL, &w, GC_DTYPE_F32, 4, wd);
+        gc_tensor_create(NULL, &out, GC_DTYPE_F32, 3, id);
+        gc_tensor_create(NULL, &gin, GC_DTYPE_F32, 3, id);
+        fill(&in), fill(&w);
+        for (int r = 0; r < reps && st == GC_OK; r++) {
+            MPI_Barrier(MPI_COMM_WORLD);
+            double t0 = MPI_Wtime();
+            st = gc_mpi_conv2d_forward(ctx, MPI_COMM_WORLD, &d, H, &in, i0, &w, NULL, i0, &out);
+            if (st == GC_OK) /* out as grad_output: same row split */
+                st = gc_mpi_conv2d_backward_input(ctx, MPI_COMM_WORLD, &d, H, &out, i0, &w, i0, &gin);
+            MPI_Barrier(MPI_COMM_WORLD);
+            double t = MPI_Wtime() - t0;
+            best = t < best ? t : best;
+            /* the exchange alone: the two halos of one layer pass */
+            int64_t lo = i0 > 0 ? i0 - 1 : 0, hi = i1 < H ? i1 + 1 : H;
+            const int64_t hd[3] = {C, hi - lo, W};
+            gc_tensor halo;
+            gc_tensor_create(NULL, &halo, GC_DTYPE_F32, 3, hd);
+            MPI_Barrier(MPI_COMM_WORLD);
+            t0 = MPI_Wtime();
+            gc_mpi_rows_gather(ctx, MPI_COMM_WORLD, &in, i0, lo, hi, &halo);
+            MPI_Barrier(MPI_COMM_WORLD);
+            t = MPI_Wtime() - t0;
+            best_halo = t < best_halo ? t : best_halo;
+            gc_tensor_free(&halo);
+        }
+        if (rank == 0)
+            printf("{\"bench\":\"mpi_conv3x3_fwd_bwd\",\"C\":%lld,\"H\":%lld,\"W\":%lld,"
+                   "\"ranks\":%d,\"s\":%.4f,\"halo_gather_s\":%.5f}\n", (long long)C, (long long)H,
+                   (long long)W, size, best, best_halo);
+        gc_tensor_free(&in), gc_tensor_free(&w), gc_tensor_free(&out), gc_tensor_free(&gin);
+    } else {
+        st = GC_ERR_ARG;
+    }
+    if (st != GC_OK && rank == 0)
+        fprintf(stderr, "mpi_check: bench failed: %s\n", gc_context_last_error(ctx));
+    gc_context_free(ctx);
+    MPI_Finalize();
+    return st == GC_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (argc > 1 && strncmp(argv[1], "--bench", 7) == 0)
+        return bench(argc, argv);
     const char *dir = argc > 1 ? argv[1] : "/tmp";
     gc_context *ctx = NULL;
     gc_context_create(&ctx);
