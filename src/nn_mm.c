@@ -13,16 +13,72 @@ typedef struct gc_mm_operand {
     int64_t s0, s1;
 } gc_mm_operand;
 
-static void gc_mm_run(gc_dtype dt, int64_t M, int64_t N, int64_t K, gc_mm_operand x,
-                      gc_mm_operand y, void *out, int64_t os0, int64_t os1)
+static void gc_mm_run_f32(int64_t M, int64_t N, int64_t K, gc_mm_operand x, gc_mm_operand y,
+                          float *out, int64_t os0, int64_t os1, double *acc)
 {
+    const float *xp = x.p, *yp = y.p;
+    if (y.s1 == 1 && y.s0 != 1) { /* rows of y contiguous: acc[j] += x[i][k] y[k][j] */
+        for (int64_t i = 0; i < M; i++) {
+            for (int64_t j = 0; j < N; j++)
+                acc[j] = 0.0;
+            for (int64_t k = 0; k < K; k++) {
+                const double xv = (double)xp[i * x.s0 + k * x.s1];
+                const float *yr = yp + k * y.s0;
+                for (int64_t j = 0; j < N; j++)
+                    acc[j] += xv * (double)yr[j];
+            }
+            for (int64_t j = 0; j < N; j++)
+                out[i * os0 + j * os1] = (float)acc[j];
+        }
+        return;
+    }
     for (int64_t i = 0; i < M; i++)
         for (int64_t j = 0; j < N; j++) {
-            double acc = 0.0;
+            const float *xr = xp + i * x.s0, *yc = yp + j * y.s1;
+            double sum = 0.0;
             for (int64_t k = 0; k < K; k++)
-                acc += gc_load(x.p, dt, i * x.s0 + k * x.s1) * gc_load(y.p, dt, k * y.s0 + j * y.s1);
-            gc_store(out, dt, i * os0 + j * os1, acc);
+                sum += (double)xr[k * x.s1] * (double)yc[k * y.s0];
+            out[i * os0 + j * os1] = (float)sum;
         }
+}
+
+static void gc_mm_run_f64(int64_t M, int64_t N, int64_t K, gc_mm_operand x, gc_mm_operand y,
+                          double *out, int64_t os0, int64_t os1, double *acc)
+{
+    const double *xp = x.p, *yp = y.p;
+    if (y.s1 == 1 && y.s0 != 1) { /* rows of y contiguous: acc[j] += x[i][k] y[k][j] */
+        for (int64_t i = 0; i < M; i++) {
+            for (int64_t j = 0; j < N; j++)
+                acc[j] = 0.0;
+            for (int64_t k = 0; k < K; k++) {
+                const double xv = (double)xp[i * x.s0 + k * x.s1];
+                const double *yr = yp + k * y.s0;
+                for (int64_t j = 0; j < N; j++)
+                    acc[j] += xv * (double)yr[j];
+            }
+            for (int64_t j = 0; j < N; j++)
+                out[i * os0 + j * os1] = (double)acc[j];
+        }
+        return;
+    }
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            const double *xr = xp + i * x.s0, *yc = yp + j * y.s1;
+            double sum = 0.0;
+            for (int64_t k = 0; k < K; k++)
+                sum += xr[k * x.s1] * yc[k * y.s0];
+            out[i * os0 + j * os1] = sum;
+        }
+}
+
+/* acc: N doubles of scratch. Both loop orders sum each element in increasing k. */
+static void gc_mm_run(gc_dtype dt, int64_t M, int64_t N, int64_t K, gc_mm_operand x,
+                      gc_mm_operand y, void *out, int64_t os0, int64_t os1, double *acc)
+{
+    if (dt == GC_DTYPE_F32)
+        gc_mm_run_f32(M, N, K, x, y, out, os0, os1, acc);
+    else
+        gc_mm_run_f64(M, N, K, x, y, out, os0, os1, acc);
 }
 
 /* op(t) of batch item b as an operand (rows, cols strides), with its row/col counts. */
@@ -75,6 +131,17 @@ static gc_status gc_mm_plan(gc_context *ctx, gc_module *m, const gc_value *in)
         st = gc_nn_buffer(ctx, &m->gin_buf[0], a->dtype, a->rank, a->dims);
     if (st == GC_OK)
         st = gc_nn_buffer(ctx, &m->gin_buf[1], b->dtype, b->rank, b->dims);
+    const int64_t row = ka > nb ? ka : nb; /* the widest product's row of float64 sums */
+    if (st == GC_OK && row > m->aux_count) {
+        void *p = NULL;
+        st = gc_alloc(ctx, row, sizeof(double), &p);
+        if (st == GC_OK) {
+            if (m->aux)
+                m->self_alloc.free(m->aux, m->self_alloc.user);
+            m->aux = p;
+            m->aux_count = row;
+        }
+    }
     if (st == GC_OK)
         gc_nn_set_tensor(&m->output, &m->out_buf[0]);
     return st;
@@ -93,7 +160,7 @@ static gc_status gc_mm_forward(gc_context *ctx, gc_module *m, const gc_value *in
         gc_mm_operand x = gc_mm_op(a, bi, m->trans_a, &M, &K);
         gc_mm_operand y = gc_mm_op(b, bi, m->trans_b, &K2, &N);
         gc_mm_operand o = gc_mm_op(c, bi, 0, &M, &N);
-        gc_mm_run(a->dtype, M, N, K, x, y, (void *)o.p, o.s0, o.s1);
+        gc_mm_run(a->dtype, M, N, K, x, y, (void *)o.p, o.s0, o.s1, m->aux);
     }
     gc_nn_set_tensor(&m->output, c);
     return GC_OK;
@@ -115,8 +182,8 @@ static gc_status gc_mm_backward_input(gc_context *ctx, gc_module *m, const gc_va
         gc_mm_operand oa = gc_mm_op(da, bi, m->trans_a, &r0, &r1);
         gc_mm_operand ob = gc_mm_op(db, bi, m->trans_b, &r0, &r1);
         gc_mm_operand yt = {y.p, y.s1, y.s0}, xt = {x.p, x.s1, x.s0};
-        gc_mm_run(a->dtype, M, K, N, g, yt, (void *)oa.p, oa.s0, oa.s1);
-        gc_mm_run(a->dtype, K, N, M, xt, g, (void *)ob.p, ob.s0, ob.s1);
+        gc_mm_run(a->dtype, M, K, N, g, yt, (void *)oa.p, oa.s0, oa.s1, m->aux);
+        gc_mm_run(a->dtype, K, N, M, xt, g, (void *)ob.p, ob.s0, ob.s1, m->aux);
     }
     gc_value_table(&m->grad_input, 2, m->gin_buf);
     return GC_OK;
