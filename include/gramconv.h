@@ -598,8 +598,9 @@ typedef struct gc_optim_result {
     int64_t total_evaluations; /* since create/reset (state.funcEval / func_evals) */
 } gc_optim_result;
 
-/* Make an optimiser for `numel` elements of `dtype`, allocating all its memory now. The
- * descriptor is copied. *out is NULL on failure. */
+/* Make an optimiser for `numel` (>= 1, else GC_ERR_EMPTY) elements of `dtype`, allocating all
+ * its memory now (GC_ERR_NOMEM / GC_ERR_LIMIT / GC_ERR_OVERFLOW if it cannot). The descriptor
+ * is copied; a field out of range is GC_ERR_ARG. *out is NULL on failure. */
 GC_API gc_status gc_optimizer_create_lbfgs(gc_context *ctx, const gc_lbfgs_desc *desc,
                                            gc_dtype dtype, int64_t numel, gc_optimizer **out);
 GC_API gc_status gc_optimizer_create_adam(gc_context *ctx, const gc_adam_desc *desc,
