@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz/run.sh SECONDS [HARNESS...] - build the libFuzzer harnesses and run each for SECONDS.
 #
-#   bash fuzz/run.sh 60                 # both harnesses, 60 s each (what .ci/run does)
+#   bash fuzz/run.sh 40                 # every harness, 40 s each (what .ci/run does)
 #   bash fuzz/run.sh 600 fuzz_npy       # one harness, 10 minutes
 #
 # Builds with clang (-DGC_BUILD_FUZZ=ON -DGC_BUILD_TESTS=OFF) in a temporary directory
@@ -13,13 +13,13 @@
 set -euo pipefail
 
 if [ $# -lt 1 ] || ! [[ $1 =~ ^[0-9]+$ ]] || [ "$1" -lt 1 ]; then
-    echo "usage: bash fuzz/run.sh SECONDS [fuzz_npy|fuzz_cli_args ...]" >&2
+    echo "usage: bash fuzz/run.sh SECONDS [fuzz_npy|fuzz_cli_args|fuzz_safetensors|fuzz_image ...]" >&2
     exit 2
 fi
 secs=$1
 shift
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_npy fuzz_cli_args)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_npy fuzz_cli_args fuzz_safetensors fuzz_image)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 command -v clang >/dev/null 2>&1 || { echo "fuzz/run.sh: clang is needed" >&2; exit 1; }

@@ -1,5 +1,6 @@
-/* safetensors.h - private: the parsed form of a safetensors file, shared by safetensors.c
- * (parser, lookup) and safetensors_data.c (bounds checks and conversion of the data). */
+/* safetensors.h - private: the parsed form of a safetensors file, shared by
+ * safetensors_parse.c (the header parser) and safetensors.c (bounds checks, conversion of
+ * the data, lookup). */
 #ifndef GC_SAFETENSORS_H
 #define GC_SAFETENSORS_H
 
@@ -38,5 +39,10 @@ struct gc_safetensors {
 size_t st_dtype_size(st_dtype d);
 const char *st_dtype_str(st_dtype d);
 gc_dtype st_dtype_target(st_dtype d);
+
+/* Parse the n-byte JSON header at s into st (tensors with names, dtypes, shapes and
+ * offsets; metadata), all through ctx's allocator; GC_ERR_FORMAT etc. with a message. */
+gc_status st_parse_header(gc_context *ctx, const unsigned char *s, size_t n,
+                          gc_safetensors *st);
 
 #endif /* GC_SAFETENSORS_H */
