@@ -1263,6 +1263,29 @@ GC_API gc_status gc_conv2d_backward_input_tiled(gc_context *ctx, const gc_conv2d
                                                 const gc_tensor *grad_output,
                                                 const gc_tensor *weight, gc_tensor *grad_input,
                                                 uint64_t max_memory);
+/*
+ * Texture synthesis in bands (random net; style and total-variation terms): the loss,
+ * gradient and optimisation of gc_synth without any F x H x W feature map in memory. Each
+ * scale runs twice over bands of rows: the Gram accumulated band by band, then (gradient)
+ * each band's features recomputed, its Gram gradient, ReLU and convolution backward folded
+ * onto the image (circular padding as gc_synth). target_grams[l] (C_l x C_l) for each style
+ * layer l (as gc_synth_net_grams fills them). max_memory bounds the per-band buffers (padded
+ * input rows, features, their gradients, conv workspace; 0: one band of all rows); the
+ * image-sized vectors (image, gradient, optimiser state) come on top. A VGG net or a content
+ * term is GC_ERR_UNSUPPORTED. Equal to gc_synth_loss / gc_synth_run within float rounding.
+ */
+typedef struct gc_synth_tiled gc_synth_tiled;
+GC_API gc_status gc_synth_tiled_create(gc_context *ctx, const gc_synth_net *net,
+                                       const gc_synth_desc *desc, const gc_tensor *target_grams,
+                                       uint64_t max_memory, gc_synth_tiled **out);
+/* NULL-safe. */
+GC_API void gc_synth_tiled_free(gc_synth_tiled *t);
+/* Rows per band chosen under the budget. */
+GC_API int64_t gc_synth_tiled_band_rows(const gc_synth_tiled *t);
+GC_API gc_status gc_synth_tiled_loss(gc_context *ctx, gc_synth_tiled *t, const gc_tensor *image,
+                                     double *loss, gc_tensor *grad);
+GC_API gc_status gc_synth_tiled_run(gc_context *ctx, gc_synth_tiled *t, gc_tensor *image,
+                                    gc_synth_stats *stats);
 /* ==== end section tile ==== */
 
 #ifdef __cplusplus

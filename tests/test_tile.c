@@ -575,6 +575,108 @@ static void test_tile_conv_rows(void)
     GC_CHECK_STATUS(gc_conv2d_rows_feeding(NULL, NULL, 20, 3, 0, 1, &a, &b), GC_ERR_NULL);
 }
 
+/* Synthesis in bands == gc_synth (random net, style + TV): loss and gradient for budgets from
+ * one band down to bands of a row or two, then a few L-BFGS iterations from the same start;
+ * refusals. */
+static void test_tile_synth(void)
+{
+    gc_context *ctx = ctx_threads(1);
+    for (int dt = 0; dt < 2; dt++) {
+        const gc_dtype dtype = dt ? GC_DTYPE_F64 : GC_DTYPE_F32;
+        gc_synth_random_desc rd = gc_synth_random_desc_default();
+        rd.nscales = 2, rd.sizes[0] = 3, rd.sizes[1] = 5, rd.filters = 6, rd.seed = 7;
+        gc_synth_net *net = NULL;
+        GC_CHECK_OK(gc_synth_net_create_random(ctx, &rd, dtype, &net));
+        if (!net)
+            break;
+        gc_rng rng = {31 + (unsigned)dt};
+        const int64_t sd[3] = {3, 19, 23}, xd[3] = {3, 13, 11};
+        gc_tensor style, x, x2, g0, g1;
+        gc_tensor grams[GC_SYNTH_MAX_LAYERS];
+        memset(grams, 0, sizeof grams);
+        gc_tensor_create(ctx, &style, dtype, 3, sd);
+        gc_tensor_create(ctx, &x, dtype, 3, xd);
+        gc_tensor_create(ctx, &x2, dtype, 3, xd);
+        gc_tensor_create(ctx, &g0, dtype, 3, xd);
+        gc_tensor_create(ctx, &g1, dtype, 3, xd);
+        gc_test_fill(&style, &rng, 0);
+        gc_test_fill(&x, &rng, 0);
+        GC_CHECK_OK(gc_synth_net_grams(ctx, net, &style, 3u, grams));
+        gc_synth_desc desc = gc_synth_desc_default();
+        desc.height = xd[1], desc.width = xd[2], desc.iters = 4, desc.tv_weight = 0.1;
+        desc.style_layers = 3u;
+        gc_synth *s = NULL;
+        GC_CHECK_OK(gc_synth_create(ctx, net, &desc, &s));
+        GC_CHECK_OK(gc_synth_add_style_grams(ctx, s, grams, 1.0));
+        double l0 = 0, l1 = 0;
+        GC_CHECK_OK(gc_synth_loss(ctx, s, &x, &l0, &g0));
+        const double rtol = dt ? 1e-11 : 2e-4;
+        uint64_t bmin = 1024; /* the smallest power of two that works */
+        for (gc_synth_tiled *probe = NULL; bmin < (1u << 30); bmin *= 2) {
+            if (gc_synth_tiled_create(ctx, net, &desc, grams, bmin, &probe) == GC_OK) {
+                gc_synth_tiled_free(probe);
+                break;
+            }
+        }
+        uint64_t bfine = bmin / 2; /* then the smallest in steps of 64 bytes: one-row bands */
+        for (gc_synth_tiled *probe = NULL; bfine < bmin; bfine += 64) {
+            if (gc_synth_tiled_create(ctx, net, &desc, grams, bfine, &probe) == GC_OK) {
+                gc_synth_tiled_free(probe);
+                break;
+            }
+        }
+        const uint64_t budgets[3] = {0, 2 * bmin, bfine};
+        for (int b = 0; b < 3; b++) {
+            gc_synth_tiled *t = NULL;
+            GC_CHECK_OK(gc_synth_tiled_create(ctx, net, &desc, grams, budgets[b], &t));
+            if (!t)
+                continue;
+            if (b == 2)
+                GC_CHECK_MSG(gc_synth_tiled_band_rows(t) <= 3, "band %lld rows",
+                             (long long)gc_synth_tiled_band_rows(t));
+            gc_test_poison(&g1);
+            GC_CHECK_OK(gc_synth_tiled_loss(ctx, t, &x, &l1, &g1));
+            GC_CHECK_MSG(fabs(l1 - l0) <= rtol * fabs(l0), "dtype %d budget %d: loss %.17g vs %.17g",
+                         dt, b, l1, l0);
+            const double gd = gc_test_max_abs_diff(&g0, &g1), gm = max_abs(&g0);
+            GC_CHECK_MSG(gd <= rtol * gm * 10, "dtype %d budget %d: grad diff %g of %g", dt, b, gd, gm);
+            if (b == 2) { /* a few L-BFGS steps: the same path */
+                gc_synth_stats s0, s1;
+                GC_CHECK_OK(gc_tensor_copy(&x, &x2));
+                GC_CHECK_OK(gc_synth_run(ctx, s, &x2, &s0));
+                gc_tensor x3;
+                gc_tensor_create(ctx, &x3, dtype, 3, xd);
+                GC_CHECK_OK(gc_tensor_copy(&x, &x3));
+                GC_CHECK_OK(gc_synth_tiled_run(ctx, t, &x3, &s1));
+                GC_CHECK(s0.iters == s1.iters && s1.iters > 0);
+                GC_CHECK(s1.final_loss < s1.initial_loss);
+                GC_CHECK_MSG(fabs(s0.final_loss - s1.final_loss) <= (dt ? 1e-8 : 1e-2) * s0.initial_loss,
+                             "dtype %d: final loss %.17g vs %.17g", dt, s1.final_loss, s0.final_loss);
+                GC_CHECK_MSG(gc_test_max_abs_diff(&x2, &x3) <= (dt ? 1e-8 : 1e-2),
+                             "dtype %d: images differ by %g", dt, gc_test_max_abs_diff(&x2, &x3));
+                gc_tensor_free(&x3);
+            }
+            gc_synth_tiled_free(t);
+        }
+        gc_synth_tiled *t = NULL;
+        GC_CHECK_STATUS(gc_synth_tiled_create(ctx, net, &desc, grams, 100, &t), GC_ERR_LIMIT);
+        GC_CHECK(t == NULL);
+        gc_synth_desc dc = desc;
+        dc.content_layer = 0;
+        GC_CHECK_STATUS(gc_synth_tiled_create(ctx, net, &dc, grams, 0, &t), GC_ERR_UNSUPPORTED);
+        GC_CHECK_STATUS(gc_synth_tiled_create(ctx, net, &desc, NULL, 0, &t), GC_ERR_NULL);
+        gc_synth_tiled_free(NULL);
+        gc_synth_free(s);
+        for (int l = 0; l < GC_SYNTH_MAX_LAYERS; l++)
+            gc_tensor_free(&grams[l]);
+        gc_tensor *all[] = {&style, &x, &x2, &g0, &g1};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+            gc_tensor_free(all[i]);
+        gc_synth_net_free(net);
+    }
+    gc_context_free(ctx);
+}
+
 GC_TEST_TABLE(gc_tests_tile) = {
     {"tile_gram_bitwise", test_tile_gram_bitwise},
     {"tile_gram_threads", test_tile_gram_threads},
@@ -584,5 +686,6 @@ GC_TEST_TABLE(gc_tests_tile) = {
     {"tile_conv_equal", test_tile_conv_equal},
     {"tile_conv_split", test_tile_conv_split},
     {"tile_conv_rows", test_tile_conv_rows},
+    {"tile_synth", test_tile_synth},
     {NULL, NULL},
 };
