@@ -427,7 +427,7 @@ GC_API gc_status gc_npy_write(gc_context *ctx, const char *path, const gc_tensor
  * Plans are made once per size and dtype (FFTW_ESTIMATE: bitwise reproducible) under a
  * mutex and cached for the life of the process; running ops from many threads is safe.
  */
-#define GC_FFT_ERROR_C 4.0
+#define GC_FFT_ERROR_C 8.0
 
 /* 1 if this build has the FFT path (FFTW3), else 0. */
 GC_API int gc_fft_available(void);

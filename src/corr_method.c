@@ -1,23 +1,22 @@
 /* corr_method.c - direct or FFT: the cost model, and the data checks that keep AUTO exact.
  *
- * Cost model (times in ns, T threads; constants measured on the dev machine, Zen 4, see
+ * Cost model (ns; T threads; constants measured on the dev machine, Zen 4, see
  * docs/DESIGN.md "FFT path"):
- *   direct = 2 * m * outputs / (R_direct * T_eff)     m = products per output
- *   fft    = (c_fft * N log2 N * transforms + c_mul * N * products) / T_eff + c_fixed
- *            + c_scan * input elements                (the checks below, only paid by FFT)
- * with N = L0*L1*L2 the transform size and transforms = 3 per plane (1 + 1 kernel + 1 back)
- * or P + Q*P + Q for the q x p pairing. AUTO takes FFT only if it is predicted faster, and then
- * only if the data pass all of:
+ *   direct = 2 * m * outputs / (R_direct * T)        m = products per output
+ *   fft    = gc_corr_fft_tiling's estimate (tiles x transforms x N log2 N, kernel spectra,
+ *            fixed costs) + c_scan * input elements (the checks below, paid by FFT only)
+ * AUTO takes FFT only if it is predicted faster, and then only if the data pass all of:
  *   - some value of input or kernel is not an integer (integer data: the direct sums are
  *     exact up to 2^24 / 2^53, the FFT's are not);
- *   - no NaN or Inf in either (the FFT would spread them over the whole plane);
- *   - for every input plane i: C * log2(N) * rms(x_i) <= (m + 2) * min_w ||x_i on w||_2,
- *     w running over the kernel-sized windows of the (padded) input. The left side is the
+ *   - no NaN or Inf in either (the FFT would spread them over a whole tile);
+ *   - for every input plane i and FFT tile t (window w_t, transform of N points):
+ *       C * log2(N) * ||x_i on w_t||_2 / sqrt(N) <= (m + 2) * min_v ||x_i on v||_2
+ *     v running over the kernel-sized windows of the tile's outputs. The left side is the
  *     FFT error bound (gramconv.h, GC_FFT_ERROR_C) over eps * ||k||_2, the right side the
- *     direct method's normwise bound over eps * ||k||_2 at its smallest window; so the FFT
- *     result is never less accurate than the bound the direct result is held to. The minimum
- *     over windows is bounded below by the least energy of an aligned block of
- *     ceil(k/2) per dim (every window contains one), in one pass over the input. */
+ *     direct method's normwise bound over eps * ||k||_2 at the tile's weakest output; so the
+ *     FFT result is never held to a looser bound than the direct one. Both sides come from
+ *     one pass over the input: energies of aligned blocks of ceil(k/2) per dim (every
+ *     kernel window contains a whole block; the blocks meeting a tile window cover it). */
 #include "corr_fft.h"
 
 #include <math.h>
@@ -28,12 +27,7 @@
 #define GC_COST_DIRECT_F64_GFLOPS 30.0
 #define GC_COST_DIRECT_SCALAR_GFLOPS 6.0
 #define GC_COST_ALIAS_FACTOR 0.22        /* kh > 8 with input rows 2 KiB-aligned apart */
-#define GC_COST_FFT_F32_NS 0.14          /* per N log2 N of one transform, one thread */
-#define GC_COST_FFT_F64_NS 0.25
-#define GC_COST_MUL_NS 0.3               /* per spectrum element of a complex multiply(-add) */
 #define GC_COST_SCAN_NS 0.5              /* per input element of the data checks */
-#define GC_COST_FIXED_NS 15000.0         /* plan lookup, workspace */
-#define GC_COST_PHASE_NS 30000.0         /* thread start-ups per parallel phase (threads > 1) */
 
 static double gc_cost_direct(const gc_context *ctx, const gc_corr_problem *p, int threads)
 {
@@ -52,22 +46,6 @@ static double gc_cost_direct(const gc_context *ctx, const gc_corr_problem *p, in
     if (p->k[1] > 8 && row_bytes % 2048 == 0)
         rate *= GC_COST_ALIAS_FACTOR;
     return 2.0 * m * outs / (rate * (double)threads);
-}
-
-static double gc_cost_fft(const gc_corr_problem *p, int threads)
-{
-    int64_t L[3], S;
-    gc_corr_fft_sizes(p, L, &S);
-    const double n = (double)L[0] * (double)L[1] * (double)L[2];
-    const double P = (double)p->nin, Q = (double)p->nout;
-    const double transforms = p->pairing == GC_PAIR_SUM ? P + Q * P + Q : 3.0 * Q;
-    const double products = p->pairing == GC_PAIR_SUM ? Q * P : Q;
-    const double c = p->dtype == GC_DTYPE_F32 ? GC_COST_FFT_F32_NS : GC_COST_FFT_F64_NS;
-    const double in_elems = P * (double)p->n[0] * (double)p->n[1] * (double)p->n[2];
-    const double phases = threads > 1 ? 7.0 * (Q < 2.0 * threads ? Q : 1.0) : 0.0;
-    return (c * n * log2(n > 2 ? n : 2) * transforms + GC_COST_MUL_NS * (double)S * products) /
-               (double)threads +
-           GC_COST_FIXED_NS + GC_COST_PHASE_NS * phases + GC_COST_SCAN_NS * in_elems;
 }
 
 /* Kernel checks (small): integer-valued, finite. */
@@ -116,15 +94,18 @@ static double gc_row_sumsq(const void *base, gc_dtype dt, int64_t off, int64_t n
 }
 
 /* One pass over input plane i: sum of squares (not finite iff a value is NaN/Inf, or so
- * large that its square overflows: either way, direct), integer-valued or not, and the least
- * energy over the aligned blocks of ceil(k/2) per dim of the padded domain (see the top). */
+ * large that its square overflows: either way, direct), integer-valued or not, and then the
+ * tile test at the top. *ok = 0 if some tile fails it. */
 static gc_status gc_plane_scan(gc_context *ctx, const gc_corr_problem *p, int64_t i,
-                               double *sumsq, double *emin, int *all_int)
+                               const int64_t T[3], const int64_t B[3], int *finite, int *all_int,
+                               int *ok)
 {
-    int64_t b[3], nb[3], cells = 1;
+    int64_t b[3], nb[3], nfull[3], cells = 1;
     for (int d = 0; d < 3; d++) {
+        const int64_t len = p->o[d] + p->k[d] - 1; /* the padded domain */
         b[d] = (p->k[d] + 1) / 2;
-        nb[d] = (p->o[d] + p->k[d] - 1) / b[d]; /* full blocks of the padded domain */
+        nfull[d] = len / b[d];
+        nb[d] = (len + b[d] - 1) / b[d];
         cells *= nb[d];
     }
     double *grid;
@@ -139,32 +120,53 @@ static gc_status gc_plane_scan(gc_context *ctx, const gc_corr_problem *p, int64_
         for (int64_t y = 0; y < p->n[1]; y++) {
             const int64_t by = (y + p->pad[1]) / b[1];
             const int64_t off = i * p->in_s[0] + z * p->in_s[1] + y * p->in_s[2];
-            double *row = bz < nb[0] && by < nb[1] ? grid + (bz * nb[1] + by) * nb[2] : NULL;
+            double *row = grid + (bz * nb[1] + by) * nb[2];
             /* block bx covers input columns [bx*b - pad, (bx+1)*b - pad) */
-            int64_t x = 0;
-            for (int64_t bx = 0; bx < nb[2] && x < p->n[2]; bx++) {
+            for (int64_t x = 0, bx = p->pad[2] / b[2]; x < p->n[2]; bx++) {
                 int64_t x1 = (bx + 1) * b[2] - p->pad[2];
                 if (x1 > p->n[2])
                     x1 = p->n[2];
-                if (x1 <= x)
-                    continue;
                 const double s = gc_row_sumsq(p->in, p->dtype, off + x * sx, x1 - x, sx, all_int);
-                if (row)
-                    row[bx] += s;
+                row[bx] += s;
                 total += s;
                 x = x1;
             }
-            if (x < p->n[2])
-                total += gc_row_sumsq(p->in, p->dtype, off + x * sx, p->n[2] - x, sx, all_int);
         }
     }
-    double mn = INFINITY;
-    for (int64_t c = 0; c < cells; c++)
-        if (grid[c] < mn)
-            mn = grid[c];
+    *finite = isfinite(total);
+    *ok = 1;
+    const double nfft = (double)T[0] * (double)T[1] * (double)T[2];
+    const double lhs_c = GC_FFT_ERROR_C * log2(nfft > 2 ? nfft : 2) / sqrt(nfft);
+    const double m = (double)p->k[0] * (double)p->k[1] * (double)p->k[2] *
+                     (p->pairing == GC_PAIR_SUM ? (double)p->nin : 1.0);
+    int64_t nt[3];
+    for (int d = 0; d < 3; d++)
+        nt[d] = (p->o[d] + B[d] - 1) / B[d];
+    for (int64_t t0 = 0; *finite && *ok && t0 < nt[0]; t0++)
+        for (int64_t t1 = 0; *ok && t1 < nt[1]; t1++)
+            for (int64_t t2 = 0; *ok && t2 < nt[2]; t2++) {
+                const int64_t t[3] = {t0, t1, t2};
+                int64_t lo[3], hi[3];
+                for (int d = 0; d < 3; d++) { /* blocks meeting the window */
+                    const int64_t w0 = t[d] * B[d], w1 = w0 + B[d] + p->k[d] - 1;
+                    lo[d] = w0 / b[d];
+                    hi[d] = (w1 + b[d] - 1) / b[d];
+                    if (hi[d] > nb[d])
+                        hi[d] = nb[d];
+                }
+                double e = 0.0, mn = INFINITY;
+                for (int64_t c0 = lo[0]; c0 < hi[0]; c0++)
+                    for (int64_t c1 = lo[1]; c1 < hi[1]; c1++)
+                        for (int64_t c2 = lo[2]; c2 < hi[2]; c2++) {
+                            const double v = grid[(c0 * nb[1] + c1) * nb[2] + c2];
+                            e += v;
+                            if (c0 < nfull[0] && c1 < nfull[1] && c2 < nfull[2] && v < mn)
+                                mn = v;
+                        }
+                if (!(lhs_c * sqrt(e) <= (m + 2.0) * sqrt(mn)))
+                    *ok = 0;
+            }
     gc_free(ctx, grid);
-    *sumsq = total;
-    *emin = mn;
     return GC_OK;
 }
 
@@ -185,8 +187,14 @@ gc_status gc_corr_choose(gc_context *ctx, const gc_corr_problem *p, gc_corr_meth
     if (!gc_fft_available())
         return GC_OK;
     const int threads = gc_context_threads(ctx);
-    if (gc_cost_fft(p, threads) >= gc_cost_direct(ctx, p, threads))
-        return GC_OK;
+    {
+        int64_t T[3], B[3];
+        double fft;
+        gc_corr_fft_tiling(p, threads, T, B, &fft);
+        const double in_elems = (double)p->nin * (double)p->n[0] * (double)p->n[1] * (double)p->n[2];
+        if (fft + GC_COST_SCAN_NS * in_elems >= gc_cost_direct(ctx, p, threads))
+            return GC_OK;
+    }
     /* FFT would be faster: is it allowed? The kernel first (small), then one pass per input
      * plane. */
     int k_int = 1, finite = 1;
@@ -199,22 +207,18 @@ gc_status gc_corr_choose(gc_context *ctx, const gc_corr_problem *p, gc_corr_meth
                       p->k_s[0], p->k, p->k_s + 2, &k_int, &finite);
     if (!finite)
         return GC_OK;
-    int64_t L[3], S;
-    gc_corr_fft_sizes(p, L, &S);
-    const double nfft = (double)L[0] * (double)L[1] * (double)L[2];
-    const double log2n = log2(nfft > 2 ? nfft : 2);
-    const double m = (double)p->k[0] * (double)p->k[1] * (double)p->k[2] *
-                     (p->pairing == GC_PAIR_SUM ? (double)p->nin : 1.0);
+    int64_t T[3], B[3];
+    double cost;
+    gc_corr_fft_tiling(p, threads, T, B, &cost);
     int in_int = k_int, range_ok = 1;
     for (int64_t i = 0; i < p->nin; i++) {
-        double sumsq = 0.0, emin = 0.0;
-        gc_status st = gc_plane_scan(ctx, p, i, &sumsq, &emin, &in_int);
+        int fin = 1, ok = 1;
+        gc_status st = gc_plane_scan(ctx, p, i, T, B, &fin, &in_int, &ok);
         if (st != GC_OK)
             return st;
-        if (!isfinite(sumsq))
+        if (!fin)
             return GC_OK; /* NaN / Inf */
-        if (!(GC_FFT_ERROR_C * log2n * sqrt(sumsq / nfft) <= (m + 2.0) * sqrt(emin)))
-            range_ok = 0; /* (keep scanning: a later NaN still decides) */
+        range_ok &= ok; /* (keep scanning: a later NaN still decides) */
     }
     if (in_int || !range_ok)
         return GC_OK;

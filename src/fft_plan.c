@@ -15,7 +15,8 @@
 typedef struct gc_fft_entry {
     gc_dtype dt;
     gc_fft_kind kind;
-    int64_t n, howmany, stride;
+    int64_t n, howmany, stride; /* ND kinds: n = rank, howmany/stride unused, dims[] */
+    int64_t dims[3];
     int ialign, oalign, inplace;
     void *plan;
 } gc_fft_entry;
@@ -24,10 +25,17 @@ static pthread_mutex_t gc_fft_mutex = PTHREAD_MUTEX_INITIALIZER;
 static gc_fft_entry *gc_fft_cache; /* process-wide, malloc'd: it outlives every context */
 static int gc_fft_count, gc_fft_cap;
 
-static void *gc_fft_make(gc_dtype dt, gc_fft_kind kind, int n, int howmany, int stride, void *in,
-                         void *out)
+static void *gc_fft_make(gc_dtype dt, gc_fft_kind kind, int n, int howmany, int stride,
+                         const int *dims, void *in, void *out)
 {
     const unsigned flags = FFTW_ESTIMATE;
+    if (kind == GC_FFT_R2C_ND || kind == GC_FFT_C2R_ND) {
+        if (dt == GC_DTYPE_F32)
+            return kind == GC_FFT_R2C_ND ? (void *)fftwf_plan_dft_r2c(n, dims, in, out, flags)
+                                         : (void *)fftwf_plan_dft_c2r(n, dims, in, out, flags);
+        return kind == GC_FFT_R2C_ND ? (void *)fftw_plan_dft_r2c(n, dims, in, out, flags)
+                                     : (void *)fftw_plan_dft_c2r(n, dims, in, out, flags);
+    }
     if (dt == GC_DTYPE_F32) {
         switch (kind) {
         case GC_FFT_R2C:
@@ -51,10 +59,37 @@ static void *gc_fft_make(gc_dtype dt, gc_fft_kind kind, int n, int howmany, int 
     }
 }
 
+static void *gc_fft_plan_key(gc_dtype dt, gc_fft_kind kind, int64_t n, int64_t howmany,
+                             int64_t stride, const int64_t *dims, void *in, void *out);
+
+void *gc_fft_plan_nd(gc_dtype dt, gc_fft_kind kind, int rank, const int64_t *dims, void *in,
+                     void *out)
+{
+    int64_t d3[3] = {0, 0, 0};
+    for (int i = 0; i < rank && i < 3; i++)
+        d3[i] = dims[i];
+    return gc_fft_plan_key(dt, kind, rank, 1, 1, d3, in, out);
+}
+
 void *gc_fft_plan(gc_dtype dt, gc_fft_kind kind, int64_t n, int64_t howmany, int64_t stride,
                   void *in, void *out)
 {
+    const int64_t d3[3] = {0, 0, 0};
+    return gc_fft_plan_key(dt, kind, n, howmany, stride, d3, in, out);
+}
+
+static void *gc_fft_plan_key(gc_dtype dt, gc_fft_kind kind, int64_t n, int64_t howmany,
+                             int64_t stride, const int64_t *dims, void *in, void *out)
+{
     if (n < 1 || n > INT32_MAX || howmany < 1 || howmany > INT32_MAX || stride > INT32_MAX)
+        return NULL;
+    int idims[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++) {
+        if (dims[i] < 0 || dims[i] > INT32_MAX)
+            return NULL;
+        idims[i] = (int)dims[i];
+    }
+    if ((kind == GC_FFT_R2C_ND || kind == GC_FFT_C2R_ND) && (n > 3 || n < 1))
         return NULL;
     const int ia = dt == GC_DTYPE_F32 ? fftwf_alignment_of(in) : fftw_alignment_of(in);
     const int oa = dt == GC_DTYPE_F32 ? fftwf_alignment_of(out) : fftw_alignment_of(out);
@@ -64,7 +99,8 @@ void *gc_fft_plan(gc_dtype dt, gc_fft_kind kind, int64_t n, int64_t howmany, int
     for (int i = 0; i < gc_fft_count; i++) {
         const gc_fft_entry *e = &gc_fft_cache[i];
         if (e->dt == dt && e->kind == kind && e->n == n && e->howmany == howmany &&
-            e->stride == stride && e->ialign == ia && e->oalign == oa && e->inplace == inplace) {
+            e->stride == stride && e->ialign == ia && e->oalign == oa && e->inplace == inplace &&
+            e->dims[0] == dims[0] && e->dims[1] == dims[1] && e->dims[2] == dims[2]) {
             plan = e->plan;
             break;
         }
@@ -79,10 +115,11 @@ void *gc_fft_plan(gc_dtype dt, gc_fft_kind kind, int64_t n, int64_t howmany, int
             }
         }
         if (gc_fft_count < gc_fft_cap) {
-            plan = gc_fft_make(dt, kind, (int)n, (int)howmany, (int)stride, in, out);
+            plan = gc_fft_make(dt, kind, (int)n, (int)howmany, (int)stride, idims, in, out);
             if (plan)
-                gc_fft_cache[gc_fft_count++] = (gc_fft_entry){dt, kind, n, howmany, stride, ia,
-                                                              oa, inplace, plan};
+                gc_fft_cache[gc_fft_count++] = (gc_fft_entry){
+                    dt, kind, n, howmany, stride, {dims[0], dims[1], dims[2]}, ia, oa, inplace,
+                    plan};
         }
     }
     pthread_mutex_unlock(&gc_fft_mutex);
@@ -93,9 +130,11 @@ void gc_fft_exec(gc_dtype dt, gc_fft_kind kind, void *plan, void *in, void *out)
 {
     if (dt == GC_DTYPE_F32) {
         switch (kind) {
+        case GC_FFT_R2C_ND:
         case GC_FFT_R2C:
             fftwf_execute_dft_r2c(plan, in, out);
             break;
+        case GC_FFT_C2R_ND:
         case GC_FFT_C2R:
             fftwf_execute_dft_c2r(plan, in, out);
             break;
@@ -105,9 +144,11 @@ void gc_fft_exec(gc_dtype dt, gc_fft_kind kind, void *plan, void *in, void *out)
         return;
     }
     switch (kind) {
+    case GC_FFT_R2C_ND:
     case GC_FFT_R2C:
         fftw_execute_dft_r2c(plan, in, out);
         break;
+    case GC_FFT_C2R_ND:
     case GC_FFT_C2R:
         fftw_execute_dft_c2r(plan, in, out);
         break;
@@ -155,6 +196,13 @@ void *gc_fft_plan(gc_dtype dt, gc_fft_kind kind, int64_t n, int64_t howmany, int
 void gc_fft_exec(gc_dtype dt, gc_fft_kind kind, void *plan, void *in, void *out)
 {
     (void)dt, (void)kind, (void)plan, (void)in, (void)out;
+}
+
+void *gc_fft_plan_nd(gc_dtype dt, gc_fft_kind kind, int rank, const int64_t *dims, void *in,
+                     void *out)
+{
+    (void)dt, (void)kind, (void)rank, (void)dims, (void)in, (void)out;
+    return NULL;
 }
 
 int gc_fft_available(void) { return 0; }
