@@ -107,8 +107,73 @@ static void gc_pool_window(const gc_pool2d_desc *d, const gc_pool_geom *g, int64
     *x1 = we > g->w ? g->w : we;
 }
 
-/* out[n][c][oy][ox] = max over the clipped window (first maximum; a NaN wins, as Torch7);
- * argmax (y * W + x) into m->aux. */
+/* Window kernels over rows [y0, y1) and columns [x0, x1) of one plane (strides sy, sx), one
+ * per dtype: the maximum (first in row-major order; a NaN wins, as Torch7) with its index
+ * y * w + x, the float64 sum, and grad[y * w + x] += v on a contiguous plane of width w. */
+static double gc_win_max_f32(const float *p, int64_t sy, int64_t sx, int64_t y0, int64_t y1,
+                             int64_t x0, int64_t x1, int64_t w, int64_t *at)
+{
+    double best = -INFINITY;
+    *at = y0 * w + x0;
+    for (int64_t y = y0; y < y1; y++)
+        for (int64_t x = x0; x < x1; x++) {
+            const double v = p[y * sy + x * sx];
+            if (v > best || isnan(v)) {
+                best = v;
+                *at = y * w + x;
+            }
+        }
+    return best;
+}
+static double gc_win_max_f64(const double *p, int64_t sy, int64_t sx, int64_t y0, int64_t y1,
+                             int64_t x0, int64_t x1, int64_t w, int64_t *at)
+{
+    double best = -INFINITY;
+    *at = y0 * w + x0;
+    for (int64_t y = y0; y < y1; y++)
+        for (int64_t x = x0; x < x1; x++) {
+            const double v = p[y * sy + x * sx];
+            if (v > best || isnan(v)) {
+                best = v;
+                *at = y * w + x;
+            }
+        }
+    return best;
+}
+static double gc_win_sum_f32(const float *p, int64_t sy, int64_t sx, int64_t y0, int64_t y1,
+                             int64_t x0, int64_t x1)
+{
+    double sum = 0.0;
+    for (int64_t y = y0; y < y1; y++)
+        for (int64_t x = x0; x < x1; x++)
+            sum += p[y * sy + x * sx];
+    return sum;
+}
+static double gc_win_sum_f64(const double *p, int64_t sy, int64_t sx, int64_t y0, int64_t y1,
+                             int64_t x0, int64_t x1)
+{
+    double sum = 0.0;
+    for (int64_t y = y0; y < y1; y++)
+        for (int64_t x = x0; x < x1; x++)
+            sum += p[y * sy + x * sx];
+    return sum;
+}
+static void gc_win_add_f32(float *g, int64_t w, int64_t y0, int64_t y1, int64_t x0, int64_t x1,
+                           double v)
+{
+    for (int64_t y = y0; y < y1; y++)
+        for (int64_t x = x0; x < x1; x++)
+            g[y * w + x] = (float)((double)g[y * w + x] + v);
+}
+static void gc_win_add_f64(double *g, int64_t w, int64_t y0, int64_t y1, int64_t x0, int64_t x1,
+                           double v)
+{
+    for (int64_t y = y0; y < y1; y++)
+        for (int64_t x = x0; x < x1; x++)
+            g[y * w + x] += v;
+}
+
+/* out[n][c][oy][ox] = max over the clipped window; argmax (y * W + x) into m->aux. */
 static gc_status gc_maxpool_forward(gc_context *ctx, gc_module *m, const gc_value *in)
 {
     (void)ctx;
@@ -125,18 +190,13 @@ static gc_status gc_maxpool_forward(gc_context *ctx, gc_module *m, const gc_valu
                 for (int64_t ox = 0; ox < g.ow; ox++, e++) {
                     int64_t y0, y1, x0, x1, padded;
                     gc_pool_window(&m->pool, &g, oy, ox, &y0, &y1, &x0, &x1, &padded);
-                    double best = -INFINITY;
-                    int64_t at = y0 * g.w + x0;
-                    for (int64_t y = y0; y < y1; y++)
-                        for (int64_t xx = x0; xx < x1; xx++) {
-                            const double v = gc_load(x->data, x->dtype, base + y * g.s[2] + xx * g.s[3]);
-                            if (v > best || isnan(v)) {
-                                best = v;
-                                at = y * g.w + xx;
-                            }
-                        }
+                    const double best =
+                        x->dtype == GC_DTYPE_F32
+                            ? gc_win_max_f32((const float *)x->data + base, g.s[2], g.s[3], y0,
+                                             y1, x0, x1, g.w, &arg[e])
+                            : gc_win_max_f64((const double *)x->data + base, g.s[2], g.s[3], y0,
+                                             y1, x0, x1, g.w, &arg[e]);
                     gc_store(o->data, o->dtype, e, best);
-                    arg[e] = at;
                 }
         }
     gc_nn_set_tensor(&m->output, o);
@@ -199,10 +259,12 @@ static gc_status gc_avgpool_forward(gc_context *ctx, gc_module *m, const gc_valu
                 for (int64_t ox = 0; ox < g.ow; ox++, e++) {
                     int64_t y0, y1, x0, x1, padded;
                     gc_pool_window(&m->pool, &g, oy, ox, &y0, &y1, &x0, &x1, &padded);
-                    double sum = 0.0;
-                    for (int64_t y = y0; y < y1; y++)
-                        for (int64_t xx = x0; xx < x1; xx++)
-                            sum += gc_load(x->data, x->dtype, base + y * g.s[2] + xx * g.s[3]);
+                    const double sum =
+                        x->dtype == GC_DTYPE_F32
+                            ? gc_win_sum_f32((const float *)x->data + base, g.s[2], g.s[3], y0,
+                                             y1, x0, x1)
+                            : gc_win_sum_f64((const double *)x->data + base, g.s[2], g.s[3], y0,
+                                             y1, x0, x1);
                     gc_store(o->data, o->dtype, e, sum / gc_avg_divisor(m, y0, y1, x0, x1, padded));
                 }
         }
@@ -228,11 +290,10 @@ static gc_status gc_avgpool_backward_input(gc_context *ctx, gc_module *m, const 
                     gc_pool_window(&m->pool, &g, oy, ox, &y0, &y1, &x0, &x1, &padded);
                     const double v = gc_pool_gout(&gout->t[0], n, c, oy, ox) /
                                      gc_avg_divisor(m, y0, y1, x0, x1, padded);
-                    for (int64_t y = y0; y < y1; y++)
-                        for (int64_t xx = x0; xx < x1; xx++) {
-                            const int64_t at = plane + y * g.w + xx;
-                            gc_store(gi->data, gi->dtype, at, gc_load(gi->data, gi->dtype, at) + v);
-                        }
+                    if (gi->dtype == GC_DTYPE_F32)
+                        gc_win_add_f32((float *)gi->data + plane, g.w, y0, y1, x0, x1, v);
+                    else
+                        gc_win_add_f64((double *)gi->data + plane, g.w, y0, y1, x0, x1, v);
                 }
         }
     gc_nn_set_tensor(&m->grad_input, gi);
