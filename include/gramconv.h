@@ -536,8 +536,10 @@ typedef struct gc_lbfgs_desc {
                                < it) / tolerance_change (PYTORCH: when |b1 - b2| * max|d| <
                                it; torch.optim passes its default, not the LBFGS one). Default
                                1e-9; not NaN */
-    int64_t ls_max_iter;    /* lswolfe maxIter: default 20, >= 1. TORCH7 only; PYTORCH bounds
-                               the search by max_eval - evaluations so far (max_ls) */
+    int64_t ls_max_iter;    /* lswolfe maxIter: evaluations after the search's first one;
+                               default 20, >= 1. TORCH7 only; PYTORCH allows max_eval -
+                               evaluations so far (max_ls) after the first, so a run may end
+                               one evaluation past max_eval, as torch's does */
 } gc_lbfgs_desc;
 
 /* The flavour's defaults, listed above. */

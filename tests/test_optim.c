@@ -652,6 +652,33 @@ static void test_stop_reasons(void)
     GC_CHECK(r.stop == GC_OPTIM_STOP_MAX_EVAL && r.evaluations == 7 && r.iterations == 6);
     gc_optimizer_free(opt);
 
+    /* the derived max_eval for max_iter 10: 10*5//4 = 12 (PyTorch) and maxIter*1.25 = 12.5
+     * (torch7); short first trials (learning rate 0.01) make the search spend ~3 evaluations
+     * per iteration. PyTorch's search makes its first evaluation outside max_ls, so a run can
+     * end one past max_eval; the golden (optim_lbfgs_maxeval.npy) has torch's counts. */
+    gc_tensor me;
+    if (load_golden("optim_lbfgs_maxeval.npy", &me)) {
+        for (int f = 0; f < 2; f++) {
+            const double *want = (const double *)me.data + (f ? 0 : 4);
+            d = gc_lbfgs_desc_default(f ? GC_OPTIM_PYTORCH : GC_OPTIM_TORCH7);
+            d.max_iter = 10;
+            d.learning_rate = 0.01;
+            d.line_search = GC_LINE_SEARCH_STRONG_WOLFE;
+            GC_CHECK_OK(gc_optimizer_create_lbfgs(NULL, &d, GC_DTYPE_F64, 2, &opt));
+            double x2[2] = {-1.5, 2.0};
+            gc_tensor x2t;
+            gc_tensor_wrap(&x2t, GC_DTYPE_F64, 1, (int64_t[]){2}, NULL, x2);
+            GC_CHECK_OK(gc_optimizer_run(NULL, opt, &x2t, rosen_fn, &rc, &r));
+            GC_CHECK_MSG(r.stop == GC_OPTIM_STOP_MAX_EVAL && r.iterations == (int64_t)want[2] &&
+                             r.evaluations == (int64_t)want[3] && max_diff(x2, want, 2) <= 1e-10,
+                         "flavour %d: %s after %lld iterations, %lld evaluations (torch: %g, %g)",
+                         f, gc_optim_stop_name(r.stop), (long long)r.iterations,
+                         (long long)r.evaluations, want[2], want[3]);
+            gc_optimizer_free(opt);
+        }
+        gc_tensor_free(&me);
+    }
+
     /* tol_x on |f - f_old|: a huge tolerance stops after the first iteration */
     d = gc_lbfgs_desc_default(GC_OPTIM_PYTORCH);
     d.tol_x = 1e30;

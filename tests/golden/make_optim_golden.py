@@ -17,6 +17,9 @@ Files (float64):
   optim_lbfgs_rosen_plain.npy  (31, 2): rosen, lr=0.1, no line search, 30 step() calls with
                                 max_iter=1 (x after each)
   optim_adam_rosen.npy         (51, 2): Adam(lr=0.01, weight_decay=0.01) on rosen, 50 steps
+  optim_lbfgs_maxeval.npy      (2, 4): rosen, max_iter=10 (max_eval derived), lr=0.01,
+                                strong_wolfe: x, n_iter, func_evals; row 0 torch.optim.LBFGS
+                                (max_eval 12), row 1 the TORCH7 transcription (maxEval 12.5)
 TORCH7 flavour (from torch7_optim_ref.py, a NumPy transcription of the Lua code: see there):
   optim_t7_quad_wolfe.npy      (11, 6): quad, 10 optim.lbfgs calls with maxIter=1,
                                 nCorrection=3, lineSearch=optim.lswolfe (x after each)
@@ -155,6 +158,13 @@ for _ in range(50):
     t7.adam(np_rosen, x, dict(learningRate=0.01, learningRateDecay=1e-3, weightDecay=0.01), st)
     rows.append(x.copy())
 save("optim_t7_adam.npy", np.array(rows))
+
+me = np.zeros((2, 4))
+me[0] = one_run(rosen, r0, max_iter=10, lr=0.01, line_search_fn="strong_wolfe")
+x, st = r0.copy(), {}
+t7.lbfgs(np_rosen, x, dict(maxIter=10, learningRate=0.01, lineSearch=True), st)
+me[1, :2], me[1, 2], me[1, 3] = x, st["nIter"], st["funcEval"]
+save("optim_lbfgs_maxeval.npy", me)
 
 if __name__ == "__main__":
     for nm in sorted(os.listdir(HERE)):
