@@ -511,8 +511,8 @@ typedef enum gc_line_search {
  *     stop, in this order: k == max_iter (MAX_ITER); evaluations >= max_eval (MAX_EVAL);
  *       ||g|| <= tol_fun (TOL_FUN); ||t*d|| <= tol_x (TOL_X); |f - f_old| < tol_x (TOL_CHANGE).
  * ||.|| is the L1 norm (sum |.|) in the TORCH7 flavour and the max norm in the PYTORCH one.
- * Without the line search the run ends with a step whose loss was not evaluated (see
- * gc_optim_result.loss_at_x). neural-style (Johnson) runs TORCH7, no line search,
+ * Without the line search a run that reaches max_iter ends with a step whose loss was not
+ * evaluated (see gc_optim_result.loss_at_x). neural-style (Johnson) runs TORCH7, no line search,
  * max_iter = its iterations, tol_fun = tol_x = -1 (never stop early), history 100.
  */
 typedef struct gc_lbfgs_desc {
@@ -619,9 +619,10 @@ GC_API void gc_optimizer_reset(gc_optimizer *opt);
 GC_API gc_status gc_optimizer_run(gc_context *ctx, gc_optimizer *opt, gc_tensor *x,
                                   gc_objective_fn fn, void *user, gc_optim_result *result);
 /* One iteration: for L-BFGS exactly a run with max_iter = 1 (max_eval as the descriptor's,
- * which bounds PYTORCH's line search); for Adam one evaluation and one update. A loop of
- * steps gives the same iterates as one run (without line search, the same evaluations too;
- * with it, each step evaluates its starting point again). */
+ * which bounds PYTORCH's line search); for Adam one evaluation and one update. A loop of n
+ * steps gives the same iterates as one run of n iterations while no stop test or evaluation
+ * budget ends the run (without line search, the same evaluations too; with it, each step
+ * evaluates its starting point again). */
 GC_API gc_status gc_optimizer_step(gc_context *ctx, gc_optimizer *opt, gc_tensor *x,
                                    gc_objective_fn fn, void *user, gc_optim_result *result);
 /* Bytes the optimiser holds (for planning and tests). 0 for NULL. */

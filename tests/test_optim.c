@@ -576,9 +576,12 @@ static void test_float32(void)
 
 static void test_steps_equal_run(void)
 {
-    /* without the line search, max_iter steps == one run of max_iter iterations, bitwise */
-    for (int f = 0; f < 2; f++) {
+    /* max_iter steps == one run of max_iter iterations, bitwise; without the line search
+     * with as many evaluations, with it one more per step (its starting point again) */
+    for (int fl = 0; fl < 4; fl++) {
+        const int f = fl % 2, ls = fl / 2;
         gc_lbfgs_desc d = gc_lbfgs_desc_default(f ? GC_OPTIM_PYTORCH : GC_OPTIM_TORCH7);
+        d.line_search = ls ? GC_LINE_SEARCH_STRONG_WOLFE : GC_LINE_SEARCH_NONE;
         d.max_iter = 25;
         d.history = 4;
         d.learning_rate = 0.3;
@@ -600,14 +603,21 @@ static void test_steps_equal_run(void)
         rosen_ctx ra = {0}, rb = {0};
         gc_optim_result r;
         GC_CHECK_OK(gc_optimizer_run(NULL, a, &ta, rosen_fn, &ra, &r));
-        GC_CHECK(r.stop == GC_OPTIM_STOP_MAX_ITER && r.iterations == 25 && r.evaluations == 25);
-        GC_CHECK(r.loss_at_x == 0);
+        GC_CHECK(r.stop == GC_OPTIM_STOP_MAX_ITER && r.iterations == 25);
+        GC_CHECK(ls ? r.evaluations > 25 : r.evaluations == 25);
+        GC_CHECK(r.loss_at_x == !!ls);
+        const int64_t run_evals = r.evaluations;
         for (int k = 0; k < 25; k++) {
             GC_CHECK_OK(gc_optimizer_step(NULL, b, &tb, rosen_fn, &rb, &r));
-            GC_CHECK(r.stop == GC_OPTIM_STOP_MAX_ITER && r.iterations == 1 && r.evaluations == 1);
+            GC_CHECK(r.stop == GC_OPTIM_STOP_MAX_ITER && r.iterations == 1);
+            GC_CHECK(ls ? r.evaluations >= 2 : r.evaluations == 1);
         }
-        GC_CHECK(r.total_iterations == 25 && r.total_evaluations == 25);
-        GC_CHECK(memcmp(xa, xb, sizeof xa) == 0);
+        GC_CHECK(r.total_iterations == 25);
+        GC_CHECK_MSG(r.total_evaluations == run_evals + (ls ? 24 : 0),
+                     "flavour %d, line search %d: %lld evaluations by steps, %lld by the run", f,
+                     ls, (long long)r.total_evaluations, (long long)run_evals);
+        GC_CHECK_MSG(memcmp(xa, xb, sizeof xa) == 0, "flavour %d, line search %d: x differs", f,
+                     ls);
         /* reset: the next run starts afresh (first step scaled by 1/sum|g| again) */
         gc_optimizer_reset(a);
         gc_optimizer_reset(b);
@@ -615,7 +625,7 @@ static void test_steps_equal_run(void)
         memcpy(xa, xc, sizeof xa);
         memcpy(xb, xc, sizeof xb);
         GC_CHECK_OK(gc_optimizer_step(NULL, a, &ta, rosen_fn, &ra, &r));
-        GC_CHECK(r.total_iterations == 1 && r.total_evaluations == 1);
+        GC_CHECK(r.total_iterations == 1 && r.total_evaluations == r.evaluations);
         gc_optimizer_free(b);
         GC_CHECK_OK(gc_optimizer_create_lbfgs(NULL, &d, GC_DTYPE_F64, 5, &b));
         GC_CHECK_OK(gc_optimizer_step(NULL, b, &tb, rosen_fn, &rb, &r));
