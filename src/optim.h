@@ -70,8 +70,9 @@ gc_status gc_lbfgs_run(gc_context *ctx, gc_optimizer *opt, gc_tensor *x, gc_obje
                        void *user, int64_t max_iter, gc_optim_result *res);
 void gc_lbfgs_reset(gc_optimizer *opt);
 /* Strong-Wolfe line search from x along L-BFGS's d (optim_wolfe.c): on entry *t is the first
- * trial step, f/gtd the loss and g.d at x, g[*gi] the gradient at x; on return *t, *f_out and
- * g[*gi] are the accepted point's, *evals the evaluations it made. x is not written. */
+ * trial step, f/gtd the loss and g.d at x, g[opt->u.lb.gi] the gradient at x; on return *t,
+ * *f_out and g[opt->u.lb.gi] are the accepted point's, *evals the evaluations it made (at
+ * most max_ls after the first). x is not written (trial points go to xe). */
 gc_status gc_lbfgs_wolfe(gc_context *ctx, gc_optimizer *opt, const gc_tensor *x, gc_objective_fn fn,
                          void *user, double f, double gtd, int64_t max_ls, double *t,
                          double *f_out, int64_t *evals, gc_optim_result *res);
