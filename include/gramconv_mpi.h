@@ -57,6 +57,18 @@ gc_status gc_mpi_conv2d_backward_input(gc_context *ctx, MPI_Comm comm, const gc_
                                        const gc_tensor *weight, int64_t in0,
                                        gc_tensor *grad_input_own);
 
+/*
+ * Texture synthesis (random net, style + TV; as gc_synth_tiled_*) with the feature maps split
+ * by rows over the ranks: every rank keeps the whole image and optimiser state, computes the
+ * features of its rows [H*r/P, H*(r+1)/P) in bands under max_memory, and the Gram partial sums
+ * and the image gradient are added with MPI_Allreduce; the L-BFGS/Adam step then runs the same
+ * on every rank. image: rank 0's start is broadcast; every rank gets the result. Equal to the
+ * one-process gc_synth_tiled_run within float rounding.
+ */
+gc_status gc_mpi_synth_run(gc_context *ctx, MPI_Comm comm, const gc_synth_net *net,
+                           const gc_synth_desc *desc, const gc_tensor *target_grams,
+                           uint64_t max_memory, gc_tensor *image, gc_synth_stats *stats);
+
 #ifdef __cplusplus
 }
 #endif

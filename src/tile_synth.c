@@ -269,14 +269,17 @@ static double gc_ts_tv(const gc_tensor *x, double w, gc_tensor *g)
     return k * sum;
 }
 
-/* L and (want_grad) dL/dx into t->gimg at the contiguous x. */
-static gc_status gc_ts_eval(gc_context *ctx, gc_synth_tiled *t, const gc_tensor *x, double *loss,
-                            int want_grad)
+/* L and (want_grad) dL/dx into t->gimg at the contiguous x; with `red`, this part's output
+ * rows only, the Gram sums and the image gradient summed over the parts by red's hooks (the
+ * loss and the total-variation term are then computed alike on every part). */
+gc_status gc_synth_tiled_eval_part(gc_context *ctx, gc_synth_tiled *t, const gc_tensor *x,
+                                   const gc_ts_reduce *red, double *loss, int want_grad)
 {
     const gc_synth_net *net = t->net;
     const gc_dtype dt = net->dtype;
     const size_t esz = gc_dtype_size(dt);
     gc_status st = GC_OK;
+    const int64_t r0 = red ? red->row0 : 0, r1 = red ? red->row1 : t->H;
     *loss = 0.0;
     if (want_grad)
         memset(t->gimg.data, 0, (size_t)(net->in_channels * t->H * t->W) * esz);
@@ -293,8 +296,8 @@ static gc_status gc_ts_eval(gc_context *ctx, gc_synth_tiled *t, const gc_tensor 
             st = gc_tensor_create(ctx, &gfeat, dt, 3, fd);
         if (st == GC_OK)
             st = gc_gram_accum_create(ctx, &gdesc, dt, F, t->H * t->W, &acc);
-        for (int64_t y0 = 0; y0 < t->H && st == GC_OK; y0 += t->band) {
-            const int64_t b = t->H - y0 < t->band ? t->H - y0 : t->band;
+        for (int64_t y0 = r0; y0 < r1 && st == GC_OK; y0 += t->band) {
+            const int64_t b = r1 - y0 < t->band ? r1 - y0 : t->band;
             const int64_t bd[3] = {F, b, t->W}; /* contiguous, the last band too */
             gc_tensor fb;
             st = gc_tensor_wrap(&fb, dt, 3, bd, NULL, feat.data);
@@ -307,6 +310,14 @@ static gc_status gc_ts_eval(gc_context *ctx, gc_synth_tiled *t, const gc_tensor 
             st = gc_tensor_wrap(&G, dt, 2, gd, NULL, t->g.data);
         if (st == GC_OK)
             st = gc_tensor_wrap(&dG, dt, 2, gd, NULL, t->dg.data);
+        if (red) { /* the parts' sums added: every part gets the whole G (called on every
+                    * part whatever happened, so that none waits for another) */
+            double *v = NULL;
+            int64_t nv = 0;
+            if (st == GC_OK)
+                st = gc_gram_accum_partial(ctx, acc, &v, &nv);
+            st = red->sum(ctx, red->user, st, v, nv);
+        }
         if (st == GC_OK)
             st = gc_gram_accum_finish(ctx, acc, &G);
         gc_gram_accum_free(acc);
@@ -325,8 +336,8 @@ static gc_status gc_ts_eval(gc_context *ctx, gc_synth_tiled *t, const gc_tensor 
             gc_gram_desc bdesc = gc_gram_desc_default();
             bdesc.norm = GC_GRAM_NORM_NONE;
             bdesc.scale = 1.0 / ((double)t->H * (double)t->W);
-            for (int64_t y0 = 0; y0 < t->H && st == GC_OK; y0 += t->band) {
-                const int64_t b = t->H - y0 < t->band ? t->H - y0 : t->band;
+            for (int64_t y0 = r0; y0 < r1 && st == GC_OK; y0 += t->band) {
+                const int64_t b = r1 - y0 < t->band ? r1 - y0 : t->band;
                 gc_tensor fb, gb;
                 const int64_t bd[3] = {F, b, t->W};
                 st = gc_tensor_wrap(&fb, dt, 3, bd, NULL, feat.data);
@@ -348,10 +359,23 @@ static gc_status gc_ts_eval(gc_context *ctx, gc_synth_tiled *t, const gc_tensor 
         gc_tensor_free(&feat);
         gc_tensor_free(&gfeat);
     }
+    if (red && want_grad)
+        st = red->sum_grad(ctx, red->user, st, &t->gimg);
     if (st == GC_OK && t->desc.tv_weight > 0.0)
         *loss += gc_ts_tv(x, t->desc.tv_weight, want_grad ? &t->gimg : NULL);
     return st;
 }
+
+static gc_status gc_ts_eval(gc_context *ctx, gc_synth_tiled *t, const gc_tensor *x, double *loss,
+                            int want_grad)
+{
+    return gc_synth_tiled_eval_part(ctx, t, x, NULL, loss, want_grad);
+}
+
+gc_synth_optim *gc_synth_tiled_optim(gc_synth_tiled *t) { return &t->opt; }
+gc_tensor *gc_synth_tiled_x(gc_synth_tiled *t) { return &t->x; }
+gc_tensor *gc_synth_tiled_grad(gc_synth_tiled *t) { return &t->gimg; }
+int64_t gc_synth_tiled_iters(const gc_synth_tiled *t) { return t->desc.iters; }
 
 static gc_status gc_ts_check_image(gc_context *ctx, const gc_synth_tiled *t, const gc_tensor *im,
                                    const char *what)

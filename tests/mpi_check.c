@@ -6,7 +6,9 @@
  *    batches, padding modes (forward), a rank that owns no output rows;
  *  - gc_mpi_rows_gather of arbitrary row ranges;
  *  - gc_mpi_gram_npy (each rank reading its own slice) against gc_gram_forward, with and
- *    without a memory budget and centring, and a missing file failing on every rank.
+ *    without a memory budget and centring, and a missing file failing on every rank;
+ *  - gc_mpi_synth_run (feature rows split, Grams and image gradient allreduced) against the
+ *    one-process gc_synth_tiled_run over a few L-BFGS iterations.
  * Every rank computes the whole problem itself to compare with. Prints one summary line on
  * rank 0; exits non-zero on any failure (on every rank). usage: mpi_check TMPDIR */
 #include "gramconv_mpi.h"
@@ -340,6 +342,49 @@ static int bench(int argc, char **argv)
     return st == GC_OK ? 0 : 1;
 }
 
+/* Distributed synthesis == one process in bands (random net, style + TV, a few L-BFGS steps),
+ * with a budget that makes bands of a couple of rows inside each rank's rows. */
+static void check_synth(gc_context *ctx)
+{
+    for (int dt = 0; dt < 2; dt++) {
+        const gc_dtype dtype = dt ? GC_DTYPE_F64 : GC_DTYPE_F32;
+        gc_synth_random_desc rd = gc_synth_random_desc_default();
+        rd.nscales = 2, rd.sizes[0] = 3, rd.sizes[1] = 5, rd.filters = 6, rd.seed = 3;
+        gc_synth_net *net = NULL;
+        CHECK(gc_synth_net_create_random(ctx, &rd, dtype, &net) == GC_OK, "net");
+        const int64_t sd[3] = {3, 17, 15}, xd[3] = {3, 14, 12};
+        gc_tensor style, x0, x1, grams[GC_SYNTH_MAX_LAYERS];
+        memset(grams, 0, sizeof grams);
+        gc_tensor_create(NULL, &style, dtype, 3, sd);
+        gc_tensor_create(NULL, &x0, dtype, 3, xd);
+        gc_tensor_create(NULL, &x1, dtype, 3, xd);
+        fill(&style), fill(&x0);
+        gc_tensor_copy(&x0, &x1);
+        CHECK(gc_synth_net_grams(ctx, net, &style, 3u, grams) == GC_OK, "grams");
+        gc_synth_desc desc = gc_synth_desc_default();
+        desc.height = xd[1], desc.width = xd[2], desc.iters = 4, desc.tv_weight = 0.05;
+        desc.style_layers = 3u;
+        gc_synth_tiled *t = NULL;
+        gc_synth_stats s0, s1;
+        CHECK(gc_synth_tiled_create(ctx, net, &desc, grams, 0, &t) == GC_OK, "tiled");
+        CHECK(gc_synth_tiled_run(ctx, t, &x0, &s0) == GC_OK, "tiled run");
+        gc_synth_tiled_free(t);
+        gc_status st = gc_mpi_synth_run(ctx, MPI_COMM_WORLD, net, &desc, grams, dt ? 200000 : 100000, &x1, &s1);
+        CHECK(st == GC_OK, "mpi synth: %s", gc_context_last_error(ctx));
+        double amax, e = diff(&x0, &x1, &amax);
+        const double tol = dt ? 1e-9 : 1e-3;
+        CHECK(s1.iters == s0.iters && s1.iters > 0, "iterations %lld vs %lld", (long long)s1.iters,
+              (long long)s0.iters);
+        CHECK(e <= tol, "mpi synth dtype %d: image differs by %g", dt, e);
+        CHECK(fabs(s1.final_loss - s0.final_loss) <= tol * s0.initial_loss,
+              "mpi synth dtype %d: final loss %.17g vs %.17g", dt, s1.final_loss, s0.final_loss);
+        for (int l = 0; l < GC_SYNTH_MAX_LAYERS; l++)
+            gc_tensor_free(&grams[l]);
+        gc_tensor_free(&style), gc_tensor_free(&x0), gc_tensor_free(&x1);
+        gc_synth_net_free(net);
+    }
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -357,6 +402,7 @@ int main(int argc, char **argv)
     }
     check_gather(ctx);
     check_gram(ctx, dir);
+    check_synth(ctx);
     gc_context_free(ctx);
     int f = failures, c = checks, tf = 0, tc = 0;
     MPI_Allreduce(&f, &tf, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
