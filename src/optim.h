@@ -57,6 +57,9 @@ void gc_ov_scale(gc_dtype dt, int64_t n, void *dst, double alpha, const void *a)
 void gc_ov_sub(gc_dtype dt, int64_t n, void *dst, const void *a, const void *b);
 /* dst = a + alpha * b (dst may be a) */
 void gc_ov_axpy(gc_dtype dt, int64_t n, void *dst, const void *a, double alpha, const void *b);
+/* dst += alpha * b, then return z . dst: bitwise gc_ov_axpy then gc_ov_dot, in one pass */
+double gc_ov_axpy_dot(gc_dtype dt, int64_t n, void *dst, double alpha, const void *b,
+                      const void *z);
 
 /* ---- one objective evaluation at `point` (x itself or a buffer of its shape): grad zeroed,
  * the callback called with tensors shaped like x, the counters advanced. A failing callback's

@@ -38,6 +38,20 @@ static double gc_lb_norm(const gc_optimizer *opt, double alpha, const void *v)
     return gc_ov_scaled_abs_sum(opt->dtype, opt->n, alpha, v);
 }
 
+/* Ring slot of history pair i (0: the oldest), and its s and y vectors. */
+static int64_t gc_lb_k(const gc_optimizer *opt, int64_t i)
+{
+    return (opt->u.lb.start + i) % (opt->u.lb.desc.history + 1);
+}
+static void *gc_lb_s(const gc_optimizer *opt, int64_t i)
+{
+    return gc_slot(opt->u.lb.s_buf, gc_lb_k(opt, i), opt->dtype, opt->n);
+}
+static void *gc_lb_y(const gc_optimizer *opt, int64_t i)
+{
+    return gc_slot(opt->u.lb.y_buf, gc_lb_k(opt, i), opt->dtype, opt->n);
+}
+
 /* d = -H g: update the history with (s, y) from the last step, then the two-loop recursion
  * with H0 = H_diag I. K > 1 (not the first iteration since create/reset). */
 static void gc_lb_direction(gc_optimizer *opt, const void *g)
@@ -63,21 +77,29 @@ static void gc_lb_direction(gc_optimizer *opt, const void *g)
     }
     double *rho = opt->u.lb.rho, *al = opt->u.lb.al;
     void *d = opt->u.lb.d;
+    const int64_t m = *count;
     gc_ov_scale(dt, n, d, -1.0, g); /* q = -g */
-    for (int64_t i = *count - 1; i >= 0; i--) {
-        const int64_t k = (*start + i) % slots;
-        const void *sk = gc_slot(opt->u.lb.s_buf, k, dt, n);
-        const void *yk = gc_slot(opt->u.lb.y_buf, k, dt, n);
-        al[k] = gc_ov_dot(dt, n, sk, d) * rho[k];
-        gc_ov_axpy(dt, n, d, d, -al[k], yk); /* q -= al_k y_k */
+    /* newest to oldest: al_i = rho_i s_i.q; q -= al_i y_i (each update fused with the next
+     * pair's dot product: one pass over q per pair) */
+    double dotv = m > 0 ? gc_ov_dot(dt, n, gc_lb_s(opt, m - 1), d) : 0.0;
+    for (int64_t i = m - 1; i >= 0; i--) {
+        const int64_t k = gc_lb_k(opt, i);
+        al[k] = dotv * rho[k];
+        if (i > 0)
+            dotv = gc_ov_axpy_dot(dt, n, d, -al[k], gc_lb_y(opt, i), gc_lb_s(opt, i - 1));
+        else
+            gc_ov_axpy(dt, n, d, d, -al[k], gc_lb_y(opt, i));
     }
     gc_ov_scale(dt, n, d, opt->u.lb.h_diag, d); /* r = H_diag q */
-    for (int64_t i = 0; i < *count; i++) {
-        const int64_t k = (*start + i) % slots;
-        const void *sk = gc_slot(opt->u.lb.s_buf, k, dt, n);
-        const void *yk = gc_slot(opt->u.lb.y_buf, k, dt, n);
-        const double be = gc_ov_dot(dt, n, yk, d) * rho[k];
-        gc_ov_axpy(dt, n, d, d, al[k] - be, sk); /* r += (al_k - be_k) s_k */
+    /* oldest to newest: be_i = rho_i y_i.r; r += (al_i - be_i) s_i */
+    dotv = m > 0 ? gc_ov_dot(dt, n, gc_lb_y(opt, 0), d) : 0.0;
+    for (int64_t i = 0; i < m; i++) {
+        const int64_t k = gc_lb_k(opt, i);
+        const double be = dotv * rho[k];
+        if (i + 1 < m)
+            dotv = gc_ov_axpy_dot(dt, n, d, al[k] - be, gc_lb_s(opt, i), gc_lb_y(opt, i + 1));
+        else
+            gc_ov_axpy(dt, n, d, d, al[k] - be, gc_lb_s(opt, i));
     }
 }
 

@@ -182,3 +182,43 @@ void gc_ov_axpy(gc_dtype dt, int64_t n, void *dst, const void *a, double alpha, 
             y[i] = p[i] + alpha * q[i];
     }
 }
+
+/* dst_i = dst_i + alpha b_i, then return sum z_i dst_i (lanes as gc_ov_dot): the two-loop
+ * recursion's update and the next pair's dot product in one pass over dst. Bitwise the same
+ * as gc_ov_axpy followed by gc_ov_dot(z, dst). */
+double gc_ov_axpy_dot(gc_dtype dt, int64_t n, void *dst, double alpha, const void *b,
+                      const void *z)
+{
+    double acc[GC_OV_LANES] = {0}, tail = 0.0;
+    const int64_t nb = n - n % GC_OV_LANES;
+    if (dt == GC_DTYPE_F32) {
+        float *y = dst;
+        const float *q = b, *w = z;
+        for (int64_t i = 0; i < nb; i += GC_OV_LANES)
+            for (int j = 0; j < GC_OV_LANES; j++) {
+                const float v = (float)((double)y[i + j] + alpha * (double)q[i + j]);
+                y[i + j] = v;
+                acc[j] += (double)w[i + j] * (double)v;
+            }
+        for (int64_t i = nb; i < n; i++) {
+            const float v = (float)((double)y[i] + alpha * (double)q[i]);
+            y[i] = v;
+            tail += (double)w[i] * (double)v;
+        }
+    } else {
+        double *y = dst;
+        const double *q = b, *w = z;
+        for (int64_t i = 0; i < nb; i += GC_OV_LANES)
+            for (int j = 0; j < GC_OV_LANES; j++) {
+                const double v = y[i + j] + alpha * q[i + j];
+                y[i + j] = v;
+                acc[j] += w[i + j] * v;
+            }
+        for (int64_t i = nb; i < n; i++) {
+            const double v = y[i] + alpha * q[i];
+            y[i] = v;
+            tail += w[i] * v;
+        }
+    }
+    return gc_ov_combine(acc, tail);
+}

@@ -218,8 +218,9 @@ static void test_lbfgs_torch_quad_steps(void)
         GC_CHECK_OK(gc_optimizer_create_lbfgs(NULL, &d, GC_DTYPE_F64, 6, &opt));
         if (!opt)
             return;
-        check_steps(opt, quad_fn, &q, ls ? "optim_lbfgs_quad_wolfe.npy" : "optim_lbfgs_quad_plain.npy",
-                    6, 0, 1e-10);
+        check_steps(opt, quad_fn, &q,
+                    ls ? "optim_lbfgs_quad_wolfe.npy" : "optim_lbfgs_quad_plain.npy", 6, 0,
+                    1e-10);
         gc_optimizer_free(opt);
     }
     /* TORCH7 without line search computes the same directions and steps; only its stop
@@ -511,8 +512,9 @@ static void test_least_squares(void)
         gc_optim_result r;
         GC_CHECK_OK(gc_optimizer_run(NULL, opt, &xt, ls_fn, &p, &r));
         double e = max_diff(x, want, 7);
-        GC_CHECK_MSG(e <= (kind < 3 ? 1e-7 : 1e-4), "kind %d: max |x - normal equations| = %.3g (%s)",
-                     kind, e, gc_optim_stop_name(r.stop));
+        GC_CHECK_MSG(e <= (kind < 3 ? 1e-7 : 1e-4),
+                     "kind %d: max |x - normal equations| = %.3g (%s)", kind, e,
+                     gc_optim_stop_name(r.stop));
         gc_optimizer_free(opt);
     }
 }
@@ -881,7 +883,8 @@ static void test_dot_vs_reference(void)
         for (int64_t i = 0; i < n; i++)
             mag += fabs((double)xf[i] * (double)yf[i]) + fabs(xd[i] * yd[i]);
         const double bound = (double)(n + 8) * 2.2204460492503131e-16 * mag;
-        double a = gc_ov_dot(GC_DTYPE_F64, n, xd, yd), r = gc_ov_dot_reference(GC_DTYPE_F64, n, xd, yd);
+        double a = gc_ov_dot(GC_DTYPE_F64, n, xd, yd);
+        double r = gc_ov_dot_reference(GC_DTYPE_F64, n, xd, yd);
         GC_CHECK_MSG(fabs(a - r) <= bound, "f64 n %lld: %.17g vs %.17g", (long long)n, a, r);
         a = gc_ov_dot(GC_DTYPE_F32, n, xf, yf);
         r = gc_ov_dot_reference(GC_DTYPE_F32, n, xf, yf);
@@ -889,8 +892,23 @@ static void test_dot_vs_reference(void)
         double s = gc_ov_scaled_abs_sum(GC_DTYPE_F64, n, -2.0, xd), sr = 0.0;
         for (int64_t i = 0; i < n; i++)
             sr += fabs(-2.0 * xd[i]);
-        GC_CHECK_MSG(fabs(s - sr) <= (double)(n + 8) * 2.2204460492503131e-16 * sr, "abs sum n %lld",
-                     (long long)n);
+        GC_CHECK_MSG(fabs(s - sr) <= (double)(n + 8) * 2.2204460492503131e-16 * sr,
+                     "abs sum n %lld", (long long)n);
+        /* the fused update + dot of the two-loop recursion == axpy then dot, bitwise */
+        double q1[301], q2[301];
+        float f1[301], f2[301];
+        for (int64_t i = 0; i < n; i++) {
+            q1[i] = q2[i] = yd[i];
+            f1[i] = f2[i] = yf[i];
+        }
+        double fused = gc_ov_axpy_dot(GC_DTYPE_F64, n, q1, -0.37, xd, yd);
+        gc_ov_axpy(GC_DTYPE_F64, n, q2, q2, -0.37, xd);
+        double split = gc_ov_dot(GC_DTYPE_F64, n, yd, q2);
+        GC_CHECK(fused == split && (n == 0 || memcmp(q1, q2, sizeof(double) * (size_t)n) == 0));
+        fused = gc_ov_axpy_dot(GC_DTYPE_F32, n, f1, 1.7, xf, yf);
+        gc_ov_axpy(GC_DTYPE_F32, n, f2, f2, 1.7, xf);
+        split = gc_ov_dot(GC_DTYPE_F32, n, yf, f2);
+        GC_CHECK(fused == split && (n == 0 || memcmp(f1, f2, sizeof(float) * (size_t)n) == 0));
     }
 }
 
