@@ -49,6 +49,9 @@ int cli_cmd_gram_preset(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_style(const cli_command *cmd, int argc, char **argv);
 int cli_bench_synth(const cli_command *cmd, int argc, char **argv);
 extern const char cli_usage_texture[], cli_usage_style[], cli_usage_gram_preset[];
+/* sample (cmd_sample.c): a procedural texture sample for the README's texture command. */
+int cli_cmd_sample(const cli_command *cmd, int argc, char **argv);
+extern const char cli_usage_sample[];
 
 /* Parsed `xcorr2|conv2|xcorr3|conv3` arguments (cmd_corr.c). */
 typedef struct cli_corr_opts {

@@ -257,6 +257,8 @@ static const cli_command cli_table[] = {
      cli_cmd_style},
     {"gram-preset", "save a style image's Gram matrices for texture --preset",
      cli_usage_gram_preset, cli_cmd_gram_preset},
+    {"sample", "write a procedural texture sample (tileable mosaic) to try texture on",
+     cli_usage_sample, cli_cmd_sample},
 };
 
 const cli_command *cli_commands(int *count)

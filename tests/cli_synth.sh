@@ -163,6 +163,15 @@ expect_err "style missing style" 1 x.png "$GC" style "$C" "$S,nothere.png" -o x.
 expect_err "style bad content layer" 2 x.png "$GC" style "$C" "$S" --content-layer relu4_2 -o x.png
 expect_err "style init missing" 1 x.png "$GC" style "$C" "$S" --init image:nothere.png -o x.png $NET
 
+# ---- sample ----
+expect_ok "sample" "$GC" sample -o m1.png --size 24,20 --cells 6 --seed 5
+check "sample written" '[ -s m1.png ] && grep -q "^wrote m1.png (24 x 20, 6 cells, seed 5)" "$T/out"'
+expect_ok "sample again" "$GC" sample -o m2.png --size 24,20 --cells 6 --seed 5
+check "sample deterministic" 'cmp -s m1.png m2.png'
+expect_ok "texture of the sample" "$GC" texture m1.png -o m3.png --iters 3 $NET -q
+expect_err "sample bad extension" 2 m.gif "$GC" sample -o m.gif
+expect_err "sample bad cells" 2 m.png "$GC" sample -o m.png --cells 0
+
 # ---- bench synth ----
 expect_ok "bench synth" "$GC" bench synth --size 16,12 --threads 1 --layers 3,5 --filters 4 --repeat 1 --iters 1
 check "bench synth json" 'grep -q "\"op\":\"synth\".*\"scales\":\[3,5\],\"filters\":4,\"size\":\[16,12\].*\"s_per_iter\":" "$T/out"'
