@@ -660,7 +660,9 @@ GC_API uint64_t gc_optimizer_memory_bytes(const gc_optimizer *opt);
  * (max pooling keeps its argmax, Sequential its intermediate values). Inputs may have any
  * strides (View needs contiguous input, as Torch's view does); outputs are C-contiguous.
  * dtype: float32 or float64, one per network (a conv module has the dtype it was made with).
- * A module is not safe to run from two threads at once; separate modules are.
+ * A module is not safe to run from two threads at once; separate modules are, each thread
+ * with its own context (during an op call a pass lends the context's allocator hook to the
+ * module's cache).
  */
 #define GC_TABLE_MAX 8
 
