@@ -25,8 +25,8 @@
 #include <math.h>
 #include <string.h>
 
-#define GC_FFT_F32_NS 0.15   /* per N log2 N of one real transform, one thread (measured) */
-#define GC_FFT_F64_NS 0.25
+#define GC_FFT_F32_NS 0.25   /* per N log2 N of one real transform, one thread (measured) */
+#define GC_FFT_F64_NS 0.4
 #define GC_FFT_COPY_NS 0.6   /* per point: fill, multiply, store */
 #define GC_FFT_TILE_NS 3000.0 /* per tile and plane: calls, edges */
 #define GC_FFT_FIXED_NS 20000.0

@@ -26,7 +26,7 @@
 #define GC_COST_DIRECT_F32_GFLOPS 60.0   /* per thread, AVX-512 / AVX2 kernels, kw >= 5 */
 #define GC_COST_DIRECT_F64_GFLOPS 30.0
 #define GC_COST_DIRECT_SCALAR_GFLOPS 6.0
-#define GC_COST_ALIAS_FACTOR 0.22        /* kh > 8 with input rows 2 KiB-aligned apart */
+#define GC_COST_ALIAS_FACTOR 0.4         /* kh > 8 with input rows 4 KiB-aligned apart */
 #define GC_COST_SCAN_NS 0.5              /* per input element of the data checks */
 
 static double gc_cost_direct(const gc_context *ctx, const gc_corr_problem *p, int threads)
@@ -40,10 +40,10 @@ static double gc_cost_direct(const gc_context *ctx, const gc_corr_problem *p, in
     /* narrow kernels fill the SIMD lanes less well */
     if (p->k[2] < 5)
         rate *= 0.75;
-    /* more than 8 kernel rows whose input rows sit a multiple of 2 KiB apart share L1 sets
-     * (1024-wide float32 images): measured 4-6x slower */
+    /* more than 8 kernel rows whose input rows sit a multiple of 4 KiB apart share L1 sets
+     * (1024-wide float32 images): measured 2.5-5x slower */
     const int64_t row_bytes = p->in_s[2] * (int64_t)gc_dtype_size(p->dtype);
-    if (p->k[1] > 8 && row_bytes % 2048 == 0)
+    if (p->k[1] > 8 && row_bytes % 4096 == 0)
         rate *= GC_COST_ALIAS_FACTOR;
     return 2.0 * m * outs / (rate * (double)threads);
 }
