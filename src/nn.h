@@ -55,6 +55,13 @@ typedef struct gc_module_ops {
                           const gc_value *gout, double scale);
 } gc_module_ops;
 
+/* Raw memory a module owns, with the allocator that made it. */
+typedef struct gc_nn_block {
+    void *p;
+    size_t bytes;
+    gc_allocator a;
+} gc_nn_block;
+
 /* Input signature a module was planned for. */
 typedef struct gc_nn_sig {
     int valid, is_table, count;
@@ -73,10 +80,8 @@ struct gc_module {
     gc_value output, grad_input;
     /* owned buffers */
     gc_tensor out_buf[2], gin_buf[2];
-    void *aux;                     /* argmax indices (max pooling) */
-    int64_t aux_count;
-    void *ws;                      /* conv workspace, sized for all three passes */
-    size_t ws_bytes;
+    gc_nn_block aux;               /* max pooling's argmax indices; MM's row of sums */
+    gc_nn_block ws;                /* conv workspace, sized for all three passes */
     gc_nn_cache cache[2];          /* op scratch: [0] forward, [1] backward */
     /* parameters (conv): tensors that own their data or view `flat` */
     int nparams;
@@ -122,6 +127,9 @@ gc_status gc_nn_backward_input(gc_context *ctx, gc_module *m, const gc_value *in
                                const gc_value *gout);
 gc_status gc_nn_acc_grad(gc_context *ctx, gc_module *m, const gc_value *in, const gc_value *gout,
                          double scale);
+/* Make b hold at least `bytes` (64-byte aligned), keeping it if it already does. */
+gc_status gc_nn_block_reserve(gc_context *ctx, gc_nn_block *b, size_t bytes);
+void gc_nn_block_release(gc_nn_block *b);
 /* Signature of a value; 1 if `v` matches `s`. */
 void gc_nn_sig_of(const gc_value *v, gc_nn_sig *s);
 int gc_nn_sig_match(const gc_nn_sig *s, const gc_value *v);

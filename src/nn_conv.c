@@ -36,16 +36,8 @@ static gc_status gc_conv_plan(gc_context *ctx, gc_module *m, const gc_value *in)
         st = gc_nn_buffer(ctx, &m->out_buf[0], x.dtype, rank, dims);
     if (st == GC_OK)
         st = gc_nn_buffer(ctx, &m->gin_buf[0], x.dtype, x.rank, x.dims);
-    if (st == GC_OK && ws > m->ws_bytes) {
-        void *p = NULL;
-        st = gc_alloc(ctx, 1, ws, &p);
-        if (st == GC_OK) {
-            if (m->ws)
-                m->self_alloc.free(m->ws, m->self_alloc.user);
-            m->ws = p;
-            m->ws_bytes = ws;
-        }
-    }
+    if (st == GC_OK && ws > 0)
+        st = gc_nn_block_reserve(ctx, &m->ws, ws);
     if (st == GC_OK)
         gc_nn_set_tensor(&m->output, &m->out_buf[0]);
     return st;
@@ -61,7 +53,7 @@ static gc_status gc_conv_forward(gc_context *ctx, gc_module *m, const gc_value *
     gc_allocator saved;
     gc_nn_call_begin(ctx, &m->cache[0], &saved);
     gc_status st = gc_conv2d_forward(ctx, &m->conv, &in->t[0], &m->param[0], gc_conv_bias(m, 0),
-                                     &m->out_buf[0], m->ws, m->ws_bytes);
+                                     &m->out_buf[0], m->ws.p, m->ws.bytes);
     gc_nn_call_end(ctx, &saved);
     gc_nn_set_tensor(&m->output, &m->out_buf[0]);
     return st;
@@ -74,7 +66,7 @@ static gc_status gc_conv_backward_input(gc_context *ctx, gc_module *m, const gc_
     gc_allocator saved;
     gc_nn_call_begin(ctx, &m->cache[1], &saved);
     gc_status st = gc_conv2d_backward_input(ctx, &m->conv, &gout->t[0], &m->param[0],
-                                            &m->gin_buf[0], m->ws, m->ws_bytes);
+                                            &m->gin_buf[0], m->ws.p, m->ws.bytes);
     gc_nn_call_end(ctx, &saved);
     gc_nn_set_tensor(&m->grad_input, &m->gin_buf[0]);
     return st;
@@ -86,8 +78,8 @@ static gc_status gc_conv_acc_grad(gc_context *ctx, gc_module *m, const gc_value 
     gc_allocator saved;
     gc_nn_call_begin(ctx, &m->cache[1], &saved);
     gc_status st = gc_conv2d_backward_weight(ctx, &m->conv, &in->t[0], &gout->t[0], scale,
-                                             &m->grad[0], (gc_tensor *)gc_conv_bias(m, 1), m->ws,
-                                             m->ws_bytes);
+                                             &m->grad[0], (gc_tensor *)gc_conv_bias(m, 1),
+                                             m->ws.p, m->ws.bytes);
     gc_nn_call_end(ctx, &saved);
     return st;
 }

@@ -132,16 +132,10 @@ static gc_status gc_mm_plan(gc_context *ctx, gc_module *m, const gc_value *in)
     if (st == GC_OK)
         st = gc_nn_buffer(ctx, &m->gin_buf[1], b->dtype, b->rank, b->dims);
     const int64_t row = ka > nb ? ka : nb; /* the widest product's row of float64 sums */
-    if (st == GC_OK && row > m->aux_count) {
-        void *p = NULL;
-        st = gc_alloc(ctx, row, sizeof(double), &p);
-        if (st == GC_OK) {
-            if (m->aux)
-                m->self_alloc.free(m->aux, m->self_alloc.user);
-            m->aux = p;
-            m->aux_count = row;
-        }
-    }
+    if (st == GC_OK && row > (int64_t)(SIZE_MAX / sizeof(double)))
+        st = gc_fail(ctx, GC_ERR_OVERFLOW, "nn.MM: the row of sums overflows");
+    if (st == GC_OK)
+        st = gc_nn_block_reserve(ctx, &m->aux, (size_t)row * sizeof(double));
     if (st == GC_OK)
         gc_nn_set_tensor(&m->output, &m->out_buf[0]);
     return st;
@@ -160,7 +154,7 @@ static gc_status gc_mm_forward(gc_context *ctx, gc_module *m, const gc_value *in
         gc_mm_operand x = gc_mm_op(a, bi, m->trans_a, &M, &K);
         gc_mm_operand y = gc_mm_op(b, bi, m->trans_b, &K2, &N);
         gc_mm_operand o = gc_mm_op(c, bi, 0, &M, &N);
-        gc_mm_run(a->dtype, M, N, K, x, y, (void *)o.p, o.s0, o.s1, m->aux);
+        gc_mm_run(a->dtype, M, N, K, x, y, (void *)o.p, o.s0, o.s1, m->aux.p);
     }
     gc_nn_set_tensor(&m->output, c);
     return GC_OK;
@@ -182,8 +176,8 @@ static gc_status gc_mm_backward_input(gc_context *ctx, gc_module *m, const gc_va
         gc_mm_operand oa = gc_mm_op(da, bi, m->trans_a, &r0, &r1);
         gc_mm_operand ob = gc_mm_op(db, bi, m->trans_b, &r0, &r1);
         gc_mm_operand yt = {y.p, y.s1, y.s0}, xt = {x.p, x.s1, x.s0};
-        gc_mm_run(a->dtype, M, K, N, g, yt, (void *)oa.p, oa.s0, oa.s1, m->aux);
-        gc_mm_run(a->dtype, K, N, M, xt, g, (void *)ob.p, ob.s0, ob.s1, m->aux);
+        gc_mm_run(a->dtype, M, K, N, g, yt, (void *)oa.p, oa.s0, oa.s1, m->aux.p);
+        gc_mm_run(a->dtype, K, N, M, xt, g, (void *)ob.p, ob.s0, ob.s1, m->aux.p);
     }
     gc_value_table(&m->grad_input, 2, m->gin_buf);
     return GC_OK;

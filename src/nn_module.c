@@ -200,6 +200,29 @@ gc_status gc_nn_buffer(gc_context *ctx, gc_tensor *t, gc_dtype dtype, int rank,
     return gc_tensor_create(ctx, t, dtype, rank, dims);
 }
 
+gc_status gc_nn_block_reserve(gc_context *ctx, gc_nn_block *b, size_t bytes)
+{
+    if (b->p && b->bytes >= bytes)
+        return GC_OK;
+    void *p = NULL;
+    gc_status st = gc_alloc(ctx, 1, bytes, &p);
+    if (st != GC_OK)
+        return st;
+    gc_nn_block_release(b);
+    b->p = p;
+    b->bytes = bytes;
+    b->a = *gc_ctx_allocator(ctx);
+    return GC_OK;
+}
+
+void gc_nn_block_release(gc_nn_block *b)
+{
+    if (b->p)
+        b->a.free(b->p, b->a.user);
+    b->p = NULL;
+    b->bytes = 0;
+}
+
 /* ---- modules ----------------------------------------------------------------------------- */
 
 gc_status gc_nn_module_new(gc_context *ctx, gc_nn_kind kind, const gc_module_ops *ops,
@@ -242,8 +265,8 @@ void gc_module_free(gc_module *m)
         gc_nn_cache_release(&m->cache[i]);
         gc_nn_release(&m->flat_alloc, m->flat[i]);
     }
-    gc_nn_release(&m->self_alloc, m->aux);
-    gc_nn_release(&m->self_alloc, m->ws);
+    gc_nn_block_release(&m->aux);
+    gc_nn_block_release(&m->ws);
     gc_allocator a = m->self_alloc;
     a.free(m, a.user);
 }

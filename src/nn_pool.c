@@ -71,19 +71,9 @@ static gc_status gc_pool_plan(gc_context *ctx, gc_module *m, const gc_value *in)
     st = gc_nn_buffer(ctx, &m->out_buf[0], x->dtype, x->rank, od);
     if (st == GC_OK)
         st = gc_nn_buffer(ctx, &m->gin_buf[0], x->dtype, x->rank, x->dims);
-    if (st == GC_OK && m->kind == GC_NN_MAX_POOL) {
-        const int64_t nout = gc_nn_numel(&m->out_buf[0]);
-        if (nout > m->aux_count) {
-            void *p = NULL;
-            st = gc_alloc(ctx, nout, sizeof(int64_t), &p);
-            if (st == GC_OK) {
-                if (m->aux)
-                    m->self_alloc.free(m->aux, m->self_alloc.user);
-                m->aux = p;
-                m->aux_count = nout;
-            }
-        }
-    }
+    if (st == GC_OK && m->kind == GC_NN_MAX_POOL) /* nout * 8 fits: the output exists */
+        st = gc_nn_block_reserve(ctx, &m->aux,
+                                 (size_t)gc_nn_numel(&m->out_buf[0]) * sizeof(int64_t));
     if (st == GC_OK)
         gc_nn_set_tensor(&m->output, &m->out_buf[0]);
     return st;
@@ -181,7 +171,7 @@ static gc_status gc_maxpool_forward(gc_context *ctx, gc_module *m, const gc_valu
     gc_pool_geom g;
     gc_pool_geom_of(m, x, &g);
     gc_tensor *o = &m->out_buf[0];
-    int64_t *arg = m->aux;
+    int64_t *arg = m->aux.p;
     int64_t e = 0;
     for (int64_t n = 0; n < g.n; n++)
         for (int64_t c = 0; c < g.c; c++) {
@@ -220,7 +210,7 @@ static gc_status gc_maxpool_backward_input(gc_context *ctx, gc_module *m, const 
     gc_pool_geom g;
     gc_pool_geom_of(m, &in->t[0], &g);
     gc_tensor *gi = &m->gin_buf[0];
-    const int64_t *arg = m->aux;
+    const int64_t *arg = m->aux.p;
     memset(gi->data, 0, (size_t)gc_nn_numel(gi) * gc_dtype_size(gi->dtype));
     int64_t e = 0;
     for (int64_t n = 0; n < g.n; n++)
@@ -229,8 +219,8 @@ static gc_status gc_maxpool_backward_input(gc_context *ctx, gc_module *m, const 
             for (int64_t oy = 0; oy < g.oh; oy++)
                 for (int64_t ox = 0; ox < g.ow; ox++, e++) {
                     const int64_t at = plane + arg[e];
-                    gc_store(gi->data, gi->dtype, at,
-                             gc_load(gi->data, gi->dtype, at) + gc_pool_gout(&gout->t[0], n, c, oy, ox));
+                    const double v = gc_pool_gout(&gout->t[0], n, c, oy, ox);
+                    gc_store(gi->data, gi->dtype, at, gc_load(gi->data, gi->dtype, at) + v);
                 }
         }
     gc_nn_set_tensor(&m->grad_input, gi);
