@@ -49,6 +49,18 @@ int cli_cmd_gram_preset(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_style(const cli_command *cmd, int argc, char **argv);
 int cli_bench_synth(const cli_command *cmd, int argc, char **argv);
 extern const char cli_usage_texture[], cli_usage_style[], cli_usage_gram_preset[];
+
+/* `image-to-npy` / `npy-to-image` (cmd_image.c; dispatched on argv[0]). */
+typedef struct cli_image_opts {
+    int to_image;                 /* 1: npy-to-image, 0: image-to-npy */
+    const char *input, *output;
+    gc_image_read_opts read;      /* --channels, --max-pixels */
+    gc_image_write_opts write;    /* --quality, --bit-depth */
+    int help;
+} cli_image_opts;
+int cli_image_parse(int argc, char *const *argv, cli_image_opts *out, cli_err *err);
+int cli_cmd_image(const cli_command *cmd, int argc, char **argv);
+extern const char cli_usage_image_to_npy[], cli_usage_npy_to_image[];
 /* sample (cmd_sample.c): a procedural texture sample for the README's texture command. */
 int cli_cmd_sample(const cli_command *cmd, int argc, char **argv);
 extern const char cli_usage_sample[];

@@ -257,6 +257,10 @@ static const cli_command cli_table[] = {
      cli_cmd_style},
     {"gram-preset", "save a style image's Gram matrices for texture --preset",
      cli_usage_gram_preset, cli_cmd_gram_preset},
+    {"image-to-npy", "read a PNG / JPEG into a C x H x W float32 .npy (values in [0, 1])",
+     cli_usage_image_to_npy, cli_cmd_image},
+    {"npy-to-image", "write a C x H x W .npy (values in [0, 1]) as PNG or JPEG",
+     cli_usage_npy_to_image, cli_cmd_image},
     {"sample", "write a procedural texture sample (tileable mosaic) to try texture on",
      cli_usage_sample, cli_cmd_sample},
 };
