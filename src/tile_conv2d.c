@@ -198,13 +198,23 @@ gc_status gc_conv2d_forward_band(gc_context *ctx, const gc_conv2d_desc *desc, in
         for (int64_t c = 0; c < p.C; c++)
             for (int64_t r = 0; r < R; r++) {
                 const int64_t y = gc_pad_index(oy0 * p.sh + r - p.pt, p.H, p.pmode);
-                const int64_t row = ((b * p.C + c) * R + r) * Wp;
+                char *dst = (char *)buf + (size_t)(((b * p.C + c) * R + r) * Wp) * esz;
+                if (y < 0) { /* a zero-padding row */
+                    memset(dst, 0, (size_t)Wp * esz);
+                    continue;
+                }
+                const char *src = (const char *)input_rows->data +
+                                  (size_t)(b * sn + c * sc + (y - iy0) * sy) * esz;
+                if (sx == 1) /* the row's own W elements in one run */
+                    memcpy(dst + (size_t)p.pl * esz, src, (size_t)p.W * esz);
                 for (int64_t q = 0; q < Wp; q++) {
+                    if (sx == 1 && q >= p.pl && q < p.pl + p.W)
+                        continue;
                     const int64_t x = gc_pad_index(q - p.pl, p.W, p.pmode);
-                    double v = 0.0;
-                    if (y >= 0 && x >= 0)
-                        v = gc_load(input_rows->data, p.dtype, b * sn + c * sc + (y - iy0) * sy + x * sx);
-                    gc_store(buf, p.dtype, row + q, v);
+                    if (x >= 0)
+                        memcpy(dst + (size_t)q * esz, src + (size_t)(x * sx) * esz, esz);
+                    else
+                        memset(dst + (size_t)q * esz, 0, esz);
                 }
             }
     int64_t bd[4];

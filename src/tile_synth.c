@@ -230,12 +230,13 @@ static gc_status gc_ts_scatter(gc_context *ctx, gc_synth_tiled *t, int i, int64_
         for (int64_t c = 0; c < C; c++)
             for (int64_t r = 0; r < R; r++) {
                 const int64_t y = gc_pad_index(y0 + r - p, t->H, GC_PADDING_CIRCULAR);
-                for (int64_t q = 0; q < Wp; q++) {
-                    const int64_t xx = gc_pad_index(q - p, t->W, GC_PADDING_CIRCULAR);
-                    const int64_t o = (c * t->H + y) * t->W + xx;
-                    gc_store(gimg->data, gimg->dtype, o,
-                             gc_load(gimg->data, gimg->dtype, o) +
-                                 gc_load(vg.data, vg.dtype, (c * R + r) * Wp + q));
+                const int64_t o = (c * t->H + y) * t->W, v = (c * R + r) * Wp;
+                for (int64_t q = 0; q < Wp; q++) { /* column q - p, wrapped */
+                    const int64_t xx = q < p ? q - p + t->W : (q - p >= t->W ? q - p - t->W : q - p);
+                    if (gimg->dtype == GC_DTYPE_F32)
+                        ((float *)gimg->data)[o + xx] += ((const float *)vg.data)[v + q];
+                    else
+                        ((double *)gimg->data)[o + xx] += ((const double *)vg.data)[v + q];
                 }
             }
     gc_tensor_free(&vg);
