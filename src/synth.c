@@ -205,8 +205,7 @@ gc_status gc_synth_net_grams(gc_context *ctx, const gc_synth_net *net, const gc_
     gc_tensor made[GC_SYNTH_MAX_LAYERS];
     memset(made, 0, sizeof made);
     gc_synth_plan plan;
-    st = gc_synth_plan_init(ctx, net, image->dims[1], image->dims[2],
-                            net->kind == GC_SYNTH_NET_RANDOM, layers, &plan);
+    st = gc_synth_plan_init(ctx, net, image->dims[1], image->dims[2], 1, layers, &plan);
     if (st != GC_OK)
         return st;
     for (int l = 0; l < net->nlayers && st == GC_OK; l++)

@@ -45,7 +45,8 @@ typedef gc_status (*gc_synth_tap_fn)(gc_context *ctx, void *user, int layer,
 typedef struct gc_synth_plan {
     const gc_synth_net *net;
     int64_t H, W;
-    int valid;             /* random net: 1 = no padding (targets), 0 = circular (synthesis) */
+    int valid;             /* 1: a target plan, forward only (random net: no padding);
+                              0: the synthesis plan (random net: circular padding) */
     int deepest;           /* VGG: last conv needed (from the taps asked for at planning) */
     /* random: feat, gfeat (max F x OH x OW), gtmp (C x H x W)
      * VGG: act[i] (conv i's ReLU output), pooled[i] (if pooled after i), input (normalised),

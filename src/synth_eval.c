@@ -243,8 +243,9 @@ static gc_status gc_se_plan_random(gc_context *ctx, gc_synth_plan *plan, uint32_
             return st;
     }
     const int64_t fd[1] = {most};
-    if ((st = gc_tensor_create(ctx, &plan->feat, dt, 1, fd)) == GC_OK &&
-        (st = gc_tensor_create(ctx, &plan->gfeat, dt, 1, fd)) == GC_OK)
+    if ((st = gc_tensor_create(ctx, &plan->feat, dt, 1, fd)) != GC_OK || plan->valid)
+        return st; /* a target plan runs forward only */
+    if ((st = gc_tensor_create(ctx, &plan->gfeat, dt, 1, fd)) == GC_OK)
         st = gc_tensor_create(ctx, &plan->gtmp, dt, 3, id);
     return st;
 }
@@ -287,8 +288,8 @@ static gc_status gc_se_plan_vgg(gc_context *ctx, gc_synth_plan *plan, uint32_t l
             prev = &plan->pooled[i];
         }
     }
-    if (st != GC_OK)
-        return st;
+    if (st != GC_OK || plan->valid)
+        return st; /* a target plan runs forward only */
     const int64_t gd[1] = {most};
     if ((st = gc_tensor_create(ctx, &plan->g0t, dt, 1, gd)) == GC_OK &&
         (st = gc_tensor_create(ctx, &plan->g1t, dt, 1, gd)) == GC_OK)
@@ -473,6 +474,8 @@ gc_status gc_synth_plan_eval(gc_context *ctx, gc_synth_plan *plan, const gc_tens
     if (image->dtype != net->dtype)
         return gc_fail(ctx, GC_ERR_DTYPE, "synth: the image must be %s like the net",
                        gc_dtype_name(net->dtype));
+    if (grad_image && plan->valid)
+        return gc_fail(ctx, GC_ERR_INTERNAL, "synth: a target plan has no backward pass");
     gc_status st = net->kind == GC_SYNTH_NET_RANDOM
                        ? gc_se_eval_random(ctx, plan, image, layers, tap, user, loss, grad_image != NULL)
                        : gc_se_eval_vgg(ctx, plan, image, layers, tap, user, loss, grad_image != NULL);
