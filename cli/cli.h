@@ -69,6 +69,9 @@ extern const char cli_usage_sample[];
 typedef struct cli_corr_opts {
     const char *input, *kernel, *output;
     gc_mode mode;  /* default GC_MODE_VALID */
+    gc_corr_method method;  /* --method (default auto) */
+    gc_boundary boundary;   /* --boundary (default fill) */
+    double fill_value;      /* --fill-value (default 0) */
     int threads;   /* 0: default */
     int help;
 } cli_corr_opts;
@@ -76,9 +79,10 @@ typedef struct cli_corr_opts {
 int cli_corr_parse(int argc, char *const *argv, cli_corr_opts *out, cli_err *err);
 /* The descriptor for "xcorr2" / "conv2" / "xcorr3" / "conv3" (mode V); CLI_USAGE otherwise. */
 int cli_corr_desc_for(const char *name, gc_corr_desc *desc);
-    gc_corr_method method;  /* --method (default auto) */
-    gc_boundary boundary;   /* --boundary (default fill) */
-    double fill_value;      /* --fill-value (default 0) */
+/* auto|direct|fft and fill|wrap|symm|reflect|replicate (any case); names for printing. */
+int cli_parse_corr_method(const char *s, gc_corr_method *out, cli_err *err);
+int cli_parse_boundary(const char *s, gc_boundary *out, cli_err *err);
+const char *cli_corr_method_name(gc_corr_method m);
 
 /* Parsed `compare` arguments (cmd_compare.c). */
 typedef struct cli_compare_opts {
@@ -86,10 +90,6 @@ typedef struct cli_compare_opts {
     double rtol, atol;  /* defaults 1e-5, 1e-8 */
     int help;
 } cli_compare_opts;
-/* auto|direct|fft and fill|wrap|symm|reflect|replicate (any case); names for printing. */
-int cli_parse_corr_method(const char *s, gc_corr_method *out, cli_err *err);
-int cli_parse_boundary(const char *s, gc_boundary *out, cli_err *err);
-const char *cli_corr_method_name(gc_corr_method m);
 int cli_compare_parse(int argc, char *const *argv, cli_compare_opts *out, cli_err *err);
 
 /* Parsed `gram|gram-backward|style-loss` arguments (cmd_gram.c). */
@@ -139,6 +139,7 @@ typedef struct cli_bench_opts {
     int64_t in_dims[GC_MAX_RANK], k_dims[GC_MAX_RANK]; /* conv: --input / --weight */
     gc_mode mode;
     int mode_given;
+    gc_corr_method method;          /* correlation: --method (default auto) */
     gc_dtype dtype;                 /* default float32 */
     int bf16;                       /* --dtype bf16: float32 tensors, bf16 precision */
     const char *pass;               /* gram: fwd|bwd|loss, conv: fwd|bwd_input|bwd_weight */
@@ -147,7 +148,6 @@ typedef struct cli_bench_opts {
     gc_isa isa;                     /* GC_ISA_AUTO: default */
     int repeat;                     /* 0: automatic (~0.3 s, at least 5) */
     int help;
-    gc_corr_method method;          /* correlation: --method (default auto) */
 } cli_bench_opts;
 int cli_bench_parse(int argc, char *const *argv, cli_bench_opts *out, cli_err *err);
 /* `bench peak`: FMA throughput of this machine on the context's ISA and threads (bench_peak.c). */
