@@ -51,25 +51,25 @@ gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt)
 {
     gc_gram_kernels k;
     if (dt == GC_DTYPE_F32)
-        k = (gc_gram_kernels){gc_syrk_f32_scalar, NULL, gc_gemm_f32_scalar, 8, 4, 256, 4, 16, 4, 4, 0};
+        k = (gc_gram_kernels){gc_syrk_f32_scalar, NULL, gc_gemm_f32_scalar, 8, 4, 256, 4, 16, 4, 4, 0, NULL};
     else
-        k = (gc_gram_kernels){gc_syrk_f64_scalar, NULL, gc_gemm_f64_scalar, 4, 4, 256, 4, 8, 8, 8, 0};
+        k = (gc_gram_kernels){gc_syrk_f64_scalar, NULL, gc_gemm_f64_scalar, 4, 4, 256, 4, 8, 8, 8, 0, NULL};
 #if defined(GC_HAVE_AVX2)
     if (isa == GC_ISA_AVX2) {
         if (dt == GC_DTYPE_F32)
-            k = (gc_gram_kernels){gc_syrk_f32_avx2, gc_pack_f32_avx2, gc_gemm_f32_avx2, 8, 4, 256, 4, 24, 4, 4, 0};
+            k = (gc_gram_kernels){gc_syrk_f32_avx2, gc_pack_f32_avx2, gc_gemm_f32_avx2, 8, 4, 256, 4, 24, 4, 4, 0, NULL};
         else
-            k = (gc_gram_kernels){gc_syrk_f64_avx2, NULL, gc_gemm_f64_avx2, 4, 4, 256, 4, 12, 8, 8, 0};
+            k = (gc_gram_kernels){gc_syrk_f64_avx2, NULL, gc_gemm_f64_avx2, 4, 4, 256, 4, 12, 8, 8, 0, NULL};
     }
 #endif
 #if defined(GC_HAVE_AVX512)
     if (isa == GC_ISA_AVX512) {
         if (dt == GC_DTYPE_F32)
             k = (gc_gram_kernels){gc_syrk_f32_avx512, gc_pack_f32_avx512, gc_gemm_f32_avx512, 16,
-                                  8, 256, 8, 48, 4, 4, 1};
+                                  8, 256, 8, 48, 4, 4, 1, gc_syrk_pf_f32_avx512};
         else
             k = (gc_gram_kernels){gc_syrk_f64_avx512, gc_pack_f64_avx512, gc_gemm_f64_avx512, 8, 8, 256, 8, 24,
-                                  8, 8, 0};
+                                  8, 8, 0, NULL};
     }
 #endif
     (void)isa;
@@ -93,7 +93,7 @@ int gc_gram_bf16_kernels(gc_context *ctx, gc_gram_kernels *k)
 #if defined(GC_HAVE_AVX512) && (defined(__x86_64__) || defined(_M_X64))
     if (gc_context_isa(ctx) == GC_ISA_AVX512 && gc_cpu_has_avx512bf16()) {
         *k = (gc_gram_kernels){gc_syrk_bf16_avx512, gc_pack_bf16_avx512, gc_gemm_f32_avx512, 16,
-                               8, 256, 8, 48, 2, 4, 0};
+                               8, 256, 8, 48, 2, 4, 0, NULL};
         return 1;
     }
 #endif
@@ -307,6 +307,10 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
             memset(acc + j * mpad + q * L, 0, (size_t)(mpad - q * L) * sizeof(double));
     }
     const int64_t ch0 = s * pl->nchunks / pl->S, ch1 = (s + 1) * pl->nchunks / pl->S;
+    /* SYRK calls per chunk, to spread the prefetch of the next chunk's rows of F over them */
+    int64_t ncalls = 0;
+    for (int64_t c = r; c < pl->ncols; c += pl->R)
+        ncalls += (P - c * NR / L + GC_SYRK_VMAX - 1) / GC_SYRK_VMAX;
     for (int64_t ch = ch0; ch < ch1; ch++) {
         const int64_t k0 = ch * pl->KC;
         const int64_t kc = p->k - k0 < pl->KC ? p->k - k0 : pl->KC;
@@ -314,6 +318,19 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
             const int64_t i0 = pi * L;
             const int64_t rows = p->m - i0 < L ? p->m - i0 : L;
             gc_fwd_pack_panel(pl, b, i0, rows, k0, kc, pack + (size_t)(pi * ps * pesz), stage);
+        }
+        /* the next chunk's rows of F (contiguous along k only) are fetched under this chunk's
+         * tiles, so its packing reads cache instead of waiting on memory */
+        gc_syrk_prefetch pf = {0, 0, 1, 0, 0};
+        int64_t pf_left = 0, pf_per = 0;
+        if (pl->kern.syrk_pf && pl->kstride == 1 && ch + 1 < ch1 && ncalls > 0) {
+            const int64_t kn = p->k - (k0 + pl->KC) < pl->KC ? p->k - (k0 + pl->KC) : pl->KC;
+            pf.row = (uintptr_t)p->in +
+                     (uintptr_t)gc_ioff(p->in_s, p->kw, b, first_panel * L, k0 + pl->KC) * pl->esz;
+            pf.ld = p->in_s[1] * (int64_t)pl->esz;
+            pf.lpr = (kn * (int64_t)pl->esz + 63) / 64 + 1;
+            pf_left = (p->m - first_panel * L) * pf.lpr;
+            pf_per = (pf_left + ncalls - 1) / ncalls;
         }
         for (int64_t c = r; c < pl->ncols; c += pl->R) {
             const int64_t q = c * NR / L;
@@ -323,8 +340,18 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
             for (int64_t pg = q; pg < P; pg += GC_SYRK_VMAX) {
                 const int v = (int)(P - pg < GC_SYRK_VMAX ? P - pg : GC_SYRK_VMAX) |
                               (pg == q ? half : 0);
-                pl->kern.syrk(kc, v, pack + (size_t)(pg * ps * pesz), ps, bp,
-                              acc + c * NR * mpad + pg * L, mpad);
+                if (pf_left > 0) {
+                    const int64_t given = pf_per < pf_left ? pf_per : pf_left;
+                    pf.n = given;
+                    pl->kern.syrk_pf(kc, v, pack + (size_t)(pg * ps * pesz), ps, bp,
+                                     acc + c * NR * mpad + pg * L, mpad, &pf);
+                    pf_left -= given - pf.n;
+                    if (pf.n == given) /* the kernel issued none: stop asking */
+                        pf_left = 0;
+                } else {
+                    pl->kern.syrk(kc, v, pack + (size_t)(pg * ps * pesz), ps, bp,
+                                  acc + c * NR * mpad + pg * L, mpad);
+                }
             }
         }
     }

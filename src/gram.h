@@ -64,6 +64,17 @@ gc_status gc_gram_backward_run(gc_context *ctx, const gc_gram_problem *p, const 
 typedef void (*gc_syrk_fn)(int64_t kc, int v, const void *a, int64_t ps, const void *b,
                            double *acc, int64_t ld);
 typedef void (*gc_gemm_fn)(int64_t m, const void *s, int64_t lds, const void *b, void *tile);
+/* Cache lines to fetch while a SYRK tile computes (the forward fetches the next chunk of F
+ * under the current one): line `line` onwards of rows `row`, row + ld, ... (bytes; lpr lines
+ * per row, as integers: the addresses may lie past the tensor, prefetches never fault). A
+ * kernel taking one issues up to n of them spread over its k loop, then leaves the cursor
+ * (row, line, n) at the first one not issued. Changes no result. */
+typedef struct gc_syrk_prefetch {
+    uintptr_t row;
+    int64_t ld, lpr, line, n;
+} gc_syrk_prefetch;
+typedef void (*gc_syrk_pf_fn)(int64_t kc, int v, const void *a, int64_t ps, const void *b,
+                              double *acc, int64_t ld, gc_syrk_prefetch *pf);
 /* Transpose-pack into one panel of the kernel set's L: dst[k*L + r] = src[r*lds + k] - mu[r]
  * for r < rows, 0 for rows <= r < L, k < kc (mu may be NULL: no centring). Contiguous k.
  * NULL in a kernel set: the driver's portable packer (the reference) is used. */
@@ -83,6 +94,7 @@ typedef struct gc_gram_kernels {
     int64_t colb; /* bytes between adjacent columns inside a packed k step (pesz, or 4 for
                      bf16 pairs) */
     int half;     /* the SYRK kernel takes GC_SYRK_HALF */
+    gc_syrk_pf_fn syrk_pf; /* syrk plus prefetches (NULL: none) */
 } gc_gram_kernels;
 
 gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt);
@@ -114,6 +126,8 @@ void gc_pack_f32_avx2(int64_t kc, int64_t rows, const void *src, int64_t lds, co
 #if defined(GC_HAVE_AVX512)
 void gc_syrk_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
                         int64_t ld);
+void gc_syrk_pf_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b,
+                           double *acc, int64_t ld, gc_syrk_prefetch *pf);
 void gc_syrk_f64_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
                         int64_t ld);
 void gc_pack_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, const double *mu,

@@ -18,8 +18,16 @@
  * H (GC_SYRK_HALF): rows 0..7 of the first panel are skipped (the tile's columns all lie
  * past them, in the upper triangle); that panel runs as 256-bit FMAs on rows 8..15. */
 GC_INLINE void gc_syrk_f32_v(const int V, const int H, int64_t kc, const float *a, int64_t ps,
-                             const float *b, double *acc, int64_t ld)
+                             const float *b, double *acc, int64_t ld, gc_syrk_prefetch *pf)
 {
+    /* prefetches (pf): one every sp >= 4 k steps, sp a power of two spreading pf->n over kc */
+    uintptr_t prow = 0, pld = 0;
+    int64_t pn = 0, pline = 0, plpr = 1, sp = 4;
+    if (pf) {
+        prow = pf->row, pld = (uintptr_t)pf->ld, pn = pf->n, pline = pf->line, plpr = pf->lpr;
+        while (sp * 2 * pn <= kc)
+            sp *= 2;
+    }
     __m512 c0[8], c1[8], c2[8];
     __m256 h0[8];
     /* the accumulator tile is touched once per chunk, usually from L3: fetch it now, under
@@ -35,6 +43,14 @@ GC_INLINE void gc_syrk_f32_v(const int V, const int H, int64_t kc, const float *
     }
     const float *a0 = a, *a1 = a + ps, *a2 = a + 2 * ps;
     for (int64_t k = 0; k < kc; k++) {
+        if (pf && pn > 0 && (k & (sp - 1)) == 0) {
+            _mm_prefetch((const char *)(prow + (uintptr_t)pline * 64), _MM_HINT_T0);
+            pn--;
+            if (++pline == plpr) {
+                pline = 0;
+                prow += pld;
+            }
+        }
         const __m512 x0 = H ? _mm512_setzero_ps() : _mm512_loadu_ps(a0 + k * 16);
         const __m256 xh = H ? _mm256_loadu_ps(a0 + k * 16 + 8) : _mm256_setzero_ps();
         const __m512 x1 = V > 1 ? _mm512_loadu_ps(a1 + k * 16) : x0;
@@ -52,6 +68,11 @@ GC_INLINE void gc_syrk_f32_v(const int V, const int H, int64_t kc, const float *
             if (V > 2)
                 c2[j] = _mm512_fmadd_ps(x2, y, c2[j]);
         }
+    }
+    if (pf) {
+        pf->row = prow;
+        pf->line = pline;
+        pf->n = pn;
     }
 #pragma GCC unroll 8
     for (int j = 0; j < 8; j++) {
@@ -72,24 +93,39 @@ GC_INLINE void gc_syrk_f32_v(const int V, const int H, int64_t kc, const float *
     }
 }
 
+/* PF: with prefetches (pf non-NULL), a separate instantiation so the plain kernel keeps none */
+GC_INLINE void gc_syrk_f32_any(const int PF, int64_t kc, int v, const void *a, int64_t ps,
+                               const void *b, double *acc, int64_t ld, gc_syrk_prefetch *pf)
+{
+    const int n = v & 3;
+    if (!PF)
+        pf = NULL;
+    if (v & GC_SYRK_HALF) {
+        if (n >= 3)
+            gc_syrk_f32_v(3, 1, kc, a, ps, b, acc, ld, pf);
+        else if (n == 2)
+            gc_syrk_f32_v(2, 1, kc, a, ps, b, acc, ld, pf);
+        else
+            gc_syrk_f32_v(1, 1, kc, a, ps, b, acc, ld, pf);
+    } else if (n >= 3) {
+        gc_syrk_f32_v(3, 0, kc, a, ps, b, acc, ld, pf);
+    } else if (n == 2) {
+        gc_syrk_f32_v(2, 0, kc, a, ps, b, acc, ld, pf);
+    } else {
+        gc_syrk_f32_v(1, 0, kc, a, ps, b, acc, ld, pf);
+    }
+}
+
 void gc_syrk_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
                         int64_t ld)
 {
-    const int n = v & 3;
-    if (v & GC_SYRK_HALF) {
-        if (n >= 3)
-            gc_syrk_f32_v(3, 1, kc, a, ps, b, acc, ld);
-        else if (n == 2)
-            gc_syrk_f32_v(2, 1, kc, a, ps, b, acc, ld);
-        else
-            gc_syrk_f32_v(1, 1, kc, a, ps, b, acc, ld);
-    } else if (n >= 3) {
-        gc_syrk_f32_v(3, 0, kc, a, ps, b, acc, ld);
-    } else if (n == 2) {
-        gc_syrk_f32_v(2, 0, kc, a, ps, b, acc, ld);
-    } else {
-        gc_syrk_f32_v(1, 0, kc, a, ps, b, acc, ld);
-    }
+    gc_syrk_f32_any(0, kc, v, a, ps, b, acc, ld, NULL);
+}
+
+void gc_syrk_pf_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b,
+                           double *acc, int64_t ld, gc_syrk_prefetch *pf)
+{
+    gc_syrk_f32_any(1, kc, v, a, ps, b, acc, ld, pf);
 }
 
 /* ---- float64 SYRK: acc[c*ld + r] += sum_k a[(r/8)*ps + k*8 + r%8] * b[k*8 + c] ---------- */

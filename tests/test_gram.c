@@ -1086,11 +1086,54 @@ static void test_bf16(void)
             }
 }
 
+/* The forward fetches the next chunk of F under the current one's SYRK tiles (contiguous k
+ * only): that must change no bit. Contiguous input (prefetched) vs the same values in a view
+ * with k stride 2 (staged, never prefetched), several chunks, M not a multiple of a panel. */
+static void test_forward_prefetch_bits(void)
+{
+    gc_rng rng = {23};
+    const int64_t shapes[][2] = {{40, 5000}, {257, 1100}, {7, 9000}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int di = 0; di < 2; di++) {
+            const int64_t m = shapes[s][0], k = shapes[s][1];
+            gc_tensor in, wide, view, g1, g2;
+            GC_CHECK_OK(gc_tensor_create(NULL, &in, dtypes[di], 2, shapes[s]));
+            gc_test_fill(&in, &rng, 0);
+            GC_CHECK_OK(gc_tensor_create(NULL, &wide, dtypes[di], 2, (int64_t[]){m, 2 * k}));
+            const size_t es = gc_dtype_size(dtypes[di]);
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t c = 0; c < k; c++)
+                    memcpy((char *)wide.data + (size_t)(i * 2 * k + 2 * c) * es,
+                           (char *)in.data + (size_t)(i * k + c) * es, es);
+            GC_CHECK_OK(gc_tensor_wrap(&view, dtypes[di], 2, shapes[s], (int64_t[]){2 * k, 2},
+                                       wide.data));
+            GC_CHECK_OK(gc_tensor_create(NULL, &g1, dtypes[di], 2, (int64_t[]){m, m}));
+            GC_CHECK_OK(gc_tensor_create(NULL, &g2, dtypes[di], 2, (int64_t[]){m, m}));
+            const gc_gram_desc d = gc_gram_desc_default();
+            for (int threads = 1; threads <= 2; threads++) {
+                gc_context *ctx;
+                GC_CHECK_OK(gc_context_create(&ctx));
+                GC_CHECK_OK(gc_context_set_threads(ctx, threads));
+                GC_CHECK_OK(gc_gram_forward(ctx, &d, &in, &g1));
+                GC_CHECK_OK(gc_gram_forward(ctx, &d, &view, &g2));
+                GC_CHECK_MSG(memcmp(g1.data, g2.data, (size_t)(m * m) * es) == 0,
+                             "%lldx%lld %s threads %d: contiguous and strided-k Grams differ",
+                             (long long)m, (long long)k, gc_dtype_name(dtypes[di]), threads);
+                gc_context_free(ctx);
+            }
+            gc_tensor_free(&g2);
+            gc_tensor_free(&g1);
+            gc_tensor_free(&wide);
+            gc_tensor_free(&in);
+        }
+}
+
 GC_TEST_TABLE(gc_tests_gram) = {
     {"gram_known_answers", test_known_answers},
     {"gram_forward_sweep", test_forward_sweep},
     {"gram_forward_ranks_batches", test_forward_ranks_batches},
     {"gram_forward_large", test_forward_large},
+    {"gram_forward_prefetch_bits", test_forward_prefetch_bits},
     {"gram_backward_sweep", test_backward_sweep},
     {"gram_strided_outputs", test_strided_outputs},
     {"gram_threads_and_batches", test_threads_and_batches},
