@@ -1058,7 +1058,8 @@ GC_API gc_status gc_synth_net_grams(gc_context *ctx, const gc_synth_net *net,
                                     const gc_tensor *image, uint32_t layers, gc_tensor *grams);
 
 typedef enum gc_synth_optimizer {
-    GC_SYNTH_OPTIM_LBFGS = 0,  /* L-BFGS, history 10, no line search (as neural-style) */
+    GC_SYNTH_OPTIM_LBFGS = 0,  /* L-BFGS (gc_optimizer, torch7 flavour), history 10, no line
+                                  search, no early stop (as neural-style) */
     GC_SYNTH_OPTIM_ADAM = 1
 } gc_synth_optimizer;
 
@@ -1066,7 +1067,8 @@ typedef enum gc_synth_optimizer {
 typedef struct gc_synth_progress {
     int64_t iter;          /* iterations done, 1..iters */
     int64_t iters;         /* iterations asked for */
-    double loss;           /* loss at the current image */
+    double loss;           /* loss at the image this iteration started from (the optimiser
+                              evaluates, then moves) */
     double initial_loss;   /* loss at the start image */
     double seconds;        /* since gc_synth_run began */
     const gc_tensor *image;/* the current image (valid during the call only) */

@@ -26,7 +26,8 @@ struct gc_synth {
     double pnorm;                            /* mean(P^2), 1 if zero */
     int has_content;
     gc_tensor x;                             /* C x H x W: the optimiser's iterate */
-    gc_synth_optim opt;
+    gc_optimizer *opt;                       /* L-BFGS or Adam (optim.c), state made once */
+    gc_context *run_ctx;                     /* the context of the gc_synth_run in progress */
 };
 
 gc_synth_desc gc_synth_desc_default(void)
@@ -103,9 +104,30 @@ void gc_synth_free(gc_synth *s)
     gc_tensor_free(&s->pfeat);
     gc_tensor_free(&s->x);
     gc_synth_plan_free(&s->plan);
-    gc_synth_optim_free(&s->opt);
+    gc_optimizer_free(s->opt);
     const gc_allocator a = s->alloc; /* the one that made s */
     a.free(s, a.user);
+}
+
+/* L-BFGS as neural-style runs torch7's optim.lbfgs: no line search, never stopping early
+ * (tol_fun = tol_x = -1), one iteration per step; Adam as torch.optim.Adam. */
+static gc_status gc_sy_make_optimizer(gc_context *ctx, const gc_synth_desc *d, gc_dtype dtype,
+                                      int64_t n, gc_optimizer **out)
+{
+    if (d->optimizer == GC_SYNTH_OPTIM_LBFGS) {
+        gc_lbfgs_desc ld = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);
+        ld.max_iter = 1;
+        ld.tol_fun = -1.0;
+        ld.tol_x = -1.0;
+        ld.history = d->lbfgs_history;
+        ld.learning_rate = d->learning_rate;
+        ld.line_search = GC_LINE_SEARCH_NONE;
+        return gc_optimizer_create_lbfgs(ctx, &ld, dtype, n, out);
+    }
+    gc_adam_desc ad = gc_adam_desc_default(GC_OPTIM_PYTORCH);
+    ad.learning_rate = d->learning_rate;
+    ad.max_iter = 1;
+    return gc_optimizer_create_adam(ctx, &ad, dtype, n, out);
 }
 
 gc_status gc_synth_create(gc_context *ctx, const gc_synth_net *net, const gc_synth_desc *desc,
@@ -150,8 +172,7 @@ gc_status gc_synth_create(gc_context *ctx, const gc_synth_net *net, const gc_syn
     if (st == GC_OK)
         st = gc_tensor_create(ctx, &s->x, net->dtype, 3, xd);
     if (st == GC_OK)
-        st = gc_synth_optim_init(ctx, desc->optimizer, net->dtype, net->in_channels * H * W,
-                                 desc->learning_rate, desc->lbfgs_history, &s->opt);
+        st = gc_sy_make_optimizer(ctx, desc, net->dtype, net->in_channels * H * W, &s->opt);
     if (st != GC_OK) {
         gc_synth_free(s);
         return st;
@@ -452,6 +473,16 @@ gc_status gc_synth_loss(gc_context *ctx, gc_synth *s, const gc_tensor *image, do
 
 /* ---- the loop --------------------------------------------------------------------------- */
 
+/* The optimiser's objective: L and dL/dx at x (copied out of the plan's gradient buffer). */
+static gc_status gc_sy_objective(void *user, const gc_tensor *x, gc_tensor *grad, double *loss)
+{
+    gc_synth *s = user;
+    gc_status st = gc_sy_eval(s->run_ctx, s, x, loss, 1);
+    if (st == GC_OK)
+        st = gc_tensor_copy(&s->plan.gimg, grad);
+    return st;
+}
+
 gc_status gc_synth_run(gc_context *ctx, gc_synth *s, gc_tensor *image, gc_synth_stats *stats)
 {
     const char *op = "synth_run";
@@ -472,35 +503,34 @@ gc_status gc_synth_run(gc_context *ctx, gc_synth *s, gc_tensor *image, gc_synth_
     const double t0 = gc_sy_now();
     if ((st = gc_tensor_copy(image, &s->x)) != GC_OK)
         return gc_fail(ctx, st, "%s: cannot read the image", op);
-    /* a fresh optimiser state for every run */
-    s->opt.t = 0;
-    s->opt.nhist = s->opt.head = 0;
-    if (s->opt.m) {
-        memset(s->opt.m, 0, (size_t)s->opt.n * sizeof(double));
-        memset(s->opt.v, 0, (size_t)s->opt.n * sizeof(double));
-    }
+    gc_optimizer_reset(s->opt); /* a fresh optimiser state for every run */
+    s->run_ctx = ctx;
     double f = 0.0;
-    if ((st = gc_sy_eval(ctx, s, &s->x, &f, 1)) != GC_OK)
-        return st;
-    stats->evals = 1;
-    stats->initial_loss = stats->final_loss = f;
     for (int64_t it = 1; it <= s->desc.iters; it++) {
-        int done = 0;
-        if ((st = gc_synth_optim_step(ctx, &s->opt, s->x.data, f, s->plan.gimg.data, &done)) != GC_OK)
+        gc_optim_result r;
+        /* one evaluation at the current x (inside the step), one update of x */
+        if ((st = gc_optimizer_step(ctx, s->opt, &s->x, gc_sy_objective, s, &r)) != GC_OK)
             break;
-        if (done)
-            break;
-        if ((st = gc_sy_eval(ctx, s, &s->x, &f, 1)) != GC_OK)
-            break;
-        stats->evals++;
+        if (it == 1)
+            stats->initial_loss = r.initial_loss;
+        stats->evals += r.evaluations;
         stats->iters = it;
-        stats->final_loss = f;
         stats->seconds = gc_sy_now() - t0;
         if (s->desc.progress) {
-            gc_synth_progress p = {it, s->desc.iters, f, stats->initial_loss, stats->seconds, &s->x};
+            /* the loss the step evaluated: at the iterate before its update */
+            gc_synth_progress p = {it, s->desc.iters, r.loss, stats->initial_loss, stats->seconds, &s->x};
             if (s->desc.progress(&p, s->desc.progress_user))
                 break;
         }
+        if (r.iterations == 0)
+            break; /* converged (a zero gradient) */
+    }
+    /* the loss at the result (and at the start, when no iteration ran) */
+    if (st == GC_OK && (st = gc_sy_eval(ctx, s, &s->x, &f, 0)) == GC_OK) {
+        stats->evals++;
+        stats->final_loss = f;
+        if (stats->iters == 0)
+            stats->initial_loss = f;
     }
     stats->seconds = gc_sy_now() - t0;
     if (st != GC_OK)

@@ -1,6 +1,7 @@
 /* synth.h - private pieces of the synthesis engine shared by synth_net.c (networks),
- * synth_eval.c (forward / backward of a network with per-layer loss taps), synth_optim.c
- * (the optimiser steps) and synth.c (the gc_synth object and its losses). */
+ * synth_eval.c (forward / backward of a network with per-layer loss taps) and synth.c (the
+ * gc_synth object, its losses, and the loop on gc_optimizer); synth_optim.c keeps a small
+ * L-BFGS / Adam on a flat vector for the tiled synthesis (tile.h). */
 #ifndef GC_SYNTH_H
 #define GC_SYNTH_H
 
@@ -90,7 +91,8 @@ static inline double gc_synth_rng_uniform(uint64_t *state)
     return (double)(gc_synth_rng_next(state) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-/* ---- optimiser (synth_optim.c) -------------------------------------------------------- */
+/* ---- a small optimiser on a flat vector (synth_optim.c), used by the tiled synthesis
+ * (tile.h); gc_synth_run itself runs on gc_optimizer (optim.c). ------------------------- */
 /* Minimise f over a flat vector x of n elements (dtype of the problem). The objective writes
  * f(x) into *f and its gradient into g. State is allocated once by init. */
 typedef gc_status (*gc_synth_objective)(gc_context *ctx, void *user, const void *x, double *f,
