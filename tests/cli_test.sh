@@ -309,10 +309,10 @@ done
 
 # ---- bench --------------------------------------------------------------------------------
 expect_ok "bench xcorr2" "$GC" bench xcorr2 --input 64,64 --kernel 3,3 --threads 1 --repeat 3
-expect_grep "bench json" '^{"op":"xcorr2","shape":"input=64x64,kernel=3x3","mode":"V","dtype":"f32","threads":1,"isa":"[a-z0-9]*","ms":[0-9.e+-]*,"gflops":[0-9.e+-]*,"repeats":3}$' "$T/out"
+expect_grep "bench json" '^{"op":"xcorr2","shape":"input=64x64,kernel=3x3","mode":"V","method":"direct","dtype":"f32","threads":1,"isa":"[a-z0-9]*","ms":[0-9.e+-]*,"gflops":[0-9.e+-]*,"repeats":3}$' "$T/out"
 [ "$(wc -l <"$T/out")" -eq 1 ] && pass || fail "bench: not one line"
 expect_ok "bench 3Dx4D f64 F" "$GC" bench xcorr2 --input=8,16,16 --kernel=4,8,3,3 --mode F --dtype f64 --repeat 2
-expect_grep "bench 3Dx4D" '"shape":"input=8x16x16,kernel=4x8x3x3","mode":"F","dtype":"f64"' "$T/out"
+expect_grep "bench 3Dx4D" '"shape":"input=8x16x16,kernel=4x8x3x3","mode":"F","method":"direct","dtype":"f64"' "$T/out"
 expect_ok "bench plane-wise" "$GC" bench --input 4x20x20 --kernel 4x5x5 --mode S --repeat 2
 expect_grep "bench plane-wise" '"op":"xcorr2","shape":"input=4x20x20,kernel=4x5x5","mode":"S"' "$T/out"
 expect_ok "bench conv2" "$GC" bench conv2 --input 40,40 --kernel 7,7 --repeat 2
