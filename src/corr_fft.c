@@ -258,6 +258,20 @@ static void fft_store(const fft_job *jb, char *buf, char *spec, int64_t j, const
         }
 }
 
+double gc_corr_fft_workspace(const gc_corr_problem *p, int threads)
+{
+    int64_t T[3], B[3];
+    double cost;
+    gc_corr_fft_tiling(p, threads, T, B, &cost);
+    const double esz = (double)gc_dtype_size(p->dtype);
+    const double spec = (double)T[0] * (double)T[1] * (double)(T[2] / 2 + 1) * 2.0 * esz + 64.0;
+    const double real = (double)T[0] * (double)T[1] * (double)T[2] * esz + 64.0;
+    const double P = (double)p->nin, Q = (double)p->nout;
+    const double nk = p->pairing == GC_PAIR_SUM ? P * Q : p->pairing == GC_PAIR_PLANEWISE ? Q : 1.0;
+    const double nx = p->pairing == GC_PAIR_SUM ? P + 1.0 : 1.0;
+    return nk * spec + (double)threads * (real + nx * spec);
+}
+
 static void fft_tile_index(const fft_job *jb, int64_t u, int64_t t[3])
 {
     t[2] = u % jb->nt[2];

@@ -45,6 +45,9 @@ gc_status gc_corr_fft_run(gc_context *ctx, const gc_corr_problem *p);
 void gc_corr_fft_tiling(const gc_corr_problem *p, int threads, int64_t T[3], int64_t B[3],
                         double *cost);
 
+/* Bytes of workspace gc_corr_fft_run would allocate for p on `threads` threads. */
+double gc_corr_fft_workspace(const gc_corr_problem *p, int threads);
+
 /* ---- the choice (corr_method.c) ------------------------------------------------------- */
 /* Resolve `requested` for p (already boundary-padded) into DIRECT or FFT. */
 gc_status gc_corr_choose(gc_context *ctx, const gc_corr_problem *p, gc_corr_method requested,

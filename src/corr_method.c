@@ -28,6 +28,7 @@
 #define GC_COST_DIRECT_SCALAR_GFLOPS 6.0
 #define GC_COST_ALIAS_FACTOR 0.4         /* kh > 8 with input rows 4 KiB-aligned apart */
 #define GC_COST_SCAN_NS 0.5              /* per input element of the data checks */
+#define GC_FFT_AUTO_MAX_BYTES (1ull << 30) /* AUTO's cap on the FFT workspace */
 
 static double gc_cost_direct(const gc_context *ctx, const gc_corr_problem *p, int threads)
 {
@@ -193,6 +194,11 @@ gc_status gc_corr_choose(gc_context *ctx, const gc_corr_problem *p, gc_corr_meth
         gc_corr_fft_tiling(p, threads, T, B, &fft);
         const double in_elems = (double)p->nin * (double)p->n[0] * (double)p->n[1] * (double)p->n[2];
         if (fft + GC_COST_SCAN_NS * in_elems >= gc_cost_direct(ctx, p, threads))
+            return GC_OK;
+        /* and never trade a working direct call for an FFT workspace that is large (many
+         * kernel spectra of the q x p pairing) or over the context's allocation limit */
+        const double ws = gc_corr_fft_workspace(p, threads);
+        if (ws > (double)GC_FFT_AUTO_MAX_BYTES || ws > (double)gc_ctx_max_alloc(ctx))
             return GC_OK;
     }
     /* FFT would be faster: is it allowed? The kernel first (small), then one pass per input

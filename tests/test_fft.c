@@ -309,6 +309,11 @@ static void test_fft_auto_choice(void)
     GC_CHECK_OK(gc_corr_select_method(ctx, &d, &in, &k, &m));
     /* ordinary data, 41x41 kernel: FFT (when there is one) */
     GC_CHECK(m == (gc_fft_available() ? GC_CORR_METHOD_FFT : GC_CORR_METHOD_DIRECT));
+    /* ... unless its workspace would pass the context's allocation limit */
+    GC_CHECK_OK(gc_context_set_max_alloc(ctx, 64 << 10));
+    GC_CHECK_OK(gc_corr_select_method(ctx, &d, &in, &k, &m));
+    GC_CHECK(m == GC_CORR_METHOD_DIRECT);
+    GC_CHECK_OK(gc_context_set_max_alloc(ctx, 0));
     d.mode = GC_MODE_SAME;
     GC_CHECK_OK(gc_corr_select_method(ctx, &d, &in, &k, &m));
     GC_CHECK(m == (gc_fft_available() ? GC_CORR_METHOD_FFT : GC_CORR_METHOD_DIRECT));
