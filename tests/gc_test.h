@@ -64,6 +64,15 @@ static inline double gc_rng_next(gc_rng *r)
 }
 
 /* Fill a tensor (any strides) with random values; integer-valued in [-8, 8] if `integers`. */
+/* A counting allocator for gc_context_set_allocator: counts calls and live blocks, records the
+ * largest request, and fails call number fail_at (0: never). Error paths must leave live at
+ * its value before the call. */
+typedef struct gc_test_counter {
+    long calls, fail_at, live;
+    size_t largest;
+} gc_test_counter;
+gc_allocator gc_test_counter_allocator(gc_test_counter *c);
+
 void gc_test_fill(gc_tensor *t, gc_rng *rng, int integers);
 /* Max |a-b| / (tol_scale) style comparison: returns the largest |a - b| over all elements. */
 double gc_test_max_abs_diff(const gc_tensor *a, const gc_tensor *b);

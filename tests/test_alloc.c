@@ -16,32 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A counting allocator that fails call number fail_at (0: never). */
-typedef struct probe {
-    long calls, fail_at, live;
-    size_t biggest;
-} probe;
-
-static void *probe_alloc(size_t size, size_t align, void *user)
-{
-    probe *pr = user;
-    if (size > pr->biggest)
-        pr->biggest = size;
-    if (++pr->calls == pr->fail_at)
-        return NULL;
-    void *p = NULL;
-    if (posix_memalign(&p, align, size ? size : align) != 0)
-        return NULL;
-    pr->live++;
-    return p;
-}
-
-static void probe_free(void *p, void *user)
-{
-    probe *pr = user;
-    pr->live--;
-    free(p);
-}
+typedef gc_test_counter probe; /* fails call number fail_at (0: never) */
 
 typedef gc_status (*op_fn)(gc_context *ctx, void *arg);
 
@@ -62,15 +37,15 @@ static long inject(const char *name, gc_context *ctx, probe *pr, op_fn fn, void 
 {
     const long live0 = pr->live;
     pr->fail_at = 0;
-    pr->biggest = 0;
+    pr->largest = 0;
     long c0 = pr->calls;
     gc_status st = fn(ctx, arg);
     GC_CHECK_MSG(st == GC_OK, "%s: clean run returned %s (%s)", name, gc_status_str(st),
                  gc_context_last_error(ctx));
     const long n = pr->calls - c0;
-    const size_t biggest = pr->biggest;
+    const size_t largest = pr->largest;
     if (getenv("GC_ALLOC_VERBOSE"))
-        printf("     %s: %ld allocations, largest %zu bytes\n", name, n, biggest);
+        printf("     %s: %ld allocations, largest %zu bytes\n", name, n, largest);
     GC_CHECK_MSG(pr->live == live0, "%s: clean run left %ld allocations", name, pr->live - live0);
     if (allocs == ALLOCS_SOME)
         GC_CHECK_MSG(n >= 1, "%s: expected the call to allocate", name);
@@ -95,18 +70,18 @@ static long inject(const char *name, gc_context *ctx, probe *pr, op_fn fn, void 
                      pr->live - live0);
     }
     pr->fail_at = 0;
-    if (n > 0 && biggest > 1) {
-        GC_CHECK_OK(gc_context_set_max_alloc(ctx, biggest - 1));
-        pr->biggest = 0;
+    if (n > 0 && largest > 1) {
+        GC_CHECK_OK(gc_context_set_max_alloc(ctx, largest - 1));
+        pr->largest = 0;
         st = fn(ctx, arg);
         GC_CHECK_MSG(st == GC_ERR_LIMIT, "%s: limit %zu below the largest allocation: got %s", name,
-                     biggest - 1, gc_status_str(st));
+                     largest - 1, gc_status_str(st));
         GC_CHECK_MSG(strstr(gc_context_last_error(ctx), "exceeds the limit") != NULL,
                      "%s: limit message '%s'", name, gc_context_last_error(ctx));
-        GC_CHECK_MSG(pr->biggest < biggest, "%s: asked the allocator for %zu bytes over the limit",
-                     name, pr->biggest);
+        GC_CHECK_MSG(pr->largest < largest, "%s: asked the allocator for %zu bytes over the limit",
+                     name, pr->largest);
         GC_CHECK_MSG(pr->live == live0, "%s: the refused call leaked", name);
-        GC_CHECK_OK(gc_context_set_max_alloc(ctx, biggest));
+        GC_CHECK_OK(gc_context_set_max_alloc(ctx, largest));
         GC_CHECK_MSG(fn(ctx, arg) == GC_OK, "%s: limit exactly the largest allocation refused", name);
     } else if (n == 0) {
         /* nothing allocated: even a 1-byte limit cannot stop it */
@@ -123,7 +98,7 @@ static gc_context *probe_ctx(probe *pr, int threads)
     gc_context *ctx = NULL;
     GC_CHECK_OK(gc_context_create(&ctx));
     *pr = (probe){0, 0, 0, 0};
-    const gc_allocator a = {probe_alloc, probe_free, pr};
+    const gc_allocator a = gc_test_counter_allocator(pr);
     GC_CHECK_OK(gc_context_set_allocator(ctx, &a));
     GC_CHECK_OK(gc_context_set_threads(ctx, threads));
     return ctx;

@@ -16,31 +16,7 @@
 /* ---- helpers ---------------------------------------------------------------------------- */
 
 /* Counting allocator: live blocks, calls, the largest request; fails call number fail_at. */
-typedef struct imgt_count {
-    long live, calls, fail_at;
-    size_t largest;
-} imgt_count;
-
-static void *imgt_alloc(size_t size, size_t align, void *user)
-{
-    imgt_count *c = user;
-    if (++c->calls == c->fail_at)
-        return NULL;
-    void *p = NULL;
-    if (posix_memalign(&p, align, size ? size : align) != 0)
-        return NULL;
-    if (size > c->largest)
-        c->largest = size;
-    c->live++;
-    return p;
-}
-
-static void imgt_free(void *ptr, void *user)
-{
-    imgt_count *c = user;
-    c->live--;
-    free(ptr);
-}
+typedef gc_test_counter imgt_count;
 
 static gc_context *imgt_ctx(imgt_count *count)
 {
@@ -49,7 +25,7 @@ static gc_context *imgt_ctx(imgt_count *count)
         return NULL;
     if (count) {
         memset(count, 0, sizeof *count);
-        gc_allocator a = {imgt_alloc, imgt_free, count};
+        gc_allocator a = gc_test_counter_allocator(count);
         gc_context_set_allocator(ctx, &a);
     }
     return ctx;

@@ -16,14 +16,40 @@ extern const gc_test_case gc_tests_gram[];
 extern const gc_test_case gc_tests_conv2d[];
 extern const gc_test_case gc_tests_alloc[];
 extern const gc_test_case gc_tests_harden[];
-extern const gc_test_case gc_tests_synth[];
 extern const gc_test_case gc_tests_optim[];
+extern const gc_test_case gc_tests_synth[];
 extern const gc_test_case gc_tests_nn[];
 extern const gc_test_case gc_tests_tile[];
 extern const gc_test_case gc_tests_image[];
 extern const gc_test_case gc_tests_safetensors[];
 
-static const gc_test_case *const gc_all_tables[] = {gc_tests_tensor, gc_tests_corr, gc_tests_fft, gc_tests_npy, gc_tests_conv2d, gc_tests_gram, gc_tests_synth, gc_tests_optim, gc_tests_alloc, gc_tests_harden, gc_tests_nn, gc_tests_tile, gc_tests_image, gc_tests_safetensors};
+static const gc_test_case *const gc_all_tables[] = {gc_tests_tensor, gc_tests_corr, gc_tests_fft, gc_tests_npy, gc_tests_conv2d, gc_tests_gram, gc_tests_alloc, gc_tests_harden, gc_tests_optim, gc_tests_synth, gc_tests_nn, gc_tests_tile, gc_tests_image, gc_tests_safetensors};
+
+static void *gc_test_counter_alloc(size_t size, size_t align, void *user)
+{
+    gc_test_counter *c = user;
+    if (size > c->largest)
+        c->largest = size;
+    if (++c->calls == c->fail_at)
+        return NULL;
+    void *p = NULL;
+    if (posix_memalign(&p, align, size ? size : align) != 0)
+        return NULL;
+    c->live++;
+    return p;
+}
+
+static void gc_test_counter_free(void *p, void *user)
+{
+    gc_test_counter *c = user;
+    c->live--;
+    free(p);
+}
+
+gc_allocator gc_test_counter_allocator(gc_test_counter *c)
+{
+    return (gc_allocator){gc_test_counter_alloc, gc_test_counter_free, c};
+}
 
 static void gc_walk(gc_tensor *t, void (*fn)(gc_tensor *, int64_t, void *), void *arg)
 {

@@ -16,27 +16,7 @@
 /* ---- helpers ---------------------------------------------------------------------------- */
 
 /* A counting allocator: every error path must leave live == 0. */
-typedef struct npyt_count {
-    long live, total;
-} npyt_count;
-
-static void *npyt_alloc(size_t size, size_t align, void *user)
-{
-    npyt_count *c = user;
-    void *p = NULL;
-    if (posix_memalign(&p, align, size ? size : align) != 0)
-        return NULL;
-    c->live++;
-    c->total++;
-    return p;
-}
-
-static void npyt_free(void *ptr, void *user)
-{
-    npyt_count *c = user;
-    c->live--;
-    free(ptr);
-}
+typedef gc_test_counter npyt_count;
 
 static gc_context *npyt_ctx(npyt_count *count)
 {
@@ -45,7 +25,7 @@ static gc_context *npyt_ctx(npyt_count *count)
         return NULL;
     if (count) {
         memset(count, 0, sizeof *count);
-        gc_allocator a = {npyt_alloc, npyt_free, count};
+        gc_allocator a = gc_test_counter_allocator(count);
         gc_context_set_allocator(ctx, &a);
     }
     return ctx;
@@ -865,13 +845,13 @@ static void test_npy_limits(void)
                              "1024), }",
                              64, data, 64);
     GC_CHECK(npyt_spit(path, buf, blen));
-    long before = cnt.total;
+    long before = cnt.calls;
     GC_CHECK_STATUS(gc_npy_read(ctx, path, &r), GC_ERR_FORMAT);
     GC_CHECK(strstr(gc_context_last_error(ctx), "truncated") != NULL);
-    GC_CHECK(cnt.total - before <= 1); /* the preamble buffer at most */
-    before = cnt.total;
+    GC_CHECK(cnt.calls - before <= 1); /* the preamble buffer at most */
+    before = cnt.calls;
     GC_CHECK_STATUS(gc_npy_read_mem(ctx, buf, blen, &r), GC_ERR_FORMAT);
-    GC_CHECK(cnt.total == before);
+    GC_CHECK(cnt.calls == before);
     GC_CHECK(cnt.live == 0);
     gc_context_free(ctx);
     npyt_dir_remove(&d);

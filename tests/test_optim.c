@@ -914,28 +914,7 @@ static void test_dot_vs_reference(void)
 
 /* ---- memory ------------------------------------------------------------------------------- */
 
-typedef struct counter {
-    long calls, live, fail_at;
-} counter;
-
-static void *count_alloc(size_t size, size_t align, void *user)
-{
-    counter *c = user;
-    if (++c->calls == c->fail_at)
-        return NULL;
-    void *p = NULL;
-    if (posix_memalign(&p, align, size ? size : align) != 0)
-        return NULL;
-    c->live++;
-    return p;
-}
-
-static void count_free(void *p, void *user)
-{
-    counter *c = user;
-    c->live--;
-    free(p);
-}
+typedef gc_test_counter counter;
 
 static gc_status make_opt(gc_context *ctx, int kind, gc_optimizer **out)
 {
@@ -954,8 +933,8 @@ static gc_status make_opt(gc_context *ctx, int kind, gc_optimizer **out)
 
 static void test_no_allocation_in_steps(void)
 {
-    counter c = {0, 0, 0};
-    gc_allocator al = {count_alloc, count_free, &c};
+    counter c = {0};
+    gc_allocator al = gc_test_counter_allocator(&c);
     gc_context *ctx = NULL;
     GC_CHECK_OK(gc_context_create(&ctx));
     GC_CHECK_OK(gc_context_set_allocator(ctx, &al));

@@ -13,28 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef struct stt_count {
-    long live, calls, fail_at;
-} stt_count;
-
-static void *stt_alloc(size_t size, size_t align, void *user)
-{
-    stt_count *c = user;
-    if (++c->calls == c->fail_at)
-        return NULL;
-    void *p = NULL;
-    if (posix_memalign(&p, align, size ? size : align) != 0)
-        return NULL;
-    c->live++;
-    return p;
-}
-
-static void stt_free(void *ptr, void *user)
-{
-    stt_count *c = user;
-    c->live--;
-    free(ptr);
-}
+typedef gc_test_counter stt_count;
 
 static gc_context *stt_ctx(stt_count *c)
 {
@@ -42,7 +21,7 @@ static gc_context *stt_ctx(stt_count *c)
     if (gc_context_create(&ctx) != GC_OK)
         return NULL;
     memset(c, 0, sizeof *c);
-    gc_allocator a = {stt_alloc, stt_free, c};
+    gc_allocator a = gc_test_counter_allocator(c);
     gc_context_set_allocator(ctx, &a);
     return ctx;
 }

@@ -87,44 +87,26 @@ static void test_bad_descriptors(void)
 }
 
 /* An allocator that fails the k-th call: every error path must return a status and free. */
-typedef struct { int calls, fail_at, live; } counting;
-static void *count_alloc(size_t size, size_t align, void *user)
-{
-    counting *c = user;
-    if (++c->calls == c->fail_at)
-        return NULL;
-    void *p = NULL;
-    if (posix_memalign(&p, align, size ? size : align) != 0)
-        return NULL;
-    c->live++;
-    return p;
-}
-static void count_free(void *p, void *user)
-{
-    counting *c = user;
-    c->live--;
-    free(p);
-}
-
+typedef gc_test_counter counting;
 static void test_allocator_hook_and_limits(void)
 {
     gc_context *ctx;
     GC_CHECK_OK(gc_context_create(&ctx));
-    counting c = {0, 0, 0};
-    gc_allocator a = {count_alloc, count_free, &c};
+    counting c = {0};
+    gc_allocator a = gc_test_counter_allocator(&c);
     GC_CHECK_OK(gc_context_set_allocator(ctx, &a));
     gc_tensor in, k;
     GC_CHECK_OK(gc_tensor_create(ctx, &in, GC_DTYPE_F32, 3, (int64_t[]){4, 30, 33}));
     GC_CHECK_OK(gc_tensor_create(ctx, &k, GC_DTYPE_F32, 4, (int64_t[]){5, 4, 3, 3}));
-    const int base = c.calls;
+    const long base = c.calls;
     /* find how many allocations one op makes, then fail each of them in turn */
     gc_tensor out;
     GC_CHECK_OK(gc_tensor_create(ctx, &out, GC_DTYPE_F32, 3, (int64_t[]){5, 32, 35}));
     gc_corr_desc d = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = GC_MODE_FULL};
-    int before = c.calls;
+    long before = c.calls;
     GC_CHECK_OK(gc_context_set_threads(ctx, 2));
     GC_CHECK_OK(gc_corr(ctx, &d, &in, &k, &out));
-    const int per_call = c.calls - before;
+    const long per_call = c.calls - before;
     GC_CHECK(per_call >= 1);
     for (int f = 1; f <= per_call; f++) {
         c.fail_at = c.calls + f;
@@ -141,7 +123,7 @@ static void test_allocator_hook_and_limits(void)
     GC_CHECK(t.data == NULL);
     /* the limit is checked before allocating */
     GC_CHECK_OK(gc_context_set_max_alloc(ctx, 1000));
-    int calls = c.calls;
+    long calls = c.calls;
     GC_CHECK_STATUS(gc_tensor_create(ctx, &t, GC_DTYPE_F64, 1, (int64_t[]){126}), GC_ERR_LIMIT);
     GC_CHECK(c.calls == calls);
     GC_CHECK_OK(gc_tensor_create(ctx, &t, GC_DTYPE_F64, 1, (int64_t[]){125}));
