@@ -348,7 +348,15 @@ typedef enum gc_conv_algo {
     GC_CONV_ALGO_AUTO = 0,
     GC_CONV_ALGO_DIRECT = 1,   /* the correlation driver (stride 1, dilation 1) */
     GC_CONV_ALGO_IM2COL = 2,   /* patches into a workspace + packed GEMM: any geometry */
-    GC_CONV_ALGO_REFERENCE = 3 /* plain loops, float64 sums: the tests' oracle */
+    GC_CONV_ALGO_REFERENCE = 3, /* plain loops, float64 sums: the tests' oracle */
+    GC_CONV_ALGO_WINOGRAD = 4,  /* F(4x4, 3x3) transforms + GEMMs: forward, 3x3 kernel, stride
+                                   1, dilation 1; max |y - ref| / max |ref| ~1e-6 (float32,
+                                   docs/PERFORMANCE.md); backward passes take IM2COL */
+    GC_CONV_ALGO_GEMM = 5       /* stride 1 (any kernel, dilation, groups): one GEMM per group
+                                   on shifted views of the padded plane, register tiles of
+                                   channels x flattened pixels; forward and backward_input
+                                   (zeros padding; other modes take IM2COL), backward_weight
+                                   takes IM2COL's packed GEMM */
 } gc_conv_algo;
 
 typedef struct gc_conv2d_desc {
@@ -630,6 +638,28 @@ GC_API gc_status gc_optimizer_step(gc_context *ctx, gc_optimizer *opt, gc_tensor
                                    gc_objective_fn fn, void *user, gc_optim_result *result);
 /* Bytes the optimiser holds (for planning and tests). 0 for NULL. */
 GC_API uint64_t gc_optimizer_memory_bytes(const gc_optimizer *opt);
+
+/*
+ * Split problems. A vector too large for one process can be cut into parts (MPI ranks,
+ * threads), each part with its own optimiser of numel = its part's size, all run in lock
+ * step: every part calls run/step the same way, and its objective callback gets this part's
+ * x and writes this part's gradient (the loss must be the same on every part). With a
+ * reduction hook, every sum or norm over the vector (the two-loop recursion's dot products,
+ * y.s and y.y, g.d, the first step's sum|g|, the stop tests' norms, the line search's g.d and
+ * max|d|, Adam's max|g|) is computed over this part and handed to `fn`, which must replace
+ * values[0..n) (n <= 4) in place by their combination over all parts: the sum for
+ * GC_REDUCE_SUM, the maximum for GC_REDUCE_MAX (NaN if any part's value is NaN). All parts
+ * make the same calls in the same order; the combined values must be bitwise the same on
+ * every part (e.g. every part adds the gathered partials in part order), since the
+ * optimiser's branches (stop tests, line search) depend on them. A nonzero status from fn
+ * aborts the call like a failing objective. The history, direction and moments then hold
+ * only this part's elements: memory per part falls as 1/parts. fn NULL: no reduction (the
+ * default; the whole vector is here). Survives gc_optimizer_reset.
+ */
+typedef enum gc_reduce_op { GC_REDUCE_SUM = 0, GC_REDUCE_MAX = 1 } gc_reduce_op;
+typedef gc_status (*gc_reduce_fn)(void *user, gc_reduce_op op, double *values, int n);
+GC_API gc_status gc_optimizer_set_reduce(gc_context *ctx, gc_optimizer *opt, gc_reduce_fn fn,
+                                         void *user);
 /* ==== end section optim ==== */
 
 /* ==== section nn: nn: modules, containers and criteria (issue 5) ==== */

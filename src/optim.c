@@ -273,6 +273,34 @@ void gc_optimizer_reset(gc_optimizer *opt)
 
 uint64_t gc_optimizer_memory_bytes(const gc_optimizer *opt) { return opt ? opt->bytes : 0; }
 
+gc_status gc_optimizer_set_reduce(gc_context *ctx, gc_optimizer *opt, gc_reduce_fn fn, void *user)
+{
+    if (!opt)
+        return gc_fail(ctx, GC_ERR_NULL, "optimiser is NULL");
+    if (opt->kind != GC_OPTIM_KIND_LBFGS && opt->kind != GC_OPTIM_KIND_ADAM)
+        return gc_fail(ctx, GC_ERR_ARG, "not an optimiser made by gc_optimizer_create_*");
+    opt->reduce = fn;
+    opt->reduce_user = fn ? user : NULL;
+    return GC_OK;
+}
+
+gc_status gc_optim_reduce(gc_context *ctx, gc_optimizer *opt, gc_reduce_op op, double *v, int n)
+{
+    if (!opt->reduce)
+        return GC_OK;
+    gc_clear_error(ctx);
+    gc_status st = opt->reduce(opt->reduce_user, op, v, n);
+    if (st != GC_OK && ctx) {
+        char prev[sizeof ctx->error];
+        memcpy(prev, ctx->error, sizeof prev);
+        gc_fail(ctx, st, "optimiser: the reduction over the parts failed%s%s", prev[0] ? ": " : "",
+                prev);
+    } else if (st != GC_OK) {
+        gc_fail(ctx, st, "optimiser: the reduction over the parts failed");
+    }
+    return st;
+}
+
 static gc_status gc_optimizer_check_call(gc_context *ctx, gc_optimizer *opt, gc_tensor *x,
                                          gc_objective_fn fn)
 {

@@ -20,6 +20,8 @@ struct gc_optimizer {
     void *block;          /* the one allocation: every vector below points into it */
     int64_t total_iter;   /* torch7 state.nIter / PyTorch n_iter */
     int64_t total_eval;   /* state.funcEval / func_evals */
+    gc_reduce_fn reduce;  /* split problems: combines the parts' partial sums; NULL: none */
+    void *reduce_user;
     union {
         struct {
             gc_lbfgs_desc desc;
@@ -60,6 +62,12 @@ void gc_ov_axpy(gc_dtype dt, int64_t n, void *dst, const void *a, double alpha, 
 /* dst += alpha * b, then return z . dst: bitwise gc_ov_axpy then gc_ov_dot, in one pass */
 double gc_ov_axpy_dot(gc_dtype dt, int64_t n, void *dst, double alpha, const void *b,
                       const void *z);
+
+/* ---- reductions over the parts of a split problem: v[0..n) (local partial sums, or maxima
+ * for GC_REDUCE_MAX) replaced by their combination over all parts through opt->reduce; a no-op
+ * without a hook. A failing hook's status is returned with a message. Every reduction of the
+ * optimisers goes through here, so that all parts make the same calls in the same order. */
+gc_status gc_optim_reduce(gc_context *ctx, gc_optimizer *opt, gc_reduce_op op, double *v, int n);
 
 /* ---- one objective evaluation at `point` (x itself or a buffer of its shape): grad zeroed,
  * the callback called with tensors shaped like x, the counters advanced. A failing callback's

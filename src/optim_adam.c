@@ -84,10 +84,14 @@ gc_status gc_adam_run(gc_context *ctx, gc_optimizer *opt, gc_tensor *x, gc_objec
             res->initial_loss = f;
         res->loss = f;
         res->loss_at_x = 1;
-        if (dsc->tol_grad >= 0.0 &&
-            gc_ov_abs_max(opt->dtype, opt->n, opt->u.ad.g) <= dsc->tol_grad) {
-            res->stop = GC_OPTIM_STOP_TOL_FUN;
-            return GC_OK;
+        if (dsc->tol_grad >= 0.0) {
+            double gmax = gc_ov_abs_max(opt->dtype, opt->n, opt->u.ad.g);
+            if ((st = gc_optim_reduce(ctx, opt, GC_REDUCE_MAX, &gmax, 1)) != GC_OK)
+                return st;
+            if (gmax <= dsc->tol_grad) {
+                res->stop = GC_OPTIM_STOP_TOL_FUN;
+                return GC_OK;
+            }
         }
         gc_adam_update(opt, x->data);
         opt->total_iter++;

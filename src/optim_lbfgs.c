@@ -30,12 +30,17 @@ static void *gc_slot(gc_vec buf, int64_t slot, gc_dtype dt, int64_t n)
     return (char *)buf + slot * vb;
 }
 
-/* The gradient norm of the flavour: sum|g| (TORCH7) or max|g| (PYTORCH). */
-static double gc_lb_norm(const gc_optimizer *opt, double alpha, const void *v)
+/* The flavour's norm over this part: sum|alpha v| (TORCH7) or max|alpha v| (PYTORCH), and
+ * the reduction that combines the parts' values. */
+static double gc_lb_norm_local(const gc_optimizer *opt, double alpha, const void *v)
 {
     if (opt->u.lb.desc.flavor == GC_OPTIM_PYTORCH)
         return gc_ov_scaled_abs_max(opt->dtype, opt->n, alpha, v);
     return gc_ov_scaled_abs_sum(opt->dtype, opt->n, alpha, v);
+}
+static gc_reduce_op gc_lb_norm_op(const gc_optimizer *opt)
+{
+    return opt->u.lb.desc.flavor == GC_OPTIM_PYTORCH ? GC_REDUCE_MAX : GC_REDUCE_SUM;
 }
 
 /* Ring slot of history pair i (0: the oldest), and its s and y vectors. */
@@ -53,8 +58,9 @@ static void *gc_lb_y(const gc_optimizer *opt, int64_t i)
 }
 
 /* d = -H g: update the history with (s, y) from the last step, then the two-loop recursion
- * with H0 = H_diag I. K > 1 (not the first iteration since create/reset). */
-static void gc_lb_direction(gc_optimizer *opt, const void *g)
+ * with H0 = H_diag I. K > 1 (not the first iteration since create/reset). Each dot product
+ * is this part's, combined over the parts by gc_optim_reduce (a no-op for one part). */
+static gc_status gc_lb_direction(gc_context *ctx, gc_optimizer *opt, const void *g)
 {
     const gc_dtype dt = opt->dtype;
     const int64_t n = opt->n;
@@ -65,7 +71,11 @@ static void gc_lb_direction(gc_optimizer *opt, const void *g)
     void *s = gc_slot(opt->u.lb.s_buf, spare, dt, n);
     gc_ov_sub(dt, n, y, g, opt->u.lb.g_old);   /* y = g - g_old */
     gc_ov_scale(dt, n, s, opt->u.lb.t, opt->u.lb.d); /* s = d * t */
-    const double ys = gc_ov_dot(dt, n, y, s);
+    double yv[2] = {gc_ov_dot(dt, n, y, s), gc_ov_dot(dt, n, y, y)}; /* y.s, y.y */
+    gc_status st = gc_optim_reduce(ctx, opt, GC_REDUCE_SUM, yv, 2);
+    if (st != GC_OK)
+        return st;
+    const double ys = yv[0];
     if (ys > 1e-10) {
         if (*count == opt->u.lb.desc.history) { /* drop the oldest pair */
             *start = (*start + 1) % slots;
@@ -73,7 +83,7 @@ static void gc_lb_direction(gc_optimizer *opt, const void *g)
         }
         (*count)++; /* the spare slot is now the newest pair */
         opt->u.lb.rho[spare] = 1.0 / ys;
-        opt->u.lb.h_diag = ys / gc_ov_dot(dt, n, y, y);
+        opt->u.lb.h_diag = ys / yv[1];
     }
     double *rho = opt->u.lb.rho, *al = opt->u.lb.al;
     void *d = opt->u.lb.d;
@@ -84,6 +94,8 @@ static void gc_lb_direction(gc_optimizer *opt, const void *g)
     double dotv = m > 0 ? gc_ov_dot(dt, n, gc_lb_s(opt, m - 1), d) : 0.0;
     for (int64_t i = m - 1; i >= 0; i--) {
         const int64_t k = gc_lb_k(opt, i);
+        if ((st = gc_optim_reduce(ctx, opt, GC_REDUCE_SUM, &dotv, 1)) != GC_OK)
+            return st;
         al[k] = dotv * rho[k];
         if (i > 0)
             dotv = gc_ov_axpy_dot(dt, n, d, -al[k], gc_lb_y(opt, i), gc_lb_s(opt, i - 1));
@@ -95,12 +107,15 @@ static void gc_lb_direction(gc_optimizer *opt, const void *g)
     dotv = m > 0 ? gc_ov_dot(dt, n, gc_lb_y(opt, 0), d) : 0.0;
     for (int64_t i = 0; i < m; i++) {
         const int64_t k = gc_lb_k(opt, i);
+        if ((st = gc_optim_reduce(ctx, opt, GC_REDUCE_SUM, &dotv, 1)) != GC_OK)
+            return st;
         const double be = dotv * rho[k];
         if (i + 1 < m)
             dotv = gc_ov_axpy_dot(dt, n, d, al[k] - be, gc_lb_s(opt, i), gc_lb_y(opt, i + 1));
         else
             gc_ov_axpy(dt, n, d, d, al[k] - be, gc_lb_s(opt, i));
     }
+    return GC_OK;
 }
 
 gc_status gc_lbfgs_run(gc_context *ctx, gc_optimizer *opt, gc_tensor *x, gc_objective_fn fn,
@@ -125,7 +140,10 @@ gc_status gc_lbfgs_run(gc_context *ctx, gc_optimizer *opt, gc_tensor *x, gc_obje
     res->initial_loss = f;
     res->loss = f;
     res->loss_at_x = 1;
-    if (gc_lb_norm(opt, 1.0, opt->u.lb.g[opt->u.lb.gi]) <= desc->tol_fun) {
+    double gnorm = gc_lb_norm_local(opt, 1.0, opt->u.lb.g[opt->u.lb.gi]);
+    if ((st = gc_optim_reduce(ctx, opt, gc_lb_norm_op(opt), &gnorm, 1)) != GC_OK)
+        return st;
+    if (gnorm <= desc->tol_fun) {
         res->stop = GC_OPTIM_STOP_TOL_FUN;
         return GC_OK;
     }
@@ -137,24 +155,27 @@ gc_status gc_lbfgs_run(gc_context *ctx, gc_optimizer *opt, gc_tensor *x, gc_obje
             gc_ov_scale(dt, n, d, -1.0, g);
             opt->u.lb.start = opt->u.lb.count = 0;
             opt->u.lb.h_diag = 1.0;
-        } else {
-            gc_lb_direction(opt, g);
+        } else if ((st = gc_lb_direction(ctx, opt, g)) != GC_OK) {
+            return st;
         }
         gc_ov_copy(dt, n, opt->u.lb.g_old, g);
         const double f_old = f;
         opt->u.lb.f_old = f;
 
-        const double gtd = gc_ov_dot(dt, n, g, d);
+        /* g.d, and sum|g| for the first step (computed before the test that may not need
+         * it: both in one reduction) */
+        double gv[2] = {gc_ov_dot(dt, n, g, d), opt->total_iter == 1 ? gc_ov_abs_sum(dt, n, g) : 0.0};
+        if ((st = gc_optim_reduce(ctx, opt, GC_REDUCE_SUM, gv, opt->total_iter == 1 ? 2 : 1)) != GC_OK)
+            return st;
+        const double gtd = gv[0];
         /* lbfgs.lua tests g.d before choosing t, torch.optim after: t is kept in the state */
         if (torch7 && gtd > -tol_x) {
             res->stop = GC_OPTIM_STOP_NO_DESCENT;
             return GC_OK;
         }
         double t = desc->learning_rate;
-        if (opt->total_iter == 1) {
-            const double l1 = gc_ov_abs_sum(dt, n, g);
-            t = fmin(1.0, 1.0 / l1) * desc->learning_rate;
-        }
+        if (opt->total_iter == 1)
+            t = fmin(1.0, 1.0 / gv[1]) * desc->learning_rate;
         opt->u.lb.t = t;
         if (!torch7 && gtd > -tol_x) {
             res->stop = GC_OPTIM_STOP_NO_DESCENT;
@@ -196,11 +217,14 @@ gc_status gc_lbfgs_run(gc_context *ctx, gc_optimizer *opt, gc_tensor *x, gc_obje
             res->stop = GC_OPTIM_STOP_MAX_EVAL;
             return GC_OK;
         }
-        if (gc_lb_norm(opt, 1.0, gn) <= desc->tol_fun) {
+        double nv[2] = {gc_lb_norm_local(opt, 1.0, gn), gc_lb_norm_local(opt, t, d)};
+        if ((st = gc_optim_reduce(ctx, opt, gc_lb_norm_op(opt), nv, 2)) != GC_OK)
+            return st;
+        if (nv[0] <= desc->tol_fun) {
             res->stop = GC_OPTIM_STOP_TOL_FUN;
             return GC_OK;
         }
-        if (gc_lb_norm(opt, t, d) <= tol_x) {
+        if (nv[1] <= tol_x) {
             res->stop = GC_OPTIM_STOP_TOL_X;
             return GC_OK;
         }

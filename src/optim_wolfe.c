@@ -179,8 +179,10 @@ static gc_status gc_ls_eval(gc_context *ctx, gc_optimizer *opt, const gc_tensor 
 {
     gc_ov_axpy(opt->dtype, opt->n, opt->u.lb.xe, x->data, t, opt->u.lb.d);
     gc_status st = gc_optim_eval(ctx, opt, x, opt->u.lb.xe, opt->u.lb.g[gi], fn, user, f, res);
-    if (st == GC_OK)
+    if (st == GC_OK) {
         *gtd = gc_ov_dot(opt->dtype, opt->n, opt->u.lb.g[gi], opt->u.lb.d);
+        st = gc_optim_reduce(ctx, opt, GC_REDUCE_SUM, gtd, 1);
+    }
     return st;
 }
 
@@ -191,13 +193,16 @@ gc_status gc_lbfgs_wolfe(gc_context *ctx, gc_optimizer *opt, const gc_tensor *x,
     const gc_lbfgs_desc *desc = &opt->u.lb.desc;
     const int torch7 = desc->flavor == GC_OPTIM_TORCH7;
     const double c1 = desc->ls_c1, c2 = desc->ls_c2, tolx = desc->ls_tol_x;
-    const double d_norm = torch7 ? 0.0 : gc_ov_abs_max(opt->dtype, opt->n, opt->u.lb.d);
+    double d_norm = torch7 ? 0.0 : gc_ov_abs_max(opt->dtype, opt->n, opt->u.lb.d);
+    gc_status st = torch7 ? GC_OK : gc_optim_reduce(ctx, opt, GC_REDUCE_MAX, &d_norm, 1);
+    if (st != GC_OK)
+        return st;
     const int g0 = opt->u.lb.gi; /* the gradient at t = 0 */
     double t = *t_io;
 
     int gn = gc_free_grad(g0, g0);
     double f_new, gtd_new;
-    gc_status st = gc_ls_eval(ctx, opt, x, fn, user, t, gn, &f_new, &gtd_new, res);
+    st = gc_ls_eval(ctx, opt, x, fn, user, t, gn, &f_new, &gtd_new, res);
     if (st != GC_OK)
         return st;
     int64_t ls_evals = 1;

@@ -1,7 +1,7 @@
 /* synth.h - private pieces of the synthesis engine shared by synth_net.c (networks),
  * synth_eval.c (forward / backward of a network with per-layer loss taps) and synth.c (the
- * gc_synth object, its losses, and the loop on gc_optimizer); synth_optim.c keeps a small
- * L-BFGS / Adam on a flat vector for the tiled synthesis (tile.h). */
+ * gc_synth object, its losses, and the loop on gc_optimizer; the tiled and MPI synthesis in
+ * tile_synth.c / mpi_synth.c run on gc_optimizer too). */
 #ifndef GC_SYNTH_H
 #define GC_SYNTH_H
 
@@ -90,35 +90,5 @@ static inline double gc_synth_rng_uniform(uint64_t *state)
 {
     return (double)(gc_synth_rng_next(state) >> 11) * (1.0 / 9007199254740992.0);
 }
-
-/* ---- a small optimiser on a flat vector (synth_optim.c), used by the tiled synthesis
- * (tile.h); gc_synth_run itself runs on gc_optimizer (optim.c). ------------------------- */
-/* Minimise f over a flat vector x of n elements (dtype of the problem). The objective writes
- * f(x) into *f and its gradient into g. State is allocated once by init. */
-typedef gc_status (*gc_synth_objective)(gc_context *ctx, void *user, const void *x, double *f,
-                                        void *g);
-typedef struct gc_synth_optim {
-    gc_synth_optimizer kind;
-    gc_dtype dtype;
-    int64_t n;
-    double lr;
-    int history;
-    /* L-BFGS: s, y history (history x n, ring), rho, alpha, direction d, previous g;
-     * Adam: m, v. All float64 for the sums' sake. */
-    gc_tensor bufs[8];     /* owners of the arrays below (float64) */
-    double *s, *y, *rho, *alpha, *d, *gprev, *m, *v;
-    int nhist, head;       /* L-BFGS pairs kept, next slot */
-    int64_t t;             /* steps taken */
-    double tprev, hdiag;   /* L-BFGS: last step length, initial Hessian diagonal */
-} gc_synth_optim;
-
-gc_status gc_synth_optim_init(gc_context *ctx, gc_synth_optimizer kind, gc_dtype dtype, int64_t n,
-                              double lr, int history, gc_synth_optim *o);
-void gc_synth_optim_free(gc_synth_optim *o);
-/* One iteration from x (updated in place) with f and g its value and gradient there (g is
- * the caller's buffer; it is read, not kept). *done is set when the optimiser has converged
- * (the step or the gradient vanished). */
-gc_status gc_synth_optim_step(gc_context *ctx, gc_synth_optim *o, void *x, double f,
-                              const void *g, int *done);
 
 #endif /* GC_SYNTH_H */

@@ -13,6 +13,7 @@
  *     where feat <= 0 (ReLU); the band's image gradient over its padded input rows
  *     (unpadded gc_conv2d_backward_input on C x (b+k-1) x (W+k-1)) folded back onto the
  *     image rows and columns it came from (circular: wrapped), added into dL/dimage.
+ * Optimiser: gc_optimizer, configured as gc_synth_run's (gc_synth_tiled_make_optimizer).
  * Memory: the image-sized vectors (image, gradient, optimiser state) plus, per band, the
  * padded input copy and its gradient (C x (b+k-1) x (W+k-1) each), feat and dfeat
  * (F x b x W each) and the conv workspace. The band height is the largest whose buffers fit
@@ -36,7 +37,8 @@ struct gc_synth_tiled {
     double tnorm[GC_SYNTH_MAX_LAYERS];
     gc_tensor g, dg;                  /* F x F (largest), reused per scale */
     gc_tensor x, gimg;                /* C x H x W: iterate, gradient */
-    gc_synth_optim opt;
+    gc_optimizer *opt;                /* NULL in a part of a split run (mpi_synth.c) */
+    gc_context *run_ctx;              /* during gc_synth_tiled_run: the objective's context */
 };
 
 static gc_conv2d_desc gc_ts_conv(int64_t k)
@@ -78,13 +80,42 @@ void gc_synth_tiled_free(gc_synth_tiled *t)
     gc_tensor_free(&t->dg);
     gc_tensor_free(&t->x);
     gc_tensor_free(&t->gimg);
-    gc_synth_optim_free(&t->opt);
+    gc_optimizer_free(t->opt);
     gc_free(t->ctx, t);
+}
+
+/* The optimiser gc_synth_run makes (synth.c): L-BFGS as neural-style runs torch7's
+ * optim.lbfgs (no line search, never stopping early, one iteration per step), Adam as
+ * torch.optim.Adam; numel: the whole image, or a part's rows in a split run. */
+gc_status gc_synth_tiled_make_optimizer(gc_context *ctx, const gc_synth_desc *d, gc_dtype dtype,
+                                        int64_t numel, gc_optimizer **out)
+{
+    if (d->optimizer == GC_SYNTH_OPTIM_LBFGS) {
+        gc_lbfgs_desc ld = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);
+        ld.max_iter = 1;
+        ld.tol_fun = -1.0;
+        ld.tol_x = -1.0;
+        ld.history = d->lbfgs_history;
+        ld.learning_rate = d->learning_rate;
+        ld.line_search = GC_LINE_SEARCH_NONE;
+        return gc_optimizer_create_lbfgs(ctx, &ld, dtype, numel, out);
+    }
+    gc_adam_desc ad = gc_adam_desc_default(GC_OPTIM_PYTORCH);
+    ad.learning_rate = d->learning_rate;
+    ad.max_iter = 1;
+    return gc_optimizer_create_adam(ctx, &ad, dtype, numel, out);
 }
 
 gc_status gc_synth_tiled_create(gc_context *ctx, const gc_synth_net *net, const gc_synth_desc *desc,
                                 const gc_tensor *target_grams, uint64_t max_memory,
                                 gc_synth_tiled **out)
+{
+    return gc_synth_tiled_create_part(ctx, net, desc, target_grams, max_memory, 1, out);
+}
+
+gc_status gc_synth_tiled_create_part(gc_context *ctx, const gc_synth_net *net,
+                                     const gc_synth_desc *desc, const gc_tensor *target_grams,
+                                     uint64_t max_memory, int with_optimizer, gc_synth_tiled **out)
 {
     gc_clear_error(ctx);
     const char *op = "synth_tiled";
@@ -98,6 +129,8 @@ gc_status gc_synth_tiled_create(gc_context *ctx, const gc_synth_net *net, const 
                        "only (VGG-19 needs halos through 16 layers and its poolings)", op);
     if (desc->content_layer != -1)
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "%s: no content term in bands (texture only)", op);
+    if (desc->optimizer != GC_SYNTH_OPTIM_LBFGS && desc->optimizer != GC_SYNTH_OPTIM_ADAM)
+        return gc_fail(ctx, GC_ERR_ARG, "%s: unknown optimizer %d", op, (int)desc->optimizer);
     if (desc->height < 1 || desc->width < 1 || desc->iters < 0 ||
         !(desc->style_weight >= 0) || !(desc->tv_weight >= 0) || !isfinite(desc->style_weight) ||
         !isfinite(desc->tv_weight))
@@ -145,9 +178,9 @@ gc_status gc_synth_tiled_create(gc_context *ctx, const gc_synth_net *net, const 
         st = gc_tensor_create(ctx, &t->x, net->dtype, 3, xd);
     if (st == GC_OK)
         st = gc_tensor_create(ctx, &t->gimg, net->dtype, 3, xd);
-    if (st == GC_OK)
-        st = gc_synth_optim_init(ctx, desc->optimizer, net->dtype, net->in_channels * t->H * t->W,
-                                 desc->learning_rate, desc->lbfgs_history, &t->opt);
+    if (st == GC_OK && with_optimizer)
+        st = gc_synth_tiled_make_optimizer(ctx, desc, net->dtype, net->in_channels * t->H * t->W,
+                                           &t->opt);
     /* the band: the largest whose buffers fit, at every scale */
     t->band = t->H;
     for (int l = 0; l < net->nlayers && st == GC_OK; l++) {
@@ -243,10 +276,15 @@ static gc_status gc_ts_scatter(gc_context *ctx, gc_synth_tiled *t, int i, int64_
     return st;
 }
 
-/* loss += w sum((dy^2 + dx^2)) / (C H W), g += its gradient (synth.c's total variation). */
-static double gc_ts_tv(const gc_tensor *x, double w, gc_tensor *g)
+/* The total-variation term of synth.c, w sum(dy^2 + dx^2) / (C H W), over the whole x
+ * (C x H x W, contiguous); if g is not NULL its gradient is added to the rows [r0, r1) that
+ * g holds (C x (r1 - r0) x W, contiguous; the whole image for r0 = 0, r1 = H), each element
+ * receiving its terms in the same order whatever the rows. */
+double gc_synth_tiled_tv(const gc_synth_tiled *t, const gc_tensor *x, int64_t r0, int64_t r1,
+                         void *g)
 {
-    const int64_t C = x->dims[0], H = x->dims[1], W = x->dims[2];
+    const double w = t->desc.tv_weight;
+    const int64_t C = x->dims[0], H = x->dims[1], W = x->dims[2], R = r1 - r0;
     const double k = w / (double)(C * H * W);
     const gc_dtype dt = x->dtype;
     double sum = 0.0;
@@ -261,9 +299,16 @@ static double gc_ts_tv(const gc_tensor *x, double w, gc_tensor *g)
                     const int64_t o2 = dir == 0 ? o + W : o + 1;
                     const double d = gc_load(x->data, dt, o2) - v;
                     sum += d * d;
-                    if (g) {
-                        gc_store(g->data, dt, o2, gc_load(g->data, dt, o2) + 2.0 * k * d);
-                        gc_store(g->data, dt, o, gc_load(g->data, dt, o) - 2.0 * k * d);
+                    if (!g)
+                        continue;
+                    const int64_t y2 = dir == 0 ? y + 1 : y;
+                    if (y2 >= r0 && y2 < r1) {
+                        const int64_t q = (c * R + y2 - r0) * W + i + (dir == 0 ? 0 : 1);
+                        gc_store(g, dt, q, gc_load(g, dt, q) + 2.0 * k * d);
+                    }
+                    if (y >= r0 && y < r1) {
+                        const int64_t q = (c * R + y - r0) * W + i;
+                        gc_store(g, dt, q, gc_load(g, dt, q) - 2.0 * k * d);
                     }
                 }
             }
@@ -271,8 +316,10 @@ static double gc_ts_tv(const gc_tensor *x, double w, gc_tensor *g)
 }
 
 /* L and (want_grad) dL/dx into t->gimg at the contiguous x; with `red`, this part's output
- * rows only, the Gram sums and the image gradient summed over the parts by red's hooks (the
- * loss and the total-variation term are then computed alike on every part). */
+ * rows only: the Gram sums added over the parts by red->sum (every part then has the same
+ * style loss), t->gimg this part's bands' contribution (their rows and halos), not yet
+ * summed over the parts, and no total-variation term (the caller adds it:
+ * gc_synth_tiled_tv). */
 gc_status gc_synth_tiled_eval_part(gc_context *ctx, gc_synth_tiled *t, const gc_tensor *x,
                                    const gc_ts_reduce *red, double *loss, int want_grad)
 {
@@ -360,10 +407,8 @@ gc_status gc_synth_tiled_eval_part(gc_context *ctx, gc_synth_tiled *t, const gc_
         gc_tensor_free(&feat);
         gc_tensor_free(&gfeat);
     }
-    if (red && want_grad)
-        st = red->sum_grad(ctx, red->user, st, &t->gimg);
-    if (st == GC_OK && t->desc.tv_weight > 0.0)
-        *loss += gc_ts_tv(x, t->desc.tv_weight, want_grad ? &t->gimg : NULL);
+    if (!red && st == GC_OK && t->desc.tv_weight > 0.0)
+        *loss += gc_synth_tiled_tv(t, x, 0, t->H, want_grad ? t->gimg.data : NULL);
     return st;
 }
 
@@ -373,10 +418,9 @@ static gc_status gc_ts_eval(gc_context *ctx, gc_synth_tiled *t, const gc_tensor 
     return gc_synth_tiled_eval_part(ctx, t, x, NULL, loss, want_grad);
 }
 
-gc_synth_optim *gc_synth_tiled_optim(gc_synth_tiled *t) { return &t->opt; }
 gc_tensor *gc_synth_tiled_x(gc_synth_tiled *t) { return &t->x; }
 gc_tensor *gc_synth_tiled_grad(gc_synth_tiled *t) { return &t->gimg; }
-int64_t gc_synth_tiled_iters(const gc_synth_tiled *t) { return t->desc.iters; }
+const gc_synth_desc *gc_synth_tiled_desc(const gc_synth_tiled *t) { return &t->desc; }
 
 static gc_status gc_ts_check_image(gc_context *ctx, const gc_synth_tiled *t, const gc_tensor *im,
                                    const char *what)
@@ -421,6 +465,18 @@ static double gc_ts_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The optimiser's objective: L and dL/dx at x (copied out of the state's gradient). */
+static gc_status gc_ts_objective(void *user, const gc_tensor *x, gc_tensor *grad, double *loss)
+{
+    gc_synth_tiled *t = user;
+    gc_status st = gc_ts_eval(t->run_ctx, t, x, loss, 1);
+    if (st == GC_OK)
+        st = gc_tensor_copy(&t->gimg, grad);
+    return st;
+}
+
+/* The loop of gc_synth_run: per iteration one gc_optimizer_step (one evaluation at the
+ * current x, one update), then the loss at the result. */
 gc_status gc_synth_tiled_run(gc_context *ctx, gc_synth_tiled *t, gc_tensor *image,
                              gc_synth_stats *stats)
 {
@@ -430,6 +486,8 @@ gc_status gc_synth_tiled_run(gc_context *ctx, gc_synth_tiled *t, gc_tensor *imag
     gc_status st = gc_ts_check_image(ctx, t, image, "image");
     if (st == GC_OK && gc_tensor_self_overlaps(image))
         st = gc_fail(ctx, GC_ERR_LAYOUT, "synth_tiled_run: the image has overlapping elements");
+    if (st == GC_OK && !t->opt)
+        st = gc_fail(ctx, GC_ERR_ARG, "synth_tiled_run: a part of a split run has no optimiser");
     if (st != GC_OK)
         return st;
     gc_synth_stats local;
@@ -439,34 +497,31 @@ gc_status gc_synth_tiled_run(gc_context *ctx, gc_synth_tiled *t, gc_tensor *imag
     const double t0 = gc_ts_now();
     if ((st = gc_tensor_copy(image, &t->x)) != GC_OK)
         return st;
-    t->opt.t = 0; /* a fresh optimiser state, as gc_synth_run */
-    t->opt.nhist = t->opt.head = 0;
-    if (t->opt.m) {
-        memset(t->opt.m, 0, (size_t)t->opt.n * sizeof(double));
-        memset(t->opt.v, 0, (size_t)t->opt.n * sizeof(double));
-    }
-    double f = 0.0;
-    if ((st = gc_ts_eval(ctx, t, &t->x, &f, 1)) != GC_OK)
-        return st;
-    stats->evals = 1;
-    stats->initial_loss = stats->final_loss = f;
+    gc_optimizer_reset(t->opt); /* a fresh optimiser state, as gc_synth_run */
+    t->run_ctx = ctx;
     for (int64_t it = 1; it <= t->desc.iters; it++) {
-        int done = 0;
-        if ((st = gc_synth_optim_step(ctx, &t->opt, t->x.data, f, t->gimg.data, &done)) != GC_OK)
+        gc_optim_result r;
+        if ((st = gc_optimizer_step(ctx, t->opt, &t->x, gc_ts_objective, t, &r)) != GC_OK)
             break;
-        if (done)
-            break;
-        if ((st = gc_ts_eval(ctx, t, &t->x, &f, 1)) != GC_OK)
-            break;
-        stats->evals++;
+        if (it == 1)
+            stats->initial_loss = r.initial_loss;
+        stats->evals += r.evaluations;
         stats->iters = it;
-        stats->final_loss = f;
         stats->seconds = gc_ts_now() - t0;
         if (t->desc.progress) {
-            gc_synth_progress p = {it, t->desc.iters, f, stats->initial_loss, stats->seconds, &t->x};
+            gc_synth_progress p = {it, t->desc.iters, r.loss, stats->initial_loss, stats->seconds, &t->x};
             if (t->desc.progress(&p, t->desc.progress_user))
                 break;
         }
+        if (r.iterations == 0)
+            break; /* converged (a zero gradient) */
+    }
+    double f = 0.0;
+    if (st == GC_OK && (st = gc_ts_eval(ctx, t, &t->x, &f, 0)) == GC_OK) {
+        stats->evals++;
+        stats->final_loss = f;
+        if (stats->iters == 0)
+            stats->initial_loss = f;
     }
     stats->seconds = gc_ts_now() - t0;
     if (st != GC_OK)
