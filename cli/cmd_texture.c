@@ -7,6 +7,7 @@
  *   gramconv bench synth [--size W,H] [--threads N]     (cli_bench_synth, called by bench)
  * A preset is a safetensors file with one C x C tensor "gram.<layer>" per style layer and
  * metadata naming the network (net, scales, filters, channels, seed / weights, pool). */
+#include "cmd_tile.h"
 #include "synth_cli.h"
 
 #include <math.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define TX_MAX_PRESETS 8
 /* The noise start's seed is the network's seed mixed with a constant: two streams. */
@@ -24,12 +26,12 @@ static const cli_opt tx_opts[] = {
     {"optimizer", 0, 1},   {"net", 0, 1},        {"layers", 0, 1},     {"filters", 0, 1},
     {"pool", 0, 1},        {"save-every", 0, 1}, {"quiet", 'q', 0},    {"stats-json", 0, 1},
     {"preset", 0, 1},      {"blend-weights", 0, 1}, {"threads", 't', 1}, {"max-pixels", 0, 1},
-    {"lr", 0, 1},          {"tv-weight", 0, 1},
+    {"lr", 0, 1},          {"tv-weight", 0, 1},  {"max-memory", 0, 1},
 };
 enum {
     TX_OUTPUT, TX_SIZE, TX_ITERS, TX_SEED, TX_OPTIMIZER, TX_NET, TX_LAYERS, TX_FILTERS, TX_POOL,
     TX_SAVE_EVERY, TX_QUIET, TX_STATS, TX_PRESET, TX_BLEND, TX_THREADS, TX_MAX_PIXELS, TX_LR,
-    TX_TV, TX_NOPTS
+    TX_TV, TX_MAX_MEMORY, TX_NOPTS
 };
 
 typedef struct tx_opts_t {
@@ -48,6 +50,7 @@ typedef struct tx_opts_t {
     int64_t save_every;
     int quiet, threads;
     int64_t max_pixels;
+    uint64_t max_memory;            /* 0: no budget (--max-memory: the banded synthesis) */
     int help;
 } tx_opts_t;
 
@@ -96,6 +99,9 @@ static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
         return rc;
     if (a.value[TX_MAX_PIXELS] &&
         (rc = cli_parse_int64(a.value[TX_MAX_PIXELS], 1, INT64_MAX, "--max-pixels", &o->max_pixels, err)) != CLI_OK)
+        return rc;
+    if (a.value[TX_MAX_MEMORY] &&
+        (rc = cli_parse_bytes(a.value[TX_MAX_MEMORY], "--max-memory", &o->max_memory, err)) != CLI_OK)
         return rc;
     if (a.value[TX_LR]) {
         if ((rc = cli_parse_finite_double(a.value[TX_LR], "--lr", &o->lr, err)) != CLI_OK)
@@ -263,9 +269,102 @@ static int tx_load_presets(gc_context *ctx, const tx_opts_t *o, gc_safetensors *
     return rc;
 }
 
+/* ---- texture in bands (--max-memory) or over MPI ranks ------------------------------------ */
+
+/* Element (i, j) of a float32/float64 matrix, any strides. */
+static double tx_get(const gc_tensor *t, int64_t i, int64_t j)
+{
+    const int64_t off = i * t->strides[0] + j * t->strides[1];
+    return t->dtype == GC_DTYPE_F64 ? ((const double *)t->data)[off] : (double)((const float *)t->data)[off];
+}
+
+/* The target Grams of the split paths (they take Grams, not a gc_synth): the sample's on
+ * the style layers, or the presets' blended as gc_synth_add_style_grams blends them (the
+ * running weighted mean). */
+static int tx_split_grams(gc_context *ctx, const tx_opts_t *o, gc_safetensors **sts,
+                          const gc_synth_net *net, uint32_t mask, const gc_tensor *sample,
+                          gc_tensor *grams)
+{
+    const uint32_t layers = mask ? mask : gc_synth_net_default_style_layers(net);
+    if (!o->npresets) {
+        gc_status st = gc_synth_net_grams(ctx, net, sample, layers, grams);
+        return st == GC_OK ? CLI_OK : cli_lib_error(ctx, st, "texture: the sample");
+    }
+    double total = 0.0;
+    int rc = CLI_OK;
+    for (int i = 0; i < o->npresets && rc == CLI_OK; i++) {
+        gc_tensor g[GC_SYNTH_MAX_LAYERS];
+        memset(g, 0, sizeof g);
+        rc = tx_preset_grams(ctx, sts[i], net, layers, o->presets[i], g);
+        for (int l = 0; l < GC_SYNTH_MAX_LAYERS && rc == CLI_OK; l++) {
+            if (!(layers >> l & 1))
+                continue;
+            gc_status st = i == 0 ? gc_tensor_contiguous(ctx, &g[l], &grams[l]) : GC_OK;
+            if (st != GC_OK) {
+                rc = cli_lib_error(ctx, st, "texture: preset");
+                break;
+            }
+            const int64_t c = grams[l].dims[0];
+            for (int64_t e = 0; e < c * c; e++) {
+                const double v = tx_get(&g[l], e / c, e % c);
+                double *tv = NULL;
+                float *tf = NULL;
+                if (grams[l].dtype == GC_DTYPE_F64)
+                    tv = (double *)grams[l].data + e;
+                else
+                    tf = (float *)grams[l].data + e;
+                const double old = tv ? *tv : (double)*tf;
+                const double nv = i == 0 ? v : (old * total + o->blend[i] * v) / (total + o->blend[i]);
+                if (tv)
+                    *tv = nv;
+                else
+                    *tf = (float)nv;
+            }
+        }
+        total += o->blend[i];
+        for (int l = 0; l < GC_SYNTH_MAX_LAYERS; l++)
+            gc_tensor_free(&g[l]);
+    }
+    return rc;
+}
+
+/* The banded (one process, --max-memory) or distributed (mpirun) paths: the random net and
+ * style terms only (the rest is refused with one line), from target Grams. */
+static int tx_split_prepare(gc_context *ctx, const cli_command *cmd, const tx_opts_t *o,
+                            gc_safetensors **sts, const gc_synth_net *net, uint32_t mask,
+                            const gc_tensor *sample, int mpi, gc_tensor *grams)
+{
+    gc_synth_random_desc rd;
+    if (gc_synth_net_random_desc(net, &rd) != GC_OK)
+        return cli_error(CLI_FAIL, "%s: %s runs the random network only (VGG-19 is not split "
+                         "into bands or ranks); drop --net or run on one process without "
+                         "--max-memory", cmd->name, mpi ? "mpirun" : "--max-memory");
+    return tx_split_grams(ctx, o, sts, net, mask, sample, grams);
+}
+
+static gc_status tx_split_run(gc_context *ctx, const tx_opts_t *o, const gc_synth_net *net,
+                              const gc_tensor *grams, const gc_synth_desc *d, gc_tensor *out,
+                              gc_synth_stats *stats, int mpi)
+{
+    if (mpi) {
+#if defined(GC_HAVE_MPI)
+        return cli_mpi_texture_run(ctx, net, d, grams, o->max_memory, out, stats);
+#else
+        return gc_fail(ctx, GC_ERR_UNSUPPORTED, "built without MPI");
+#endif
+    }
+    gc_synth_tiled *t = NULL;
+    gc_status st = gc_synth_tiled_create(ctx, net, d, grams, o->max_memory, &t);
+    if (st == GC_OK)
+        st = gc_synth_tiled_run(ctx, t, out, stats);
+    gc_synth_tiled_free(t);
+    return st;
+}
+
 /* ---- texture ---------------------------------------------------------------------------- */
 
-int cli_cmd_texture(const cli_command *cmd, int argc, char **argv)
+/* world: NULL for one process; under mpirun this rank's view (every rank runs this). */
+static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_world *world)
 {
     tx_opts_t o;
     cli_err err;
@@ -278,6 +377,11 @@ int cli_cmd_texture(const cli_command *cmd, int argc, char **argv)
     if ((rc = cli_check_output_path(o.output)) != CLI_OK ||
         (o.stats && (rc = cli_check_output_path(o.stats)) != CLI_OK))
         return rc;
+    const int rank0 = !world || world->rank == 0, split = world || o.max_memory;
+    if (world && !o.threads && !getenv("GC_NUM_THREADS")) { /* the node's cores shared out */
+        const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        o.threads = cores > world->local_size ? (int)(cores / world->local_size) : 1;
+    }
     gc_context *ctx = NULL;
     if ((rc = cli_make_context(o.threads, GC_ISA_AUTO, &ctx)) != CLI_OK)
         return rc;
@@ -317,25 +421,42 @@ int cli_cmd_texture(const cli_command *cmd, int argc, char **argv)
         d.tv_weight = o.tv;
         d.progress = cli_synth_progress_fn;
         d.progress_user = &pr;
-        if ((st = gc_synth_create(ctx, net, &d, &s)) != GC_OK)
+        if (!split && (st = gc_synth_create(ctx, net, &d, &s)) != GC_OK)
             rc = cli_lib_error(ctx, st, "texture");
     }
-    for (int i = 0; rc == CLI_OK && i < o.npresets; i++) {
+    for (int i = 0; rc == CLI_OK && !split && i < o.npresets; i++) {
         rc = tx_preset_grams(ctx, sts[i], net, mask, o.presets[i], grams);
         if (rc == CLI_OK && (st = gc_synth_add_style_grams(ctx, s, grams, o.blend[i])) != GC_OK)
             rc = cli_lib_error(ctx, st, "texture: preset");
     }
-    if (rc == CLI_OK && !o.npresets && (st = gc_synth_add_style_image(ctx, s, &sample, 1.0)) != GC_OK) {
+    if (rc == CLI_OK && !split && !o.npresets &&
+        (st = gc_synth_add_style_image(ctx, s, &sample, 1.0)) != GC_OK) {
         snprintf(err.msg, sizeof err.msg, "texture: the sample '%s'", cli_quote(o.sample, q, sizeof q));
         rc = cli_lib_error(ctx, st, err.msg);
     }
     gc_synth_stats stats;
     memset(&stats, 0, sizeof stats);
+    gc_tensor sgrams[GC_SYNTH_MAX_LAYERS];
+    memset(sgrams, 0, sizeof sgrams);
+    if (rc == CLI_OK && split)
+        rc = tx_split_prepare(ctx, cmd, &o, sts, net, mask, &sample, world != NULL, sgrams);
     if (rc == CLI_OK) {
         const int64_t dims[3] = {3, o.height, o.width};
         if ((st = gc_tensor_create(ctx, &out, GC_DTYPE_F32, 3, dims)) == GC_OK)
             st = gc_synth_noise(&out, o.seed ^ TX_NOISE_MIX);
-        if (st == GC_OK)
+        if (st != GC_OK)
+            rc = cli_lib_error(ctx, st, "texture");
+    }
+    if (world) { /* every rank enters the run, or none */
+        const int all = cli_mpi_agree(rc);
+        if (rc == CLI_OK && all != CLI_OK)
+            cli_error(all, "%s: another rank failed before the run", cmd->name);
+        rc = all;
+    }
+    if (rc == CLI_OK) {
+        if (split)
+            st = tx_split_run(ctx, &o, net, sgrams, &d, &out, &stats, world != NULL);
+        else
             st = gc_synth_run(ctx, s, &out, &stats);
         cli_synth_progress_end(&pr);
         if (pr.failed)
@@ -343,14 +464,16 @@ int cli_cmd_texture(const cli_command *cmd, int argc, char **argv)
         else if (st != GC_OK)
             rc = cli_lib_error(ctx, st, "texture");
     }
-    if (rc == CLI_OK && (st = gc_image_write(ctx, o.output, &out, NULL)) != GC_OK) {
+    for (int l = 0; l < GC_SYNTH_MAX_LAYERS; l++)
+        gc_tensor_free(&sgrams[l]);
+    if (rc == CLI_OK && rank0 && (st = gc_image_write(ctx, o.output, &out, NULL)) != GC_OK) {
         snprintf(err.msg, sizeof err.msg, "cannot write '%s'", cli_quote(o.output, q, sizeof q));
         rc = cli_lib_error(ctx, st, err.msg);
     }
-    if (rc == CLI_OK && o.stats)
+    if (rc == CLI_OK && rank0 && o.stats)
         rc = cli_synth_stats_json(o.stats, ctx, &stats, net, o.width, o.height, o.seed,
                                   o.optimizer, "texture");
-    if (rc == CLI_OK && !o.quiet)
+    if (rc == CLI_OK && rank0 && !o.quiet)
         printf("wrote %s (%lld x %lld): loss %.6g -> %.6g (%.1fx lower) in %lld iterations, %.1f s\n",
                o.output, (long long)o.width, (long long)o.height, stats.initial_loss,
                stats.final_loss, stats.final_loss > 0 ? stats.initial_loss / stats.final_loss : 0.0,
@@ -363,6 +486,22 @@ int cli_cmd_texture(const cli_command *cmd, int argc, char **argv)
         gc_safetensors_free(sts[i]);
     gc_context_free(ctx);
     return rc == CLI_OK ? cli_flush_stdout(CLI_OK) : rc;
+}
+
+int cli_cmd_texture(const cli_command *cmd, int argc, char **argv)
+{
+    if (!cli_mpi_launched())
+        return tx_main(cmd, argc, argv, NULL);
+#if defined(GC_HAVE_MPI)
+    cli_mpi_world w;
+    int rc = cli_mpi_begin(cmd, &w);
+    if (rc != CLI_OK)
+        return rc;
+    return cli_mpi_end(&w, tx_main(cmd, argc, argv, &w));
+#else
+    return cli_error(CLI_FAIL, "%s: started by mpirun, but this gramconv was built without MPI "
+                     "(configure with -DGC_WITH_MPI=ON and libopenmpi-dev)", cmd->name);
+#endif
 }
 
 /* ---- gram-preset save ------------------------------------------------------------------- */

@@ -7,8 +7,13 @@
  *  - gc_mpi_rows_gather of arbitrary row ranges;
  *  - gc_mpi_gram_npy (each rank reading its own slice) against gc_gram_forward, with and
  *    without a memory budget and centring, and a missing file failing on every rank;
- *  - gc_mpi_synth_run (feature rows split, Grams and image gradient allreduced) against the
- *    one-process gc_synth_tiled_run over a few L-BFGS iterations.
+ *  - gc_optimizer split over the ranks (gc_optimizer_set_reduce: each rank optimises its
+ *    slice of the vector) against the whole vector optimised on one rank: L-BFGS both
+ *    flavours, with and without the strong-Wolfe search, Adam with its gradient stop test;
+ *    a failing reduction hook aborting on every rank;
+ *  - gc_mpi_synth_run (image rows and optimiser state split, Grams allreduced, image gradient
+ *    reduce-scattered) against the one-process gc_synth_tiled_run over a few L-BFGS and Adam
+ *    iterations, and bitwise on a one-rank communicator (MPI_COMM_SELF).
  * Every rank computes the whole problem itself to compare with. Prints one summary line on
  * rank 0; exits non-zero on any failure (on every rank). usage: mpi_check TMPDIR */
 #include "gramconv_mpi.h"
@@ -342,28 +347,161 @@ static int bench(int argc, char **argv)
     return st == GC_OK ? 0 : 1;
 }
 
+/* ---- the optimiser split over the ranks ---------------------------------------------- */
+
+/* A coupled objective on x (n elements): f = sum a_i (x_i - b_i)^2 + c (sum x_i)^2 +
+ * 0.01 sum x_i^4 with a_i, b_i from the global index. A part [lo, hi) gets its slice and
+ * writes its slice of the gradient; the sums over x are the parts' partials added in rank
+ * order (MPI_Allgather), so every rank has the same loss. */
+typedef struct opt_problem {
+    int64_t lo, hi;
+    int split;          /* 1: the parts are the ranks; 0: the whole vector here */
+    int fail_at;        /* the reduction hook fails at this call (0: never) */
+    int calls;
+} opt_problem;
+
+static double ordered_sum(double v, int split)
+{
+    if (!split)
+        return v;
+    double all[64];
+    MPI_Allgather(&v, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, MPI_COMM_WORLD);
+    double s = 0.0;
+    for (int r = 0; r < size; r++)
+        s += all[r];
+    return s;
+}
+
+static gc_status opt_objective(void *user, const gc_tensor *x, gc_tensor *grad, double *loss)
+{
+    const opt_problem *p = user;
+    const double *xv = x->data;
+    double *g = grad->data;
+    double sx = 0.0, f = 0.0;
+    for (int64_t i = p->lo; i < p->hi; i++)
+        sx += xv[i - p->lo];
+    sx = ordered_sum(sx, p->split);
+    for (int64_t i = p->lo; i < p->hi; i++) {
+        const double a = 1.0 + (double)(i % 7), b = 0.3 * (double)(i % 5) - 0.5, v = xv[i - p->lo];
+        f += a * (v - b) * (v - b) + 0.01 * v * v * v * v;
+        g[i - p->lo] = 2.0 * a * (v - b) + 2.0 * 0.05 * sx + 0.04 * v * v * v;
+    }
+    *loss = ordered_sum(f, p->split) + 0.05 * sx * sx;
+    return GC_OK;
+}
+
+static gc_status opt_reduce(void *user, gc_reduce_op op, double *v, int n)
+{
+    opt_problem *p = user;
+    if (++p->calls == p->fail_at)
+        return GC_ERR_IO; /* on every rank at the same call: the runs stay in step */
+    double all[64 * 4];
+    MPI_Allgather(v, n, MPI_DOUBLE, all, n, MPI_DOUBLE, MPI_COMM_WORLD);
+    for (int i = 0; i < n; i++) {
+        double a = all[i];
+        for (int r = 1; r < size; r++) {
+            const double b = all[r * n + i];
+            a = op == GC_REDUCE_SUM ? a + b : (b > a || isnan(b) ? b : a);
+        }
+        v[i] = a;
+    }
+    return GC_OK;
+}
+
+static gc_status make_opt(gc_context *ctx, int kind, int64_t n, gc_optimizer **o)
+{
+    if (kind == 4) {
+        gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_PYTORCH);
+        d.learning_rate = 0.05, d.max_iter = 40, d.tol_grad = 1e-3;
+        return gc_optimizer_create_adam(ctx, &d, GC_DTYPE_F64, n, o);
+    }
+    gc_lbfgs_desc d = gc_lbfgs_desc_default(kind & 1 ? GC_OPTIM_PYTORCH : GC_OPTIM_TORCH7);
+    d.max_iter = 25, d.history = 5;
+    d.line_search = kind & 2 ? GC_LINE_SEARCH_STRONG_WOLFE : GC_LINE_SEARCH_NONE;
+    d.learning_rate = kind & 2 ? 1.0 : 0.2;
+    return gc_optimizer_create_lbfgs(ctx, &d, GC_DTYPE_F64, n, o);
+}
+
+/* Split == whole (the same iterations, evaluations, stop and x within rounding); a failing
+ * hook fails the call on every rank. */
+static void check_optim_split(gc_context *ctx)
+{
+    const int64_t n = 203;
+    int64_t lo, hi;
+    split(n, rank, size, &lo, &hi);
+    for (int kind = 0; kind < 5; kind++) {
+        const int64_t dw[1] = {n}, dp[1] = {hi - lo};
+        gc_tensor xw, xp;
+        gc_tensor_create(NULL, &xw, GC_DTYPE_F64, 1, dw);
+        gc_tensor_create(NULL, &xp, GC_DTYPE_F64, 1, dp);
+        for (int64_t i = 0; i < n; i++)
+            ((double *)xw.data)[i] = sin(0.7 * (double)i);
+        memcpy(xp.data, (double *)xw.data + lo, (size_t)(hi - lo) * sizeof(double));
+        gc_optimizer *ow = NULL, *op = NULL;
+        CHECK(make_opt(ctx, kind, n, &ow) == GC_OK && make_opt(ctx, kind, hi - lo, &op) == GC_OK,
+              "optimisers");
+        opt_problem pw = {0, n, 0, 0, 0}, pp = {lo, hi, 1, 0, 0};
+        CHECK(gc_optimizer_set_reduce(ctx, op, opt_reduce, &pp) == GC_OK, "set_reduce");
+        gc_optim_result rw, rp;
+        gc_status sw = gc_optimizer_run(ctx, ow, &xw, opt_objective, &pw, &rw);
+        gc_status sp = gc_optimizer_run(ctx, op, &xp, opt_objective, &pp, &rp);
+        CHECK(sw == GC_OK && sp == GC_OK, "kind %d: runs %d %d: %s", kind, sw, sp,
+              gc_context_last_error(ctx));
+        CHECK(rw.iterations == rp.iterations && rw.evaluations == rp.evaluations &&
+                  rw.stop == rp.stop && rw.iterations > 3,
+              "kind %d: iterations %lld/%lld evaluations %lld/%lld stop %d/%d", kind,
+              (long long)rw.iterations, (long long)rp.iterations, (long long)rw.evaluations,
+              (long long)rp.evaluations, (int)rw.stop, (int)rp.stop);
+        double worst = 0.0;
+        for (int64_t i = lo; i < hi; i++)
+            worst = fmax(worst, fabs(((double *)xw.data)[i] - ((double *)xp.data)[i - lo]));
+        CHECK(worst <= 1e-10, "kind %d: split x differs from whole by %g", kind, worst);
+        CHECK(fabs(rw.loss - rp.loss) <= 1e-10 * fabs(rw.initial_loss), "kind %d: loss %.17g vs %.17g",
+              kind, rp.loss, rw.loss);
+        double l[2] = {rp.loss, (double)rp.iterations}, l0[2] = {0, 0};
+        MPI_Allreduce(l, l0, 2, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        CHECK(l0[0] == rp.loss && l0[1] == (double)rp.iterations, "kind %d: ranks disagree", kind);
+        /* a hook failing at its third call: the same error on every rank */
+        gc_optimizer_reset(op);
+        pp.calls = 0, pp.fail_at = 3;
+        sp = gc_optimizer_run(ctx, op, &xp, opt_objective, &pp, &rp);
+        CHECK(sp == GC_ERR_IO && strstr(gc_context_last_error(ctx), "reduction"),
+              "kind %d: failing hook: %d %s", kind, sp, gc_context_last_error(ctx));
+        CHECK(gc_optimizer_set_reduce(ctx, NULL, opt_reduce, NULL) == GC_ERR_NULL, "NULL opt");
+        gc_optimizer_free(ow);
+        gc_optimizer_free(op);
+        gc_tensor_free(&xw);
+        gc_tensor_free(&xp);
+    }
+}
+
 /* Distributed synthesis == one process in bands (random net, style + TV, a few L-BFGS steps),
  * with a budget that makes bands of a couple of rows inside each rank's rows. */
 static void check_synth(gc_context *ctx)
 {
-    for (int dt = 0; dt < 2; dt++) {
+    for (int run = 0; run < 3; run++) {
+        const int dt = run == 1, adam = run == 2;
         const gc_dtype dtype = dt ? GC_DTYPE_F64 : GC_DTYPE_F32;
         gc_synth_random_desc rd = gc_synth_random_desc_default();
         rd.nscales = 2, rd.sizes[0] = 3, rd.sizes[1] = 5, rd.filters = 6, rd.seed = 3;
         gc_synth_net *net = NULL;
         CHECK(gc_synth_net_create_random(ctx, &rd, dtype, &net) == GC_OK, "net");
         const int64_t sd[3] = {3, 17, 15}, xd[3] = {3, 14, 12};
-        gc_tensor style, x0, x1, grams[GC_SYNTH_MAX_LAYERS];
+        gc_tensor style, x0, x1, x2, grams[GC_SYNTH_MAX_LAYERS];
         memset(grams, 0, sizeof grams);
         gc_tensor_create(NULL, &style, dtype, 3, sd);
         gc_tensor_create(NULL, &x0, dtype, 3, xd);
         gc_tensor_create(NULL, &x1, dtype, 3, xd);
+        gc_tensor_create(NULL, &x2, dtype, 3, xd);
         fill(&style), fill(&x0);
         gc_tensor_copy(&x0, &x1);
+        gc_tensor_copy(&x0, &x2);
         CHECK(gc_synth_net_grams(ctx, net, &style, 3u, grams) == GC_OK, "grams");
         gc_synth_desc desc = gc_synth_desc_default();
         desc.height = xd[1], desc.width = xd[2], desc.iters = 4, desc.tv_weight = 0.05;
         desc.style_layers = 3u;
+        if (adam)
+            desc.optimizer = GC_SYNTH_OPTIM_ADAM, desc.learning_rate = 0.02;
         gc_synth_tiled *t = NULL;
         gc_synth_stats s0, s1;
         CHECK(gc_synth_tiled_create(ctx, net, &desc, grams, 0, &t) == GC_OK, "tiled");
@@ -372,15 +510,42 @@ static void check_synth(gc_context *ctx)
         gc_status st = gc_mpi_synth_run(ctx, MPI_COMM_WORLD, net, &desc, grams, dt ? 200000 : 100000, &x1, &s1);
         CHECK(st == GC_OK, "mpi synth: %s", gc_context_last_error(ctx));
         double amax, e = diff(&x0, &x1, &amax);
-        const double tol = dt ? 1e-9 : 1e-3;
+        const double tol = dt ? 1e-9 : 2e-5;
+        /* one rank alone (MPI_COMM_SELF): the split machinery with one part, bitwise */
+        gc_synth_stats s2;
+        st = gc_mpi_synth_run(ctx, MPI_COMM_SELF, net, &desc, grams, 0, &x2, &s2);
+        CHECK(st == GC_OK, "mpi synth (self): %s", gc_context_last_error(ctx));
+        CHECK(diff(&x0, &x2, &amax) == 0.0 && s2.final_loss == s0.final_loss &&
+                  s2.evals == s0.evals, "mpi synth run %d on one rank: not bitwise (%g)", run,
+              diff(&x0, &x2, &amax));
+        int64_t one = 0;
+        gc_tensor_numel(&x0, &one);
+        if (rank == 0) /* the same image bytes on every rank */
+            memcpy(x2.data, x1.data, (size_t)one * (dt ? 8 : 4));
+        MPI_Bcast(x2.data, (int)one, dt ? MPI_DOUBLE : MPI_FLOAT, 0, MPI_COMM_WORLD);
+        CHECK(diff(&x1, &x2, &amax) == 0.0, "mpi synth: ranks' results differ");
         CHECK(s1.iters == s0.iters && s1.iters > 0, "iterations %lld vs %lld", (long long)s1.iters,
               (long long)s0.iters);
-        CHECK(e <= tol, "mpi synth dtype %d: image differs by %g", dt, e);
+        CHECK(e <= tol, "mpi synth run %d: image differs by %g", run, e);
         CHECK(fabs(s1.final_loss - s0.final_loss) <= tol * s0.initial_loss,
-              "mpi synth dtype %d: final loss %.17g vs %.17g", dt, s1.final_loss, s0.final_loss);
+              "mpi synth run %d: final loss %.17g vs %.17g", run, s1.final_loss, s0.final_loss);
+        CHECK(s1.evals == s0.evals, "evaluations %lld vs %lld", (long long)s1.evals,
+              (long long)s0.evals);
+        /* more ranks than rows: refused on every rank */
+        desc.height = size - 1;
+        if (desc.height >= 1) {
+            gc_tensor xs;
+            const int64_t sd2[3] = {3, desc.height, xd[2]};
+            gc_tensor_create(NULL, &xs, dtype, 3, sd2);
+            fill(&xs);
+            gc_status sr = gc_mpi_synth_run(ctx, MPI_COMM_WORLD, net, &desc, grams, 0, &xs, NULL);
+            CHECK(sr == GC_ERR_ARG && strstr(gc_context_last_error(ctx), "ranks for"),
+                  "more ranks than rows: %d %s", sr, gc_context_last_error(ctx));
+            gc_tensor_free(&xs);
+        }
         for (int l = 0; l < GC_SYNTH_MAX_LAYERS; l++)
             gc_tensor_free(&grams[l]);
-        gc_tensor_free(&style), gc_tensor_free(&x0), gc_tensor_free(&x1);
+        gc_tensor_free(&style), gc_tensor_free(&x0), gc_tensor_free(&x1), gc_tensor_free(&x2);
         gc_synth_net_free(net);
     }
 }
@@ -402,6 +567,7 @@ int main(int argc, char **argv)
     }
     check_gather(ctx);
     check_gram(ctx, dir);
+    check_optim_split(ctx);
     check_synth(ctx);
     gc_context_free(ctx);
     int f = failures, c = checks, tf = 0, tc = 0;

@@ -4,7 +4,11 @@
 #   row gathers, the reduced Gram of a file: see tests/mpi_check.c);
 #   `mpirun -np P gramconv gram` (each rank reading its own slice) against the one-process
 #   result, with and without --max-memory and --center, and a failing run (one error line,
-#   non-zero exit, no output file).
+#   non-zero exit, no output file);
+#   `gramconv texture` on one process (gc_synth_run), in bands (--max-memory) and under
+#   `mpirun -np 2, 3` (image rows and optimiser state split over the ranks): the same image
+#   within the PNG's quantisation step; refusals (VGG net, tiny budget, missing sample) with
+#   one error line and no output.
 set -u
 bin=$1
 check=$2
@@ -63,6 +67,53 @@ lines=$(grep -c '^gramconv: ' "$tmp/err")
 run 2 "$bin" gram "$tmp/big.npy" --max-memory 1K -o "$tmp/dist.npy" 2>"$tmp/err"; rc=$?
 [ $rc -ne 0 ] && grep -q "too small" "$tmp/err" && [ ! -e "$tmp/dist.npy" ] \
   && ok "tiny budget under mpirun refused" || bad "tiny budget under mpirun: rc $rc"
+
+# texture: one process, bands, 2 and 3 ranks -> the same image (8-bit PNG: within a step)
+golden=$(cd "$(dirname "$0")" && pwd)/golden
+python3 -c "
+import numpy as np
+np.save('$tmp/s.npy', np.random.default_rng(3).random((3, 40, 48)).astype(np.float32))
+" && "$bin" npy-to-image "$tmp/s.npy" -o "$tmp/s.png" || bad "sample image"
+tx="texture $tmp/s.png --size 37,29 --iters 10 --layers 3,5 --filters 8 --threads 1 -q"
+"$bin" $tx -o "$tmp/t1.png" && "$bin" image-to-npy "$tmp/t1.png" -o "$tmp/t1.npy" || bad "texture, one process"
+same_image() { # name png: within 1.5/255 of the one-process result
+  "$bin" image-to-npy "$tmp/$2" -o "$tmp/$2.npy" &&
+    "$bin" compare "$tmp/t1.npy" "$tmp/$2.npy" --atol 0.006 --rtol 0 >/dev/null \
+    && ok "$1 == one process" || bad "$1 differs from one process"
+}
+"$bin" $tx --max-memory 200K -o "$tmp/tb.png" && same_image "texture --max-memory 200K" tb.png
+for np in 2 3; do
+  if run "$np" "$bin" $tx -o "$tmp/t$np.png" --stats-json "$tmp/t$np.json" 2>"$tmp/err"; then
+    same_image "mpirun -np $np texture" "t$np.png"
+    grep -q '"iters":10' "$tmp/t$np.json" && ok "stats-json from rank 0" || bad "stats-json -np $np"
+  else
+    bad "mpirun -np $np texture: $(grep '^gramconv' "$tmp/err" | head -2)"
+  fi
+done
+run 3 "$bin" $tx --max-memory 200K -o "$tmp/t3b.png" 2>"$tmp/err" && same_image "mpirun -np 3 texture --max-memory" t3b.png \
+  || bad "mpirun -np 3 texture --max-memory: $(grep '^gramconv' "$tmp/err" | head -2)"
+run 2 "$bin" texture "$tmp/s.png" --size 16,16 --iters 2 -o "$tmp/tp.png" >"$tmp/out" 2>"$tmp/err"
+[ "$(grep -c '^iter ' "$tmp/err")" -eq 2 ] && [ "$(grep -c '^wrote ' "$tmp/out")" -eq 1 ] \
+  && ok "progress and summary from rank 0 only" || bad "progress lines: $(grep -c '^iter ' "$tmp/err")"
+refused() { # name pattern np args...: one error line matching pattern, rc != 0, no output
+  local name=$1 pat=$2 np=$3; shift 3
+  rm -f "$tmp/r.png"
+  run "$np" "$bin" "$@" -o "$tmp/r.png" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+  local lines; lines=$(grep -c '^gramconv: ' "$tmp/err")
+  if [ $rc -ne 0 ] && [ "$lines" -eq 1 ] && grep -q "$pat" "$tmp/err" && [ ! -e "$tmp/r.png" ]; then
+    ok "$name refused: $(grep '^gramconv: ' "$tmp/err")"
+  else
+    bad "$name: rc $rc, $lines error lines: $(grep '^gramconv' "$tmp/err" | head -2)"
+  fi
+}
+refused "texture VGG under mpirun" "random network only" 2 texture "$tmp/s.png" --net "$golden/synth_tiny_vgg.safetensors" --size 16,16 --iters 1
+refused "texture tiny budget under mpirun" "too small" 2 texture "$tmp/s.png" --size 16,16 --iters 1 --max-memory 1K
+refused "texture missing sample under mpirun" "nothere" 3 texture "$tmp/nothere.png" --iters 1
+refused "texture more ranks than rows" "ranks for" 3 texture "$tmp/s.png" --size 8,2 --iters 1
+rm -f "$tmp/r.png"
+"$bin" texture "$tmp/s.png" --net "$golden/synth_tiny_vgg.safetensors" --size 16,16 --iters 1 --max-memory 64M -o "$tmp/r.png" 2>"$tmp/err"; rc=$?
+[ $rc -ne 0 ] && grep -q "random network only" "$tmp/err" && [ ! -e "$tmp/r.png" ] \
+  && ok "texture VGG --max-memory refused" || bad "texture VGG --max-memory: rc $rc"
 
 echo "mpi_test: $fail failed"
 [ $fail -eq 0 ]
