@@ -10,6 +10,7 @@
  * (conv2d_wgrad.c). IM2COL (any geometry; AUTO's choice for stride or dilation > 1) packs
  * the input per stride residue and runs the Gram GEMM tile kernel (conv2d_im2col.c). */
 #include "conv2d.h"
+#include "conv2d_winograd.h"
 #include "corr.h"
 
 #include <string.h>
@@ -40,6 +41,13 @@ static gc_status gc_conv2d_pick(gc_context *ctx, const gc_conv2d_desc *desc,
     }
     if (*algo == GC_CONV_ALGO_DIRECT && !gc_conv2d_direct_ok(p))
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d: the direct algorithm needs stride 1 and dilation 1");
+    if (*algo == GC_CONV_ALGO_WINOGRAD) { /* conv2d_winograd.c: forward only */
+        if (!gc_conv2d_winograd_ok(p))
+            return gc_fail(ctx, GC_ERR_UNSUPPORTED,
+                           "conv2d: the Winograd algorithm needs a 3x3 kernel, stride 1 and dilation 1");
+        if (pass != GC_CONV_FORWARD)
+            *algo = GC_CONV_ALGO_IM2COL;
+    }
     return GC_OK;
 }
 
@@ -142,6 +150,8 @@ gc_status gc_conv2d_workspace_size(gc_context *ctx, const gc_conv2d_desc *desc,
         return gc_conv2d_wgrad_workspace(ctx, &p, bytes);
     if (algo == GC_CONV_ALGO_IM2COL)
         return gc_conv2d_im2col_workspace(ctx, &p, pass, bytes);
+    if (algo == GC_CONV_ALGO_WINOGRAD)
+        return gc_conv2d_winograd_workspace(ctx, &p, bytes);
     size_t cb, pb;
     st = gc_conv2d_direct_ws(ctx, &p, pass, &cb, &pb);
     if (st == GC_OK)
@@ -232,6 +242,9 @@ gc_status gc_conv2d_forward(gc_context *ctx, const gc_conv2d_desc *desc, const g
     if (algo == GC_CONV_ALGO_IM2COL)
         return gc_conv2d_im2col_forward(ctx, &p, input->data, weight->data, bias ? bias->data : NULL,
                                         output->data, workspace, workspace_bytes);
+    if (algo == GC_CONV_ALGO_WINOGRAD)
+        return gc_conv2d_winograd_forward(ctx, &p, input->data, weight->data, bias ? bias->data : NULL,
+                                          output->data, workspace, workspace_bytes);
     size_t cb, pb;
     st = gc_conv2d_check_ws(ctx, &p, GC_CONV_FORWARD, workspace, workspace_bytes, &cb, &pb);
     if (st != GC_OK)

@@ -1,0 +1,338 @@
+/* conv2d_winograd.c - SpatialConvolution forward by Winograd F(4x4, 3x3) for 3 x 3 kernels,
+ * stride 1, dilation 1 (any padding mode, groups, batch; float32 and float64).
+ *
+ * The output of each item is cut into 4 x 4 tiles (ty, tx), ntx = ceil(OW / 4) per row, the
+ * edge tiles clipped. Tile (ty, tx) reads the 6 x 6 window at (4 ty, 4 tx) of the padded
+ * input, and with U = G g G^T (weights) and V = B^T d B (input) its 36 transform positions xi
+ * are 36 independent products
+ *   M_xi[t][o] = sum_c V_xi[c][t] U_xi[c][o]          (one GEMM per xi: tiles x Cg x Og)
+ * after which out[o][4ty + i][4tx + j] = bias[o] + (A^T M[t][o] A)[i][j].
+ * Matrices and transform kernels: conv2d_winograd_body.h (compiled per ISA).
+ *
+ * Per group g: the weights are transformed once into U[xi][ob][c][GW] (GW-wide panels of
+ * output channels, the Gram GEMM kernel's b operand, gram.h); per item the padded input is
+ * packed once into P[c][Hp][Wp] (Hp = 4 nty + 2, Wp = 4 ntx + 2, zeros past the padding);
+ * then per band of BT tiles (sized so V and M stay near the cache):
+ *   1. V[xi][tb][c][8] for the band's 8-tile blocks tb   (input transform, task: block);
+ *   2. M[xi][ob][t][GW] = the GEMM tile kernel over c with s = V (lds 8, rows = tiles) and
+ *      b = U's panel (task: xi, chunk of 64 tiles, ob: the chunk's V stays in cache over ob);
+ *   3. output transform + bias, clipped (task: tile).
+ * Every output element is written by one task from sums in a fixed order: results do not
+ * depend on the thread count.
+ *
+ * Error: the transforms amplify rounding (coefficients up to 8 and 1/24); measured max
+ * |y - ref| / max |ref| in float32 in docs/PERFORMANCE.md and tests/test_conv2d_winograd.c. */
+#include "conv2d_winograd.h"
+#include "gram.h"
+
+#include <string.h>
+
+enum { GC_WINO_XI = 36, GC_WINO_NL = 8, GC_WINO_CHUNK = 64 };
+
+typedef struct gc_wino_plan {
+    gc_gram_kernels kern;
+    gc_wino_wt_fn wt;
+    gc_wino_in_fn tin;
+    gc_wino_out_fn tout;
+    size_t esz;
+    int64_t GR, GW, nb;        /* GEMM tile, GW-wide blocks of Og */
+    int64_t ntx, nty, T;       /* tiles per row, rows of tiles, tiles per item */
+    int64_t Hp, Wp;            /* packed plane */
+    int64_t BT;                /* tiles per band (a multiple of 8) */
+    int fused;                 /* one band per item: U made per item one GW block at a time */
+    int64_t unb;               /* GW blocks U holds (nb, or 1 when fused) */
+    size_t u_bytes, p_bytes, v_bytes, m_bytes;
+    int nthreads;
+} gc_wino_plan;
+
+int gc_conv2d_winograd_ok(const gc_conv2d_problem *p)
+{
+    return p->KH == 3 && p->KW == 3 && p->sh == 1 && p->sw == 1 && p->dh == 1 && p->dw == 1;
+}
+
+static size_t gc_wino_round64(size_t b)
+{
+    return (b + 63) & ~(size_t)63;
+}
+
+static void gc_wino_pick_kernels(gc_isa isa, gc_dtype dt, gc_wino_plan *pl)
+{
+    const int f32 = dt == GC_DTYPE_F32;
+    pl->wt = f32 ? gc_wino_wt_f32_scalar : gc_wino_wt_f64_scalar;
+    pl->tin = f32 ? gc_wino_in_f32_scalar : gc_wino_in_f64_scalar;
+    pl->tout = f32 ? gc_wino_out_f32_scalar : gc_wino_out_f64_scalar;
+#if defined(GC_HAVE_AVX2)
+    if (isa == GC_ISA_AVX2) {
+        pl->wt = f32 ? gc_wino_wt_f32_avx2 : gc_wino_wt_f64_avx2;
+        pl->tin = f32 ? gc_wino_in_f32_avx2 : gc_wino_in_f64_avx2;
+        pl->tout = f32 ? gc_wino_out_f32_avx2 : gc_wino_out_f64_avx2;
+    }
+#endif
+#if defined(GC_HAVE_AVX512)
+    if (isa == GC_ISA_AVX512) {
+        pl->wt = f32 ? gc_wino_wt_f32_avx512 : gc_wino_wt_f64_avx512;
+        pl->tin = f32 ? gc_wino_in_f32_avx512 : gc_wino_in_f64_avx512;
+        pl->tout = f32 ? gc_wino_out_f32_avx512 : gc_wino_out_f64_avx512;
+    }
+#endif
+    (void)isa;
+}
+
+static gc_status gc_wino_plan_make(gc_context *ctx, const gc_conv2d_problem *p, gc_wino_plan *pl)
+{
+    memset(pl, 0, sizeof *pl);
+    if (!gc_conv2d_winograd_ok(p))
+        return gc_fail(ctx, GC_ERR_UNSUPPORTED,
+                       "conv2d: the Winograd algorithm needs a 3x3 kernel, stride 1 and dilation 1");
+    const gc_isa isa = gc_context_isa(ctx);
+    pl->kern = gc_gram_kernels_for(isa, p->dtype);
+    gc_wino_pick_kernels(isa, p->dtype, pl);
+    pl->esz = gc_dtype_size(p->dtype);
+    pl->GR = pl->kern.GR;
+    pl->GW = pl->kern.GW;
+    pl->nb = (p->Og + pl->GW - 1) / pl->GW;
+    pl->ntx = (p->OW + 3) / 4;
+    pl->nty = (p->OH + 3) / 4;
+    pl->Hp = 4 * pl->nty + 2;
+    pl->Wp = 4 * pl->ntx + 2;
+    int64_t T, u, pe, per_tile, v, m;
+    const int64_t esz = (int64_t)pl->esz, ocols = pl->nb * pl->GW;
+    if (!gc_mul_ok(pl->nty, pl->ntx, &T) || T > INT64_MAX / 64 ||
+        !gc_mul_ok(GC_WINO_XI * ocols, p->Cg, &u) || !gc_mul_ok(u, esz, &u) || u > INT64_MAX / 64 ||
+        !gc_mul_ok(p->Cg, pl->Hp, &pe) || !gc_mul_ok(pe, pl->Wp, &pe) || !gc_mul_ok(pe, esz, &pe) ||
+        !gc_mul_ok(GC_WINO_XI * esz, p->Cg + ocols, &per_tile) || u > INT64_MAX / 64 ||
+        pe > INT64_MAX / 64)
+        return gc_fail(ctx, GC_ERR_OVERFLOW, "conv2d: Winograd workspace size overflows");
+    pl->T = T;
+    /* band: about 4 MiB of V + M, at least 64 tiles (U is read once per band), at most the item */
+    int64_t bt = ((int64_t)4 << 20) / per_tile / GC_WINO_NL * GC_WINO_NL;
+    if (bt < 64)
+        bt = 64;
+    const int64_t tall = (T + GC_WINO_NL - 1) / GC_WINO_NL * GC_WINO_NL;
+    pl->BT = bt < tall ? bt : tall;
+    /* One band per item: transform the weights one GW block at a time just before its GEMMs,
+     * so U (36 Cg GW per block) stays in cache instead of 36 Cg Og going through memory. */
+    pl->fused = tall <= pl->BT;
+    pl->unb = pl->fused ? 1 : pl->nb;
+    if (!gc_mul_ok(GC_WINO_XI * p->Cg, pl->BT * esz, &v) || !gc_mul_ok(GC_WINO_XI * ocols, pl->BT * esz, &m) ||
+        v > INT64_MAX / 64 || m > INT64_MAX / 64)
+        return gc_fail(ctx, GC_ERR_OVERFLOW, "conv2d: Winograd workspace size overflows");
+    pl->u_bytes = gc_wino_round64((size_t)(u / pl->nb * pl->unb));
+    pl->p_bytes = gc_wino_round64((size_t)pe);
+    pl->v_bytes = gc_wino_round64((size_t)v);
+    pl->m_bytes = gc_wino_round64((size_t)m);
+    if (pl->u_bytes > SIZE_MAX / 4 - pl->p_bytes - pl->v_bytes - pl->m_bytes)
+        return gc_fail(ctx, GC_ERR_OVERFLOW, "conv2d: Winograd workspace size overflows");
+    pl->nthreads = gc_context_threads(ctx);
+    return GC_OK;
+}
+
+static size_t gc_wino_bytes(const gc_wino_plan *pl)
+{
+    return pl->u_bytes + pl->p_bytes + pl->v_bytes + pl->m_bytes;
+}
+
+gc_status gc_conv2d_winograd_workspace(gc_context *ctx, const gc_conv2d_problem *p, size_t *bytes)
+{
+    gc_wino_plan pl;
+    *bytes = 0;
+    gc_status st = gc_wino_plan_make(ctx, p, &pl);
+    if (st == GC_OK)
+        *bytes = gc_wino_bytes(&pl);
+    return st;
+}
+
+typedef struct {
+    const gc_conv2d_problem *p;
+    const gc_wino_plan *pl;
+    const char *in, *w, *bias;
+    char *out;
+    char *u, *pk, *v, *m;
+    int64_t g, n;      /* group, batch item */
+    int64_t ob0, nob;  /* the GW blocks of output channels U holds now: ob0 .. ob0 + nob - 1 */
+    int64_t t0, nt;    /* the band: tiles t0 .. t0 + nt - 1 of the item */
+} gc_wino_arg;
+
+/* Task (ob, block of 8 input channels) of group g. Shape: U[xi][ob][c][GW] from
+ * W[g*Og + ob*GW + o][c][a][b] (zero for o >= Og): the block's weights are gathered o-minor
+ * (one contiguous run of channels x taps per o), transformed into a local [xi][8][GW]
+ * buffer, then copied out as 36 runs of 8*GW (stores a plane apart alias in the caches). */
+static void gc_wino_wt_task(int64_t job, int thread, void *argp)
+{
+    (void)thread;
+    const gc_wino_arg *A = argp;
+    const gc_conv2d_problem *p = A->p;
+    const gc_wino_plan *pl = A->pl;
+    const int64_t GW = pl->GW, ncb = (p->Cg + GC_WINO_NL - 1) / GC_WINO_NL;
+    const int64_t ob = A->ob0 + job / ncb, c0 = job % ncb * GC_WINO_NL;
+    const int64_t nc = p->Cg - c0 < GC_WINO_NL ? p->Cg - c0 : GC_WINO_NL;
+    const int64_t ncol = p->Og - ob * GW < GW ? p->Og - ob * GW : GW;
+    const size_t esz = pl->esz;
+    /* GW * esz <= 192 bytes: k holds 8 x 9 x GW elements, buf 36 x 8 x GW */
+    double k[GC_WINO_NL * 9 * 24], buf[GC_WINO_XI * GC_WINO_NL * 24];
+    const int64_t *ws = p->w_s;
+    const int64_t base = (A->g * p->Og + ob * GW) * ws[0] + c0 * ws[1];
+    for (int64_t o = 0; o < GW; o++)
+        for (int64_t c = 0; c < nc; c++)
+            for (int64_t ab = 0; ab < 9; ab++) {
+                const int64_t e = (c * 9 + ab) * GW + o;
+                const int64_t src = base + o * ws[0] + c * ws[1] + ab / 3 * ws[2] + ab % 3 * ws[3];
+                if (p->dtype == GC_DTYPE_F32)
+                    ((float *)k)[e] = o < ncol ? ((const float *)A->w)[src] : 0.0f;
+                else
+                    k[e] = o < ncol ? ((const double *)A->w)[src] : 0.0;
+            }
+    for (int64_t c = 0; c < nc; c++)
+        pl->wt((char *)k + (size_t)(c * 9 * GW) * esz, GW, (char *)buf + (size_t)(c * GW) * esz, GC_WINO_NL * GW);
+    for (int64_t xi = 0; xi < GC_WINO_XI; xi++)
+        memcpy(A->u + (size_t)(((xi * pl->unb + ob - A->ob0) * p->Cg + c0) * GW) * esz,
+               (char *)buf + (size_t)(xi * GC_WINO_NL * GW) * esz, (size_t)(nc * GW) * esz);
+}
+
+/* Task: channel c of group g, item n. Shape: P[c][y][x] = Pad(in)[n][g*Cg + c][y - pt][x - pl]
+ * for y < Hp, x < Wp, zero outside the padded input. */
+static void gc_wino_pack_task(int64_t c, int thread, void *argp)
+{
+    (void)thread;
+    const gc_wino_arg *A = argp;
+    const gc_conv2d_problem *p = A->p;
+    const gc_wino_plan *pl = A->pl;
+    const int64_t base = A->n * p->in_s[0] + (A->g * p->Cg + c) * p->in_s[1];
+    const int64_t Wp = pl->Wp;
+    for (int64_t y = 0; y < pl->Hp; y++) {
+        const int64_t Y = y - p->pt;
+        const int64_t iy = Y < p->H + p->pb ? gc_pad_index(Y, p->H, p->pmode) : -1;
+        const int64_t row = (c * pl->Hp + y) * Wp, src = base + (iy < 0 ? 0 : iy) * p->in_s[2];
+        if (p->dtype == GC_DTYPE_F32) {
+            float *d = (float *)A->pk + row;
+            const float *s = (const float *)A->in + src;
+            for (int64_t x = 0; x < Wp; x++) {
+                const int64_t X = x - p->pl;
+                const int64_t ix = iy >= 0 && X < p->W + p->pr ? gc_pad_index(X, p->W, p->pmode) : -1;
+                d[x] = ix < 0 ? 0.0f : s[ix * p->in_s[3]];
+            }
+        } else {
+            double *d = (double *)A->pk + row;
+            const double *s = (const double *)A->in + src;
+            for (int64_t x = 0; x < Wp; x++) {
+                const int64_t X = x - p->pl;
+                const int64_t ix = iy >= 0 && X < p->W + p->pr ? gc_pad_index(X, p->W, p->pmode) : -1;
+                d[x] = ix < 0 ? 0.0 : s[ix * p->in_s[3]];
+            }
+        }
+    }
+}
+
+/* Task: 8-tile block tb of the band. Shape: V[xi][tb][c][l] for c < Cg, l < 8 (lanes past the
+ * band repeat its last tile). */
+static void gc_wino_in_task(int64_t tb, int thread, void *argp)
+{
+    (void)thread;
+    const gc_wino_arg *A = argp;
+    const gc_conv2d_problem *p = A->p;
+    const gc_wino_plan *pl = A->pl;
+    int64_t off[GC_WINO_NL];
+    for (int64_t l = 0; l < GC_WINO_NL; l++) {
+        int64_t t = tb * GC_WINO_NL + l;
+        t = A->t0 + (t < A->nt ? t : A->nt - 1);
+        off[l] = 4 * (t / pl->ntx) * pl->Wp + 4 * (t % pl->ntx);
+    }
+    pl->tin(A->pk, pl->Hp * pl->Wp, pl->Wp, off, p->Cg, A->v + (size_t)(tb * p->Cg * GC_WINO_NL) * pl->esz,
+            pl->BT * p->Cg);
+}
+
+/* Task (xi, chunk of 64 tiles, ob). Shape: M[xi][ob][t][GW] = sum_c V[xi][t/8][c][t%8] *
+ * U[xi][ob][c][GW] over the chunk's tiles t, GR rows per kernel call. */
+static void gc_wino_gemm_task(int64_t job, int thread, void *argp)
+{
+    (void)thread;
+    const gc_wino_arg *A = argp;
+    const gc_conv2d_problem *p = A->p;
+    const gc_wino_plan *pl = A->pl;
+    const int64_t nch = (A->nt + GC_WINO_CHUNK - 1) / GC_WINO_CHUNK;
+    const int64_t xi = job / (nch * A->nob), ch = job / A->nob % nch, ob = A->ob0 + job % A->nob;
+    const int64_t GR = pl->GR, GW = pl->GW, Cg = p->Cg;
+    const int64_t t1 = (ch + 1) * GC_WINO_CHUNK < A->nt ? (ch + 1) * GC_WINO_CHUNK : A->nt;
+    const size_t esz = pl->esz;
+    const char *b = A->u + (size_t)((xi * pl->unb + ob - A->ob0) * Cg * GW) * esz;
+    const char *vx = A->v + (size_t)(xi * pl->BT * Cg) * esz;
+    char *mx = A->m + (size_t)((xi * pl->nb + ob) * pl->BT * GW) * esz;
+    for (int64_t t = ch * GC_WINO_CHUNK; t < t1; t += GR) {
+        const char *s = vx + (size_t)((t / GC_WINO_NL) * Cg * GC_WINO_NL + t % GC_WINO_NL) * esz;
+        pl->kern.gemm(Cg, s, GC_WINO_NL, b, mx + (size_t)(t * GW) * esz);
+    }
+}
+
+/* Task: tile t0 + t of the band. Shape: out[n][g*Og + o][4ty + i][4tx + j] = bias[o] +
+ * (A^T M[.][ob][t] A)[i][j], i < min(4, OH - 4ty), j < min(4, OW - 4tx). */
+static void gc_wino_out_task(int64_t t, int thread, void *argp)
+{
+    (void)thread;
+    const gc_wino_arg *A = argp;
+    const gc_conv2d_problem *p = A->p;
+    const gc_wino_plan *pl = A->pl;
+    const int64_t GW = pl->GW, tt = A->t0 + t, ty = tt / pl->ntx, tx = tt % pl->ntx;
+    const int64_t nr = p->OH - 4 * ty < 4 ? p->OH - 4 * ty : 4, nx = p->OW - 4 * tx < 4 ? p->OW - 4 * tx : 4;
+    for (int64_t ob = 0; ob < pl->nb; ob++) {
+        const int64_t o0 = A->g * p->Og + ob * GW;
+        const int64_t ncol = p->Og - ob * GW < GW ? p->Og - ob * GW : GW;
+        const char *m = A->m + (size_t)((ob * pl->BT + t) * GW) * pl->esz;
+        const char *bias = A->bias ? A->bias + (size_t)(o0 * p->b_s) * pl->esz : NULL;
+        char *o = A->out + (size_t)(A->n * p->out_s[0] + o0 * p->out_s[1] + 4 * ty * p->out_s[2] +
+                                    4 * tx * p->out_s[3]) * pl->esz;
+        pl->tout(m, pl->nb * pl->BT * GW, ncol, bias, p->b_s, o, p->out_s[1], p->out_s[2], p->out_s[3], nr, nx);
+    }
+}
+
+gc_status gc_conv2d_winograd_forward(gc_context *ctx, const gc_conv2d_problem *p, const void *in,
+                                     const void *w, const void *bias, void *out, void *ws,
+                                     size_t ws_bytes)
+{
+    gc_wino_plan pl;
+    gc_status st = gc_wino_plan_make(ctx, p, &pl);
+    if (st != GC_OK)
+        return st;
+    const size_t need = gc_wino_bytes(&pl);
+    if (ws_bytes < need || !ws)
+        return gc_fail(ctx, GC_ERR_ARG, "conv2d: workspace of %zu bytes is too small (needs %zu; "
+                       "ask gc_conv2d_workspace_size)", ws_bytes, need);
+    if ((uintptr_t)ws & 63)
+        return gc_fail(ctx, GC_ERR_ARG, "conv2d: workspace must be 64-byte aligned");
+    gc_wino_arg A;
+    memset(&A, 0, sizeof A);
+    A.p = p, A.pl = &pl, A.in = in, A.w = w, A.bias = bias, A.out = out;
+    A.u = ws;
+    A.pk = A.u + pl.u_bytes;
+    A.v = A.pk + pl.p_bytes;
+    A.m = A.v + pl.v_bytes;
+    const int T = pl.nthreads;
+    const int64_t ncb = (p->Cg + GC_WINO_NL - 1) / GC_WINO_NL;
+    for (int64_t g = 0; g < p->G && st == GC_OK; g++) {
+        A.g = g;
+        A.ob0 = 0, A.nob = pl.nb;
+        if (!pl.fused)
+            st = gc_parallel_for(ctx, T, pl.nb * ncb, gc_wino_wt_task, &A);
+        for (int64_t n = 0; n < p->N && st == GC_OK; n++) {
+            A.n = n;
+            st = gc_parallel_for(ctx, T, p->Cg, gc_wino_pack_task, &A);
+            for (int64_t t0 = 0; t0 < pl.T && st == GC_OK; t0 += pl.BT) {
+                A.t0 = t0;
+                A.nt = pl.T - t0 < pl.BT ? pl.T - t0 : pl.BT;
+                const int64_t nblk = (A.nt + GC_WINO_NL - 1) / GC_WINO_NL;
+                const int64_t nch = (A.nt + GC_WINO_CHUNK - 1) / GC_WINO_CHUNK;
+                st = gc_parallel_for(ctx, T, nblk, gc_wino_in_task, &A);
+                if (!pl.fused && st == GC_OK)
+                    st = gc_parallel_for(ctx, T, GC_WINO_XI * nch * pl.nb, gc_wino_gemm_task, &A);
+                for (int64_t ob = 0; pl.fused && ob < pl.nb && st == GC_OK; ob++) {
+                    A.ob0 = ob, A.nob = 1;
+                    st = gc_parallel_for(ctx, T, ncb, gc_wino_wt_task, &A);
+                    if (st == GC_OK)
+                        st = gc_parallel_for(ctx, T, GC_WINO_XI * nch, gc_wino_gemm_task, &A);
+                }
+                if (st == GC_OK)
+                    st = gc_parallel_for(ctx, T, A.nt, gc_wino_out_task, &A);
+            }
+        }
+    }
+    return st;
+}
