@@ -350,7 +350,7 @@ static gc_status tx_split_run(gc_context *ctx, const tx_opts_t *o, const gc_synt
 #if defined(GC_HAVE_MPI)
         return cli_mpi_texture_run(ctx, net, d, grams, o->max_memory, out, stats);
 #else
-        return gc_fail(ctx, GC_ERR_UNSUPPORTED, "built without MPI");
+        return GC_ERR_UNSUPPORTED; /* unreachable: no MPI world without MPI */
 #endif
     }
     gc_synth_tiled *t = NULL;
@@ -740,7 +740,8 @@ int cli_bench_synth(const cli_command *cmd, int argc, char **argv)
 const char cli_usage_texture[] =
     "usage: gramconv texture SAMPLE.(png|jpg) -o OUT.png [--size W,H] [--iters N] [--seed S]\n"
     "                [--optimizer lbfgs|adam] [--net random|WEIGHTS.safetensors] [--layers ...]\n"
-    "                [--save-every K] [--quiet] [--stats-json FILE]\n"
+    "                [--save-every K] [--quiet] [--stats-json FILE] [--max-memory B]\n"
+    "       mpirun -np P gramconv texture SAMPLE.png -o OUT.png [same options]\n"
     "       gramconv texture --preset P.safetensors[,P2,...] [--blend-weights w1,w2,...]\n"
     "                -o OUT.png [same options, no --net/--layers]\n"
     "\n"
@@ -771,7 +772,15 @@ const char cli_usage_texture[] =
     "  --stats-json FILE     write {\"iters\",\"initial_loss\",\"final_loss\",\"seconds\",...}\n"
     "  -t, --threads N       threads (default: all cores, or GC_NUM_THREADS)\n"
     "  --max-pixels N        refuse input images of more than N pixels (default 8192 x 8192)\n"
+    "  --max-memory B        synthesise in bands of rows whose feature maps fit in B bytes\n"
+    "                        (512M, 2G, ...; random net only): large outputs in bounded memory,\n"
+    "                        the same image within float rounding, ~2-3x slower\n"
     "  -h, --help            this text\n"
+    "\n"
+    "Under mpirun (a build with MPI), the image rows, their feature maps and the optimiser's\n"
+    "history are split over the ranks (random net only; --max-memory bounds each rank's bands):\n"
+    "the same image as one process within float rounding. Every rank reads the sample; rank 0\n"
+    "writes the output and prints. Each rank uses cores / ranks-per-node threads by default.\n"
     "\n"
     "Progress goes to stderr: a bar with iteration, loss, it/s and ETA on a terminal, a line\n"
     "every tenth of the run otherwise. The summary line goes to stdout. Exit status: 0 success,\n"

@@ -58,12 +58,18 @@ gc_status gc_mpi_conv2d_backward_input(gc_context *ctx, MPI_Comm comm, const gc_
                                        gc_tensor *grad_input_own);
 
 /*
- * Texture synthesis (random net, style + TV; as gc_synth_tiled_*) with the feature maps split
- * by rows over the ranks: every rank keeps the whole image and optimiser state, computes the
- * features of its rows [H*r/P, H*(r+1)/P) in bands under max_memory, and the Gram partial sums
- * and the image gradient are added with MPI_Allreduce; the L-BFGS/Adam step then runs the same
- * on every rank. image: rank 0's start is broadcast; every rank gets the result. Equal to the
- * one-process gc_synth_tiled_run within float rounding.
+ * Texture synthesis (random net, style + TV; as gc_synth_tiled_*) with the image split by rows
+ * over the ranks: rank r of P owns rows [H*r/P, H*(r+1)/P) (H >= P, else GC_ERR_ARG) and
+ * keeps the optimiser (gc_optimizer, as gc_synth_run's) for those rows only, its dot products
+ * and norms combined over the ranks (gc_optimizer_set_reduce; the partials gathered and added
+ * in rank order, so every rank takes the same branches). Per evaluation the rows are gathered
+ * (MPI_Allgatherv), each rank computes the features of its rows in bands under max_memory
+ * (0: one band), the Gram partial sums are added (MPI_Allreduce) and the image gradient is
+ * summed and split back to the rows' owners (MPI_Reduce_scatter). Memory per rank: 3 C H W
+ * elements of image-sized buffers, the optimiser state of its rows (1/P), its bands. image:
+ * rank 0's start is broadcast; every rank gets the result. desc->progress is called on rank
+ * 0 only (its return value stops every rank). Equal to the one-process gc_synth_tiled_run
+ * within float rounding; bitwise on a one-rank communicator.
  */
 gc_status gc_mpi_synth_run(gc_context *ctx, MPI_Comm comm, const gc_synth_net *net,
                            const gc_synth_desc *desc, const gc_tensor *target_grams,

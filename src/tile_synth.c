@@ -218,12 +218,35 @@ gc_status gc_synth_tiled_create_part(gc_context *ctx, const gc_synth_net *net,
 
 int64_t gc_synth_tiled_band_rows(const gc_synth_tiled *t) { return t ? t->band : 0; }
 
+/* x = x > 0 ? x : 0 (NaN -> 0, as the loops this replaces), float32 or float64. */
 static void gc_ts_relu(gc_tensor *f)
 {
     const int64_t n = f->dims[0] * f->dims[1] * f->dims[2];
-    for (int64_t i = 0; i < n; i++)
-        if (!(gc_load(f->data, f->dtype, i) > 0))
-            gc_store(f->data, f->dtype, i, 0.0);
+    if (f->dtype == GC_DTYPE_F32) {
+        float *v = f->data;
+        for (int64_t i = 0; i < n; i++)
+            v[i] = v[i] > 0.0f ? v[i] : 0.0f;
+    } else {
+        double *v = f->data;
+        for (int64_t i = 0; i < n; i++)
+            v[i] = v[i] > 0.0 ? v[i] : 0.0;
+    }
+}
+
+/* g = 0 where feat <= 0 (the ReLU's backward), n elements of dtype dt. */
+static void gc_ts_relu_mask(gc_dtype dt, int64_t n, const void *feat, void *g)
+{
+    if (dt == GC_DTYPE_F32) {
+        const float *f = feat;
+        float *v = g;
+        for (int64_t i = 0; i < n; i++)
+            v[i] = f[i] > 0.0f ? v[i] : 0.0f;
+    } else {
+        const double *f = feat;
+        double *v = g;
+        for (int64_t i = 0; i < n; i++)
+            v[i] = f[i] > 0.0 ? v[i] : 0.0;
+    }
 }
 
 /* The band's features (rows [y0, y0+b) of scale i) into feat (F x b x W, contiguous). */
@@ -396,10 +419,7 @@ gc_status gc_synth_tiled_eval_part(gc_context *ctx, gc_synth_tiled *t, const gc_
                 if (st == GC_OK)
                     st = gc_gram_backward(ctx, &bdesc, &fb, &dG, &gb);
                 if (st == GC_OK) { /* ReLU */
-                    const int64_t cnt = F * b * t->W;
-                    for (int64_t e = 0; e < cnt; e++)
-                        if (!(gc_load(fb.data, dt, e) > 0))
-                            gc_store(gb.data, dt, e, 0.0);
+                    gc_ts_relu_mask(dt, F * b * t->W, fb.data, gb.data);
                     st = gc_ts_scatter(ctx, t, l, y0, &gb, &t->gimg);
                 }
             }
