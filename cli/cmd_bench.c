@@ -13,11 +13,11 @@ static const cli_opt bench_opts[] = {
     {"input", 0, 1},   {"kernel", 0, 1}, {"mode", 'm', 1},  {"dtype", 0, 1},
     {"threads", 't', 1}, {"isa", 0, 1},  {"repeat", 0, 1},  {"shape", 0, 1},
     {"pass", 0, 1},    {"weight", 0, 1}, {"stride", 0, 1},  {"pad", 0, 1},
-    {"dilation", 0, 1}, {"groups", 0, 1}, {"method", 0, 1},
+    {"dilation", 0, 1}, {"groups", 0, 1}, {"method", 0, 1}, {"algo", 0, 1},
 };
 enum {
     OPT_INPUT, OPT_KERNEL, OPT_MODE, OPT_DTYPE, OPT_THREADS, OPT_ISA, OPT_REPEAT, OPT_SHAPE,
-    OPT_PASS, OPT_WEIGHT, OPT_STRIDE, OPT_PAD, OPT_DILATION, OPT_GROUPS, OPT_METHOD, NOPTS
+    OPT_PASS, OPT_WEIGHT, OPT_STRIDE, OPT_PAD, OPT_DILATION, OPT_GROUPS, OPT_METHOD, OPT_ALGO, NOPTS
 };
 
 typedef int (*bench_fn)(gc_context *ctx, const cli_bench_opts *o);
@@ -65,7 +65,7 @@ static int bench_opt_allowed(int kind, int opt)
         return kind == KIND_GRAM;
     case OPT_PASS:
         return kind == KIND_GRAM || kind == KIND_CONV;
-    default: /* weight, stride, pad, dilation, groups */
+    default: /* weight, stride, pad, dilation, groups, algo */
         return kind == KIND_CONV;
     }
 }
@@ -186,6 +186,17 @@ int cli_bench_parse(int argc, char *const *argv, cli_bench_opts *out, cli_err *e
         if (a.value[OPT_GROUPS] &&
             (rc = cli_parse_int64(a.value[OPT_GROUPS], 1, INT32_MAX, "--groups", &out->conv.groups, err)) != CLI_OK)
             return rc;
+        if (a.value[OPT_ALGO]) { /* gc_conv_algo, by name */
+            static const char *const algos[] = {"auto", "direct", "im2col", "reference", "winograd", "gemm"};
+            int found = -1;
+            for (int i = 0; i < (int)(sizeof algos / sizeof algos[0]); i++)
+                if (strcmp(a.value[OPT_ALGO], algos[i]) == 0)
+                    found = i;
+            if (found < 0)
+                return cli_seterr(err, CLI_USAGE, "--algo must be auto, direct, im2col, gemm, winograd or "
+                                                  "reference (got '%s')", cli_quote(a.value[OPT_ALGO], q, sizeof q));
+            out->conv.algo = (gc_conv_algo)found;
+        }
         if (!a.value[OPT_INPUT] && (a.value[OPT_STRIDE] || a.value[OPT_PAD] ||
                                     a.value[OPT_DILATION] || a.value[OPT_GROUPS]))
             return cli_seterr(err, CLI_USAGE, "--stride, --pad, --dilation and --groups need "
@@ -618,7 +629,9 @@ static int bench_conv_case(gc_context *ctx, const cli_bench_opts *o, const gc_co
                      cli_dims_str(4, w_dims, wsz, sizeof wsz), (long long)desc->stride[0],
                      (long long)desc->stride[1], pad, (long long)desc->dilation[0],
                      (long long)desc->dilation[1], (long long)desc->groups);
-            snprintf(extra, sizeof extra, "\"pass\":\"%s\",\"algo\":\"auto\"", pass);
+            static const char *const algos[] = {"auto", "direct", "im2col", "reference", "winograd", "gemm"};
+            snprintf(extra, sizeof extra, "\"pass\":\"%s\",\"algo\":\"%s\"", pass,
+                     desc->algo >= 0 && desc->algo <= GC_CONV_ALGO_GEMM ? algos[desc->algo] : "?");
             cli_bench_report_ex(ctx, "conv", shape, cli_padding_mode_name(desc->padding_mode),
                                 extra, cli_dtype_short(o->dtype), ms, flops, reps);
         }
@@ -648,6 +661,9 @@ static int bench_conv(gc_context *ctx, const cli_bench_opts *o)
     for (size_t i = 0; i < sizeof suite / sizeof suite[0]; i++) {
         gc_conv2d_desc desc = gc_conv2d_desc_default();
         desc.pad[0] = desc.pad[1] = suite[i].pad;
+        desc.algo = o->conv.algo;
+        if (desc.algo == GC_CONV_ALGO_WINOGRAD && suite[i].k != 3)
+            continue; /* Winograd is for 3x3 only */
         const int64_t id[4] = {1, suite[i].c, suite[i].hw, suite[i].hw};
         const int64_t wd[4] = {suite[i].o, suite[i].c, suite[i].k, suite[i].k};
         int rc = bench_conv_case(ctx, o, &desc, 4, id, wd);

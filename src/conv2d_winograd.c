@@ -50,6 +50,21 @@ int gc_conv2d_winograd_ok(const gc_conv2d_problem *p)
     return p->KH == 3 && p->KW == 3 && p->sh == 1 && p->sw == 1 && p->dh == 1 && p->dw == 1;
 }
 
+/* AUTO's rule. Measured by thread CPU time against the direct / GEMM paths (AVX-512 and
+ * AVX2, 2026-11-28, docs/PERFORMANCE.md): Winograd wins 1.6x-2.2x on the VGG layers with 64
+ * to 512 channels and >= 28 x 28 outputs, 1.15x at 32 -> 32 channels, and loses where the
+ * transforms are not paid back by the GEMMs: 3 or 16 input channels (0.6x, 0.5x), 16 output
+ * channels (the GEMM tile is 48 channels wide: 0.6x), 4 x 4 = 16 tiles (14 x 14 outputs:
+ * the 36 Cg Og weight transform ~ the GEMMs, 0.9x-1.1x); 5 x 5 = 25 tiles (20 x 20) wins
+ * 1.15x-1.3x. The error (max |y - ref| / max |ref|, float32, normal inputs) grows with the
+ * reduction: 1.4e-5 at Cg = 512, 3.7e-5 at 4096: above 4096 AUTO stays off (the 1e-4
+ * budget). float64 stays on the exact-order paths. */
+int gc_conv2d_winograd_preferred(const gc_conv2d_problem *p, gc_conv_pass pass)
+{
+    return pass == GC_CONV_FORWARD && p->dtype == GC_DTYPE_F32 && gc_conv2d_winograd_ok(p) &&
+           p->Cg >= 16 && p->Cg <= 4096 && p->Og >= 32 && ((p->OH + 3) / 4) * ((p->OW + 3) / 4) >= 25;
+}
+
 static size_t gc_wino_round64(size_t b)
 {
     return (b + 63) & ~(size_t)63;

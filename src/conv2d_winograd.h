@@ -8,6 +8,10 @@
 /* 1 if the Winograd path takes this problem: 3 x 3 kernel, stride 1, dilation 1 (any
  * padding mode, groups, batch, dtype). */
 int gc_conv2d_winograd_ok(const gc_conv2d_problem *p);
+/* 1 if AUTO should take the Winograd path (forward): winograd_ok, float32, 16 <= Cg <= 4096,
+ * Og >= 32 and at least 25 output tiles per item (rule and measurements in
+ * conv2d_winograd.c). */
+int gc_conv2d_winograd_preferred(const gc_conv2d_problem *p, gc_conv_pass pass);
 /* forward on the Winograd path. Workspace: gc_conv2d_winograd_workspace bytes, 64-byte
  * aligned (depends on the context's ISA, not on its thread count). */
 gc_status gc_conv2d_winograd_workspace(gc_context *ctx, const gc_conv2d_problem *p, size_t *bytes);
