@@ -179,16 +179,22 @@ void gc_syrk_f64_avx512(int64_t kc, int v, const void *a, int64_t ps, const void
 }
 
 /* ---- float32 transpose-pack, L = 16: dst[k*16 + r] = src[r*lds + k] - mu[r] ------------ */
-/* Columns k0 .. k0+n-1 (n <= 16) of the 16 rows (zero rows from `rows` on), transposed:
- * out[c] = column k0 + c as a vector of the 16 rows. */
+/* Columns k0 .. k0+n-1 (n <= 16) of the 16 rows (zero rows from `rows` on), minus m[r] (m
+ * NULL: nothing subtracted), transposed: out[c] = column k0 + c as a vector of the 16 rows. */
 GC_INLINE void gc_transpose16(const float *s, int64_t lds, int64_t rows, const __m512 *m,
                               int64_t k0, int64_t n, __m512 out[16])
 {
     const __mmask16 mask = (__mmask16)((1u << n) - 1u);
     __m512 t[16], u[16];
-    for (int r = 0; r < 16; r++)
-        t[r] = r < rows ? _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, s + r * lds + k0), m[r])
-                        : _mm512_setzero_ps();
+    if (!m && rows == 16 && n == 16) { /* the common case: plain loads */
+        for (int r = 0; r < 16; r++)
+            t[r] = _mm512_loadu_ps(s + r * lds + k0);
+    } else {
+        for (int r = 0; r < 16; r++)
+            t[r] = r >= rows ? _mm512_setzero_ps()
+                   : m ? _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, s + r * lds + k0), m[r])
+                       : _mm512_maskz_loadu_ps(mask, s + r * lds + k0);
+    }
     for (int r = 0; r < 16; r += 2) {
         u[r] = _mm512_unpacklo_ps(t[r], t[r + 1]);
         u[r + 1] = _mm512_unpackhi_ps(t[r], t[r + 1]);
@@ -222,7 +228,7 @@ void gc_pack_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, 
     for (int64_t k0 = 0; k0 < kc; k0 += 16) {
         const int64_t n = kc - k0 < 16 ? kc - k0 : 16;
         __m512 cols[16];
-        gc_transpose16(src, lds, rows, m, k0, n, cols);
+        gc_transpose16(src, lds, rows, mu ? m : NULL, k0, n, cols);
         for (int64_t c = 0; c < n; c++)
             _mm512_storeu_ps(d + (k0 + c) * 16, cols[c]);
     }
@@ -276,21 +282,52 @@ void gc_pack_f64_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, 
 GC_BF16_TARGET void gc_pack_bf16_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds,
                                         const double *mu, void *dst)
 {
+    /* Per block of 16 columns: each row is converted first (16 bf16 = 8 dwords, dword q the
+     * pair of columns 2q, 2q+1), then the 16 rows x 8 dwords are transposed as two 8 x 8
+     * dword transposes side by side (rows 0-7 in the low 256 bits, rows 8-15 in the high):
+     * half the shuffles of transposing the floats and pairing them after. Rounding is the
+     * same (vcvtneps2bf16, nearest even), so are the bits. */
+    const float *s = src;
     uint16_t *d = dst;
     __m512 m[16];
     for (int r = 0; r < 16; r++)
         m[r] = _mm512_set1_ps(mu && r < rows ? (float)mu[r] : 0.0f);
-    /* dword i of the result of cvtne2ps(hi, lo) holds row perm[i]; put row i in dword i */
-    const __m512i idx = _mm512_setr_epi32(0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
+    const __m512i lo_idx = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+    const __m512i hi_idx = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
     for (int64_t k0 = 0; k0 < kc; k0 += 16) {
         const int64_t n = kc - k0 < 16 ? kc - k0 : 16;
-        __m512 cols[16];
-        gc_transpose16(src, lds, rows, m, k0, n, cols); /* columns past n are zero */
-        for (int64_t c = 0; c < n; c += 2) {
-            const __m512 lo = _mm512_unpacklo_ps(cols[c], cols[c + 1]); /* rows 0,1|4,5|8,9|12,13 */
-            const __m512 hi = _mm512_unpackhi_ps(cols[c], cols[c + 1]); /* rows 2,3|6,7|... */
-            const __m512i pk = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
-            _mm512_storeu_si512(d + (k0 + c) * 16, _mm512_permutexvar_epi32(idx, pk));
+        const __mmask16 mask = (__mmask16)((1u << n) - 1u);
+        __m256i h[16];
+        for (int r = 0; r < 16; r++) {
+            __m512 x;
+            if (r >= rows)
+                x = _mm512_setzero_ps();
+            else if (n == 16 && !mu)
+                x = _mm512_loadu_ps(s + r * lds + k0);
+            else
+                x = _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, s + r * lds + k0), m[r]);
+            h[r] = (__m256i)_mm512_cvtneps_pbh(x);
+        }
+        __m512i z[8], a[8], b[8];
+        for (int r = 0; r < 8; r++) /* dwords 0-7: row r, 8-15: row r + 8 (pairs 0-7) */
+            z[r] = _mm512_inserti64x4(_mm512_castsi256_si512(h[r]), h[r + 8], 1);
+        for (int r = 0; r < 8; r += 2) {
+            a[r] = _mm512_unpacklo_epi32(z[r], z[r + 1]);
+            a[r + 1] = _mm512_unpackhi_epi32(z[r], z[r + 1]);
+        }
+        for (int g = 0; g < 8; g += 4) { /* b[g + q]: pair q (128-bit lanes 0, 2), q + 4 (1, 3) */
+            b[g] = _mm512_unpacklo_epi64(a[g], a[g + 2]);
+            b[g + 1] = _mm512_unpackhi_epi64(a[g], a[g + 2]);
+            b[g + 2] = _mm512_unpacklo_epi64(a[g + 1], a[g + 3]);
+            b[g + 3] = _mm512_unpackhi_epi64(a[g + 1], a[g + 3]);
+        }
+        for (int q = 0; q < 4; q++) { /* rows 0-3 from b[q], 4-7 from b[4 + q], per half */
+            if (2 * q < n)
+                _mm512_storeu_si512(d + (k0 + 2 * q) * 16,
+                                    _mm512_permutex2var_epi64(b[q], lo_idx, b[4 + q]));
+            if (2 * q + 8 < n)
+                _mm512_storeu_si512(d + (k0 + 2 * q + 8) * 16,
+                                    _mm512_permutex2var_epi64(b[q], hi_idx, b[4 + q]));
         }
     }
 }
