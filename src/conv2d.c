@@ -26,7 +26,9 @@ static int gc_conv2d_direct_ok(const gc_conv2d_problem *p)
     return p->sh == 1 && p->sw == 1 && p->dh == 1 && p->dw == 1;
 }
 
-/* The algorithm a pass runs. AUTO: DIRECT for stride 1 and dilation 1, IM2COL otherwise.
+/* The algorithm a pass runs. AUTO, forward: WINOGRAD (conv2d_winograd.c) for 3x3 stride 1
+ * dilation 1 float32 layers where gc_conv2d_winograd_preferred says so (enough channels
+ * and tiles; error budget). Otherwise AUTO: DIRECT for stride 1 and dilation 1, IM2COL otherwise.
  * backward_weight has one optimised path (the packed GEMM of conv2d_wgrad.c, any geometry):
  * AUTO, DIRECT (stride 1, dilation 1) and IM2COL all take it. */
 static gc_status gc_conv2d_pick(gc_context *ctx, const gc_conv2d_desc *desc,
@@ -36,6 +38,8 @@ static gc_status gc_conv2d_pick(gc_context *ctx, const gc_conv2d_desc *desc,
     if (*algo == GC_CONV_ALGO_AUTO) {
         if (pass == GC_CONV_BACKWARD_WEIGHT)
             *algo = GC_CONV_ALGO_IM2COL;
+        else if (gc_conv2d_winograd_preferred(p, pass)) /* rule in conv2d_winograd.c */
+            *algo = GC_CONV_ALGO_WINOGRAD;
         else
             *algo = gc_conv2d_direct_ok(p) ? GC_CONV_ALGO_DIRECT : GC_CONV_ALGO_IM2COL;
     }
