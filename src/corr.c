@@ -4,7 +4,11 @@
  * gathers, for each term (input plane i, kernel depth a) that feeds it, pointers to the input
  * rows its outputs read (straight into the input when rows are contiguous and need no
  * padding, else into a zero-padded copy in the thread's scratch), then runs the ISA's block
- * kernel over groups of output planes. The kernel is packed once per call (flipped for conv)
+ * kernel over groups of output planes. Rows above and below the input point at a shared zero
+ * row. Wide rows that need column padding (modes F and S, conv2d's pad) are split in columns:
+ * the interior output columns, whose taps all fall inside the input, read the input rows in
+ * place, and only the few edge columns on each side get zero-padded copies (instead of
+ * copying every row whole). The kernel is packed once per call (flipped for conv)
  * into a contiguous buffer of the compute dtype. Block sizes do not depend on the thread
  * count, so every output element is summed in the same order whatever the thread count. */
 #include "corr_fft.h"
@@ -23,45 +27,89 @@ typedef struct gc_corr_plan {
     int64_t ngroups;          /* plane groups: 1 for SUM, nout otherwise */
     int64_t wp;               /* padded row width: ow + kw - 1 */
     int direct_rows, direct_out;
+    /* column split (direct_rows false, unit column stride, wide interior): output columns
+     * [xl, xr) read the input in place; [0, xl) and [xr, ow) read edge copies of wl and wr
+     * padded columns */
+    int split;
+    int64_t xl, xr, wl, wr;
     int64_t max_terms, rows_per_term;
     /* per-thread scratch */
     char *scratch;
     size_t per_thread;
-    size_t off_kptr, off_zero, off_panel, off_tile;
+    size_t off_kptr, off_erows, off_zero, off_panel, off_tile;
 } gc_corr_plan;
+
+/* Narrowest interior (output columns) worth a column split: below it the two edge calls of
+ * the block kernel cost more than copying whole rows. */
+#define GC_CORR_SPLIT_MIN 128
 
 static size_t gc_align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
-/* Copy input row (plane i, depth iz, row iy) into dst as wp elements with zeros outside. */
-static void gc_corr_fill_row(const gc_corr_plan *pl, int64_t i, int64_t iz, int64_t iy, char *dst)
+/* Copy w columns of input row (plane i, depth iz, row iy) into dst, starting at input
+ * column c0, with zeros outside the input. */
+static void gc_corr_fill_row(const gc_corr_plan *pl, int64_t i, int64_t iz, int64_t iy, int64_t c0,
+                             int64_t w, char *dst)
 {
     const gc_corr_problem *p = pl->p;
     const size_t esz = pl->esz;
-    const int64_t x0 = -p->pad[2]; /* input column of padded column 0 */
-    const int64_t lo = x0 < 0 ? -x0 : 0; /* first padded column inside the input */
-    int64_t hi = p->n[2] - x0;           /* one past the last */
-    if (hi > pl->wp)
-        hi = pl->wp;
+    const int64_t lo = c0 < 0 ? (-c0 < w ? -c0 : w) : 0; /* first dst column inside the input */
+    int64_t hi = p->n[2] - c0;                          /* one past the last */
+    if (hi > w)
+        hi = w;
+    if (hi < lo)
+        hi = lo;
     if (lo > 0)
         memset(dst, 0, (size_t)lo * esz);
-    if (hi < pl->wp)
-        memset(dst + (size_t)hi * esz, 0, (size_t)(pl->wp - hi) * esz);
+    if (hi < w)
+        memset(dst + (size_t)hi * esz, 0, (size_t)(w - hi) * esz);
+    if (hi == lo)
+        return;
     const char *src = (const char *)p->in +
                       (size_t)(i * p->in_s[0] + iz * p->in_s[1] + iy * p->in_s[2]) * esz;
     const int64_t sx = p->in_s[3];
     if (sx == 1) {
-        memcpy(dst + (size_t)lo * esz, src + (size_t)(lo + x0) * esz, (size_t)(hi - lo) * esz);
+        memcpy(dst + (size_t)lo * esz, src + (size_t)(lo + c0) * esz, (size_t)(hi - lo) * esz);
     } else if (esz == 4) {
-        const float *s = (const float *)src;
+        const float *sp = (const float *)src;
         float *d = (float *)dst;
         for (int64_t c = lo; c < hi; c++)
-            d[c] = s[(c + x0) * sx];
+            d[c] = sp[(c + c0) * sx];
     } else {
-        const double *s = (const double *)src;
+        const double *sp = (const double *)src;
         double *d = (double *)dst;
         for (int64_t c = lo; c < hi; c++)
-            d[c] = s[(c + x0) * sx];
+            d[c] = sp[(c + c0) * sx];
     }
+}
+
+/* One block-kernel call: nb output planes from plane j0 of the group, nr rows, ow columns
+ * at out, reading nt terms' row pointers rows (rows-per-term nr + kh - 1). */
+static void gc_corr_call(const gc_corr_plan *pl, char *out, int64_t ops, int64_t ors, int64_t nb,
+                         int64_t nr, int64_t ow, int64_t nt, const void **rows, const void **kptr,
+                         int64_t kos, int64_t j0)
+{
+    const gc_corr_problem *p = pl->p;
+    const size_t esz = pl->esz;
+    /* shift the kernel pointers to this group of output planes */
+    for (int64_t t = 0; t < nt; t++)
+        kptr[t] = (const char *)kptr[t] + (size_t)(j0 * kos) * esz;
+    if (esz == 4) {
+        gc_corr_block_f32 b = {
+            .out = (float *)out, .out_plane_stride = ops, .out_row_stride = ors,
+            .nout = nb, .nrows = nr, .ow = ow, .nterms = nt,
+            .rows = (const float *const *)rows, .kernels = (const float *const *)kptr,
+            .kernel_out_stride = kos, .kh = p->k[1], .kw = p->k[2], .accumulate = 0};
+        pl->kern.f32(&b);
+    } else {
+        gc_corr_block_f64 b = {
+            .out = (double *)out, .out_plane_stride = ops, .out_row_stride = ors,
+            .nout = nb, .nrows = nr, .ow = ow, .nterms = nt,
+            .rows = (const double *const *)rows, .kernels = (const double *const *)kptr,
+            .kernel_out_stride = kos, .kh = p->k[1], .kw = p->k[2], .accumulate = 0};
+        pl->kern.f64(&b);
+    }
+    for (int64_t t = 0; t < nt; t++)
+        kptr[t] = (const char *)kptr[t] - (size_t)(j0 * kos) * esz;
 }
 
 static void gc_corr_task(int64_t task, int thread, void *arg)
@@ -72,6 +120,8 @@ static void gc_corr_task(int64_t task, int thread, void *arg)
     char *ws = pl->scratch + (size_t)thread * pl->per_thread;
     const void **rows = (const void **)ws;
     const void **kptr = (const void **)(ws + pl->off_kptr);
+    const void **erows = (const void **)(ws + pl->off_erows); /* split: left, then right */
+    const int64_t nrowptr = pl->max_terms * pl->rows_per_term;
     const char *zero = ws + pl->off_zero;
     char *panel = ws + pl->off_panel;
 
@@ -98,14 +148,30 @@ static void gc_corr_task(int64_t task, int thread, void *arg)
             for (int64_t r = 0; r < rpt; r++) {
                 const int64_t iy = y0 + r - p->pad[1];
                 const void **slot = &rows[nt * rpt + r];
+                const int64_t ir = nt * rpt + r;
                 if (iy < 0 || iy >= p->n[1]) {
                     *slot = zero;
-                } else if (pl->direct_rows) {
-                    *slot = (const char *)p->in +
-                            (size_t)(i * p->in_s[0] + iz * p->in_s[1] + iy * p->in_s[2]) * esz;
+                    if (pl->split)
+                        erows[ir] = erows[nrowptr + ir] = zero;
+                } else if (pl->direct_rows || pl->split) {
+                    const char *src = (const char *)p->in +
+                        (size_t)(i * p->in_s[0] + iz * p->in_s[1] + iy * p->in_s[2]) * esz;
+                    *slot = src + (size_t)(pl->split ? pl->xl - p->pad[2] : 0) * esz;
+                    if (pl->split) {
+                        char *dst = panel + (size_t)(ir * (pl->wl + pl->wr)) * esz;
+                        if (pl->wl) {
+                            gc_corr_fill_row(pl, i, iz, iy, -p->pad[2], pl->wl, dst);
+                            erows[ir] = dst;
+                        }
+                        if (pl->wr) {
+                            gc_corr_fill_row(pl, i, iz, iy, pl->xr - p->pad[2], pl->wr,
+                                             dst + (size_t)pl->wl * esz);
+                            erows[nrowptr + ir] = dst + (size_t)pl->wl * esz;
+                        }
+                    }
                 } else {
-                    char *dst = panel + (size_t)((nt * rpt + r) * pl->wp) * esz;
-                    gc_corr_fill_row(pl, i, iz, iy, dst);
+                    char *dst = panel + (size_t)(ir * pl->wp) * esz;
+                    gc_corr_fill_row(pl, i, iz, iy, -p->pad[2], pl->wp, dst);
                     *slot = dst;
                 }
             }
@@ -134,30 +200,17 @@ static void gc_corr_task(int64_t task, int thread, void *arg)
                 for (int64_t r = 0; r < nr; r++)
                     memset(out + (size_t)(jb * ops + r * ors) * esz, 0, (size_t)ow * esz);
         } else {
-            /* shift the kernel pointers to this group of output planes */
             const int64_t kos = sum ? p->nin * p->k[0] * khw : 0;
-            if (esz == 4) {
-                gc_corr_block_f32 b = {
-                    .out = (float *)out, .out_plane_stride = ops, .out_row_stride = ors,
-                    .nout = nb, .nrows = nr, .ow = ow, .nterms = nt,
-                    .rows = (const float *const *)rows, .kernels = (const float *const *)kptr,
-                    .kernel_out_stride = kos, .kh = p->k[1], .kw = p->k[2], .accumulate = 0};
-                for (int64_t t = 0; t < nt; t++)
-                    kptr[t] = (const char *)kptr[t] + (size_t)(j0 * kos) * esz;
-                pl->kern.f32(&b);
-                for (int64_t t = 0; t < nt; t++)
-                    kptr[t] = (const char *)kptr[t] - (size_t)(j0 * kos) * esz;
+            if (!pl->split) {
+                gc_corr_call(pl, out, ops, ors, nb, nr, ow, nt, rows, kptr, kos, j0);
             } else {
-                gc_corr_block_f64 b = {
-                    .out = (double *)out, .out_plane_stride = ops, .out_row_stride = ors,
-                    .nout = nb, .nrows = nr, .ow = ow, .nterms = nt,
-                    .rows = (const double *const *)rows, .kernels = (const double *const *)kptr,
-                    .kernel_out_stride = kos, .kh = p->k[1], .kw = p->k[2], .accumulate = 0};
-                for (int64_t t = 0; t < nt; t++)
-                    kptr[t] = (const char *)kptr[t] + (size_t)(j0 * kos) * esz;
-                pl->kern.f64(&b);
-                for (int64_t t = 0; t < nt; t++)
-                    kptr[t] = (const char *)kptr[t] - (size_t)(j0 * kos) * esz;
+                gc_corr_call(pl, out + (size_t)pl->xl * esz, ops, ors, nb, nr, pl->xr - pl->xl, nt,
+                             rows, kptr, kos, j0);
+                if (pl->wl)
+                    gc_corr_call(pl, out, ops, ors, nb, nr, pl->xl, nt, erows, kptr, kos, j0);
+                if (pl->wr)
+                    gc_corr_call(pl, out + (size_t)pl->xr * esz, ops, ors, nb, nr, ow - pl->xr, nt,
+                                 erows + nrowptr, kptr, kos, j0);
             }
         }
         if (!pl->direct_out) { /* scatter the tile into the strided output */
@@ -284,11 +337,24 @@ static gc_status gc_corr_plan_init(gc_context *ctx, const gc_corr_problem *p, gc
     pl->direct_out = p->out_s[3] == 1;
     pl->max_terms = pl->kin * p->k[0];
     pl->rows_per_term = pl->R + p->k[1] - 1;
+    if (!pl->direct_rows && p->in_s[3] == 1) {
+        const int64_t xl = p->pad[2] > 0 ? p->pad[2] : 0;
+        const int64_t xr = p->n[2] - p->k[2] + 1 + p->pad[2] < p->o[2]
+                               ? p->n[2] - p->k[2] + 1 + p->pad[2] : p->o[2];
+        if (xr - xl >= GC_CORR_SPLIT_MIN) {
+            pl->split = 1;
+            pl->xl = xl;
+            pl->xr = xr;
+            pl->wl = xl > 0 ? xl + p->k[2] - 1 : 0;
+            pl->wr = xr < p->o[2] ? p->o[2] - xr + p->k[2] - 1 : 0;
+        }
+    }
 
     /* sizes, overflow-checked */
     int64_t nrowptr, panel_elems = 0, tile_elems = 0, kelems, ntasks, total;
     if (!gc_mul_ok(pl->max_terms, pl->rows_per_term, &nrowptr) ||
-        (!pl->direct_rows && !gc_mul_ok(nrowptr, pl->wp, &panel_elems)) ||
+        (!pl->direct_rows && !gc_mul_ok(nrowptr, pl->split ? pl->wl + pl->wr : pl->wp,
+                                        &panel_elems)) ||
         !gc_mul_ok(pl->nb_out * pl->R, p->o[2], &tile_elems) ||
         !gc_mul_ok(p->pairing == GC_PAIR_SINGLE ? 1 : p->nout, pl->kin * pl->kvol, &kelems) ||
         !gc_mul_ok(kelems, (int64_t)pl->esz + 64, &total) ||
@@ -297,7 +363,8 @@ static gc_status gc_corr_plan_init(gc_context *ctx, const gc_corr_problem *p, gc
     if (pl->direct_out)
         tile_elems = 0;
     pl->off_kptr = gc_align64((size_t)nrowptr * sizeof(void *));
-    pl->off_zero = pl->off_kptr + gc_align64((size_t)pl->max_terms * sizeof(void *));
+    pl->off_erows = pl->off_kptr + gc_align64((size_t)pl->max_terms * sizeof(void *));
+    pl->off_zero = pl->off_erows + (pl->split ? gc_align64((size_t)nrowptr * 2 * sizeof(void *)) : 0);
     pl->off_panel = pl->off_zero + gc_align64((size_t)pl->wp * pl->esz);
     pl->off_tile = pl->off_panel + gc_align64((size_t)panel_elems * pl->esz);
     pl->per_thread = pl->off_tile + gc_align64((size_t)tile_elems * pl->esz);

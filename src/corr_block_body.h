@@ -295,6 +295,13 @@ void GC_PUBLIC(const BT *b)
     const MT mpart = partial ? V_MASK(partial) : V_MASK(W);
     const MT mfull = V_MASK(W);
     const FN(gc_tile_fn) stream = b->kh <= GC_KHMAX ? FN(gc_stream_table)[b->kh] : 0;
+    /* taller kernels stream in nchunk bands of kernel rows (heights as even as possible,
+     * each 2..GC_KHMAX), band after band on the same output tile: per term, band rows ky0..
+     * ky0+kc-1 in ky order, so every output keeps the t, ky, kx summation order. One input row
+     * is live at a time; tap tiles keep RB+kh-1 rows live, which share L1 sets when rows are
+     * 4 KiB apart (1024-wide float32). */
+    const int64_t nchunk = (b->kh + GC_KHMAX - 1) / GC_KHMAX;
+    const int64_t rpt = b->nrows + b->kh - 1;
     /* the last column chunk, when its short vector can be shared by two rows */
     const int64_t xlast = (nvec - 1) / GC_VMAX * GC_VMAX; /* first vector of the last chunk */
 #if GC_PAIR_TAIL
@@ -308,6 +315,26 @@ void GC_PUBLIC(const BT *b)
         const int64_t ng = b->nrows - r0 < GC_RG ? b->nrows - r0 : GC_RG;
         for (int64_t j0 = 0; j0 < b->nout; j0 += GC_JBMAX) {
             const int jb = (int)(b->nout - j0 < GC_JBMAX ? b->nout - j0 : GC_JBMAX);
+            if (jb == 1 && ng == GC_SRB && b->kh > GC_KHMAX) {
+                for (int64_t xv = 0; xv < nvec; xv += GC_VMAX) {
+                    const int v = (int)(nvec - xv < GC_VMAX ? nvec - xv : GC_VMAX);
+                    const int tail = xv + v == nvec && partial;
+                    for (int64_t t = 0; t < b->nterms; t++)
+                        for (int64_t c = 0, ky0 = 0; c < nchunk; c++) {
+                            const int64_t kc = (b->kh - ky0) / (nchunk - c);
+                            const T *kband = b->kernels[t] + ky0 * b->kw;
+                            BT s = *b;
+                            s.nterms = 1;
+                            s.rows = b->rows + t * rpt + ky0;
+                            s.kernels = &kband;
+                            s.kh = kc;
+                            s.accumulate = b->accumulate || t > 0 || c > 0;
+                            FN(gc_stream_table)[kc](&s, v, tail, j0, r0, xv * W, tail ? mpart : mfull);
+                            ky0 += kc;
+                        }
+                }
+                continue;
+            }
             const int use_stream = jb == 1 && ng == GC_SRB && stream != 0;
             const int rbmax = use_stream ? GC_SRB : GC_RB_FOR(jb);
             /* with pairing, the last column chunk is done apart: row pairs, then an odd row */

@@ -23,10 +23,9 @@
 #include <string.h>
 
 /* Measured constants (see docs/DESIGN.md, "FFT path"; Zen 4, best of interleaved runs). */
-#define GC_COST_DIRECT_F32_GFLOPS 60.0   /* per thread, AVX-512 / AVX2 kernels, kw >= 5 */
-#define GC_COST_DIRECT_F64_GFLOPS 30.0
+#define GC_COST_DIRECT_F32_GFLOPS 85.0   /* per thread, AVX-512 / AVX2 kernels, kw >= 5 */
+#define GC_COST_DIRECT_F64_GFLOPS 45.0   /* (thread CPU time, single plane, k = 5..21) */
 #define GC_COST_DIRECT_SCALAR_GFLOPS 6.0
-#define GC_COST_ALIAS_FACTOR 0.4         /* kh > 8 with input rows 4 KiB-aligned apart */
 #define GC_COST_SCAN_NS 0.5              /* per input element of the data checks */
 #define GC_FFT_AUTO_MAX_BYTES (1ull << 30) /* AUTO's cap on the FFT workspace */
 
@@ -41,11 +40,8 @@ static double gc_cost_direct(const gc_context *ctx, const gc_corr_problem *p, in
     /* narrow kernels fill the SIMD lanes less well */
     if (p->k[2] < 5)
         rate *= 0.75;
-    /* more than 8 kernel rows whose input rows sit a multiple of 4 KiB apart share L1 sets
-     * (1024-wide float32 images): measured 2.5-5x slower */
-    const int64_t row_bytes = p->in_s[2] * (int64_t)gc_dtype_size(p->dtype);
-    if (p->k[1] > 8 && row_bytes % 4096 == 0)
-        rate *= GC_COST_ALIAS_FACTOR;
+    /* (kernels taller than 8 rows stream in bands of rows, so 4 KiB-apart input rows no
+     * longer share L1 sets: no penalty for 1024-wide float32 since then) */
     return 2.0 * m * outs / (rate * (double)threads);
 }
 

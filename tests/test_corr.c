@@ -578,6 +578,158 @@ static void test_nan_inf(void)
     gc_tensor_free(&k);
 }
 
+/* The driver's column split (modes F and S, rows wide enough: interior columns read the input
+ * in place, edge columns zero-padded copies) and the banded stream for kernels taller than 8
+ * rows (1024-wide float32 and 512-wide float64 rows: 4 KiB apart), against the reference on
+ * every ISA, with row-strided views, multi-plane sums, 3-D terms and a strided output. */
+static void test_wide_split_and_tall(void)
+{
+    gc_rng rng = {2024};
+    struct { int sd; int64_t p, q, d, h, w, kd, kh, kw; int mode; int view; } cases[] = {
+        {2, 1, 0, 1, 9, 150, 1, 3, 3, GC_MODE_FULL, 0},
+        {2, 1, 0, 1, 14, 261, 1, 5, 7, GC_MODE_SAME, 1},
+        {2, 1, 0, 1, 8, 140, 1, 2, 9, GC_MODE_FULL, 2},
+        {2, 1, 0, 1, 7, 300, 1, 4, 1, GC_MODE_SAME, 0},
+        {2, 3, 2, 1, 10, 170, 1, 3, 5, GC_MODE_FULL, 1},
+        {2, 2, 2, 1, 7, 200, 1, 3, 4, GC_MODE_SAME, 2},
+        {3, 2, 2, 3, 6, 140, 2, 3, 3, GC_MODE_FULL, 0},
+        {2, 1, 0, 1, 21, 1024, 1, 9, 3, GC_MODE_VALID, 0},
+        {2, 1, 0, 1, 23, 1024, 1, 11, 2, GC_MODE_FULL, 0},
+        {2, 1, 0, 1, 27, 1024, 1, 15, 1, GC_MODE_SAME, 0},
+        {2, 1, 0, 1, 30, 512, 1, 17, 2, GC_MODE_VALID, 0},
+        {2, 1, 0, 1, 17, 512, 1, 10, 3, GC_MODE_FULL, 1},
+        {2, 3, 1, 1, 20, 512, 1, 9, 2, GC_MODE_VALID, 0},
+        {2, 2, 0, 1, 16, 1024, 1, 12, 1, GC_MODE_SAME, 0},
+        {3, 1, 0, 3, 14, 300, 2, 9, 2, GC_MODE_FULL, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        /* the tall 1024-wide cases in float32, the 512-wide ones in float64 */
+        const gc_dtype dt = cases[c].w == 1024 ? GC_DTYPE_F32 : cases[c].w == 512 ? GC_DTYPE_F64
+                                                                                  : dtypes[c & 1];
+        const int sd = cases[c].sd, integers = (int)(c % 3 == 0);
+        int64_t idims[4], kdims[5];
+        int ri = 0, rk = 0;
+        if (cases[c].p > 1 || cases[c].q > 0)
+            idims[ri++] = cases[c].p;
+        if (cases[c].q > 0)
+            kdims[rk++] = cases[c].q;
+        if (cases[c].p > 1 || cases[c].q > 0)
+            kdims[rk++] = cases[c].p;
+        if (sd == 3) {
+            idims[ri++] = cases[c].d;
+            kdims[rk++] = cases[c].kd;
+        }
+        idims[ri++] = cases[c].h;
+        idims[ri++] = cases[c].w;
+        kdims[rk++] = cases[c].kh;
+        kdims[rk++] = cases[c].kw;
+        /* view 1: columns 3.. of wider rows (row stride != width); view 2: every other row */
+        gc_tensor big, in, k;
+        int64_t bdims[4];
+        memcpy(bdims, idims, sizeof bdims);
+        if (cases[c].view == 1)
+            bdims[ri - 1] += 5;
+        if (cases[c].view == 2)
+            bdims[ri - 2] *= 2;
+        GC_CHECK_OK(gc_tensor_create(NULL, &big, dt, ri, bdims));
+        gc_test_fill(&big, &rng, integers);
+        in = big;
+        in.owned_ = NULL;
+        if (cases[c].view == 1)
+            in.data = (char *)big.data + 3 * gc_dtype_size(dt);
+        if (cases[c].view == 2)
+            in.strides[ri - 2] *= 2;
+        memcpy(in.dims, idims, sizeof(int64_t) * (size_t)ri);
+        GC_CHECK_OK(gc_tensor_create(NULL, &k, dt, rk, kdims));
+        gc_test_fill(&k, &rng, integers);
+        gc_corr_desc d = {.kind = (gc_corr_kind)(c & 1), .spatial_dims = sd,
+                          .mode = (gc_mode)cases[c].mode, .method = GC_CORR_METHOD_DIRECT};
+        char label[128];
+        snprintf(label, sizeof label, "wide/tall case %zu (%lldx%lld k %lldx%lld mode %d)", c,
+                 (long long)cases[c].h, (long long)cases[c].w, (long long)cases[c].kh,
+                 (long long)cases[c].kw, cases[c].mode);
+        check_against_reference(&d, &in, &k, integers, 1 + (int)(c & 1), label);
+
+        /* same bits for 1 and 3 threads, and into a column-strided output */
+        gc_context *ctx;
+        GC_CHECK_OK(gc_context_create(&ctx));
+        gc_tensor o1, o3;
+        GC_CHECK_OK(gc_context_set_threads(ctx, 1));
+        GC_CHECK_OK(run_op(ctx, &d, &in, &k, &o1, 0));
+        GC_CHECK_OK(gc_context_set_threads(ctx, 3));
+        GC_CHECK_OK(run_op(ctx, &d, &in, &k, &o3, 0));
+        int64_t n;
+        gc_tensor_numel(&o1, &n);
+        GC_CHECK_MSG(memcmp(o1.data, o3.data, (size_t)n * gc_dtype_size(dt)) == 0,
+                     "%s: 1 and 3 threads differ", label);
+        gc_tensor obig, os;
+        int64_t obd[GC_MAX_RANK];
+        memcpy(obd, o1.dims, sizeof obd);
+        obd[o1.rank - 1] *= 2;
+        GC_CHECK_OK(gc_tensor_create(NULL, &obig, dt, o1.rank, obd));
+        os = obig;
+        os.owned_ = NULL;
+        os.dims[o1.rank - 1] = o1.dims[o1.rank - 1];
+        os.strides[o1.rank - 1] = 2;
+        gc_test_poison(&os);
+        GC_CHECK_OK(gc_corr(ctx, &d, &in, &k, &os));
+        GC_CHECK_MSG(gc_test_max_abs_diff(&os, &o1) == 0.0, "%s: strided output differs", label);
+        gc_tensor_free(&obig);
+        gc_tensor_free(&o1);
+        gc_tensor_free(&o3);
+        gc_context_free(ctx);
+        gc_tensor_free(&k);
+        gc_tensor_free(&big);
+    }
+}
+
+/* The FFT method with a boundary other than zeros where no output reads outside the input
+ * (1x1 kernel in every mode, any kernel in V): the boundary is moot and the FFT path runs
+ * (it used to answer GC_ERR_INTERNAL). */
+static void test_fft_boundary_moot(void)
+{
+    if (!gc_fft_available()) {
+        printf("     (no FFTW in this build: corr_fft_boundary_moot skipped)\n");
+        return;
+    }
+    gc_rng rng = {31};
+    const gc_boundary bs[] = {GC_BOUNDARY_WRAP, GC_BOUNDARY_SYMM, GC_BOUNDARY_REFLECT,
+                              GC_BOUNDARY_REPLICATE, GC_BOUNDARY_FILL};
+    for (int di = 0; di < 2; di++)
+        for (int bi = 0; bi < 5; bi++)
+            for (int mode = 0; mode < 3; mode++)
+                for (int big = 0; big < 2; big++) {
+                    if (big && mode != GC_MODE_VALID)
+                        continue;
+                    gc_tensor in, k, fft, dir;
+                    GC_CHECK_OK(gc_tensor_create(NULL, &in, dtypes[di], 2, (int64_t[]){20, 30}));
+                    GC_CHECK_OK(gc_tensor_create(NULL, &k, dtypes[di], 2,
+                                                 big ? (int64_t[]){3, 4} : (int64_t[]){1, 1}));
+                    gc_test_fill(&in, &rng, 0);
+                    gc_test_fill(&k, &rng, 0);
+                    gc_corr_desc d = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = (gc_mode)mode,
+                                      .method = GC_CORR_METHOD_FFT, .boundary = bs[bi],
+                                      .fill_value = bi == 4 ? 1.5 : 0.0};
+                    gc_context *ctx;
+                    GC_CHECK_OK(gc_context_create(&ctx));
+                    gc_status st = run_op(ctx, &d, &in, &k, &fft, 0);
+                    GC_CHECK_MSG(st == GC_OK, "fft boundary %d mode %d big %d: %s", bi, mode, big,
+                                 gc_context_last_error(ctx));
+                    d.method = GC_CORR_METHOD_DIRECT;
+                    GC_CHECK_OK(run_op(ctx, &d, &in, &k, &dir, 0));
+                    if (st == GC_OK) {
+                        const double diff = gc_test_max_abs_diff(&fft, &dir);
+                        GC_CHECK_MSG(diff <= (di == 0 ? 1e-5 : 1e-13), "fft boundary %d mode %d: diff %g",
+                                     bi, mode, diff);
+                        gc_tensor_free(&fft);
+                    }
+                    gc_tensor_free(&dir);
+                    gc_context_free(ctx);
+                    gc_tensor_free(&in);
+                    gc_tensor_free(&k);
+                }
+}
+
 GC_TEST_TABLE(gc_tests_corr) = {
     {"corr_seed_known_answers", test_seed_known_answers},
     {"corr_seed_through_3d_ops", test_seed_through_3d_ops},
@@ -589,5 +741,7 @@ GC_TEST_TABLE(gc_tests_corr) = {
     {"corr_scipy_same_golden", test_scipy_same_golden},
     {"corr_refusals", test_refusals},
     {"corr_nan_inf", test_nan_inf},
+    {"corr_wide_split_and_tall", test_wide_split_and_tall},
+    {"corr_fft_boundary_moot", test_fft_boundary_moot},
     {NULL, NULL},
 };
