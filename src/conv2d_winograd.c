@@ -13,7 +13,8 @@
  * output channels, the Gram GEMM kernel's b operand, gram.h); per item the padded input is
  * packed once into P[c][Hp][Wp] (Hp = 4 nty + 2, Wp = 4 ntx + 2, zeros past the padding);
  * then per band of BT tiles (sized so V and M stay near the cache):
- *   1. V[xi][tb][c][8] for the band's 8-tile blocks tb   (input transform, task: block);
+ *   1. V[xi][tb][c][8] for the band's 8-tile blocks tb   (input transform, task: block;
+ *      V and M planes are padded by 32 elements so that they do not alias in the caches);
  *   2. M[xi][ob][t][GW] = the GEMM tile kernel over c with s = V (lds 8, rows = tiles) and
  *      b = U's panel (task: xi, chunk of 64 tiles, ob: the chunk's V stays in cache over ob);
  *   3. output transform + bias, clipped (task: tile).
@@ -39,6 +40,8 @@ typedef struct gc_wino_plan {
     int64_t ntx, nty, T;       /* tiles per row, rows of tiles, tiles per item */
     int64_t Hp, Wp;            /* packed plane */
     int64_t BT;                /* tiles per band (a multiple of 8) */
+    int64_t vxs, mxs;          /* elements between transform positions in V and M: the plane
+                                  plus 32 (planes a multiple of 4 KiB apart alias in caches) */
     int fused;                 /* one band per item: U made per item one GW block at a time */
     int64_t unb;               /* GW blocks U holds (nb, or 1 when fused) */
     size_t u_bytes, p_bytes, v_bytes, m_bytes;
@@ -129,9 +132,12 @@ static gc_status gc_wino_plan_make(gc_context *ctx, const gc_conv2d_problem *p, 
      * so U (36 Cg GW per block) stays in cache instead of 36 Cg Og going through memory. */
     pl->fused = tall <= pl->BT;
     pl->unb = pl->fused ? 1 : pl->nb;
-    if (!gc_mul_ok(GC_WINO_XI * p->Cg, pl->BT * esz, &v) || !gc_mul_ok(GC_WINO_XI * ocols, pl->BT * esz, &m) ||
+    if (!gc_mul_ok(p->Cg, pl->BT, &pl->vxs) || !gc_mul_ok(ocols, pl->BT, &pl->mxs) ||
+        pl->vxs > INT64_MAX / 64 || pl->mxs > INT64_MAX / 64 ||
+        !gc_mul_ok(GC_WINO_XI * esz, pl->vxs + 32, &v) || !gc_mul_ok(GC_WINO_XI * esz, pl->mxs + 32, &m) ||
         v > INT64_MAX / 64 || m > INT64_MAX / 64)
         return gc_fail(ctx, GC_ERR_OVERFLOW, "conv2d: Winograd workspace size overflows");
+    pl->vxs += 32, pl->mxs += 32;
     pl->u_bytes = gc_wino_round64((size_t)(u / pl->nb * pl->unb));
     pl->p_bytes = gc_wino_round64((size_t)pe);
     pl->v_bytes = gc_wino_round64((size_t)v);
@@ -213,27 +219,32 @@ static void gc_wino_pack_task(int64_t c, int thread, void *argp)
     const gc_conv2d_problem *p = A->p;
     const gc_wino_plan *pl = A->pl;
     const int64_t base = A->n * p->in_s[0] + (A->g * p->Cg + c) * p->in_s[1];
-    const int64_t Wp = pl->Wp;
+    const int64_t Wp = pl->Wp, xs = p->in_s[3];
+    /* columns [x0, x1) copy input columns 0 .. W-1 in order; the rest go through the padding */
+    const int64_t x0 = p->pl, x1 = p->pl + p->W < Wp ? p->pl + p->W : Wp;
     for (int64_t y = 0; y < pl->Hp; y++) {
         const int64_t Y = y - p->pt;
         const int64_t iy = Y < p->H + p->pb ? gc_pad_index(Y, p->H, p->pmode) : -1;
         const int64_t row = (c * pl->Hp + y) * Wp, src = base + (iy < 0 ? 0 : iy) * p->in_s[2];
-        if (p->dtype == GC_DTYPE_F32) {
-            float *d = (float *)A->pk + row;
-            const float *s = (const float *)A->in + src;
-            for (int64_t x = 0; x < Wp; x++) {
-                const int64_t X = x - p->pl;
-                const int64_t ix = iy >= 0 && X < p->W + p->pr ? gc_pad_index(X, p->W, p->pmode) : -1;
-                d[x] = ix < 0 ? 0.0f : s[ix * p->in_s[3]];
+        for (int64_t x = 0; x < Wp; x++) {
+            if (x == x0 && iy >= 0) { /* the interior run */
+                if (p->dtype == GC_DTYPE_F32) {
+                    float *d = (float *)A->pk + row;
+                    const float *sr = (const float *)A->in + src;
+                    for (; x < x1; x++)
+                        d[x] = sr[(x - x0) * xs];
+                } else {
+                    double *d = (double *)A->pk + row;
+                    const double *sr = (const double *)A->in + src;
+                    for (; x < x1; x++)
+                        d[x] = sr[(x - x0) * xs];
+                }
+                if (x >= Wp)
+                    break;
             }
-        } else {
-            double *d = (double *)A->pk + row;
-            const double *s = (const double *)A->in + src;
-            for (int64_t x = 0; x < Wp; x++) {
-                const int64_t X = x - p->pl;
-                const int64_t ix = iy >= 0 && X < p->W + p->pr ? gc_pad_index(X, p->W, p->pmode) : -1;
-                d[x] = ix < 0 ? 0.0 : s[ix * p->in_s[3]];
-            }
+            const int64_t X = x - p->pl;
+            const int64_t ix = iy >= 0 && X < p->W + p->pr ? gc_pad_index(X, p->W, p->pmode) : -1;
+            gc_store(A->pk, p->dtype, row + x, ix < 0 ? 0.0 : gc_load(A->in, p->dtype, src + ix * xs));
         }
     }
 }
@@ -253,7 +264,7 @@ static void gc_wino_in_task(int64_t tb, int thread, void *argp)
         off[l] = 4 * (t / pl->ntx) * pl->Wp + 4 * (t % pl->ntx);
     }
     pl->tin(A->pk, pl->Hp * pl->Wp, pl->Wp, off, p->Cg, A->v + (size_t)(tb * p->Cg * GC_WINO_NL) * pl->esz,
-            pl->BT * p->Cg);
+            pl->vxs);
 }
 
 /* Task (xi, chunk of 64 tiles, ob). Shape: M[xi][ob][t][GW] = sum_c V[xi][t/8][c][t%8] *
@@ -270,8 +281,8 @@ static void gc_wino_gemm_task(int64_t job, int thread, void *argp)
     const int64_t t1 = (ch + 1) * GC_WINO_CHUNK < A->nt ? (ch + 1) * GC_WINO_CHUNK : A->nt;
     const size_t esz = pl->esz;
     const char *b = A->u + (size_t)((xi * pl->unb + ob - A->ob0) * Cg * GW) * esz;
-    const char *vx = A->v + (size_t)(xi * pl->BT * Cg) * esz;
-    char *mx = A->m + (size_t)((xi * pl->nb + ob) * pl->BT * GW) * esz;
+    const char *vx = A->v + (size_t)(xi * pl->vxs) * esz;
+    char *mx = A->m + (size_t)(xi * pl->mxs + ob * pl->BT * GW) * esz;
     for (int64_t t = ch * GC_WINO_CHUNK; t < t1; t += GR) {
         const char *s = vx + (size_t)((t / GC_WINO_NL) * Cg * GC_WINO_NL + t % GC_WINO_NL) * esz;
         pl->kern.gemm(Cg, s, GC_WINO_NL, b, mx + (size_t)(t * GW) * esz);
@@ -295,7 +306,7 @@ static void gc_wino_out_task(int64_t t, int thread, void *argp)
         const char *bias = A->bias ? A->bias + (size_t)(o0 * p->b_s) * pl->esz : NULL;
         char *o = A->out + (size_t)(A->n * p->out_s[0] + o0 * p->out_s[1] + 4 * ty * p->out_s[2] +
                                     4 * tx * p->out_s[3]) * pl->esz;
-        pl->tout(m, pl->nb * pl->BT * GW, ncol, bias, p->b_s, o, p->out_s[1], p->out_s[2], p->out_s[3], nr, nx);
+        pl->tout(m, pl->mxs, ncol, bias, p->b_s, o, p->out_s[1], p->out_s[2], p->out_s[3], nr, nx);
     }
 }
 

@@ -84,13 +84,24 @@ void WN(gc_wino_in)(const void *srcp, int64_t cs, int64_t rs, const int64_t *off
     const WT *src = srcp;
     WT *v = vp;
     enum { NL = GC_WINO_LANES };
+    int row = 1; /* the tiles are consecutive in one row: windows 4 apart */
+    for (int l = 1; l < NL; l++)
+        row &= off[l] == off[0] + 4 * l;
     for (int64_t c = 0; c < nc; c++) {
         WT d[6][6][NL], r[6][6][NL];
         const WT *s = src + c * cs;
-        for (int i = 0; i < 6; i++)
-            for (int j = 0; j < 6; j++)
-                for (int l = 0; l < NL; l++)
-                    d[i][j][l] = s[off[l] + i * rs + j];
+        if (row) {
+            const WT *s0 = s + off[0];
+            for (int i = 0; i < 6; i++)
+                for (int j = 0; j < 6; j++)
+                    for (int l = 0; l < NL; l++)
+                        d[i][j][l] = s0[i * rs + 4 * l + j];
+        } else {
+            for (int i = 0; i < 6; i++)
+                for (int j = 0; j < 6; j++)
+                    for (int l = 0; l < NL; l++)
+                        d[i][j][l] = s[off[l] + i * rs + j];
+        }
         /* columns: r[i][j] = sum_k BT[i][k] d[k][j] */
         for (int j = 0; j < 6; j++) {
             WT dc[6][NL], rc[6][NL];
