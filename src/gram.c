@@ -21,10 +21,11 @@
  * Backward: dF = beta * S Fc with S = dG + dG^T (symmetric, built once per call, padded with
  * zeros). Centring: with Fc = F - mean_k(F), dL/dF = dL/dFc - mean_k(dL/dFc), and the row
  * means of S Fc are S mean_k(Fc) = 0, so the subtraction is identically zero and is skipped
- * (the reference performs it literally). The work is cut into tasks of (item, KT columns of
- * K, ~512 KiB of packed Fc): a task packs its columns as M x GW panels and runs the GEMM
- * kernel over GR-row tiles, each output element being written by one task, in a fixed sum
- * order (j increasing). */
+ * (the reference performs it literally). The work is cut into tasks of (item, a range of
+ * GW-wide panels of K: all of it up to 8 MiB of packed Fc, else ~512 KiB; balanced over the
+ * threads): a task packs its columns as M x GW panels and runs the GEMM kernel over GR-row
+ * tiles, each output element being written by one task, in a fixed sum order (j
+ * increasing). */
 #include "gram.h"
 
 #include <math.h>
@@ -456,7 +457,8 @@ typedef struct gc_bwd_plan {
     gc_gram_kernels kern;
     gc_gram_gview dg;
     size_t esz;
-    int64_t mpad, GR, GW, KT, nkp; /* KT: columns per task, a multiple of GW */
+    int64_t mpad, GR, GW, KT, nkp; /* KT: most columns per task, a multiple of GW */
+    int64_t npan, tb;        /* GW-wide panels along K; threads the tasks are balanced over */
     double beta;
     int accumulate;
     int64_t in_ks, out_ks;   /* uniform k strides (or -1) of input and gradient */
@@ -606,8 +608,20 @@ static void gc_bwd_store(const gc_bwd_plan *pl, int64_t b, int64_t i0, int64_t k
     }
 }
 
-/* Task (item b, KT columns from kp*KT): pack the columns as GW-wide panels, then for each
- * GR-row tile of dF run the GEMM over the panels in order (dF rows written in long runs). */
+/* Task (item b, part kp): its panels [p0, p1) of K's npan GW-wide panels. The static schedule
+ * gives task t to thread t mod tb (nkp a multiple of tb), so the panels are first split into
+ * tb near-equal thread ranges, each cut into nkp / tb near-equal tasks: the threads' loads
+ * differ by at most one panel (22 panels on 2 threads: 11 + 11, not 6 + 6 | 6 + 4). */
+static void gc_bwd_range(const gc_bwd_plan *pl, int64_t kp, int64_t *p0, int64_t *p1)
+{
+    const int64_t t = kp % pl->tb, j = kp / pl->tb, parts = pl->nkp / pl->tb;
+    const int64_t a = t * pl->npan / pl->tb, e = (t + 1) * pl->npan / pl->tb;
+    *p0 = a + j * (e - a) / parts;
+    *p1 = a + (j + 1) * (e - a) / parts;
+}
+
+/* Task (item b, panels [p0, p1)): pack the columns as GW-wide panels, then for each GR-row
+ * tile of dF run the GEMM over the panels in order (dF rows written in long runs). */
 static void gc_bwd_task(int64_t task, int thread, void *arg)
 {
     const gc_bwd_plan *pl = arg;
@@ -615,8 +629,10 @@ static void gc_bwd_task(int64_t task, int thread, void *arg)
     const size_t esz = pl->esz;
     const int64_t b = task / pl->nkp, kp = task % pl->nkp;
     const int64_t GW = pl->GW, GR = pl->GR, m = p->m;
-    const int64_t k0 = kp * pl->KT;
-    const int64_t kt = p->k - k0 < pl->KT ? p->k - k0 : pl->KT;
+    int64_t p0, p1;
+    gc_bwd_range(pl, kp, &p0, &p1);
+    const int64_t k0 = p0 * GW;
+    const int64_t kt = p->k - k0 < (p1 - p0) * GW ? p->k - k0 : (p1 - p0) * GW;
     const int64_t nsub = (kt + GW - 1) / GW;
     char *ws = pl->scratch + (size_t)thread * pl->per_thread;
     char *panels = ws;
@@ -640,11 +656,25 @@ gc_status gc_gram_backward_run(gc_context *ctx, const gc_gram_problem *p, const 
     pl.esz = gc_dtype_size(p->dtype);
     pl.GR = pl.kern.GR, pl.GW = pl.kern.GW;
     pl.mpad = (p->m + pl.kern.L - 1) / pl.kern.L * pl.kern.L;
-    /* ~512 KiB of packed Fc per task (L2): long runs along the rows of F and dF */
-    pl.KT = pl.GW * ((512 << 10) / (pl.GW * (int64_t)pl.esz * p->m) + 1);
-    pl.nkp = (p->k + pl.KT - 1) / pl.KT;
-    if (pl.KT > pl.nkp * pl.GW) /* K is short: no wider than needed */
-        pl.KT = (p->k + pl.GW - 1) / pl.GW * pl.GW;
+    /* Panels per task: all of an item's K when its packed Fc takes at most 8 MiB (measured
+     * faster: 4 x 256 x 64^2 95 vs 89 GFLOP/s with 512 KiB tasks), else ~512 KiB (L2; long
+     * runs along the rows of F and dF). The task count is then a multiple of the threads and
+     * the panels balanced over them (gc_bwd_range). Which task computes an element of dF
+     * changes none of its sums. */
+    const int T = gc_context_threads(ctx);
+    pl.npan = (p->k + pl.GW - 1) / pl.GW;
+    const int64_t panel_b = pl.GW * (int64_t)pl.esz * p->m;
+    const int64_t per = pl.npan <= (8 << 20) / panel_b ? pl.npan : (512 << 10) / panel_b + 1;
+    pl.nkp = (pl.npan + per - 1) / per;
+    pl.tb = 1;
+    if (T > 1 && pl.npan >= T) {
+        pl.tb = T;
+        pl.nkp = (pl.nkp + T - 1) / T * T;
+    }
+    {
+        const int64_t parts = pl.nkp / pl.tb, trange = (pl.npan + pl.tb - 1) / pl.tb;
+        pl.KT = (trange + parts - 1) / parts * pl.GW;
+    }
     pl.in_ks = p->k == 1 ? 1 : gc_kstride(p->kh, p->kw, p->in_s);
     const int64_t *gs = grad->strides;
     if (p->in_rank == 2)
@@ -655,7 +685,6 @@ gc_status gc_gram_backward_run(gc_context *ctx, const gc_gram_problem *p, const 
         memcpy(pl.out_s, gs, sizeof pl.out_s);
     pl.out_ks = p->k == 1 ? 1 : gc_kstride(p->kh, p->kw, pl.out_s);
     pl.out = grad->data;
-    const int T = gc_context_threads(ctx);
     const int64_t ntasks = p->n * pl.nkp;
     const int nthreads = (int64_t)T < ntasks ? T : (int)ntasks;
 

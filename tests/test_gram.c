@@ -557,6 +557,58 @@ static void test_threads_and_batches(void)
     }
 }
 
+/* Backward: the task split along K (whole items up to 8 MiB of packed input, else ~512 KiB
+ * tasks; balanced over the threads, possibly empty tasks) changes no sum: dF is bitwise the
+ * same for 1, 2, 3 and 5 threads, batched or not, accumulate included; and it matches the
+ * reference. Shapes: fewer panels than threads, a few panels, > 8 MiB (float64, many tasks). */
+static void test_backward_thread_split(void)
+{
+    gc_rng rng = {29};
+    const struct { gc_dtype dt; int64_t n, c, h, w; } cases[] = {
+        {GC_DTYPE_F32, 1, 9, 1, 40}, {GC_DTYPE_F32, 3, 20, 13, 19},
+        {GC_DTYPE_F32, 1, 70, 5, 101}, {GC_DTYPE_F64, 1, 16, 70, 1000}};
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const int64_t dims[4] = {cases[ci].n, cases[ci].c, cases[ci].h, cases[ci].w};
+        gc_tensor in, dg, g1, gt;
+        GC_CHECK_OK(gc_tensor_create(NULL, &in, cases[ci].dt, 4, dims));
+        gc_test_fill(&in, &rng, 0);
+        const gc_gram_desc d = gc_gram_desc_default();
+        make_g(NULL, &d, &in, &dg);
+        gc_test_fill(&dg, &rng, 0);
+        GC_CHECK_OK(gc_tensor_create(NULL, &g1, cases[ci].dt, 4, dims));
+        GC_CHECK_OK(gc_tensor_create(NULL, &gt, cases[ci].dt, 4, dims));
+        int64_t ne;
+        gc_tensor_numel(&in, &ne);
+        const size_t bytes = (size_t)ne * gc_dtype_size(cases[ci].dt);
+        const int threads[4] = {1, 2, 3, 5};
+        for (int acc = 0; acc < 2; acc++)
+            for (int ti = 0; ti < 4; ti++) {
+                gc_context *ctx;
+                GC_CHECK_OK(gc_context_create(&ctx));
+                GC_CHECK_OK(gc_context_set_threads(ctx, threads[ti]));
+                gc_tensor *o = ti ? &gt : &g1;
+                for (int64_t e = 0; e < ne; e++)
+                    set(o, e, 0.25 * (double)(e % 7));
+                if (acc)
+                    GC_CHECK_OK(gc_gram_backward_accumulate(ctx, &d, &in, &dg, -0.5, o));
+                else
+                    GC_CHECK_OK(gc_gram_backward(ctx, &d, &in, &dg, o));
+                if (ti)
+                    GC_CHECK_MSG(memcmp(g1.data, gt.data, bytes) == 0,
+                                 "case %zu accumulate %d: %d threads differ from 1", ci, acc,
+                                 threads[ti]);
+                gc_context_free(ctx);
+            }
+        if (ci < 3) /* and against the reference on these splits, every ISA */
+            for (int t = 2; t <= 3; t++)
+                GC_CHECK(check_backward(&d, &in, t, &rng, "thread split") == 0);
+        gc_tensor_free(&in);
+        gc_tensor_free(&dg);
+        gc_tensor_free(&g1);
+        gc_tensor_free(&gt);
+    }
+}
+
 /* ---- the seed's formula on numpy goldens ------------------------------------------- */
 
 /* gram_seed_in.npy: N x C x H x W float32; gram_seed_out.npy: numpy float64 of
@@ -1137,6 +1189,7 @@ GC_TEST_TABLE(gc_tests_gram) = {
     {"gram_backward_sweep", test_backward_sweep},
     {"gram_strided_outputs", test_strided_outputs},
     {"gram_threads_and_batches", test_threads_and_batches},
+    {"gram_backward_thread_split", test_backward_thread_split},
     {"gram_seed_golden", test_seed_golden},
     {"gram_gradient_fd", test_gradient_fd},
     {"gram_style_loss_fd", test_style_loss_fd},
