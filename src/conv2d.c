@@ -26,9 +26,10 @@ static int gc_conv2d_direct_ok(const gc_conv2d_problem *p)
     return p->sh == 1 && p->sw == 1 && p->dh == 1 && p->dw == 1;
 }
 
-/* The algorithm a pass runs. AUTO, forward: WINOGRAD (conv2d_winograd.c) for 3x3 stride 1
- * dilation 1 float32 layers where gc_conv2d_winograd_preferred says so (enough channels
- * and tiles; error budget). Otherwise AUTO: DIRECT for stride 1 and dilation 1, IM2COL otherwise.
+/* The algorithm a pass runs. AUTO, forward / backward_input: WINOGRAD (conv2d_winograd.c)
+ * for 3x3 stride 1 dilation 1 float32 layers where gc_conv2d_winograd_preferred says so
+ * (enough channels and tiles; error budget; backward_input: zeros padding, one group).
+ * Otherwise AUTO: DIRECT for stride 1 and dilation 1, IM2COL otherwise.
  * backward_weight has one optimised path (the packed GEMM of conv2d_wgrad.c, any geometry):
  * AUTO, DIRECT (stride 1, dilation 1) and IM2COL all take it. */
 static gc_status gc_conv2d_pick(gc_context *ctx, const gc_conv2d_desc *desc,
@@ -45,11 +46,11 @@ static gc_status gc_conv2d_pick(gc_context *ctx, const gc_conv2d_desc *desc,
     }
     if (*algo == GC_CONV_ALGO_DIRECT && !gc_conv2d_direct_ok(p))
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d: the direct algorithm needs stride 1 and dilation 1");
-    if (*algo == GC_CONV_ALGO_WINOGRAD) { /* conv2d_winograd.c: forward only */
+    if (*algo == GC_CONV_ALGO_WINOGRAD) { /* conv2d_winograd.c: forward, backward_input */
         if (!gc_conv2d_winograd_ok(p))
             return gc_fail(ctx, GC_ERR_UNSUPPORTED,
                            "conv2d: the Winograd algorithm needs a 3x3 kernel, stride 1 and dilation 1");
-        if (pass != GC_CONV_FORWARD)
+        if (pass == GC_CONV_BACKWARD_WEIGHT || (pass == GC_CONV_BACKWARD_INPUT && !gc_conv2d_winograd_bwd_ok(p)))
             *algo = GC_CONV_ALGO_IM2COL;
     }
     return GC_OK;
@@ -155,7 +156,8 @@ gc_status gc_conv2d_workspace_size(gc_context *ctx, const gc_conv2d_desc *desc,
     if (algo == GC_CONV_ALGO_IM2COL)
         return gc_conv2d_im2col_workspace(ctx, &p, pass, bytes);
     if (algo == GC_CONV_ALGO_WINOGRAD)
-        return gc_conv2d_winograd_workspace(ctx, &p, bytes);
+        return pass == GC_CONV_FORWARD ? gc_conv2d_winograd_workspace(ctx, &p, bytes)
+                                       : gc_conv2d_winograd_bwd_workspace(ctx, &p, bytes);
     size_t cb, pb;
     st = gc_conv2d_direct_ws(ctx, &p, pass, &cb, &pb);
     if (st == GC_OK)
@@ -296,6 +298,9 @@ gc_status gc_conv2d_backward_input(gc_context *ctx, const gc_conv2d_desc *desc,
     if (algo == GC_CONV_ALGO_IM2COL)
         return gc_conv2d_im2col_backward_input(ctx, &p, grad_output->data, weight->data, grad_input->data,
                                                workspace, workspace_bytes);
+    if (algo == GC_CONV_ALGO_WINOGRAD)
+        return gc_conv2d_winograd_backward_input(ctx, &p, grad_output->data, weight->data, grad_input->data,
+                                                 workspace, workspace_bytes);
     size_t cb, pb;
     st = gc_conv2d_check_ws(ctx, &p, GC_CONV_BACKWARD_INPUT, workspace, workspace_bytes, &cb, &pb);
     if (st != GC_OK)

@@ -48,9 +48,35 @@ typedef struct gc_wino_plan {
     int nthreads;
 } gc_wino_plan;
 
+static void gc_wino_bwd_problem(const gc_conv2d_problem *p, gc_conv2d_problem *q);
+
 int gc_conv2d_winograd_ok(const gc_conv2d_problem *p)
 {
     return p->KH == 3 && p->KW == 3 && p->sh == 1 && p->sw == 1 && p->dh == 1 && p->dw == 1;
+}
+
+int gc_conv2d_winograd_bwd_ok(const gc_conv2d_problem *p)
+{
+    return gc_conv2d_winograd_ok(p) && p->pmode == GC_PADDING_ZEROS && p->G == 1 && p->pt <= 2 &&
+           p->pb <= 2 && p->pl <= 2 && p->pr <= 2;
+}
+
+/* backward_input of a 3x3 stride-1 convolution (zeros padding, one group, pads <= 2) as a
+ * forward one: gin[c][y][x] = sum_o sum_{a,b} gout[o][y + pt - a][x + pl - b] w[o][c][a][b]
+ * is the correlation of gout, padded by 2 - pad on each side, with w'[c][o][a][b] =
+ * w[o][c][2 - a][2 - b] (a view of w: channel strides swapped, tap strides negated, from
+ * element 2 w_s[2] + 2 w_s[3]). */
+static void gc_wino_bwd_problem(const gc_conv2d_problem *p, gc_conv2d_problem *q)
+{
+    *q = *p;
+    q->C = q->Cg = p->O;
+    q->O = q->Og = p->C;
+    q->H = p->OH, q->W = p->OW, q->OH = p->H, q->OW = p->W;
+    q->pt = 2 - p->pt, q->pb = 2 - p->pb, q->pl = 2 - p->pl, q->pr = 2 - p->pr;
+    for (int i = 0; i < 4; i++)
+        q->in_s[i] = p->out_s[i], q->out_s[i] = p->in_s[i];
+    q->w_s[0] = p->w_s[1], q->w_s[1] = p->w_s[0], q->w_s[2] = -p->w_s[2], q->w_s[3] = -p->w_s[3];
+    q->b_s = 0;
 }
 
 /* AUTO's rule. Measured by thread CPU time against the direct / GEMM paths (AVX-512 and
@@ -64,8 +90,17 @@ int gc_conv2d_winograd_ok(const gc_conv2d_problem *p)
  * budget). float64 stays on the exact-order paths. */
 int gc_conv2d_winograd_preferred(const gc_conv2d_problem *p, gc_conv_pass pass)
 {
-    return pass == GC_CONV_FORWARD && p->dtype == GC_DTYPE_F32 && gc_conv2d_winograd_ok(p) &&
-           p->Cg >= 16 && p->Cg <= 4096 && p->Og >= 32 && ((p->OH + 3) / 4) * ((p->OW + 3) / 4) >= 25;
+    gc_conv2d_problem q;
+    if (pass == GC_CONV_BACKWARD_INPUT) { /* the same rule on the forward problem it runs */
+        if (!gc_conv2d_winograd_bwd_ok(p))
+            return 0;
+        gc_wino_bwd_problem(p, &q);
+        p = &q;
+    } else if (pass != GC_CONV_FORWARD) {
+        return 0;
+    }
+    return p->dtype == GC_DTYPE_F32 && gc_conv2d_winograd_ok(p) && p->Cg >= 16 && p->Cg <= 4096 &&
+           p->Og >= 32 && ((p->OH + 3) / 4) * ((p->OW + 3) / 4) >= 25;
 }
 
 static size_t gc_wino_round64(size_t b)
@@ -308,6 +343,30 @@ static void gc_wino_out_task(int64_t t, int thread, void *argp)
                                     4 * tx * p->out_s[3]) * pl->esz;
         pl->tout(m, pl->mxs, ncol, bias, p->b_s, o, p->out_s[1], p->out_s[2], p->out_s[3], nr, nx);
     }
+}
+
+gc_status gc_conv2d_winograd_bwd_workspace(gc_context *ctx, const gc_conv2d_problem *p, size_t *bytes)
+{
+    gc_conv2d_problem q;
+    *bytes = 0;
+    if (!gc_conv2d_winograd_bwd_ok(p))
+        return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d: Winograd backward_input needs zeros padding, "
+                       "pads <= 2 and one group");
+    gc_wino_bwd_problem(p, &q);
+    return gc_conv2d_winograd_workspace(ctx, &q, bytes);
+}
+
+gc_status gc_conv2d_winograd_backward_input(gc_context *ctx, const gc_conv2d_problem *p,
+                                            const void *gout, const void *w, void *gin, void *ws,
+                                            size_t ws_bytes)
+{
+    gc_conv2d_problem q;
+    if (!gc_conv2d_winograd_bwd_ok(p))
+        return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d: Winograd backward_input needs zeros padding, "
+                       "pads <= 2 and one group");
+    gc_wino_bwd_problem(p, &q);
+    const char *wf = (const char *)w + (size_t)(2 * p->w_s[2] + 2 * p->w_s[3]) * gc_dtype_size(p->dtype);
+    return gc_conv2d_winograd_forward(ctx, &q, gout, wf, NULL, gin, ws, ws_bytes);
 }
 
 gc_status gc_conv2d_winograd_forward(gc_context *ctx, const gc_conv2d_problem *p, const void *in,

@@ -8,9 +8,17 @@
 /* 1 if the Winograd path takes this problem: 3 x 3 kernel, stride 1, dilation 1 (any
  * padding mode, groups, batch, dtype). */
 int gc_conv2d_winograd_ok(const gc_conv2d_problem *p);
-/* 1 if AUTO should take the Winograd path (forward): winograd_ok, float32, 16 <= Cg <= 4096,
- * Og >= 32 and at least 25 output tiles per item (rule and measurements in
- * conv2d_winograd.c). */
+/* 1 if backward_input can run on the Winograd path (as a forward correlation of grad_output
+ * with the turned, transposed weights): winograd_ok, zeros padding, one group, pads <= 2. */
+int gc_conv2d_winograd_bwd_ok(const gc_conv2d_problem *p);
+/* backward_input on the Winograd path; workspace: gc_conv2d_winograd_bwd_workspace bytes. */
+gc_status gc_conv2d_winograd_bwd_workspace(gc_context *ctx, const gc_conv2d_problem *p, size_t *bytes);
+gc_status gc_conv2d_winograd_backward_input(gc_context *ctx, const gc_conv2d_problem *p,
+                                            const void *gout, const void *w, void *gin, void *ws,
+                                            size_t ws_bytes);
+/* 1 if AUTO should take the Winograd path: forward (or backward_input with bwd_ok, judged on
+ * the forward problem it becomes) with winograd_ok, float32, 16 <= Cg <= 4096, Og >= 32 and
+ * at least 25 output tiles per item (rule and measurements in conv2d_winograd.c). */
 int gc_conv2d_winograd_preferred(const gc_conv2d_problem *p, gc_conv_pass pass);
 /* forward on the Winograd path. Workspace: gc_conv2d_winograd_workspace bytes, 64-byte
  * aligned (depends on the context's ISA, not on its thread count). */

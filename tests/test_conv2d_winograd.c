@@ -47,6 +47,20 @@ static gc_status wino_fwd(gc_context *ctx, const gc_conv2d_desc *d, const gc_ten
     return st;
 }
 
+static gc_status wino_bwd(gc_context *ctx, const gc_conv2d_desc *d, const gc_tensor *gout, const gc_tensor *w,
+                          gc_tensor *gin)
+{
+    size_t bytes = 0;
+    gc_status st = gc_conv2d_workspace_size(ctx, d, gin, w, GC_CONV_BACKWARD_INPUT, &bytes);
+    void *ws = NULL;
+    if (st == GC_OK && bytes && posix_memalign(&ws, 64, bytes))
+        return GC_ERR_NOMEM;
+    if (st == GC_OK)
+        st = gc_conv2d_backward_input(ctx, d, gout, w, gin, ws, bytes);
+    free(ws);
+    return st;
+}
+
 typedef struct {
     int64_t N, C, H, W, O, G, ph, pw;
     gc_padding_mode mode;
@@ -97,6 +111,21 @@ static void wino_check(const wgeo *g, gc_dtype dt, unsigned seed)
     GC_CHECK_OK(gc_tensor_create(NULL, &ref, dt, r, od));
     const gc_tensor *bp = g->bias ? &b : NULL;
     GC_CHECK_OK(wino_fwd(NULL, &d, &in, &w, bp, &ref));
+    /* backward_input: grad_output of the output's shape (strided like it), grad_input like in */
+    gc_tensor gout, goutbuf, gin, ginbuf, ginref;
+    GC_CHECK_OK(gc_tensor_create(NULL, &goutbuf, dt, r, obd));
+    if (g->strided)
+        GC_CHECK_OK(gc_tensor_transpose(&goutbuf, r - 2, r - 1, &gout));
+    else
+        gout = goutbuf;
+    gc_test_fill(&goutbuf, &rng, 0);
+    GC_CHECK_OK(gc_tensor_create(NULL, &ginbuf, dt, rk, idims + 4 - rk));
+    if (g->strided)
+        GC_CHECK_OK(gc_tensor_transpose(&ginbuf, rk - 2, rk - 1, &gin));
+    else
+        gin = ginbuf;
+    GC_CHECK_OK(gc_tensor_create(NULL, &ginref, dt, rk, in.dims));
+    GC_CHECK_OK(wino_bwd(NULL, &d, &gout, &w, &ginref));
     d.algo = GC_CONV_ALGO_WINOGRAD;
     gc_context *ctx;
     GC_CHECK_OK(gc_context_create(&ctx));
@@ -113,8 +142,20 @@ static void wino_check(const wgeo *g, gc_dtype dt, unsigned seed)
                      (long long)g->N, (long long)g->C, (long long)g->H, (long long)g->W, (long long)g->O,
                      (long long)g->G, (long long)g->ph, (long long)g->pw, (int)g->mode, g->strided,
                      gc_dtype_name(dt), gc_isa_name((gc_isa)isa), diff, mref);
+        gc_test_poison(&ginbuf);
+        GC_CHECK_MSG(wino_bwd(ctx, &d, &gout, &w, &gin) == GC_OK, "%s", gc_context_last_error(ctx));
+        wino_diff(&gin, &ginref, &diff, &mref);
+        GC_CHECK_MSG(diff <= wino_tol(dt) * fmax(mref, 1.0),
+                     "backward_input N%lld C%lld %lldx%lld O%lld G%lld p%lld,%lld mode %d strided %d %s isa %s: "
+                     "max|y-ref| %g, max|ref| %g",
+                     (long long)g->N, (long long)g->C, (long long)g->H, (long long)g->W, (long long)g->O,
+                     (long long)g->G, (long long)g->ph, (long long)g->pw, (int)g->mode, g->strided,
+                     gc_dtype_name(dt), gc_isa_name((gc_isa)isa), diff, mref);
     }
     gc_context_free(ctx);
+    gc_tensor_free(&goutbuf);
+    gc_tensor_free(&ginbuf);
+    gc_tensor_free(&ginref);
     gc_tensor_free(&inbuf);
     gc_tensor_free(&w);
     gc_tensor_free(&b);
@@ -290,31 +331,36 @@ static void test_wino_workspace_refusals(void)
     gc_context_free(ctx);
 }
 
-/* backward_input / backward_weight with WINOGRAD asked for run the IM2COL path (same results). */
+/* backward_input with WINOGRAD asked for where it cannot run (padding mode other than zeros,
+ * groups, pad > 2) takes the IM2COL path: bitwise the same as IM2COL asked for. */
 static void test_wino_backward_falls_back(void)
 {
     gc_rng rng = {21};
-    gc_tensor gout, w, gin, gin2;
-    GC_CHECK_OK(gc_tensor_create(NULL, &gout, GC_DTYPE_F64, 4, (int64_t[]){1, 5, 7, 6}));
-    GC_CHECK_OK(gc_tensor_create(NULL, &w, GC_DTYPE_F64, 4, (int64_t[]){5, 4, 3, 3}));
+    gc_tensor gout, w, gin, gin2, wg, goutp;
+    GC_CHECK_OK(gc_tensor_create(NULL, &gout, GC_DTYPE_F64, 4, (int64_t[]){1, 6, 7, 6}));
+    GC_CHECK_OK(gc_tensor_create(NULL, &goutp, GC_DTYPE_F64, 4, (int64_t[]){1, 6, 11, 10}));
+    GC_CHECK_OK(gc_tensor_create(NULL, &w, GC_DTYPE_F64, 4, (int64_t[]){6, 4, 3, 3}));
+    GC_CHECK_OK(gc_tensor_create(NULL, &wg, GC_DTYPE_F64, 4, (int64_t[]){6, 2, 3, 3}));
     GC_CHECK_OK(gc_tensor_create(NULL, &gin, GC_DTYPE_F64, 4, (int64_t[]){1, 4, 7, 6}));
     GC_CHECK_OK(gc_tensor_create(NULL, &gin2, GC_DTYPE_F64, 4, (int64_t[]){1, 4, 7, 6}));
     gc_test_fill(&gout, &rng, 0);
+    gc_test_fill(&goutp, &rng, 0);
     gc_test_fill(&w, &rng, 0);
-    gc_conv2d_desc d = gc_conv2d_desc_default();
-    d.pad[0] = d.pad[1] = 1;
-    for (int k = 0; k < 2; k++) {
-        d.algo = k ? GC_CONV_ALGO_IM2COL : GC_CONV_ALGO_WINOGRAD;
-        size_t bytes = 0;
-        GC_CHECK_OK(gc_conv2d_workspace_size(NULL, &d, k ? &gin2 : &gin, &w, GC_CONV_BACKWARD_INPUT, &bytes));
-        void *ws = NULL;
-        GC_CHECK(posix_memalign(&ws, 64, bytes ? bytes : 64) == 0);
-        GC_CHECK_OK(gc_conv2d_backward_input(NULL, &d, &gout, &w, k ? &gin2 : &gin, ws, bytes));
-        free(ws);
+    gc_test_fill(&wg, &rng, 0);
+    for (int c = 0; c < 3; c++) {
+        gc_conv2d_desc d = gc_conv2d_desc_default();
+        d.pad[0] = d.pad[1] = c == 2 ? 3 : 1;
+        d.padding_mode = c == 0 ? GC_PADDING_REFLECT : GC_PADDING_ZEROS;
+        d.groups = c == 1 ? 2 : 1;
+        const gc_tensor *wt = c == 1 ? &wg : &w, *go = c == 2 ? &goutp : &gout;
+        d.algo = GC_CONV_ALGO_WINOGRAD;
+        GC_CHECK_OK(wino_bwd(NULL, &d, go, wt, &gin));
+        d.algo = GC_CONV_ALGO_IM2COL;
+        GC_CHECK_OK(wino_bwd(NULL, &d, go, wt, &gin2));
+        GC_CHECK_MSG(memcmp(gin.data, gin2.data, 4 * 7 * 6 * sizeof(double)) == 0, "case %d", c);
     }
-    GC_CHECK(memcmp(gin.data, gin2.data, 4 * 7 * 6 * sizeof(double)) == 0);
-    gc_tensor *all[] = {&gout, &w, &gin, &gin2};
-    for (size_t i = 0; i < 4; i++)
+    gc_tensor *all[] = {&gout, &goutp, &w, &wg, &gin, &gin2};
+    for (size_t i = 0; i < 6; i++)
         gc_tensor_free(all[i]);
 }
 
