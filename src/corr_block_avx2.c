@@ -37,6 +37,8 @@
 #define GC_VMAX 3    /* vectors per column chunk */
 #define GC_SRB 4     /* rows of the stream tile */
 #define GC_KHMAX 8   /* largest kernel height with a stream tile */
+#define GC_KREGMAX 1 /* no kernel values in registers (16 ymm registers) */
+#define GC_STREAM_K3 0
 /* rows of the tap tile for JB planes: JB*RB*GC_VMAX <= 12 accumulators */
 #define GC_RB_FOR(jb) ((jb) >= 3 ? 1 : (jb) == 2 ? 2 : 4)
 #define GC_TAIL_ALWAYS 0 /* vmaskmov is slower than a plain load: mask only the tail chunk */

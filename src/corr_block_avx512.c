@@ -45,6 +45,9 @@
 #define GC_VMAX 4    /* vectors per column chunk */
 #define GC_SRB 6     /* rows of the stream tile */
 #define GC_KHMAX 8   /* largest kernel height with a stream tile */
+#define GC_KREGMAX 9 /* kernel values a stream tile may hold in registers */
+#define GC_STREAM_K3 1 /* 3x3 stream tile with the kernel in registers, 2 vectors wide */
+#define GC_K3V 2
 /* rows of the tap tile for JB planes: JB*RB*GC_VMAX <= 24 accumulators */
 #define GC_RB_FOR(jb) ((jb) >= 4 ? 1 : (jb) == 3 ? 2 : (jb) == 2 ? 3 : 6)
 #define GC_TAIL_ALWAYS 1 /* masked loads cost nothing extra: always mask the last vector */

@@ -77,11 +77,13 @@ GC_AI void FN(gc_tap_tile)(const BT *b, const int JB, const int RB, const int V,
 }
 
 /* One register tile of the stream kind: plane j0, rows r0..r0+GC_SRB-1, kernel height KH,
- * columns as in the tap tile. Input row ir (of GC_SRB+KH-1) feeds output rows ir-ky. */
-GC_AI void FN(gc_stream_tile)(const BT *b, const int KH, const int V, const int TAIL, int64_t j0,
-                              int64_t r0, int64_t x0, MT mlast)
+ * columns as in the tap tile. Input row ir (of GC_SRB+KH-1) feeds output rows ir-ky. KW > 0:
+ * the kernel width is KW and the KH*KW (<= GC_KREGMAX) kernel values are broadcast into
+ * registers once per term instead of once per use. */
+GC_AI void FN(gc_stream_tile)(const BT *b, const int KH, const int KW, const int V, const int TAIL,
+                              int64_t j0, int64_t r0, int64_t x0, MT mlast)
 {
-    const int64_t kw = b->kw;
+    const int64_t kw = KW > 0 ? KW : b->kw;
     const int64_t rpt = b->nrows + KH - 1;
     VT acc[GC_SRB][GC_VMAX];
     T *op[GC_SRB];
@@ -101,11 +103,20 @@ GC_AI void FN(gc_stream_tile)(const BT *b, const int KH, const int V, const int 
     for (int64_t t = 0; t < b->nterms; t++) {
         const T *kp = b->kernels[t] + j0 * b->kernel_out_stride;
         const T *const *rp = b->rows + t * rpt + r0;
+        VT kreg[GC_KREGMAX];
+        if (KW > 0) {
+#pragma GCC unroll 16
+            for (int e = 0; e < KH * KW; e++) {
+                kreg[e] = V_BCAST(kp + e);
+                GC_KEEP(kreg[e]);
+            }
+        }
 #pragma GCC unroll 16
         for (int ir = 0; ir < GC_SRB + KH - 1; ir++) {
             const int ky_lo = ir - (GC_SRB - 1) > 0 ? ir - (GC_SRB - 1) : 0;
             const int ky_hi = ir < KH - 1 ? ir : KH - 1;
             const T *src = rp[ir] + x0;
+#pragma GCC unroll 4
             for (int64_t kx = 0; kx < kw; kx++) {
                 VT in[GC_VMAX];
 #pragma GCC unroll 8
@@ -117,7 +128,7 @@ GC_AI void FN(gc_stream_tile)(const BT *b, const int KH, const int V, const int 
                     GC_KEEP(in[v]);
 #pragma GCC unroll 8
                 for (int ky = ky_lo; ky <= ky_hi; ky++) {
-                    const VT kv = V_BCAST(kp + ky * kw + kx);
+                    const VT kv = KW > 0 ? kreg[ky * KW + kx] : V_BCAST(kp + ky * kw + kx);
 #pragma GCC unroll 8
                     for (int v = 0; v < V; v++)
                         acc[ir - ky][v] = V_FMA(in[v], kv, acc[ir - ky][v]);
@@ -235,7 +246,7 @@ GC_AI void FN(gc_pair_tile)(const BT *b, const int JB, const int VF, int64_t j0,
     }
 /* GC_TAP_TILE_JB_RB(V, TL) and GC_STREAM_TILE_KH(V, TL): the tile calls with fixed shapes */
 #define GC_TAPC(JB, RB, V, TL) FN(gc_tap_tile)(b, JB, RB, V, TL, j0, r0, x0, m)
-#define GC_STRC(KH, V, TL) FN(gc_stream_tile)(b, KH, V, TL, j0, r0, x0, m)
+#define GC_STRC(KH, V, TL) FN(gc_stream_tile)(b, KH, 0, V, TL, j0, r0, x0, m)
 #ifndef GC_TAP_TILE_1_1
 #define GC_TAP_TILE_6_1(V, TL) GC_TAPC(6, 1, V, TL)
 #define GC_TAP_TILE_5_1(V, TL) GC_TAPC(5, 1, V, TL)
@@ -262,6 +273,31 @@ GC_AI void FN(gc_pair_tile)(const BT *b, const int JB, const int VF, int64_t j0,
 
 GC_TAP_SHAPES(GC_DEF_TAP)
 GC_STREAM_KHS(GC_DEF_STREAM)
+
+#if GC_STREAM_K3
+/* 3x3 kernels: the stream tile with its 9 kernel values in registers, walking at most
+ * GC_K3V vectors at a time (GC_SRB*GC_K3V accumulators + 9 + GC_K3V inputs must fit) */
+static void FN(gc_stream_3x3)(const BT *b, int v, int tail, int64_t j0, int64_t r0, int64_t x0,
+                              MT m)
+{
+    for (int u = 0; u < v; u += GC_K3V) {
+        const int n = v - u < GC_K3V ? v - u : GC_K3V;
+        const int last = u + n == v;
+        const int64_t xu = x0 + (int64_t)u * W;
+        if (n == GC_K3V) {
+            if (last && tail)
+                FN(gc_stream_tile)(b, 3, 3, GC_K3V, 1, j0, r0, xu, m);
+            else
+                FN(gc_stream_tile)(b, 3, 3, GC_K3V, 0, j0, r0, xu, V_MASK(W));
+        } else {
+            if (last && tail)
+                FN(gc_stream_tile)(b, 3, 3, 1, 1, j0, r0, xu, m);
+            else
+                FN(gc_stream_tile)(b, 3, 3, 1, 0, j0, r0, xu, V_MASK(W));
+        }
+    }
+}
+#endif
 
 #if GC_PAIR_TAIL
 typedef void (*FN(gc_pair_fn))(const BT *b, int64_t j0, int64_t r0, int64_t x0, MT mlo, MT mhi);
@@ -294,7 +330,11 @@ void GC_PUBLIC(const BT *b)
     const int partial = (int)(ow % W);
     const MT mpart = partial ? V_MASK(partial) : V_MASK(W);
     const MT mfull = V_MASK(W);
-    const FN(gc_tile_fn) stream = b->kh <= GC_KHMAX ? FN(gc_stream_table)[b->kh] : 0;
+    FN(gc_tile_fn) stream = b->kh <= GC_KHMAX ? FN(gc_stream_table)[b->kh] : 0;
+#if GC_STREAM_K3
+    if (b->kh == 3 && b->kw == 3)
+        stream = FN(gc_stream_3x3);
+#endif
     /* taller kernels stream in nchunk bands of kernel rows (heights as even as possible,
      * each 2..GC_KHMAX), band after band on the same output tile: per term, band rows ky0..
      * ky0+kc-1 in ky order, so every output keeps the t, ky, kx summation order. One input row
