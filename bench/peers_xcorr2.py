@@ -12,7 +12,11 @@ same count for every tool) and the speed-up of gramconv over each peer (peer ms 
 A peer that is not installed is skipped. Usage:
 
   python3 bench/peers_xcorr2.py [--gramconv build/gramconv] [--threads 1] [--min-time 0.3]
-                                [--json out.jsonl]
+                                [--kernels 3,5,7] [--json out.jsonl]
+
+--kernels 3,5,7,9,11,15 adds the tall kernels, whose 1024-wide float32 rows (4 KiB apart) the
+direct kernel streams in bands of <= 8 kernel rows (gramconv's auto method takes direct up to
+k = 15 in V at this size, FFT from 17; always direct in F).
 """
 import argparse
 import json
@@ -34,6 +38,8 @@ def parse_args():
     p.add_argument("--min-time", type=float, default=0.3,
                    help="seconds of timed runs per case and tool (at least 5 runs)")
     p.add_argument("--size", type=int, default=1024, help="single-plane input size (default 1024)")
+    p.add_argument("--kernels", default="3,5,7",
+                   help="single-plane kernel sizes, comma-separated (default 3,5,7)")
     p.add_argument("--json", help="also write one JSON object per measurement to this file")
     return p.parse_args()
 
@@ -124,7 +130,7 @@ def main():
     n = ARGS.size
     cases = []
     for mode in ("V", "F"):
-        for kk in (3, 5, 7):
+        for kk in (int(v) for v in ARGS.kernels.split(",")):
             cases.append({"name": f"{n}x{n} k{kk} {mode}", "input": (1, n, n),
                           "kernel": (1, 1, kk, kk), "mode": mode})
     cases.append({"name": "64x56x56 * 64x64x3x3 V", "input": (64, 56, 56),
