@@ -177,6 +177,8 @@ static void test_wino_sweep(void)
         {2, 6, 7, 8, 9, 3, 2, 1, GC_PADDING_REPLICATE, 1, 1, 1}, /* strided views */
         {1, 8, 6, 5, 8, 4, 2, 2, GC_PADDING_CIRCULAR, 0, 1, 1},
         {1, 16, 37, 41, 20, 1, 1, 1, GC_PADDING_ZEROS, 1, 1, 0}, /* more than one GEMM chunk */
+        {1, 24, 13, 17, 40, 1, 1, 1, GC_PADDING_ZEROS, 1, 1, 0}, /* 40 channels: the AVX-512 */
+        {2, 9, 6, 7, 96, 1, 0, 2, GC_PADDING_ZEROS, 1, 0, 0},    /* GEMM tile (else AVX2's) */
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         for (int dt = 0; dt < 2; dt++)
