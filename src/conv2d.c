@@ -10,6 +10,7 @@
  * (conv2d_wgrad.c). IM2COL (any geometry; AUTO's choice for stride or dilation > 1) packs
  * the input per stride residue and runs the Gram GEMM tile kernel (conv2d_im2col.c). */
 #include "conv2d.h"
+#include "conv2d_gemm.h"
 #include "conv2d_winograd.h"
 #include "corr.h"
 
@@ -29,18 +30,26 @@ static int gc_conv2d_direct_ok(const gc_conv2d_problem *p)
 /* The algorithm a pass runs. AUTO, forward / backward_input: WINOGRAD (conv2d_winograd.c)
  * for 3x3 stride 1 dilation 1 float32 layers where gc_conv2d_winograd_preferred says so
  * (enough channels and tiles; error budget; backward_input: zeros padding, one group).
- * Otherwise AUTO: DIRECT for stride 1 and dilation 1, IM2COL otherwise.
- * backward_weight has one optimised path (the packed GEMM of conv2d_wgrad.c, any geometry):
- * AUTO, DIRECT (stride 1, dilation 1) and IM2COL all take it. */
+ * Then GEMM (conv2d_gemm.c) where gc_conv2d_gemm_preferred says so (stride 1 on AVX2 /
+ * AVX-512: a reduction of >= 128 and better lane use than the direct kernel's row tiles -
+ * small planes, many channels, 1x1 -
+ * or dilation > 1; the rule and its measurements are in conv2d_gemm.c), else DIRECT for
+ * stride 1 and dilation 1, IM2COL otherwise. backward_weight: GEMM (conv2d_gemm_wgrad.c,
+ * stride 1) where gc_conv2d_gemm_wgrad_preferred says so (small planes with many channels,
+ * 1x1), else the packed-panel GEMM of conv2d_wgrad.c (any geometry), which DIRECT and IM2COL
+ * also take. */
 static gc_status gc_conv2d_pick(gc_context *ctx, const gc_conv2d_desc *desc,
                                 const gc_conv2d_problem *p, gc_conv_pass pass, gc_conv_algo *algo)
 {
     *algo = desc->algo;
     if (*algo == GC_CONV_ALGO_AUTO) {
         if (pass == GC_CONV_BACKWARD_WEIGHT)
-            *algo = GC_CONV_ALGO_IM2COL;
+            *algo = gc_conv2d_gemm_wgrad_preferred(p, gc_context_isa(ctx)) ? GC_CONV_ALGO_GEMM
+                                                                           : GC_CONV_ALGO_IM2COL;
         else if (gc_conv2d_winograd_preferred(p, pass)) /* rule in conv2d_winograd.c */
             *algo = GC_CONV_ALGO_WINOGRAD;
+        else if (gc_conv2d_gemm_preferred(p, pass, gc_context_isa(ctx)))
+            *algo = GC_CONV_ALGO_GEMM;
         else
             *algo = gc_conv2d_direct_ok(p) ? GC_CONV_ALGO_DIRECT : GC_CONV_ALGO_IM2COL;
     }
@@ -52,6 +61,11 @@ static gc_status gc_conv2d_pick(gc_context *ctx, const gc_conv2d_desc *desc,
                            "conv2d: the Winograd algorithm needs a 3x3 kernel, stride 1 and dilation 1");
         if (pass == GC_CONV_BACKWARD_WEIGHT || (pass == GC_CONV_BACKWARD_INPUT && !gc_conv2d_winograd_bwd_ok(p)))
             *algo = GC_CONV_ALGO_IM2COL;
+    }
+    if (*algo == GC_CONV_ALGO_GEMM && pass != GC_CONV_BACKWARD_WEIGHT && !gc_conv2d_gemm_ok(p, pass)) {
+        if (p->sh != 1 || p->sw != 1) /* conv2d_gemm.c: stride 1 */
+            return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d: the gemm algorithm needs stride 1");
+        *algo = GC_CONV_ALGO_IM2COL; /* backward_input with a padding mode other than zeros */
     }
     return GC_OK;
 }
@@ -151,6 +165,8 @@ gc_status gc_conv2d_workspace_size(gc_context *ctx, const gc_conv2d_desc *desc,
         st = gc_conv2d_pick(ctx, desc, &p, pass, &algo);
     if (st != GC_OK || algo == GC_CONV_ALGO_REFERENCE)
         return st;
+    if (pass == GC_CONV_BACKWARD_WEIGHT && algo == GC_CONV_ALGO_GEMM)
+        return gc_conv2d_gemm_wgrad_workspace(ctx, &p, bytes);
     if (pass == GC_CONV_BACKWARD_WEIGHT)
         return gc_conv2d_wgrad_workspace(ctx, &p, bytes);
     if (algo == GC_CONV_ALGO_IM2COL)
@@ -158,6 +174,8 @@ gc_status gc_conv2d_workspace_size(gc_context *ctx, const gc_conv2d_desc *desc,
     if (algo == GC_CONV_ALGO_WINOGRAD)
         return pass == GC_CONV_FORWARD ? gc_conv2d_winograd_workspace(ctx, &p, bytes)
                                        : gc_conv2d_winograd_bwd_workspace(ctx, &p, bytes);
+    if (algo == GC_CONV_ALGO_GEMM)
+        return gc_conv2d_gemm_workspace(ctx, &p, pass, bytes);
     size_t cb, pb;
     st = gc_conv2d_direct_ws(ctx, &p, pass, &cb, &pb);
     if (st == GC_OK)
@@ -251,6 +269,9 @@ gc_status gc_conv2d_forward(gc_context *ctx, const gc_conv2d_desc *desc, const g
     if (algo == GC_CONV_ALGO_WINOGRAD)
         return gc_conv2d_winograd_forward(ctx, &p, input->data, weight->data, bias ? bias->data : NULL,
                                           output->data, workspace, workspace_bytes);
+    if (algo == GC_CONV_ALGO_GEMM)
+        return gc_conv2d_gemm_forward(ctx, &p, input->data, weight->data, bias ? bias->data : NULL,
+                                      output->data, workspace, workspace_bytes);
     size_t cb, pb;
     st = gc_conv2d_check_ws(ctx, &p, GC_CONV_FORWARD, workspace, workspace_bytes, &cb, &pb);
     if (st != GC_OK)
@@ -301,6 +322,9 @@ gc_status gc_conv2d_backward_input(gc_context *ctx, const gc_conv2d_desc *desc,
     if (algo == GC_CONV_ALGO_WINOGRAD)
         return gc_conv2d_winograd_backward_input(ctx, &p, grad_output->data, weight->data, grad_input->data,
                                                  workspace, workspace_bytes);
+    if (algo == GC_CONV_ALGO_GEMM)
+        return gc_conv2d_gemm_backward_input(ctx, &p, grad_output->data, weight->data, grad_input->data,
+                                             workspace, workspace_bytes);
     size_t cb, pb;
     st = gc_conv2d_check_ws(ctx, &p, GC_CONV_BACKWARD_INPUT, workspace, workspace_bytes, &cb, &pb);
     if (st != GC_OK)
@@ -366,6 +390,10 @@ gc_status gc_conv2d_backward_weight(gc_context *ctx, const gc_conv2d_desc *desc,
         return gc_conv2d_backward_weight_reference(ctx, &p, input->data, grad_output->data, scale,
                                                    grad_weight->data, grad_bias ? grad_bias->data : NULL,
                                                    grad_weight->strides, grad_bias ? grad_bias->strides[0] : 0);
+    if (algo == GC_CONV_ALGO_GEMM)
+        return gc_conv2d_gemm_wgrad(ctx, &p, input->data, grad_output->data, scale, grad_weight->data,
+                                    grad_weight->strides, grad_bias ? grad_bias->data : NULL,
+                                    grad_bias ? grad_bias->strides[0] : 0, workspace, workspace_bytes);
     return gc_conv2d_wgrad(ctx, &p, input->data, grad_output->data, scale, grad_weight->data,
                            grad_weight->strides, grad_bias ? grad_bias->data : NULL,
                            grad_bias ? grad_bias->strides[0] : 0, workspace, workspace_bytes);

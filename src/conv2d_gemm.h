@@ -48,10 +48,26 @@ void gc_cg_tile_f64_scalar(const gc_cg_call *a);
 #if defined(GC_HAVE_AVX2)
 void gc_cg_tile_f32_avx2(const gc_cg_call *a);
 void gc_cg_tile_f64_avx2(const gc_cg_call *a);
+/* backward_weight at stride 1 on the same kernel (conv2d_gemm_wgrad.c; contract as
+ * gc_conv2d_wgrad in conv2d.h) and AUTO's rule for it. */
+int gc_conv2d_gemm_wgrad_preferred(const gc_conv2d_problem *p, gc_isa isa);
+gc_status gc_conv2d_gemm_wgrad_workspace(gc_context *ctx, const gc_conv2d_problem *p, size_t *bytes);
+gc_status gc_conv2d_gemm_wgrad(gc_context *ctx, const gc_conv2d_problem *p, const void *in,
+                               const void *gout, double scale, void *gw, const int64_t gw_s[4],
+                               void *gb, int64_t gb_s, void *ws, size_t ws_bytes);
+
 #endif
 #if defined(GC_HAVE_AVX512)
 void gc_cg_tile_f32_avx512(const gc_cg_call *a);
 void gc_cg_tile_f64_avx512(const gc_cg_call *a);
+/* backward_weight at stride 1 on the same kernel (conv2d_gemm_wgrad.c; contract as
+ * gc_conv2d_wgrad in conv2d.h) and AUTO's rule for it. */
+int gc_conv2d_gemm_wgrad_preferred(const gc_conv2d_problem *p, gc_isa isa);
+gc_status gc_conv2d_gemm_wgrad_workspace(gc_context *ctx, const gc_conv2d_problem *p, size_t *bytes);
+gc_status gc_conv2d_gemm_wgrad(gc_context *ctx, const gc_conv2d_problem *p, const void *in,
+                               const void *gout, double scale, void *gw, const int64_t gw_s[4],
+                               void *gb, int64_t gb_s, void *ws, size_t ws_bytes);
+
 #endif
 
 /* Whether the path takes this problem and pass (stride 1; backward_input: zeros padding). */
@@ -66,5 +82,13 @@ gc_status gc_conv2d_gemm_forward(gc_context *ctx, const gc_conv2d_problem *p, co
 gc_status gc_conv2d_gemm_backward_input(gc_context *ctx, const gc_conv2d_problem *p,
                                         const void *gout, const void *w, void *gin, void *ws,
                                         size_t ws_bytes);
+
+/* backward_weight at stride 1 on the same kernel (conv2d_gemm_wgrad.c; contract as
+ * gc_conv2d_wgrad in conv2d.h) and AUTO's rule for it. */
+int gc_conv2d_gemm_wgrad_preferred(const gc_conv2d_problem *p, gc_isa isa);
+gc_status gc_conv2d_gemm_wgrad_workspace(gc_context *ctx, const gc_conv2d_problem *p, size_t *bytes);
+gc_status gc_conv2d_gemm_wgrad(gc_context *ctx, const gc_conv2d_problem *p, const void *in,
+                               const void *gout, double scale, void *gw, const int64_t gw_s[4],
+                               void *gb, int64_t gb_s, void *ws, size_t ws_bytes);
 
 #endif

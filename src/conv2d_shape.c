@@ -43,7 +43,7 @@ gc_status gc_conv2d_prepare(gc_context *ctx, const gc_conv2d_desc *desc, const g
         return gc_fail(ctx, GC_ERR_ARG, "conv2d: groups must be >= 1 (got %lld)", (long long)desc->groups);
     if (desc->padding_mode < GC_PADDING_ZEROS || desc->padding_mode > GC_PADDING_CIRCULAR)
         return gc_fail(ctx, GC_ERR_ARG, "conv2d: unknown padding mode %d", (int)desc->padding_mode);
-    if (desc->algo < GC_CONV_ALGO_AUTO || desc->algo > GC_CONV_ALGO_WINOGRAD)
+    if (desc->algo < GC_CONV_ALGO_AUTO || desc->algo > GC_CONV_ALGO_GEMM)
         return gc_fail(ctx, GC_ERR_ARG, "conv2d: unknown algorithm %d", (int)desc->algo);
     if (input->rank != 3 && input->rank != 4)
         return gc_fail(ctx, GC_ERR_RANK, "conv2d: input must be C x H x W or N x C x H x W (got rank %d)",

@@ -190,10 +190,15 @@ static gc_status gc_wg_plan_make(gc_context *ctx, const gc_conv2d_problem *p, gc
     if (pl->KB > kmax)
         pl->KB = kmax;
     pl->zcols = pl->KB + pl->maxshift;
-    /* job blocks: up to 96 rows of o (tiles of up to 3 panels), 32 of c; split further
-     * until every thread has a job */
+    /* job blocks: up to 96 rows of o (tiles of up to 3 panels) and as many rows of c as keep
+     * the job's float64 accumulators (taps x 96 x c rows) within 256 KiB (L2; 32 rows for
+     * 3x3, all 256 of a 1x1 layer: each job packs its gout rows once per c block, so
+     * fewer c blocks pack less); split further until every thread has a job */
     const int T = gc_context_threads(ctx);
-    int64_t obmax = 96 / L > 0 ? 96 / L : 1, cbmax = 32 / L > 0 ? 32 / L : 1;
+    int64_t cbrows = (256 * 1024) / (pl->ntaps * 96 * 8);
+    if (cbrows < 32)
+        cbrows = 32;
+    int64_t obmax = 96 / L > 0 ? 96 / L : 1, cbmax = cbrows / L > 0 ? cbrows / L : 1;
     pl->nob = (pl->npo + obmax - 1) / obmax;
     pl->ncb = (pl->npc + cbmax - 1) / cbmax;
     while (p->G * pl->nob * pl->ncb < T && (pl->nob < pl->npo || pl->ncb < pl->npc)) {
@@ -209,7 +214,7 @@ static gc_status gc_wg_plan_make(gc_context *ctx, const gc_conv2d_problem *p, gc
     pl->njobs = p->G * pl->nob * pl->ncb;
     pl->nslots = (int64_t)T < pl->njobs ? T : (int)pl->njobs;
     int64_t acc, gp, zp;
-    if (!gc_mul_ok(pl->ntaps, pl->obp * pl->cbp, &acc) || !gc_mul_ok(acc, 8, &acc) ||
+    if (!gc_mul_ok(pl->ntaps, pl->obp * pl->cbp + 8, &acc) || !gc_mul_ok(acc, 8, &acc) ||
         !gc_mul_ok(pl->obp * pl->KB, (int64_t)pl->esz, &gp) ||
         !gc_mul_ok(pl->nv * pl->cbp, pl->zcols, &zp) || !gc_mul_ok(zp, (int64_t)pl->esz, &zp) ||
         acc > INT64_MAX / 64 || gp > INT64_MAX / 64 || zp > INT64_MAX / 64)
@@ -339,7 +344,9 @@ static void gc_wg_task(int64_t job, int thread, void *argp)
     char *slot = w->slots + (size_t)thread * pl->slot_bytes;
     double *acc = (double *)(slot + pl->acc_off);
     char *gp = slot + pl->gp_off, *zp = slot + pl->zp_off;
-    const size_t tap_acc = (size_t)(obp * cbp);
+    /* one cache line between taps: 9 taps of 96 x 32 doubles (24 KiB each) would otherwise
+     * share one L1 set */
+    const size_t tap_acc = (size_t)(obp * cbp + 8);
     memset(acc, 0, (size_t)pl->ntaps * tap_acc * sizeof(double));
     const int64_t ngroups = (npo + GC_SYRK_VMAX - 1) / GC_SYRK_VMAX;
     for (int64_t n = 0; n < p->N; n++)
@@ -375,17 +382,21 @@ static void gc_wg_task(int64_t job, int thread, void *argp)
                 }
             }
         }
-    for (int64_t t = 0; t < pl->ntaps; t++) {
-        const int64_t ta = t / p->KW, tb = t % p->KW;
-        const double *at = acc + (size_t)t * tap_acc;
-        for (int64_t r = 0; r < orows; r++) {
-            const int64_t base = (g * p->Og + o0 + r) * w->gw_s[0] + ta * w->gw_s[2] + tb * w->gw_s[3];
-            for (int64_t c = 0; c < crows; c++) {
-                const int64_t off = base + (c0 + c) * w->gw_s[1];
-                gc_store(w->gw, p->dtype, off, gc_load(w->gw, p->dtype, off) + w->scale * at[c * obp + r]);
-            }
+    /* gw += scale * acc, walking gw in memory order (o, c, taps): the acc lines of 8
+     * consecutive o stay in L1 across them */
+    for (int64_t r = 0; r < orows; r++)
+        for (int64_t c = 0; c < crows; c++) {
+            const int64_t base = (g * p->Og + o0 + r) * w->gw_s[0] + (c0 + c) * w->gw_s[1];
+            const double *ac = acc + c * obp + r;
+            for (int64_t ta = 0; ta < p->KH; ta++)
+                for (int64_t tb = 0; tb < p->KW; tb++, ac += tap_acc) {
+                    const int64_t off = base + ta * w->gw_s[2] + tb * w->gw_s[3];
+                    if (p->dtype == GC_DTYPE_F32)
+                        ((float *)w->gw)[off] = (float)((double)((float *)w->gw)[off] + w->scale * *ac);
+                    else
+                        ((double *)w->gw)[off] += w->scale * *ac;
+                }
         }
-    }
 }
 
 gc_status gc_conv2d_wgrad(gc_context *ctx, const gc_conv2d_problem *p, const void *in,

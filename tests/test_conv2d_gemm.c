@@ -45,6 +45,22 @@ static gc_status cg_run(gc_context *ctx, const gc_conv2d_desc *d, int pass, cons
     return st;
 }
 
+/* backward_weight with scale 0.5 onto gw, gb (the bias gradient only with g->bias-like
+ * callers passing gb). */
+static gc_status cg_wgrad(gc_context *ctx, const gc_conv2d_desc *d, const gc_tensor *in, const gc_tensor *gout,
+                          gc_tensor *gw, gc_tensor *gb)
+{
+    size_t bytes = 0;
+    gc_status st = gc_conv2d_workspace_size(ctx, d, in, gw, GC_CONV_BACKWARD_WEIGHT, &bytes);
+    void *ws = NULL;
+    if (st == GC_OK && bytes && posix_memalign(&ws, 64, bytes))
+        return GC_ERR_NOMEM;
+    if (st == GC_OK)
+        st = gc_conv2d_backward_weight(ctx, d, in, gout, 0.5, gw, gb, ws, bytes);
+    free(ws);
+    return st;
+}
+
 static double cg_at(const gc_tensor *t, int64_t e)
 {
     return t->dtype == GC_DTYPE_F32 ? ((const float *)t->data)[e] : ((const double *)t->data)[e];
@@ -123,13 +139,31 @@ static void cg_check(const cg_geo *g, gc_dtype dt, unsigned seed)
     GC_CHECK_OK(cg_run(NULL, &dref, 0, &in, &ain, &aw, g->bias ? &ab : NULL, &bout));
     GC_CHECK_OK(cg_run(NULL, &dref, 1, &in, &agout, &aw, NULL, &bgin));
     const double tf = (double)(g->C / g->G * g->KH * g->KW + 1), ti = (double)(g->O / g->G * g->KH * g->KW + 1);
+    /* backward_weight: gw0 + 0.5 * dW (and the bias) vs the reference; bound from |.| */
+    gc_tensor gw0, gb0, gwref, gbref, bgw, bgb, gw, gb, gw1, gb1;
+    GC_CHECK_OK(gc_tensor_create(NULL, &gw0, dt, 4, w.dims));
+    GC_CHECK_OK(gc_tensor_create(NULL, &gb0, dt, 1, b.dims));
+    gc_test_fill(&gw0, &rng, 0);
+    gc_test_fill(&gb0, &rng, 0);
+    GC_CHECK_OK(gc_tensor_contiguous(NULL, &gw0, &gwref));
+    GC_CHECK_OK(gc_tensor_contiguous(NULL, &gb0, &gbref));
+    GC_CHECK_OK(gc_tensor_contiguous(NULL, &gw0, &bgw));
+    GC_CHECK_OK(gc_tensor_contiguous(NULL, &gb0, &bgb));
+    cg_abs(&bgw), cg_abs(&bgb);
+    GC_CHECK_OK(cg_wgrad(NULL, &dref, &in, &gout, &gwref, &gbref));
+    GC_CHECK_OK(cg_wgrad(NULL, &dref, &ain, &agout, &bgw, &bgb));
+    GC_CHECK_OK(gc_tensor_create(NULL, &gw, dt, 4, w.dims));
+    GC_CHECK_OK(gc_tensor_create(NULL, &gw1, dt, 4, w.dims));
+    GC_CHECK_OK(gc_tensor_create(NULL, &gb, dt, 1, b.dims));
+    GC_CHECK_OK(gc_tensor_create(NULL, &gb1, dt, 1, b.dims));
+    const double tw = (double)(g->N * od[2] * od[3] + 1);
     gc_context *ctx;
     GC_CHECK_OK(gc_context_create(&ctx));
     for (int isa = GC_ISA_SCALAR; isa <= (int)gc_isa_detect(); isa++)
         for (int ai = 0; ai < 2; ai++) {
             const gc_conv2d_desc d = cg_desc(g, ai ? GC_CONV_ALGO_AUTO : GC_CONV_ALGO_GEMM);
             GC_CHECK_OK(gc_context_set_isa(ctx, (gc_isa)isa));
-            double rf = 0, ri = 0;
+            double rf = 0, ri = 0, rw = 0;
             int same = 1;
             for (int th = 0; th < 2; th++) {
                 GC_CHECK_OK(gc_context_set_threads(ctx, th ? 3 : 1));
@@ -140,18 +174,24 @@ static void cg_check(const cg_geo *g, gc_dtype dt, unsigned seed)
                 GC_CHECK_MSG(cg_run(ctx, &d, 1, &in, &gout, &w, NULL, gi) == GC_OK, "%s", gc_context_last_error(ctx));
                 rf = fmax(rf, cg_ratio(o, &ref, &bout, tf));
                 ri = fmax(ri, cg_ratio(gi, &ginref, &bgin, ti));
+                gc_tensor *gwt = th ? &gw : &gw1, *gbt = th ? &gb : &gb1;
+                GC_CHECK_OK(gc_tensor_copy(&gw0, gwt));
+                GC_CHECK_OK(gc_tensor_copy(&gb0, gbt));
+                GC_CHECK_MSG(cg_wgrad(ctx, &d, &in, &gout, gwt, gbt) == GC_OK, "%s", gc_context_last_error(ctx));
+                rw = fmax(rw, fmax(cg_ratio(gwt, &gwref, &bgw, tw), cg_ratio(gbt, &gbref, &bgb, tw)));
             }
-            same = cg_same(&out, &out1) && cg_same(&gin, &gin1);
-            GC_CHECK_MSG(rf <= 1 && ri <= 1 && same,
+            same = cg_same(&out, &out1) && cg_same(&gin, &gin1) && cg_same(&gw, &gw1) && cg_same(&gb, &gb1);
+            GC_CHECK_MSG(rf <= 1 && ri <= 1 && rw <= 1 && same,
                          "N%lld C%lld %lldx%lld O%lld G%lld k%lldx%lld p%lld,%lld d%lld,%lld mode %d %s isa %s %s: "
-                         "error/bound fwd %g bwd_in %g, threads 1 = 3: %d",
+                         "error/bound fwd %g bwd_in %g bwd_w %g, threads 1 = 3: %d",
                          (long long)g->N, (long long)g->C, (long long)g->H, (long long)g->W, (long long)g->O,
                          (long long)g->G, (long long)g->KH, (long long)g->KW, (long long)g->ph, (long long)g->pw,
                          (long long)g->dh, (long long)g->dw, (int)g->mode, gc_dtype_name(dt),
-                         gc_isa_name((gc_isa)isa), ai ? "auto" : "gemm", rf, ri, same);
+                         gc_isa_name((gc_isa)isa), ai ? "auto" : "gemm", rf, ri, rw, same);
         }
     gc_context_free(ctx);
-    gc_tensor *all[] = {&in, &w, &b, &gout, &ref, &ginref, &ain, &aw, &ab, &agout, &bout, &bgin, &out, &out1, &gin, &gin1};
+    gc_tensor *all[] = {&in, &w, &b, &gout, &ref, &ginref, &ain, &aw, &ab, &agout, &bout, &bgin, &out, &out1, &gin, &gin1,
+                        &gw0, &gb0, &gwref, &gbref, &bgw, &bgb, &gw, &gb, &gw1, &gb1};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         gc_tensor_free(all[i]);
 }
@@ -178,6 +218,7 @@ static void test_gemm_sweep(void)
         {1, 3, 6, 5, 2, 1, 4, 3, 1, 1, 2, 2, 1, 1, GC_PADDING_REPLICATE, 1},
         {1, 2, 6, 8, 10, 2, 3, 5, 1, 1, 1, 2, 1, 1, GC_PADDING_CIRCULAR, 1},
         {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, GC_PADDING_ZEROS, 1},
+        {1, 3, 66, 70, 9, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1},    /* wgrad chunks */
         {1, 3, 11, 10, 4, 1, 3, 3, 2, 3, 1, 2, 1, 1, GC_PADDING_ZEROS, 1},    /* stride: auto only */
     };
     unsigned seed = 11;

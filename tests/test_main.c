@@ -15,6 +15,7 @@ extern const gc_test_case gc_tests_npy[];
 extern const gc_test_case gc_tests_gram[];
 extern const gc_test_case gc_tests_conv2d[];
 extern const gc_test_case gc_tests_conv2d_winograd[];
+extern const gc_test_case gc_tests_conv2d_gemm[];
 extern const gc_test_case gc_tests_alloc[];
 extern const gc_test_case gc_tests_harden[];
 extern const gc_test_case gc_tests_optim[];
@@ -24,7 +25,7 @@ extern const gc_test_case gc_tests_tile[];
 extern const gc_test_case gc_tests_image[];
 extern const gc_test_case gc_tests_safetensors[];
 
-static const gc_test_case *const gc_all_tables[] = {gc_tests_tensor, gc_tests_corr, gc_tests_fft, gc_tests_npy, gc_tests_conv2d, gc_tests_conv2d_winograd, gc_tests_gram, gc_tests_alloc, gc_tests_harden, gc_tests_optim, gc_tests_synth, gc_tests_nn, gc_tests_tile, gc_tests_image, gc_tests_safetensors};
+static const gc_test_case *const gc_all_tables[] = {gc_tests_tensor, gc_tests_corr, gc_tests_fft, gc_tests_npy, gc_tests_conv2d, gc_tests_conv2d_winograd, gc_tests_conv2d_gemm, gc_tests_gram, gc_tests_alloc, gc_tests_harden, gc_tests_optim, gc_tests_synth, gc_tests_nn, gc_tests_tile, gc_tests_image, gc_tests_safetensors};
 
 static void *gc_test_counter_alloc(size_t size, size_t align, void *user)
 {
