@@ -358,7 +358,8 @@ gc_status gc_synth_tiled_eval_part(gc_context *ctx, gc_synth_tiled *t, const gc_
         if (!(t->style >> l & 1))
             continue;
         const int64_t F = net->channels[l];
-        const int64_t fd[3] = {F, t->band, t->W}, gd[2] = {F, F};
+        const int64_t bmax = r1 - r0 < t->band ? (r1 - r0 > 0 ? r1 - r0 : 1) : t->band;
+        const int64_t fd[3] = {F, bmax, t->W}, gd[2] = {F, F}; /* a band, at most this part's rows */
         gc_tensor feat = {0}, gfeat = {0}, G, dG;
         gc_gram_accum *acc = NULL;
         const gc_gram_desc gdesc = gc_gram_desc_default(); /* 1/(H W), as synth.c */

@@ -14,8 +14,10 @@
 #include "optim.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static double get(const gc_tensor *t, int64_t i)
 {
@@ -981,6 +983,185 @@ static void test_no_allocation_in_steps(void)
     gc_context_free(ctx);
 }
 
+/* ---- split problems (gc_optimizer_set_reduce): two parts of one vector, each with its own
+ * optimiser, run in lock step on two threads; every reduction and the objective's sums go
+ * through a shared table added in part order. Must equal one optimiser on the whole vector. */
+typedef struct split_shared {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int arrived, gen;
+    int broken; /* a part waited 5 s in vain (the parts fell out of step): never block again */
+    double slot[2][4];
+} split_shared;
+
+typedef struct split_part {
+    split_shared *sh;
+    int id, kind, fail_at, calls, nparts;
+    int64_t lo, hi;
+    gc_optimizer *opt;
+    gc_tensor x;
+    gc_status st;
+    gc_optim_result r;
+} split_part;
+
+static void split_barrier(split_shared *s)
+{
+    pthread_mutex_lock(&s->mu);
+    const int gen = s->gen;
+    if (++s->arrived == 2) {
+        s->arrived = 0;
+        s->gen++;
+        pthread_cond_broadcast(&s->cv);
+    } else {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 5;
+        while (gen == s->gen && !s->broken)
+            if (pthread_cond_timedwait(&s->cv, &s->mu, &until) != 0) {
+                s->broken = 1;
+                pthread_cond_broadcast(&s->cv);
+            }
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* v[0..n) combined over the parts (in part order), the same on both */
+static void split_combine(split_part *p, gc_reduce_op op, double *v, int n)
+{
+    if (p->nparts == 1)
+        return;
+    for (int i = 0; i < n; i++)
+        p->sh->slot[p->id][i] = v[i];
+    split_barrier(p->sh);
+    for (int i = 0; i < n; i++) {
+        const double a = p->sh->slot[0][i], b = p->sh->slot[1][i];
+        v[i] = op == GC_REDUCE_SUM ? a + b : (b > a || isnan(b) ? b : a);
+    }
+    split_barrier(p->sh); /* both read before the slots are reused */
+}
+
+static gc_status split_reduce(void *user, gc_reduce_op op, double *v, int n)
+{
+    split_part *p = user;
+    if (++p->calls == p->fail_at)
+        return GC_ERR_IO; /* both parts at the same call */
+    split_combine(p, op, v, n);
+    return GC_OK;
+}
+
+/* f = sum a_i (x_i - b_i)^2 + 0.05 (sum x_i)^2 + 0.01 sum x_i^4 over the part's indices */
+static gc_status split_objective(void *user, const gc_tensor *x, gc_tensor *grad, double *loss)
+{
+    split_part *p = user;
+    const double *xv = x->data;
+    double *g = grad->data, sums[2] = {0.0, 0.0};
+    for (int64_t i = p->lo; i < p->hi; i++)
+        sums[0] += xv[i - p->lo];
+    split_combine(p, GC_REDUCE_SUM, sums, 1);
+    for (int64_t i = p->lo; i < p->hi; i++) {
+        const double a = 1.0 + (double)(i % 7), b = 0.3 * (double)(i % 5) - 0.5, v = xv[i - p->lo];
+        sums[1] += a * (v - b) * (v - b) + 0.01 * v * v * v * v;
+        g[i - p->lo] = 2.0 * a * (v - b) + 0.1 * sums[0] + 0.04 * v * v * v;
+    }
+    split_combine(p, GC_REDUCE_SUM, sums + 1, 1);
+    *loss = sums[1] + 0.05 * sums[0] * sums[0];
+    return GC_OK;
+}
+
+static gc_status split_make(int kind, int64_t n, gc_optimizer **o)
+{
+    if (kind == 4) {
+        gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_PYTORCH);
+        d.learning_rate = 0.05, d.max_iter = 40, d.tol_grad = 1e-3;
+        return gc_optimizer_create_adam(NULL, &d, GC_DTYPE_F64, n, o);
+    }
+    gc_lbfgs_desc d = gc_lbfgs_desc_default(kind & 1 ? GC_OPTIM_PYTORCH : GC_OPTIM_TORCH7);
+    d.max_iter = 25, d.history = 5;
+    d.line_search = kind & 2 ? GC_LINE_SEARCH_STRONG_WOLFE : GC_LINE_SEARCH_NONE;
+    d.learning_rate = kind & 2 ? 1.0 : 0.2;
+    return gc_optimizer_create_lbfgs(NULL, &d, GC_DTYPE_F64, n, o);
+}
+
+static void *split_thread(void *arg)
+{
+    split_part *p = arg;
+    gc_context *ctx = NULL;
+    p->st = gc_context_create(&ctx);
+    if (p->st == GC_OK)
+        p->st = gc_optimizer_run(ctx, p->opt, &p->x, split_objective, p, &p->r);
+    gc_context_free(ctx);
+    return NULL;
+}
+
+static void test_split_parts(void)
+{
+    const int64_t n = 203, cut = 88;
+    split_shared sh;
+    memset(&sh, 0, sizeof sh);
+    pthread_mutex_init(&sh.mu, NULL);
+    pthread_cond_init(&sh.cv, NULL);
+    for (int kind = 0; kind < 5; kind++) {
+        for (int fail = 0; fail < 2; fail++) {
+            split_part whole = {&sh, 0, kind, 0, 0, 1, 0, n, NULL, {0}, GC_OK, {0}};
+            split_part part[2] = {{&sh, 0, kind, fail ? 3 : 0, 0, 2, 0, cut, NULL, {0}, GC_OK, {0}},
+                                  {&sh, 1, kind, fail ? 3 : 0, 0, 2, cut, n, NULL, {0}, GC_OK, {0}}};
+            split_part *all[3] = {&whole, &part[0], &part[1]};
+            for (int k = 0; k < 3; k++) {
+                const int64_t d[1] = {all[k]->hi - all[k]->lo};
+                GC_CHECK_OK(split_make(kind, d[0], &all[k]->opt));
+                GC_CHECK_OK(gc_tensor_create(NULL, &all[k]->x, GC_DTYPE_F64, 1, d));
+                if (!all[k]->opt || !all[k]->x.data)
+                    return;
+                for (int64_t i = all[k]->lo; i < all[k]->hi; i++)
+                    ((double *)all[k]->x.data)[i - all[k]->lo] = sin(0.7 * (double)i);
+                if (k)
+                    GC_CHECK_OK(gc_optimizer_set_reduce(NULL, all[k]->opt, split_reduce, all[k]));
+            }
+            split_thread(&whole);
+            pthread_t th;
+            GC_CHECK(pthread_create(&th, NULL, split_thread, &part[1]) == 0);
+            split_thread(&part[0]);
+            pthread_join(th, NULL);
+            GC_CHECK_MSG(!sh.broken, "kind %d: the parts fell out of step", kind);
+            if (sh.broken)
+                fail = 2, kind = 5; /* report once and stop */
+            GC_CHECK_OK(whole.st);
+            if (fail) { /* the hook's failure ends the run on both parts */
+                GC_CHECK_STATUS(part[0].st, GC_ERR_IO);
+                GC_CHECK_STATUS(part[1].st, GC_ERR_IO);
+            } else {
+                GC_CHECK_OK(part[0].st);
+                GC_CHECK_OK(part[1].st);
+                for (int k = 0; k < 2; k++) {
+                    GC_CHECK_MSG(part[k].r.iterations == whole.r.iterations &&
+                                     part[k].r.evaluations == whole.r.evaluations &&
+                                     part[k].r.stop == whole.r.stop && whole.r.iterations > 3,
+                                 "kind %d part %d: iterations %lld/%lld evaluations %lld/%lld stop %d/%d",
+                                 kind, k, (long long)part[k].r.iterations,
+                                 (long long)whole.r.iterations, (long long)part[k].r.evaluations,
+                                 (long long)whole.r.evaluations, (int)part[k].r.stop,
+                                 (int)whole.r.stop);
+                    GC_CHECK(part[k].r.loss == part[1 - k].r.loss);
+                    GC_CHECK_MSG(fabs(part[k].r.loss - whole.r.loss) <= 1e-12 * whole.r.initial_loss,
+                                 "kind %d: loss %.17g vs %.17g", kind, part[k].r.loss, whole.r.loss);
+                    double worst = 0.0;
+                    for (int64_t i = part[k].lo; i < part[k].hi; i++)
+                        worst = fmax(worst, fabs(((double *)part[k].x.data)[i - part[k].lo] -
+                                                 ((double *)whole.x.data)[i]));
+                    GC_CHECK_MSG(worst <= 1e-12, "kind %d part %d: x differs by %g", kind, k, worst);
+                }
+            }
+            for (int k = 0; k < 3; k++) {
+                gc_optimizer_free(all[k]->opt);
+                gc_tensor_free(&all[k]->x);
+            }
+        }
+    }
+    GC_CHECK_STATUS(gc_optimizer_set_reduce(NULL, NULL, split_reduce, NULL), GC_ERR_NULL);
+    pthread_cond_destroy(&sh.cv);
+    pthread_mutex_destroy(&sh.mu);
+}
+
 GC_TEST_TABLE(gc_tests_optim) = {
     {"optim_lbfgs_torch_quad_steps", test_lbfgs_torch_quad_steps},
     {"optim_lbfgs_torch_quad_run", test_lbfgs_torch_quad_run},
@@ -998,5 +1179,6 @@ GC_TEST_TABLE(gc_tests_optim) = {
     {"optim_bad_arguments", test_bad_arguments},
     {"optim_no_allocation_in_steps", test_no_allocation_in_steps},
     {"optim_dot_vs_reference", test_dot_vs_reference},
+    {"optim_split_parts", test_split_parts},
     {NULL, NULL},
 };
