@@ -101,7 +101,7 @@ gc_status gc_conv2d_gemm_wgrad_workspace(gc_context *ctx, const gc_conv2d_proble
  * vs 98, but 128->128 3x3 @112 95 vs 100 (long reductions favour the panel kernel). So:
  * output planes of at most 64 x 64 pixels or 1x1 kernels, channels per group that fill the
  * kernel's vectors and rows (Cg >= TW/2, Og >= MR), AVX2 / AVX-512, and a workspace of at
- * most 256 MiB (it holds the whole batch). */
+ * most 64 MiB (it holds the whole batch; the panel path needs only per-thread slots). */
 int gc_conv2d_gemm_wgrad_preferred(const gc_conv2d_problem *p, gc_isa isa)
 {
     if (p->sh != 1 || p->sw != 1 || (isa != GC_ISA_AVX2 && isa != GC_ISA_AVX512))
@@ -111,7 +111,7 @@ int gc_conv2d_gemm_wgrad_preferred(const gc_conv2d_problem *p, gc_isa isa)
         return 0;
     const double ws = (double)p->N * (double)(p->OH + p->KH + 1) * (double)(p->OW + p->KW) *
                       (double)(p->O + p->C) * (double)gc_dtype_size(p->dtype);
-    if (ws > 256.0 * 1024 * 1024)
+    if (ws > 64.0 * 1024 * 1024)
         return 0;
     return p->OH * p->OW <= 64 * 64 || p->KH * p->KW == 1;
 }
