@@ -26,6 +26,7 @@ typedef struct gc_corr_plan {
     int64_t nrb;              /* row blocks per (plane group, z) */
     int64_t ngroups;          /* plane groups: 1 for SUM, nout otherwise */
     int64_t wp;               /* padded row width: ow + kw - 1 */
+    int64_t zw;               /* width of the zero row: max(wp, wl + wr) */
     int direct_rows, direct_out;
     /* column split (direct_rows false, unit column stride, wide interior): output columns
      * [xl, xr) read the input in place; [0, xl) and [xr, ow) read edge copies of wl and wr
@@ -36,7 +37,7 @@ typedef struct gc_corr_plan {
     /* per-thread scratch */
     char *scratch;
     size_t per_thread;
-    size_t off_kptr, off_erows, off_zero, off_panel, off_tile;
+    size_t off_kptr, off_erows, off_zero, off_panel, off_tile, off_etile;
 } gc_corr_plan;
 
 /* Narrowest interior (output columns) worth a column split: below it the two edge calls of
@@ -206,11 +207,27 @@ static void gc_corr_task(int64_t task, int thread, void *arg)
             } else {
                 gc_corr_call(pl, out + (size_t)pl->xl * esz, ops, ors, nb, nr, pl->xr - pl->xl, nt,
                              rows, kptr, kos, j0);
-                if (pl->wl)
+                if (pl->wl && pl->wr) {
+                    /* both edges in one call over the joined edge rows [left | right]: its
+                     * outputs are xl left ones, kw-1 straddling ones (dropped), then the
+                     * right ones; into a small tile, then copied out */
+                    const int64_t gap = pl->xl + p->k[2] - 1, owe = pl->wl + pl->wr - p->k[2] + 1;
+                    char *et = ws + pl->off_etile;
+                    gc_corr_call(pl, et, nr * owe, owe, nb, nr, owe, nt, erows, kptr, kos, j0);
+                    for (int64_t jb = 0; jb < nb; jb++)
+                        for (int64_t r = 0; r < nr; r++) {
+                            const char *e = et + (size_t)(jb * nr * owe + r * owe) * esz;
+                            char *o = out + (size_t)(jb * ops + r * ors) * esz;
+                            memcpy(o, e, (size_t)pl->xl * esz);
+                            memcpy(o + (size_t)pl->xr * esz, e + (size_t)gap * esz,
+                                   (size_t)(ow - pl->xr) * esz);
+                        }
+                } else if (pl->wl) {
                     gc_corr_call(pl, out, ops, ors, nb, nr, pl->xl, nt, erows, kptr, kos, j0);
-                if (pl->wr)
+                } else if (pl->wr) {
                     gc_corr_call(pl, out + (size_t)pl->xr * esz, ops, ors, nb, nr, ow - pl->xr, nt,
                                  erows + nrowptr, kptr, kos, j0);
+                }
             }
         }
         if (!pl->direct_out) { /* scatter the tile into the strided output */
@@ -351,11 +368,12 @@ static gc_status gc_corr_plan_init(gc_context *ctx, const gc_corr_problem *p, gc
     }
 
     /* sizes, overflow-checked */
-    int64_t nrowptr, panel_elems = 0, tile_elems = 0, kelems, ntasks, total;
+    int64_t nrowptr, panel_elems = 0, tile_elems = 0, etile_elems = 0, kelems, ntasks, total;
     if (!gc_mul_ok(pl->max_terms, pl->rows_per_term, &nrowptr) ||
         (!pl->direct_rows && !gc_mul_ok(nrowptr, pl->split ? pl->wl + pl->wr : pl->wp,
                                         &panel_elems)) ||
         !gc_mul_ok(pl->nb_out * pl->R, p->o[2], &tile_elems) ||
+        (pl->split && !gc_mul_ok(pl->nb_out * pl->R, pl->wl + pl->wr, &etile_elems)) ||
         !gc_mul_ok(p->pairing == GC_PAIR_SINGLE ? 1 : p->nout, pl->kin * pl->kvol, &kelems) ||
         !gc_mul_ok(kelems, (int64_t)pl->esz + 64, &total) ||
         !gc_mul_ok(pl->ngroups * p->o[0], pl->nrb, &ntasks))
@@ -365,9 +383,11 @@ static gc_status gc_corr_plan_init(gc_context *ctx, const gc_corr_problem *p, gc
     pl->off_kptr = gc_align64((size_t)nrowptr * sizeof(void *));
     pl->off_erows = pl->off_kptr + gc_align64((size_t)pl->max_terms * sizeof(void *));
     pl->off_zero = pl->off_erows + (pl->split ? gc_align64((size_t)nrowptr * 2 * sizeof(void *)) : 0);
-    pl->off_panel = pl->off_zero + gc_align64((size_t)pl->wp * pl->esz);
+    pl->zw = pl->split && pl->wl + pl->wr > pl->wp ? pl->wl + pl->wr : pl->wp;
+    pl->off_panel = pl->off_zero + gc_align64((size_t)pl->zw * pl->esz);
     pl->off_tile = pl->off_panel + gc_align64((size_t)panel_elems * pl->esz);
-    pl->per_thread = pl->off_tile + gc_align64((size_t)tile_elems * pl->esz);
+    pl->off_etile = pl->off_tile + gc_align64((size_t)tile_elems * pl->esz);
+    pl->per_thread = pl->off_etile + gc_align64((size_t)etile_elems * pl->esz);
 
     int nthreads = gc_context_threads(ctx);
     if ((int64_t)nthreads > ntasks)
@@ -413,7 +433,7 @@ gc_status gc_corr_run(gc_context *ctx, const gc_corr_problem *p, void *workspace
     char *scratch = kpack + kbytes;
     gc_corr_pack_kernel(p, pl.kin, kpack, pl.esz);
     for (int t = 0; t < nthreads; t++)
-        memset(scratch + (size_t)t * pl.per_thread + pl.off_zero, 0, (size_t)pl.wp * pl.esz);
+        memset(scratch + (size_t)t * pl.per_thread + pl.off_zero, 0, (size_t)pl.zw * pl.esz);
     pl.kpack = kpack;
     pl.scratch = scratch;
     st = gc_parallel_for(ctx, nthreads, pl.ngroups * p->o[0] * pl.nrb, gc_corr_task, &pl);

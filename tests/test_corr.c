@@ -601,6 +601,10 @@ static void test_wide_split_and_tall(void)
         {2, 3, 1, 1, 20, 512, 1, 9, 2, GC_MODE_VALID, 0},
         {2, 2, 0, 1, 16, 1024, 1, 12, 1, GC_MODE_SAME, 0},
         {3, 1, 0, 3, 14, 300, 2, 9, 2, GC_MODE_FULL, 0},
+        /* one edge only (S with kw = 2), and kernels wider than the interior's edge rows */
+        {2, 1, 0, 1, 9, 200, 1, 3, 2, GC_MODE_SAME, 1},
+        {2, 1, 0, 1, 6, 400, 1, 2, 270, GC_MODE_FULL, 0},
+        {2, 2, 3, 1, 7, 300, 1, 2, 120, GC_MODE_SAME, 2},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         /* the tall 1024-wide cases in float32, the 512-wide ones in float64 */
