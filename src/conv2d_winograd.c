@@ -28,7 +28,7 @@
 
 #include <string.h>
 
-enum { GC_WINO_XI = 36, GC_WINO_NL = 8, GC_WINO_CHUNK = 64 };
+enum { GC_WINO_XI = 36, GC_WINO_NL = 8, GC_WINO_CHUNK = 64, GC_WINO_BUDGET_MIB = 4 };
 
 typedef struct gc_wino_plan {
     gc_gram_kernels kern;
@@ -169,7 +169,7 @@ static gc_status gc_wino_plan_make(gc_context *ctx, const gc_conv2d_problem *p, 
         return gc_fail(ctx, GC_ERR_OVERFLOW, "conv2d: Winograd workspace size overflows");
     pl->T = T;
     /* band: about 4 MiB of V + M, at least 64 tiles (U is read once per band), at most the item */
-    int64_t bt = ((int64_t)4 << 20) / per_tile / GC_WINO_NL * GC_WINO_NL;
+    int64_t bt = ((int64_t)GC_WINO_BUDGET_MIB << 20) / per_tile / GC_WINO_NL * GC_WINO_NL;
     if (bt < 64)
         bt = 64;
     const int64_t tall = (T + GC_WINO_NL - 1) / GC_WINO_NL * GC_WINO_NL;
