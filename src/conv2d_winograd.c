@@ -12,7 +12,8 @@
  * Per group g: the weights are transformed once into U[xi][ob][c][GW] (GW-wide panels of
  * output channels, the Gram GEMM kernel's b operand, gram.h); per item the padded input is
  * packed once into P[c][Hp][Wp] (Hp = 4 nty + 2, Wp = 4 ntx + 2, zeros past the padding);
- * then per band of BT tiles (sized so V and M stay near the cache):
+ * then per band of BT tiles (sized so V and M stay near the cache; several bands run in
+ * parallel, one per thread, each in its own V + M; one band runs its steps in parallel):
  *   1. V[xi][tb][c][8] for the band's 8-tile blocks tb   (input transform, task: block;
  *      V and M planes are padded by 32 elements so that they do not alias in the caches);
  *   2. M[xi][ob][t][GW] = the GEMM tile kernel over c with s = V (lds 8, rows = tiles) and
@@ -39,13 +40,16 @@ typedef struct gc_wino_plan {
     int64_t GR, GW, nb;        /* GEMM tile, GW-wide blocks of Og */
     int64_t ntx, nty, T;       /* tiles per row, rows of tiles, tiles per item */
     int64_t Hp, Wp;            /* packed plane */
-    int64_t BT;                /* tiles per band (a multiple of 8) */
+    int64_t BT, BTc;           /* tiles per band; capacity of a band's V and M (BT rounded up
+                                  to 8) */
     int64_t vxs, mxs;          /* elements between transform positions in V and M: the plane
                                   plus 32 (planes a multiple of 4 KiB apart alias in caches) */
     int fused;                 /* one band per item: U made per item one GW block at a time */
     int64_t unb;               /* GW blocks U holds (nb, or 1 when fused) */
     size_t u_bytes, p_bytes, v_bytes, m_bytes;
     int nthreads;
+    int64_t nslots;            /* V + M buffers: one, or one per thread when the bands of an
+                                  item run in parallel (not fused, more than one band) */
 } gc_wino_plan;
 
 static void gc_wino_bwd_problem(const gc_conv2d_problem *p, gc_conv2d_problem *q);
@@ -178,7 +182,18 @@ static gc_status gc_wino_plan_make(gc_context *ctx, const gc_conv2d_problem *p, 
      * so U (36 Cg GW per block) stays in cache instead of 36 Cg Og going through memory. */
     pl->fused = tall <= pl->BT;
     pl->unb = pl->fused ? 1 : pl->nb;
-    if (!gc_mul_ok(p->Cg, pl->BT, &pl->vxs) || !gc_mul_ok(ocols, pl->BT, &pl->mxs) ||
+    pl->nthreads = gc_context_threads(ctx);
+    /* More than one band: a multiple of the thread count (the bands run in parallel, a V + M
+     * slot per thread), their lengths equal to within one tile. A tile's sums do not depend on
+     * its band, so neither do the results. */
+    int64_t nbands = (T + pl->BT - 1) / pl->BT;
+    if (nbands > 1) {
+        nbands = (nbands + pl->nthreads - 1) / pl->nthreads * pl->nthreads;
+        pl->BT = (T + nbands - 1) / nbands;
+        nbands = (T + pl->BT - 1) / pl->BT;
+    }
+    pl->BTc = (pl->BT + GC_WINO_NL - 1) / GC_WINO_NL * GC_WINO_NL;
+    if (!gc_mul_ok(p->Cg, pl->BTc, &pl->vxs) || !gc_mul_ok(ocols, pl->BTc, &pl->mxs) ||
         pl->vxs > INT64_MAX / 64 || pl->mxs > INT64_MAX / 64 ||
         !gc_mul_ok(GC_WINO_XI * esz, pl->vxs + 32, &v) || !gc_mul_ok(GC_WINO_XI * esz, pl->mxs + 32, &m) ||
         v > INT64_MAX / 64 || m > INT64_MAX / 64)
@@ -188,15 +203,16 @@ static gc_status gc_wino_plan_make(gc_context *ctx, const gc_conv2d_problem *p, 
     pl->p_bytes = gc_wino_round64((size_t)pe);
     pl->v_bytes = gc_wino_round64((size_t)v);
     pl->m_bytes = gc_wino_round64((size_t)m);
-    if (pl->u_bytes > SIZE_MAX / 4 - pl->p_bytes - pl->v_bytes - pl->m_bytes)
+    pl->nslots = pl->fused || nbands < 2 ? 1 : (nbands < pl->nthreads ? nbands : pl->nthreads);
+    if (pl->v_bytes + pl->m_bytes > SIZE_MAX / 4 / (size_t)pl->nslots ||
+        pl->u_bytes > SIZE_MAX / 4 - pl->p_bytes - (size_t)pl->nslots * (pl->v_bytes + pl->m_bytes))
         return gc_fail(ctx, GC_ERR_OVERFLOW, "conv2d: Winograd workspace size overflows");
-    pl->nthreads = gc_context_threads(ctx);
     return GC_OK;
 }
 
 static size_t gc_wino_bytes(const gc_wino_plan *pl)
 {
-    return pl->u_bytes + pl->p_bytes + pl->v_bytes + pl->m_bytes;
+    return pl->u_bytes + pl->p_bytes + (size_t)pl->nslots * (pl->v_bytes + pl->m_bytes);
 }
 
 gc_status gc_conv2d_winograd_workspace(gc_context *ctx, const gc_conv2d_problem *p, size_t *bytes)
@@ -328,7 +344,7 @@ static void gc_wino_gemm_task(int64_t job, int thread, void *argp)
     const size_t esz = pl->esz;
     const char *b = A->u + (size_t)((xi * pl->unb + ob - A->ob0) * Cg * GW) * esz;
     const char *vx = A->v + (size_t)(xi * pl->vxs) * esz;
-    char *mx = A->m + (size_t)(xi * pl->mxs + ob * pl->BT * GW) * esz;
+    char *mx = A->m + (size_t)(xi * pl->mxs + ob * pl->BTc * GW) * esz;
     for (int64_t t = ch * GC_WINO_CHUNK; t < t1; t += GR) {
         const char *s = vx + (size_t)((t / GC_WINO_NL) * Cg * GC_WINO_NL + t % GC_WINO_NL) * esz;
         pl->kern.gemm(Cg, s, GC_WINO_NL, b, mx + (size_t)(t * GW) * esz);
@@ -348,7 +364,7 @@ static void gc_wino_out_task(int64_t t, int thread, void *argp)
     for (int64_t ob = 0; ob < pl->nb; ob++) {
         const int64_t o0 = A->g * p->Og + ob * GW;
         const int64_t ncol = p->Og - ob * GW < GW ? p->Og - ob * GW : GW;
-        const char *m = A->m + (size_t)((ob * pl->BT + t) * GW) * pl->esz;
+        const char *m = A->m + (size_t)((ob * pl->BTc + t) * GW) * pl->esz;
         const char *bias = A->bias ? A->bias + (size_t)(o0 * p->b_s) * pl->esz : NULL;
         char *o = A->out + (size_t)(A->n * p->out_s[0] + o0 * p->out_s[1] + 4 * ty * p->out_s[2] +
                                     4 * tx * p->out_s[3]) * pl->esz;
@@ -378,6 +394,27 @@ gc_status gc_conv2d_winograd_backward_input(gc_context *ctx, const gc_conv2d_pro
     gc_wino_bwd_problem(p, &q);
     const char *wf = (const char *)w + (size_t)(2 * p->w_s[2] + 2 * p->w_s[3]) * gc_dtype_size(p->dtype);
     return gc_conv2d_winograd_forward(ctx, &q, gout, wf, NULL, gin, ws, ws_bytes);
+}
+
+/* Task: band b of item n, all three steps on one thread, in its own V + M slot (several
+ * bands in parallel instead of three parallel steps per band). */
+static void gc_wino_band_task(int64_t b, int thread, void *argp)
+{
+    const gc_wino_arg *A0 = argp;
+    const gc_wino_plan *pl = A0->pl;
+    gc_wino_arg A = *A0;
+    A.v = A0->v + (size_t)thread * (pl->v_bytes + pl->m_bytes);
+    A.m = A.v + pl->v_bytes;
+    A.t0 = b * pl->BT;
+    A.nt = pl->T - A.t0 < pl->BT ? pl->T - A.t0 : pl->BT;
+    const int64_t nblk = (A.nt + GC_WINO_NL - 1) / GC_WINO_NL;
+    const int64_t nch = (A.nt + GC_WINO_CHUNK - 1) / GC_WINO_CHUNK;
+    for (int64_t tb = 0; tb < nblk; tb++)
+        gc_wino_in_task(tb, thread, &A);
+    for (int64_t job = 0; job < GC_WINO_XI * nch * pl->nb; job++)
+        gc_wino_gemm_task(job, thread, &A);
+    for (int64_t t = 0; t < A.nt; t++)
+        gc_wino_out_task(t, thread, &A);
 }
 
 gc_status gc_conv2d_winograd_forward(gc_context *ctx, const gc_conv2d_problem *p, const void *in,
@@ -411,6 +448,11 @@ gc_status gc_conv2d_winograd_forward(gc_context *ctx, const gc_conv2d_problem *p
         for (int64_t n = 0; n < p->N && st == GC_OK; n++) {
             A.n = n;
             st = gc_parallel_for(ctx, T, p->Cg, gc_wino_pack_task, &A);
+            if (pl.nslots > 1) {
+                if (st == GC_OK)
+                    st = gc_parallel_for(ctx, (int)pl.nslots, (pl.T + pl.BT - 1) / pl.BT, gc_wino_band_task, &A);
+                continue;
+            }
             for (int64_t t0 = 0; t0 < pl.T && st == GC_OK; t0 += pl.BT) {
                 A.t0 = t0;
                 A.nt = pl.T - t0 < pl.BT ? pl.T - t0 : pl.BT;

@@ -21,7 +21,7 @@ gc_status gc_conv2d_winograd_backward_input(gc_context *ctx, const gc_conv2d_pro
  * at least 25 output tiles per item (rule and measurements in conv2d_winograd.c). */
 int gc_conv2d_winograd_preferred(const gc_conv2d_problem *p, gc_conv_pass pass);
 /* forward on the Winograd path. Workspace: gc_conv2d_winograd_workspace bytes, 64-byte
- * aligned (depends on the context's ISA, not on its thread count). */
+ * aligned (depends on the context's ISA and thread count: bands run one per thread). */
 gc_status gc_conv2d_winograd_workspace(gc_context *ctx, const gc_conv2d_problem *p, size_t *bytes);
 gc_status gc_conv2d_winograd_forward(gc_context *ctx, const gc_conv2d_problem *p, const void *in,
                                      const void *w, const void *bias, void *out, void *ws,

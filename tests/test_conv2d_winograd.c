@@ -244,37 +244,42 @@ static void test_wino_error_bound(void)
         gc_tensor_free(all[i]);
 }
 
-/* Bitwise the same result on 1, 2 and 3 threads (band / chunk splits fixed by the shape). */
+/* Bitwise the same result on 1, 2 and 3 threads: one band of tiles (the steps split over the
+ * threads) and several bands (bands in parallel, a V + M slot per thread). */
 static void test_wino_threads(void)
 {
-    gc_rng rng = {5};
-    gc_tensor in, w, b, o1, o2;
-    GC_CHECK_OK(gc_tensor_create(NULL, &in, GC_DTYPE_F32, 4, (int64_t[]){2, 40, 45, 37}));
-    GC_CHECK_OK(gc_tensor_create(NULL, &w, GC_DTYPE_F32, 4, (int64_t[]){50, 40, 3, 3}));
-    GC_CHECK_OK(gc_tensor_create(NULL, &b, GC_DTYPE_F32, 1, (int64_t[]){50}));
-    GC_CHECK_OK(gc_tensor_create(NULL, &o1, GC_DTYPE_F32, 4, (int64_t[]){2, 50, 45, 37}));
-    GC_CHECK_OK(gc_tensor_create(NULL, &o2, GC_DTYPE_F32, 4, (int64_t[]){2, 50, 45, 37}));
-    gc_test_fill(&in, &rng, 0);
-    gc_test_fill(&w, &rng, 0);
-    gc_test_fill(&b, &rng, 0);
-    gc_conv2d_desc d = gc_conv2d_desc_default();
-    d.pad[0] = d.pad[1] = 1;
-    d.algo = GC_CONV_ALGO_WINOGRAD;
-    gc_context *ctx;
-    GC_CHECK_OK(gc_context_create(&ctx));
-    GC_CHECK_OK(gc_context_set_threads(ctx, 1));
-    GC_CHECK_OK(wino_fwd(ctx, &d, &in, &w, &b, &o1));
-    for (int t = 2; t <= 3; t++) {
-        GC_CHECK_OK(gc_context_set_threads(ctx, t));
-        gc_test_poison(&o2);
-        GC_CHECK_OK(wino_fwd(ctx, &d, &in, &w, &b, &o2));
-        GC_CHECK_MSG(memcmp(o1.data, o2.data, (size_t)(2 * 50 * 45 * 37) * sizeof(float)) == 0,
-                     "%d threads differ from 1", t);
+    const int64_t geo[2][4] = {{40, 50, 45, 37}, {300, 20, 37, 44}}; /* C, O, H, W */
+    for (int k = 0; k < 2; k++) {
+        const int64_t C = geo[k][0], O = geo[k][1], H = geo[k][2], W = geo[k][3];
+        gc_rng rng = {5};
+        gc_tensor in, w, b, o1, o2;
+        GC_CHECK_OK(gc_tensor_create(NULL, &in, GC_DTYPE_F32, 4, (int64_t[]){2, C, H, W}));
+        GC_CHECK_OK(gc_tensor_create(NULL, &w, GC_DTYPE_F32, 4, (int64_t[]){O, C, 3, 3}));
+        GC_CHECK_OK(gc_tensor_create(NULL, &b, GC_DTYPE_F32, 1, (int64_t[]){O}));
+        GC_CHECK_OK(gc_tensor_create(NULL, &o1, GC_DTYPE_F32, 4, (int64_t[]){2, O, H, W}));
+        GC_CHECK_OK(gc_tensor_create(NULL, &o2, GC_DTYPE_F32, 4, (int64_t[]){2, O, H, W}));
+        gc_test_fill(&in, &rng, 0);
+        gc_test_fill(&w, &rng, 0);
+        gc_test_fill(&b, &rng, 0);
+        gc_conv2d_desc d = gc_conv2d_desc_default();
+        d.pad[0] = d.pad[1] = 1;
+        d.algo = GC_CONV_ALGO_WINOGRAD;
+        gc_context *ctx;
+        GC_CHECK_OK(gc_context_create(&ctx));
+        GC_CHECK_OK(gc_context_set_threads(ctx, 1));
+        GC_CHECK_OK(wino_fwd(ctx, &d, &in, &w, &b, &o1));
+        for (int t = 2; t <= 3; t++) {
+            GC_CHECK_OK(gc_context_set_threads(ctx, t));
+            gc_test_poison(&o2);
+            GC_CHECK_OK(wino_fwd(ctx, &d, &in, &w, &b, &o2));
+            GC_CHECK_MSG(memcmp(o1.data, o2.data, (size_t)(2 * O * H * W) * sizeof(float)) == 0,
+                         "case %d: %d threads differ from 1", k, t);
+        }
+        gc_context_free(ctx);
+        gc_tensor *all[] = {&in, &w, &b, &o1, &o2};
+        for (size_t i = 0; i < 5; i++)
+            gc_tensor_free(all[i]);
     }
-    gc_context_free(ctx);
-    gc_tensor *all[] = {&in, &w, &b, &o1, &o2};
-    for (size_t i = 0; i < 5; i++)
-        gc_tensor_free(all[i]);
 }
 
 /* The compute call allocates nothing (the caller's workspace is all it uses); a workspace
