@@ -206,7 +206,7 @@ gc_status gc_synth_tiled_create_part(gc_context *ctx, const gc_synth_net *net,
             else
                 hi = mid - 1;
         }
-        t->band = lo;
+        t->band = max_memory ? lo : t->H; /* no budget: one band of all rows */
     }
     if (st != GC_OK) {
         gc_synth_tiled_free(t);
