@@ -354,7 +354,10 @@ static gc_status gc_corr_plan_init(gc_context *ctx, const gc_corr_problem *p, gc
     pl->direct_out = p->out_s[3] == 1;
     pl->max_terms = pl->kin * p->k[0];
     pl->rows_per_term = pl->R + p->k[1] - 1;
-    if (!pl->direct_rows && p->in_s[3] == 1) {
+    /* (not for sums over input planes: there one copy of a row serves every output plane,
+     * while the edge call costs per plane; measured 16 -> 16 planes of 256 x 256, 3x3 S:
+     * 3.2 ms copying rows, 4.0 ms split) */
+    if (!pl->direct_rows && p->in_s[3] == 1 && p->pairing != GC_PAIR_SUM) {
         const int64_t xl = p->pad[2] > 0 ? p->pad[2] : 0;
         const int64_t xr = p->n[2] - p->k[2] + 1 + p->pad[2] < p->o[2]
                                ? p->n[2] - p->k[2] + 1 + p->pad[2] : p->o[2];
