@@ -578,8 +578,8 @@ static void test_nan_inf(void)
     gc_tensor_free(&k);
 }
 
-/* The driver's column split (modes F and S, rows wide enough: interior columns read the input
- * in place, edge columns zero-padded copies) and the banded stream for kernels taller than 8
+/* The driver's column split (modes F and S, rows wide enough, one plane or plane-wise:
+ * interior columns read the input in place, edge columns zero-padded copies) and the banded stream for kernels taller than 8
  * rows (1024-wide float32 and 512-wide float64 rows: 4 KiB apart), against the reference on
  * every ISA, with row-strided views, multi-plane sums, 3-D terms and a strided output. */
 static void test_wide_split_and_tall(void)
@@ -591,7 +591,8 @@ static void test_wide_split_and_tall(void)
         {2, 1, 0, 1, 8, 140, 1, 2, 9, GC_MODE_FULL, 2},
         {2, 1, 0, 1, 7, 300, 1, 4, 1, GC_MODE_SAME, 0},
         {2, 3, 2, 1, 10, 170, 1, 3, 5, GC_MODE_FULL, 1},
-        {2, 2, 2, 1, 7, 200, 1, 3, 4, GC_MODE_SAME, 2},
+        {2, 2, 0, 1, 7, 200, 1, 3, 4, GC_MODE_SAME, 2},
+        {3, 2, 0, 3, 6, 140, 2, 3, 3, GC_MODE_FULL, 0},
         {3, 2, 2, 3, 6, 140, 2, 3, 3, GC_MODE_FULL, 0},
         {2, 1, 0, 1, 21, 1024, 1, 9, 3, GC_MODE_VALID, 0},
         {2, 1, 0, 1, 23, 1024, 1, 11, 2, GC_MODE_FULL, 0},
@@ -604,7 +605,7 @@ static void test_wide_split_and_tall(void)
         /* one edge only (S with kw = 2), and kernels wider than the interior's edge rows */
         {2, 1, 0, 1, 9, 200, 1, 3, 2, GC_MODE_SAME, 1},
         {2, 1, 0, 1, 6, 400, 1, 2, 270, GC_MODE_FULL, 0},
-        {2, 2, 3, 1, 7, 300, 1, 2, 120, GC_MODE_SAME, 2},
+        {2, 2, 0, 1, 7, 300, 1, 2, 120, GC_MODE_SAME, 2},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         /* the tall 1024-wide cases in float32, the 512-wide ones in float64 */
