@@ -5,24 +5,20 @@
 # larger than the smaller budgets); a budget below the accumulator's own size is refused;
 # budgets too small are one-line errors with no output file, bad byte counts are usage errors,
 # and --max-memory is refused on gram-backward / style-loss.
+# Usage: cli_tile.sh GRAMCONV NPY_GEN
 set -u
 bin=$1
+gen=$2 # tests/npy_gen: seeded random arrays
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gc_cli_tile.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-py() { python3 -c "$@"; }
 same() { cmp -s "$1" "$2"; }
 
-py "
-import numpy as np
-r = np.random.default_rng(5)
-np.save('$tmp/chw.npy', r.standard_normal((24, 200, 37)).astype(np.float32))
-np.save('$tmp/nchw.npy', r.standard_normal((3, 8, 60, 50)))
-np.save('$tmp/mk.npy', r.standard_normal((10, 30001)).astype(np.float32))
-np.save('$tmp/be.npy', r.standard_normal((6, 9, 11)).astype('>f4'))
-" || { echo "FAIL numpy needed to make inputs"; exit 1; }
+"$gen" "$tmp/chw.npy" f4 5 24 200 37 && "$gen" "$tmp/nchw.npy" f8 6 3 8 60 50 &&
+  "$gen" "$tmp/mk.npy" f4 7 10 30001 && "$gen" "$tmp/be.npy" ">f4" 8 6 9 11 \
+  || { echo "FAIL npy_gen could not make the inputs"; exit 1; }
 
 for f in chw nchw mk be; do
   for opts in "" "--center" "--norm chw --scale 0.5"; do
@@ -64,7 +60,7 @@ done
 "$bin" gram "$tmp/missing.npy" --max-memory 1M -o "$tmp/c.npy" 2>"$tmp/err"; rc=$?
 [ $rc -eq 1 ] && grep -q "^gramconv: cannot read input" "$tmp/err" && ok "missing input: $(cat "$tmp/err")" \
   || bad "missing input: rc $rc $(cat "$tmp/err")"
-py "import numpy as np; np.save('$tmp/fo.npy', np.asfortranarray(np.ones((4, 5, 6), np.float32)))"
+"$gen" "$tmp/fo.npy" f4 9 4 5 6 --fortran
 "$bin" gram "$tmp/fo.npy" --max-memory 1M -o "$tmp/c.npy" 2>"$tmp/err"; rc=$?
 [ $rc -eq 1 ] && grep -q "Fortran" "$tmp/err" && ok "Fortran order refused: $(cat "$tmp/err")" || bad "Fortran: rc $rc"
 "$bin" gram --help | grep -q -- "--max-memory" && ok "help names --max-memory" || bad "help"
