@@ -49,14 +49,14 @@ static gc_conv2d_desc gc_ts_conv(int64_t k)
     return d;
 }
 
-/* Bytes of the band buffers for b rows at scale i. */
-static gc_status gc_ts_band_bytes(gc_context *ctx, const gc_synth_tiled *t, int i, int64_t b,
-                                  uint64_t *bytes)
+/* The conv workspace (forward or backward_input, the larger) of a band of b output rows at
+ * scale i. */
+static gc_status gc_ts_band_ws(gc_context *ctx, const gc_synth_tiled *t, int i, int64_t b,
+                               size_t *ws)
 {
     const gc_tensor *w = &t->net->weights[i];
-    const int64_t F = w->dims[0], C = w->dims[1], k = w->dims[2];
-    const int64_t R = b + k - 1, Wp = t->W + k - 1;
-    const int64_t vd[3] = {C, R, Wp}, zs[3] = {0, 0, 0};
+    const int64_t C = w->dims[1], k = w->dims[2];
+    const int64_t vd[3] = {C, b + k - 1, t->W + k - 1}, zs[3] = {0, 0, 0};
     gc_tensor v;
     gc_conv2d_desc inner = gc_conv2d_desc_default();
     size_t wsf = 0, wsb = 0;
@@ -65,8 +65,26 @@ static gc_status gc_ts_band_bytes(gc_context *ctx, const gc_synth_tiled *t, int 
         st = gc_conv2d_workspace_size(ctx, &inner, &v, w, GC_CONV_FORWARD, &wsf);
     if (st == GC_OK)
         st = gc_conv2d_workspace_size(ctx, &inner, &v, w, GC_CONV_BACKWARD_INPUT, &wsb);
+    *ws = wsf > wsb ? wsf : wsb;
+    return st;
+}
+
+/* Bytes of the band buffers for b rows at scale i. The workspace counted is the larger of a
+ * b-row band's and a one-row band's: the last band of a part may be shorter, and the
+ * convolution may pick an algorithm with a larger workspace for it (so the bytes also grow
+ * with b, and the smallest budget that works gives one-row bands). */
+static gc_status gc_ts_band_bytes(gc_context *ctx, const gc_synth_tiled *t, int i, int64_t b,
+                                  uint64_t *bytes)
+{
+    const gc_tensor *w = &t->net->weights[i];
+    const int64_t F = w->dims[0], C = w->dims[1], k = w->dims[2];
+    const int64_t R = b + k - 1, Wp = t->W + k - 1;
+    size_t ws = 0, ws1 = 0;
+    gc_status st = gc_ts_band_ws(ctx, t, i, b, &ws);
+    if (st == GC_OK && b > 1)
+        st = gc_ts_band_ws(ctx, t, i, 1, &ws1);
     const size_t esz = gc_dtype_size(w->dtype);
-    *bytes = (uint64_t)(2 * C * R * Wp + 2 * F * b * t->W) * esz + (wsf > wsb ? wsf : wsb) + 512;
+    *bytes = (uint64_t)(2 * C * R * Wp + 2 * F * b * t->W) * esz + (ws > ws1 ? ws : ws1) + 512;
     return st;
 }
 
