@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# mpi_test.sh GRAMCONV MPI_CHECK [MPIEXEC] - the MPI paths on one machine over loopback:
+# mpi_test.sh GRAMCONV MPI_CHECK MPIEXEC NPY_GEN - the MPI paths on one machine over loopback:
 #   mpi_check under -np 2, 3, 4 (distributed conv2d forward/backward_input with halo exchange,
 #   row gathers, the reduced Gram of a file: see tests/mpi_check.c);
 #   `mpirun -np P gramconv gram` (each rank reading its own slice) against the one-process
@@ -14,6 +14,7 @@ bin=$1
 check=$2
 mpiexec=${3:-mpirun}
 [ -n "$mpiexec" ] || mpiexec=mpirun
+gen=${4:?usage: mpi_test.sh GRAMCONV MPI_CHECK MPIEXEC NPY_GEN} # tests/npy_gen: seeded .npy inputs
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gc_mpi.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 fail=0
@@ -36,12 +37,8 @@ for np in 2 3 4; do
   fi
 done
 
-python3 -c "
-import numpy as np
-r = np.random.default_rng(9)
-np.save('$tmp/big.npy', r.standard_normal((64, 120, 97)).astype(np.float32))
-np.save('$tmp/batch.npy', r.standard_normal((5, 16, 20, 13)))
-" || { echo "FAIL numpy needed"; exit 1; }
+"$gen" "$tmp/big.npy" f4 9 64 120 97 && "$gen" "$tmp/batch.npy" f8 10 5 16 20 13 \
+  || { echo "FAIL npy_gen could not make the inputs"; exit 1; }
 dist() { # np file opts...: mpirun gram against the one-process in-memory result
   local np=$1 f=$2; shift 2
   rm -f "$tmp/dist.npy"
@@ -70,10 +67,7 @@ run 2 "$bin" gram "$tmp/big.npy" --max-memory 1K -o "$tmp/dist.npy" 2>"$tmp/err"
 
 # texture: one process, bands, 2 and 3 ranks -> the same image (8-bit PNG: within a step)
 golden=$(cd "$(dirname "$0")" && pwd)/golden
-python3 -c "
-import numpy as np
-np.save('$tmp/s.npy', np.random.default_rng(3).random((3, 40, 48)).astype(np.float32))
-" && "$bin" npy-to-image "$tmp/s.npy" -o "$tmp/s.png" || bad "sample image"
+"$gen" "$tmp/s.npy" f4 3 3 40 48 --uniform && "$bin" npy-to-image "$tmp/s.npy" -o "$tmp/s.png" || bad "sample image"
 tx="texture $tmp/s.png --size 37,29 --iters 10 --layers 3,5 --filters 8 --threads 1 -q"
 "$bin" $tx -o "$tmp/t1.png" && "$bin" image-to-npy "$tmp/t1.png" -o "$tmp/t1.npy" || bad "texture, one process"
 same_image() { # name png: within 1.5/255 of the one-process result
