@@ -19,6 +19,8 @@
  *   2. M[xi][ob][t][GW] = the GEMM tile kernel over c with s = V (lds 8, rows = tiles) and
  *      b = U's panel (task: xi, chunk of 64 tiles, ob: the chunk's V stays in cache over ob);
  *   3. output transform + bias, clipped (task: tile).
+ * When one band holds the item ("fused"), U is made one GW block at a time right before its
+ * GEMMs; with several threads each thread takes whole blocks (transform + GEMMs, its own U).
  * Every output element is written by one task from sums in a fixed order: results do not
  * depend on the thread count.
  *
@@ -48,6 +50,8 @@ typedef struct gc_wino_plan {
     int64_t unb;               /* GW blocks U holds (nb, or 1 when fused) */
     size_t u_bytes, p_bytes, v_bytes, m_bytes;
     int nthreads;
+    int64_t uslots;            /* U buffers: one, or one per thread when fused with several
+                                  threads and GW blocks (each thread owns whole blocks) */
     int64_t nslots;            /* V + M buffers: one, or one per thread when the bands of an
                                   item run in parallel (not fused, more than one band) */
 } gc_wino_plan;
@@ -204,15 +208,19 @@ static gc_status gc_wino_plan_make(gc_context *ctx, const gc_conv2d_problem *p, 
     pl->v_bytes = gc_wino_round64((size_t)v);
     pl->m_bytes = gc_wino_round64((size_t)m);
     pl->nslots = pl->fused || nbands < 2 ? 1 : (nbands < pl->nthreads ? nbands : pl->nthreads);
+    pl->uslots = pl->fused && pl->nthreads > 1 && pl->nb > 1
+                     ? (pl->nb < pl->nthreads ? pl->nb : pl->nthreads) : 1;
     if (pl->v_bytes + pl->m_bytes > SIZE_MAX / 4 / (size_t)pl->nslots ||
-        pl->u_bytes > SIZE_MAX / 4 - pl->p_bytes - (size_t)pl->nslots * (pl->v_bytes + pl->m_bytes))
+        pl->u_bytes > SIZE_MAX / 4 / (size_t)pl->uslots - pl->p_bytes -
+                          (size_t)pl->nslots * (pl->v_bytes + pl->m_bytes))
         return gc_fail(ctx, GC_ERR_OVERFLOW, "conv2d: Winograd workspace size overflows");
     return GC_OK;
 }
 
 static size_t gc_wino_bytes(const gc_wino_plan *pl)
 {
-    return pl->u_bytes + pl->p_bytes + (size_t)pl->nslots * (pl->v_bytes + pl->m_bytes);
+    return (size_t)pl->uslots * pl->u_bytes + pl->p_bytes +
+           (size_t)pl->nslots * (pl->v_bytes + pl->m_bytes);
 }
 
 gc_status gc_conv2d_winograd_workspace(gc_context *ctx, const gc_conv2d_problem *p, size_t *bytes)
@@ -417,6 +425,25 @@ static void gc_wino_band_task(int64_t b, int thread, void *argp)
         gc_wino_out_task(t, thread, &A);
 }
 
+/* Task: GW block ob of output channels, fused with several threads: the block's weights are
+ * transformed into this thread's own U slot, then its 36 x chunks GEMMs run over all the
+ * item's tiles (V is shared and complete; M's block ob is written by this task alone). One
+ * thread owns whole blocks instead of all threads meeting on each block's U twice. */
+static void gc_wino_ob_task(int64_t ob, int thread, void *argp)
+{
+    const gc_wino_arg *A0 = argp;
+    const gc_wino_plan *pl = A0->pl;
+    gc_wino_arg A = *A0;
+    A.u = A0->u + (size_t)thread * pl->u_bytes;
+    A.ob0 = ob, A.nob = 1;
+    const int64_t ncb = (A.p->Cg + GC_WINO_NL - 1) / GC_WINO_NL;
+    const int64_t nch = (A.nt + GC_WINO_CHUNK - 1) / GC_WINO_CHUNK;
+    for (int64_t cb = 0; cb < ncb; cb++)
+        gc_wino_wt_task(cb, thread, &A);
+    for (int64_t job = 0; job < GC_WINO_XI * nch; job++)
+        gc_wino_gemm_task(job, thread, &A);
+}
+
 gc_status gc_conv2d_winograd_forward(gc_context *ctx, const gc_conv2d_problem *p, const void *in,
                                      const void *w, const void *bias, void *out, void *ws,
                                      size_t ws_bytes)
@@ -435,7 +462,7 @@ gc_status gc_conv2d_winograd_forward(gc_context *ctx, const gc_conv2d_problem *p
     memset(&A, 0, sizeof A);
     A.p = p, A.pl = &pl, A.in = in, A.w = w, A.bias = bias, A.out = out;
     A.u = ws;
-    A.pk = A.u + pl.u_bytes;
+    A.pk = A.u + (size_t)pl.uslots * pl.u_bytes;
     A.v = A.pk + pl.p_bytes;
     A.m = A.v + pl.v_bytes;
     const int T = pl.nthreads;
@@ -461,7 +488,9 @@ gc_status gc_conv2d_winograd_forward(gc_context *ctx, const gc_conv2d_problem *p
                 st = gc_parallel_for(ctx, T, nblk, gc_wino_in_task, &A);
                 if (!pl.fused && st == GC_OK)
                     st = gc_parallel_for(ctx, T, GC_WINO_XI * nch * pl.nb, gc_wino_gemm_task, &A);
-                for (int64_t ob = 0; pl.fused && ob < pl.nb && st == GC_OK; ob++) {
+                if (pl.fused && pl.uslots > 1 && st == GC_OK)
+                    st = gc_parallel_for(ctx, (int)pl.uslots, pl.nb, gc_wino_ob_task, &A);
+                for (int64_t ob = 0; pl.fused && pl.uslots == 1 && ob < pl.nb && st == GC_OK; ob++) {
                     A.ob0 = ob, A.nob = 1;
                     st = gc_parallel_for(ctx, T, ncb, gc_wino_wt_task, &A);
                     if (st == GC_OK)

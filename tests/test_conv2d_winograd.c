@@ -244,12 +244,13 @@ static void test_wino_error_bound(void)
         gc_tensor_free(all[i]);
 }
 
-/* Bitwise the same result on 1, 2 and 3 threads: one band of tiles (the steps split over the
- * threads) and several bands (bands in parallel, a V + M slot per thread). */
+/* Bitwise the same result on 1, 2 and 3 threads: one band of tiles (whole GW blocks of output
+ * channels per thread, a U slot each: 2 to 7 blocks over 2 or 3 threads) and several bands
+ * (bands in parallel, a V + M slot per thread). */
 static void test_wino_threads(void)
 {
-    const int64_t geo[2][4] = {{40, 50, 45, 37}, {300, 20, 37, 44}}; /* C, O, H, W */
-    for (int k = 0; k < 2; k++) {
+    const int64_t geo[3][4] = {{40, 50, 45, 37}, {300, 20, 37, 44}, {24, 150, 21, 19}}; /* C, O, H, W */
+    for (int k = 0; k < 3; k++) {
         const int64_t C = geo[k][0], O = geo[k][1], H = geo[k][2], W = geo[k][3];
         gc_rng rng = {5};
         gc_tensor in, w, b, o1, o2;
