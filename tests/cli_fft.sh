@@ -22,57 +22,11 @@ case $G in /*) ;; *) G=$PWD/$G ;; esac
 if [ ! -x "$GC" ]; then echo "cli_fft: $GC is not an executable" >&2; exit 2; fi
 if [ ! -f "$G/bnd_in.npy" ]; then echo "cli_fft: no golden files in $G" >&2; exit 2; fi
 
+. "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/gramconv-cli-fft.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 2
 
-PASS=0
-FAIL=0
-pass() { PASS=$((PASS + 1)); }
-fail() { FAIL=$((FAIL + 1)); echo "FAIL: $*"; }
-run() {
-    "$@" >"$T/out" 2>"$T/err"
-    RC=$?
-}
-expect_ok() {
-    local name=$1
-    shift
-    run "$@"
-    if [ "$RC" -ne 0 ]; then
-        fail "$name: exit $RC (stderr: $(head -c 300 "$T/err"))"
-    elif [ -s "$T/err" ]; then
-        fail "$name: unexpected stderr: $(head -c 300 "$T/err")"
-    else
-        pass
-    fi
-}
-# expect_err NAME WANT_RC OUTFILE CMD... : that exit code, one "gramconv: " line, no OUTFILE.
-expect_err() {
-    local name=$1 want=$2 outfile=$3
-    shift 3
-    run "$@"
-    if [ "$RC" -ne "$want" ]; then
-        fail "$name: exit $RC, expected $want (stderr: $(head -c 300 "$T/err"))"
-    elif [ "$(wc -l <"$T/err")" -ne 1 ] || ! head -n 1 "$T/err" | grep -q '^gramconv: .'; then
-        fail "$name: stderr is not one 'gramconv: ' line: [$(head -c 300 "$T/err")]"
-    elif [ "$outfile" != - ] && [ -e "$outfile" ]; then
-        fail "$name: output file $outfile exists after a failure"
-    else
-        pass
-    fi
-}
-expect_close() {
-    local name=$1 out=$2 want=$3 rtol=${4:-1e-10} atol=${5:-1e-10}
-    if [ ! -f "$out" ]; then
-        fail "$name: no output file $out"
-        return
-    fi
-    run "$GC" compare "$out" "$want" --rtol "$rtol" --atol "$atol"
-    if [ "$RC" -ne 0 ]; then fail "$name: $(cat "$T/out" "$T/err" | head -c 400)"; else pass; fi
-}
-expect_grep() {
-    if grep -q -- "$2" "$3"; then pass; else fail "$1: '$2' not in: $(head -c 300 "$3")"; fi
-}
 
 # Is there an FFT path in this build? (method fft on a tiny problem)
 HAVE_FFT=1
@@ -154,5 +108,4 @@ fi
 expect_err "bench gram --method" 2 - "$GC" bench gram --method fft
 expect_err "bench --method bogus" 2 - "$GC" bench xcorr2 --method slow
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+cli_summary cli_fft

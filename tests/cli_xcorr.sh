@@ -18,13 +18,10 @@ case $GC in /*) ;; *) GC=$PWD/$GC ;; esac
 case $G in /*) ;; *) G=$PWD/$G ;; esac
 if [ ! -x "$GC" ]; then echo "cli_xcorr: $GC is not an executable" >&2; exit 2; fi
 if [ ! -f "$G/bnd_in.npy" ]; then echo "cli_xcorr: no golden files in $G" >&2; exit 2; fi
+. "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/gramconv-cli-xcorr.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 2
-PASS=0
-FAIL=0
-pass() { PASS=$((PASS + 1)); }
-fail() { FAIL=$((FAIL + 1)); echo "FAIL: $*"; }
 
 # a 1x1 float64 kernel [[2.0]] as .npy v1.0 (header padded to 64 bytes)
 hdr="{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1), }"
@@ -53,5 +50,4 @@ for mode in F S V; do
             fail "direct 1x1 mode $mode boundary $b: $(cat err)"; fi
     done
 done
-echo "cli_xcorr: $PASS passed, $FAIL failed"
-[ $FAIL = 0 ]
+cli_summary cli_xcorr
