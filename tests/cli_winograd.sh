@@ -17,35 +17,31 @@ GC=$1
 case $GC in /*) ;; *) GC=$PWD/$GC ;; esac
 if [ ! -x "$GC" ]; then echo "cli_winograd: $GC is not an executable" >&2; exit 2; fi
 
-PASS=0
-FAIL=0
-ok() { PASS=$((PASS + 1)); }
-bad() { FAIL=$((FAIL + 1)); echo "FAIL: $*"; }
+. "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 
 L="--input 1,8,9,11 --weight 12,8,3,3 --pad 1 --repeat 2 --threads 1"
 for a in auto direct im2col gemm winograd reference; do
     out=$("$GC" bench conv $L --algo $a 2>&1)
     rc=$?
     if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q "\"algo\":\"$a\"" &&
-        [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ]; then ok; else bad "bench conv --algo $a: rc $rc: $out"; fi
+        [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ]; then pass; else fail "bench conv --algo $a: rc $rc: $out"; fi
 done
 for p in bwd_input bwd_weight; do
     out=$("$GC" bench conv $L --algo winograd --pass $p 2>&1)
-    if [ $? -eq 0 ] && printf '%s\n' "$out" | grep -q "\"pass\":\"$p\""; then ok; else bad "winograd --pass $p: $out"; fi
+    if [ $? -eq 0 ] && printf '%s\n' "$out" | grep -q "\"pass\":\"$p\""; then pass; else fail "winograd --pass $p: $out"; fi
 done
 out=$("$GC" bench conv --input 1,8,9,11 --weight 12,8,5,5 --repeat 1 --algo winograd 2>&1)
 rc=$?
 if [ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
-    printf '%s\n' "$out" | grep -q "^gramconv: .*Winograd.*3x3"; then ok; else bad "5x5 winograd: rc $rc: $out"; fi
+    printf '%s\n' "$out" | grep -q "^gramconv: .*Winograd.*3x3"; then pass; else fail "5x5 winograd: rc $rc: $out"; fi
 out=$("$GC" bench conv --input 1,8,9,11 --weight 12,8,3,3 --stride 2 --repeat 1 --algo winograd 2>&1)
-if [ $? -eq 1 ] && printf '%s\n' "$out" | grep -q "^gramconv: .*stride 1"; then ok; else bad "stride 2 winograd: $out"; fi
+if [ $? -eq 1 ] && printf '%s\n' "$out" | grep -q "^gramconv: .*stride 1"; then pass; else fail "stride 2 winograd: $out"; fi
 out=$("$GC" bench conv $L --algo fast 2>&1)
 rc=$?
-if [ $rc -eq 2 ] && printf '%s\n' "$out" | grep -q "^gramconv: .*--algo must be"; then ok; else bad "--algo fast: rc $rc: $out"; fi
+if [ $rc -eq 2 ] && printf '%s\n' "$out" | grep -q "^gramconv: .*--algo must be"; then pass; else fail "--algo fast: rc $rc: $out"; fi
 out=$("$GC" bench xcorr2 --algo winograd 2>&1)
-if [ $? -eq 2 ] && printf '%s\n' "$out" | grep -q "^gramconv: .*--algo does not apply"; then ok; else bad "xcorr2 --algo: $out"; fi
+if [ $? -eq 2 ] && printf '%s\n' "$out" | grep -q "^gramconv: .*--algo does not apply"; then pass; else fail "xcorr2 --algo: $out"; fi
 out=$("$GC" bench conv --help 2>&1)
-if printf '%s\n' "$out" | grep -q -- "--algo auto|direct|im2col|gemm|winograd|reference"; then ok; else bad "help lacks --algo"; fi
+if printf '%s\n' "$out" | grep -q -- "--algo auto|direct|im2col|gemm|winograd|reference"; then pass; else fail "help lacks --algo"; fi
 
-echo "$PASS passed, $FAIL failed"
-[ $FAIL -eq 0 ]
+cli_summary cli_winograd
