@@ -35,11 +35,17 @@ gc_status gc_context_create(gc_context **out)
     ctx->allocator = gc_malloc_allocator;
     ctx->max_alloc = GC_DEFAULT_MAX_ALLOC;
     ctx->isa = GC_ISA_AUTO;
+    gc_pool_init(&ctx->pool);
     *out = ctx;
     return GC_OK;
 }
 
-void gc_context_free(gc_context *ctx) { free(ctx); }
+void gc_context_free(gc_context *ctx)
+{
+    if (ctx)
+        gc_pool_destroy(&ctx->pool);
+    free(ctx);
+}
 
 gc_status gc_context_set_threads(gc_context *ctx, int nthreads)
 {

@@ -7,10 +7,33 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #define GC_DEFAULT_MAX_ALLOC (16ull << 30)
 #define GC_MAX_THREADS 1024
+
+/* Persistent workers of gc_parallel_for (parallel.c); worker i (1..nworkers) is thread i. */
+typedef struct gc_pool_slot {
+    struct gc_pool *pool;
+    int index;
+    uint64_t gen; /* generation current when the worker was started */
+} gc_pool_slot;
+typedef struct gc_pool {
+    int ok;                     /* mutexes/conds initialised */
+    pthread_mutex_t busy;       /* held by the one caller using the pool (trylock) */
+    pthread_mutex_t m;          /* guards the fields below */
+    pthread_cond_t wake, done;
+    int nworkers, shutdown, nthreads, pending;
+    uint64_t gen;
+    int64_t ntasks;
+    void (*fn)(int64_t, int, void *);
+    void *arg;
+    pthread_t tids[GC_MAX_THREADS];
+    gc_pool_slot slots[GC_MAX_THREADS];
+} gc_pool;
+void gc_pool_init(gc_pool *pool);
+void gc_pool_destroy(gc_pool *pool); /* joins the workers */
 
 struct gc_context {
     int nthreads;              /* 0 = default */
@@ -19,6 +42,7 @@ struct gc_context {
     uint64_t max_alloc;        /* bytes */
     int64_t max_pixels;        /* images (image.c); 0 = GC_IMAGE_DEFAULT_MAX_PIXELS */
     char error[256];
+    gc_pool pool;              /* parallel.c */
 };
 
 /* ---- errors ------------------------------------------------------------------------- */
