@@ -19,33 +19,11 @@ case $GC in /*) ;; *) GC=$PWD/$GC ;; esac
 case $G in /*) ;; *) G=$PWD/$G ;; esac
 [ -x "$GC" ] || { echo "cli_image: $GC is not an executable" >&2; exit 2; }
 [ -f "$G/io_rgb8.png" ] || { echo "cli_image: no fixtures in $G" >&2; exit 2; }
+. "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/gramconv-cli-image.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 2
 
-PASS=0
-FAIL=0
-pass() { PASS=$((PASS + 1)); }
-fail() { FAIL=$((FAIL + 1)); echo "FAIL: $*"; }
-run() { "$@" >"$T/out" 2>"$T/err"; RC=$?; }
-expect_ok() {
-    local name=$1; shift
-    run "$@"
-    if [ $RC -eq 0 ] && [ ! -s "$T/err" ]; then pass; else fail "$name (exit $RC): $(head -c 300 "$T/err")"; fi
-}
-# expect_err NAME CODE OUTFILE CMD...: exit CODE, one "gramconv: " line, OUTFILE absent.
-expect_err() {
-    local name=$1 code=$2 outfile=$3; shift 3
-    rm -f "$outfile"
-    run "$@"
-    local lines
-    lines=$(wc -l <"$T/err")
-    if [ $RC -ne "$code" ]; then fail "$name: exit $RC, expected $code ($(head -c 200 "$T/err"))"
-    elif [ "$lines" -ne 1 ] || ! grep -q '^gramconv: ' "$T/err"; then fail "$name: stderr not one 'gramconv: ' line: $(head -c 300 "$T/err")"
-    elif [ -e "$outfile" ]; then fail "$name: $outfile was created"
-    elif [ -n "$(ls -A "$T" | grep '\.tmp\.')" ]; then fail "$name: a temporary file was left"
-    else pass; fi
-}
 close() { # close NAME A.npy B.npy [compare options]
     local name=$1 a=$2 b=$3; shift 3
     run "$GC" compare "$a" "$b" "$@"
@@ -117,5 +95,4 @@ expect_err "missing array" 1 x.png "$GC" npy-to-image nothere.npy -o x.png
 run "$GC" image-to-npy --help
 [ $RC -eq 0 ] && grep -q '^usage: gramconv image-to-npy' "$T/out" && pass || fail "image-to-npy --help"
 
-echo "$PASS passed, $FAIL failed"
-[ $FAIL -eq 0 ]
+cli_summary cli_image

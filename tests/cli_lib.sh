@@ -27,18 +27,24 @@ expect_ok() {
         pass
     fi
 }
-# expect_err NAME WANT_RC OUTFILE CMD...: that exit code, one "gramconv: " line,
-# no OUTFILE (pass - to skip the file check).
+# expect_err NAME WANT_RC OUTFILE CMD...: a non-zero exit (WANT_RC, or any with "any"),
+# one "gramconv: " line on stderr, no OUTFILE (pass - to skip that check) and no
+# temporary ".tmp." file left in $T.
 expect_err() {
     local name=$1 want=$2 outfile=$3
     shift 3
+    [ "$outfile" != - ] && rm -f "$outfile"
     run "$@"
-    if [ "$RC" -ne "$want" ]; then
+    if [ "$RC" -eq 0 ]; then
+        fail "$name: exit 0, expected an error"
+    elif [ "$want" != any ] && [ "$RC" -ne "$want" ]; then
         fail "$name: exit $RC, expected $want (stderr: $(head -c 300 "$T/err"))"
     elif [ "$(wc -l <"$T/err")" -ne 1 ] || ! head -n 1 "$T/err" | grep -q '^gramconv: .'; then
         fail "$name: stderr is not one 'gramconv: ' line: [$(head -c 300 "$T/err")]"
     elif [ "$outfile" != - ] && [ -e "$outfile" ]; then
         fail "$name: output file $outfile exists after a failure"
+    elif ls -A "$T" | grep -q '\.tmp\.'; then
+        fail "$name: a temporary file was left in $T"
     else
         pass
     fi
