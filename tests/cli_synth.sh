@@ -20,42 +20,18 @@ case $G in /*) ;; *) G=$PWD/$G ;; esac
 if [ ! -x "$GC" ]; then echo "cli_synth: $GC is not an executable" >&2; exit 2; fi
 if [ ! -f "$G/synth_sample.png" ]; then echo "cli_synth: no synth_* files in $G" >&2; exit 2; fi
 
+. "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/gramconv-synth.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 2
 
-PASS=0
-FAIL=0
-pass() { PASS=$((PASS + 1)); }
-fail() { FAIL=$((FAIL + 1)); echo "FAIL: $*"; }
-run() { "$@" >"$T/out" 2>"$T/err"; RC=$?; }
 check() { if eval "$2"; then pass; else fail "$1"; fi; }
-
+# synth commands print progress on stderr, so expect_ok here checks the exit code only
 expect_ok() {
     local name=$1
     shift
     run "$@"
     if [ "$RC" -ne 0 ]; then fail "$name: exit $RC (stderr: $(head -c 300 "$T/err"))"; else pass; fi
-}
-
-# expect_err NAME WANT_RC OUTFILE CMD...
-expect_err() {
-    local name=$1 want=$2 outfile=$3
-    shift 3
-    run "$@"
-    local lines
-    lines=$(wc -l <"$T/err")
-    if [ "$RC" -eq 0 ]; then
-        fail "$name: exit 0, expected an error"
-    elif [ "$want" != any ] && [ "$RC" -ne "$want" ]; then
-        fail "$name: exit $RC, expected $want ($(head -c 200 "$T/err"))"
-    elif [ "$lines" -ne 1 ] || ! head -c 10 "$T/err" | grep -q '^gramconv: '; then
-        fail "$name: stderr is not one 'gramconv: ' line: $(head -c 300 "$T/err")"
-    elif [ "$outfile" != - ] && [ -e "$outfile" ]; then
-        fail "$name: $outfile was written"
-    else
-        pass
-    fi
 }
 
 # json_num FILE KEY : the number after "KEY": in FILE
@@ -177,5 +153,4 @@ expect_ok "bench synth" "$GC" bench synth --size 16,12 --threads 1 --layers 3,5 
 check "bench synth json" 'grep -q "\"op\":\"synth\".*\"scales\":\[3,5\],\"filters\":4,\"size\":\[16,12\].*\"s_per_iter\":" "$T/out"'
 expect_err "bench synth bad size" 2 - "$GC" bench synth --size x
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+cli_summary cli_synth
