@@ -103,6 +103,12 @@ typedef struct gc_allocator {
 
 typedef struct gc_context gc_context;
 
+/* A context carries the error message of the last failed call, the settings below and a pool
+ * of worker threads (started by the first multi-threaded call, joined by gc_context_free).
+ * Use one context from one application thread at a time: give each thread its own context
+ * (a call made while another thread's call holds the pool still computes the right result,
+ * on threads of its own, but the two would share one error message). */
+
 /* Makes a context with defaults. *out is set to NULL on failure. */
 GC_API gc_status gc_context_create(gc_context **out);
 /* NULL-safe. */
