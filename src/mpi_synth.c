@@ -207,7 +207,7 @@ gc_status gc_mpi_synth_run(gc_context *ctx, MPI_Comm comm, const gc_synth_net *n
     gc_optimizer *opt = NULL;
     gc_status st = gc_ms_setup(&m, net, desc, target_grams, max_memory, image);
     if (st == GC_OK)
-        st = gc_synth_tiled_make_optimizer(ctx, desc, m.xloc.dtype, m.counts[m.rank], &opt);
+        st = gc_synth_make_optimizer(ctx, desc, m.xloc.dtype, m.counts[m.rank], &opt);
     if (st == GC_OK)
         st = gc_optimizer_set_reduce(ctx, opt, gc_ms_reduce, &m);
     if ((st = gc_mpi_agree(ctx, comm, st)) != GC_OK) {

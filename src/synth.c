@@ -110,9 +110,10 @@ void gc_synth_free(gc_synth *s)
 }
 
 /* L-BFGS as neural-style runs torch7's optim.lbfgs: no line search, never stopping early
- * (tol_fun = tol_x = -1), one iteration per step; Adam as torch.optim.Adam. */
-static gc_status gc_sy_make_optimizer(gc_context *ctx, const gc_synth_desc *d, gc_dtype dtype,
-                                      int64_t n, gc_optimizer **out)
+ * (tol_fun = tol_x = -1), one iteration per step; Adam as torch.optim.Adam. n: the whole
+ * image, or a part's rows in a split run (tile_synth.c, mpi_synth.c). */
+gc_status gc_synth_make_optimizer(gc_context *ctx, const gc_synth_desc *d, gc_dtype dtype,
+                                  int64_t n, gc_optimizer **out)
 {
     if (d->optimizer == GC_SYNTH_OPTIM_LBFGS) {
         gc_lbfgs_desc ld = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);
@@ -172,7 +173,7 @@ gc_status gc_synth_create(gc_context *ctx, const gc_synth_net *net, const gc_syn
     if (st == GC_OK)
         st = gc_tensor_create(ctx, &s->x, net->dtype, 3, xd);
     if (st == GC_OK)
-        st = gc_sy_make_optimizer(ctx, desc, net->dtype, net->in_channels * H * W, &s->opt);
+        st = gc_synth_make_optimizer(ctx, desc, net->dtype, net->in_channels * H * W, &s->opt);
     if (st != GC_OK) {
         gc_synth_free(s);
         return st;

@@ -67,6 +67,10 @@ typedef struct gc_synth_plan {
 gc_status gc_synth_plan_init(gc_context *ctx, const gc_synth_net *net, int64_t H, int64_t W,
                              int valid, uint32_t layers, gc_synth_plan *plan);
 void gc_synth_plan_free(gc_synth_plan *plan);
+/* The optimiser gc_synth_run steps (synth.c), for n image elements: shared with the banded
+ * and distributed runs so that all three take the same steps. */
+gc_status gc_synth_make_optimizer(gc_context *ctx, const gc_synth_desc *d, gc_dtype dtype,
+                                  int64_t n, gc_optimizer **out);
 /* Output dims of layer l (C_l, H_l, W_l) for this plan. */
 void gc_synth_plan_layer_dims(const gc_synth_plan *plan, int layer, int64_t dims[3]);
 

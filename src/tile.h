@@ -37,9 +37,6 @@ typedef struct gc_ts_reduce {
 gc_status gc_synth_tiled_create_part(gc_context *ctx, const gc_synth_net *net,
                                      const gc_synth_desc *desc, const gc_tensor *target_grams,
                                      uint64_t max_memory, int with_optimizer, gc_synth_tiled **out);
-/* The optimiser gc_synth_run uses, for numel elements. */
-gc_status gc_synth_tiled_make_optimizer(gc_context *ctx, const gc_synth_desc *d, gc_dtype dtype,
-                                        int64_t numel, gc_optimizer **out);
 /* The loss at x (contiguous C x H x W) and, if want_grad, dL/dx into the state's gradient;
  * red NULL: the whole image in this process. With red: this part's rows' style terms only,
  * the Grams summed over the parts, the gradient not summed and without the total-variation

@@ -13,7 +13,7 @@
  *     where feat <= 0 (ReLU); the band's image gradient over its padded input rows
  *     (unpadded gc_conv2d_backward_input on C x (b+k-1) x (W+k-1)) folded back onto the
  *     image rows and columns it came from (circular: wrapped), added into dL/dimage.
- * Optimiser: gc_optimizer, configured as gc_synth_run's (gc_synth_tiled_make_optimizer).
+ * Optimiser: gc_optimizer, configured as gc_synth_run's (gc_synth_make_optimizer).
  * Memory: the image-sized vectors (image, gradient, optimiser state) plus, per band, the
  * padded input copy and its gradient (C x (b+k-1) x (W+k-1) each), feat and dfeat
  * (F x b x W each) and the conv workspace. The band height is the largest whose buffers fit
@@ -102,28 +102,6 @@ void gc_synth_tiled_free(gc_synth_tiled *t)
     gc_free(t->ctx, t);
 }
 
-/* The optimiser gc_synth_run makes (synth.c): L-BFGS as neural-style runs torch7's
- * optim.lbfgs (no line search, never stopping early, one iteration per step), Adam as
- * torch.optim.Adam; numel: the whole image, or a part's rows in a split run. */
-gc_status gc_synth_tiled_make_optimizer(gc_context *ctx, const gc_synth_desc *d, gc_dtype dtype,
-                                        int64_t numel, gc_optimizer **out)
-{
-    if (d->optimizer == GC_SYNTH_OPTIM_LBFGS) {
-        gc_lbfgs_desc ld = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);
-        ld.max_iter = 1;
-        ld.tol_fun = -1.0;
-        ld.tol_x = -1.0;
-        ld.history = d->lbfgs_history;
-        ld.learning_rate = d->learning_rate;
-        ld.line_search = GC_LINE_SEARCH_NONE;
-        return gc_optimizer_create_lbfgs(ctx, &ld, dtype, numel, out);
-    }
-    gc_adam_desc ad = gc_adam_desc_default(GC_OPTIM_PYTORCH);
-    ad.learning_rate = d->learning_rate;
-    ad.max_iter = 1;
-    return gc_optimizer_create_adam(ctx, &ad, dtype, numel, out);
-}
-
 gc_status gc_synth_tiled_create(gc_context *ctx, const gc_synth_net *net, const gc_synth_desc *desc,
                                 const gc_tensor *target_grams, uint64_t max_memory,
                                 gc_synth_tiled **out)
@@ -197,7 +175,7 @@ gc_status gc_synth_tiled_create_part(gc_context *ctx, const gc_synth_net *net,
     if (st == GC_OK)
         st = gc_tensor_create(ctx, &t->gimg, net->dtype, 3, xd);
     if (st == GC_OK && with_optimizer)
-        st = gc_synth_tiled_make_optimizer(ctx, desc, net->dtype, net->in_channels * t->H * t->W,
+        st = gc_synth_make_optimizer(ctx, desc, net->dtype, net->in_channels * t->H * t->W,
                                            &t->opt);
     /* the band: the largest whose buffers fit, at every scale */
     t->band = t->H;
