@@ -80,5 +80,14 @@ double gc_test_max_abs_diff(const gc_tensor *a, const gc_tensor *b);
 void gc_test_poison(gc_tensor *t);
 /* Path of a golden file under the source tree's tests/golden. */
 const char *gc_test_golden(const char *name);
+/* conv2d calls with their workspace: query, allocate (64-byte aligned, outside the context's
+ * allocator), run, free (tests/test_conv2d.c). */
+gc_status gc_test_conv2d_forward(gc_context *ctx, const gc_conv2d_desc *d, const gc_tensor *in,
+                                 const gc_tensor *w, const gc_tensor *b, gc_tensor *out);
+gc_status gc_test_conv2d_backward_input(gc_context *ctx, const gc_conv2d_desc *d,
+                                        const gc_tensor *gout, const gc_tensor *w, gc_tensor *gin);
+gc_status gc_test_conv2d_backward_weight(gc_context *ctx, const gc_conv2d_desc *d,
+                                         const gc_tensor *in, const gc_tensor *gout, double scale,
+                                         gc_tensor *gw, gc_tensor *gb);
 
 #endif

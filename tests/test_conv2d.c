@@ -35,8 +35,9 @@ static void make_in(const geo *g, gc_dtype dt, gc_tensor *t)
         GC_CHECK_OK(gc_tensor_create(NULL, t, dt, 3, (int64_t[]){g->C, g->H, g->W}));
 }
 
-/* Workspace-aware calls: query, allocate, run, free. */
-static gc_status fwd(gc_context *ctx, const gc_conv2d_desc *d, const gc_tensor *in, const gc_tensor *w,
+/* Workspace-aware calls: query, allocate, run, free (gc_test.h; used by every conv2d test
+ * file). */
+gc_status gc_test_conv2d_forward(gc_context *ctx, const gc_conv2d_desc *d, const gc_tensor *in, const gc_tensor *w,
                      const gc_tensor *b, gc_tensor *out)
 {
     size_t bytes = 0;
@@ -50,7 +51,7 @@ static gc_status fwd(gc_context *ctx, const gc_conv2d_desc *d, const gc_tensor *
     return st;
 }
 
-static gc_status bwd_in(gc_context *ctx, const gc_conv2d_desc *d, const gc_tensor *gout, const gc_tensor *w,
+gc_status gc_test_conv2d_backward_input(gc_context *ctx, const gc_conv2d_desc *d, const gc_tensor *gout, const gc_tensor *w,
                         gc_tensor *gin)
 {
     size_t bytes = 0;
@@ -64,7 +65,7 @@ static gc_status bwd_in(gc_context *ctx, const gc_conv2d_desc *d, const gc_tenso
     return st;
 }
 
-static gc_status bwd_w(gc_context *ctx, const gc_conv2d_desc *d, const gc_tensor *in, const gc_tensor *gout,
+gc_status gc_test_conv2d_backward_weight(gc_context *ctx, const gc_conv2d_desc *d, const gc_tensor *in, const gc_tensor *gout,
                        double scale, gc_tensor *gw, gc_tensor *gb)
 {
     size_t bytes = 0;
@@ -142,8 +143,8 @@ static void check_geometry(const geo *g, gc_dtype dt, unsigned seed)
     GC_CHECK_OK(gc_tensor_create(NULL, &gb, dt, 1, b.dims));
     GC_CHECK_OK(gc_tensor_create(NULL, &gbref, dt, 1, b.dims));
     const gc_tensor *bp = g->bias ? &b : NULL;
-    GC_CHECK_OK(fwd(NULL, &dref, &in, &w, bp, &ref));
-    GC_CHECK_OK(bwd_in(NULL, &dref, &gout, &w, &ginref));
+    GC_CHECK_OK(gc_test_conv2d_forward(NULL, &dref, &in, &w, bp, &ref));
+    GC_CHECK_OK(gc_test_conv2d_backward_input(NULL, &dref, &gout, &w, &ginref));
     /* accumulate onto existing values with a scale, as accGradParameters does */
     gc_test_fill(&gwref, &rng, 1);
     gc_test_fill(&gbref, &rng, 1);
@@ -153,7 +154,7 @@ static void check_geometry(const geo *g, gc_dtype dt, unsigned seed)
     gc_tensor gwstart, gbstart;
     GC_CHECK_OK(gc_tensor_contiguous(NULL, &gwref, &gwstart));
     GC_CHECK_OK(gc_tensor_contiguous(NULL, &gbref, &gbstart));
-    GC_CHECK_OK(bwd_w(NULL, &dref, &in, &gout, 0.5, &gwref, &gbref));
+    GC_CHECK_OK(gc_test_conv2d_backward_weight(NULL, &dref, &in, &gout, 0.5, &gwref, &gbref));
     /* bounds: the references on absolute values */
     gc_tensor ain, aw, ab, agout, bound_out, bound_gin, bound_gw, bound_gb;
     GC_CHECK_OK(gc_tensor_contiguous(NULL, &in, &ain));
@@ -166,9 +167,9 @@ static void check_geometry(const geo *g, gc_dtype dt, unsigned seed)
     GC_CHECK_OK(gc_tensor_contiguous(NULL, &gwstart, &bound_gw));
     GC_CHECK_OK(gc_tensor_contiguous(NULL, &gbstart, &bound_gb));
     absify(&bound_gw); absify(&bound_gb);
-    GC_CHECK_OK(fwd(NULL, &dref, &ain, &aw, g->bias ? &ab : NULL, &bound_out));
-    GC_CHECK_OK(bwd_in(NULL, &dref, &agout, &aw, &bound_gin));
-    GC_CHECK_OK(bwd_w(NULL, &dref, &ain, &agout, 0.5, &bound_gw, &bound_gb));
+    GC_CHECK_OK(gc_test_conv2d_forward(NULL, &dref, &ain, &aw, g->bias ? &ab : NULL, &bound_out));
+    GC_CHECK_OK(gc_test_conv2d_backward_input(NULL, &dref, &agout, &aw, &bound_gin));
+    GC_CHECK_OK(gc_test_conv2d_backward_weight(NULL, &dref, &ain, &agout, 0.5, &bound_gw, &bound_gb));
     const double terms_f = (double)(g->C / g->G * g->KH * g->KW + 1);
     const double terms_w = (double)(g->N * od[r - 1] * od[r - 2] + 1);
     const double terms_i = (double)(g->O / g->G * g->KH * g->KW + 1);
@@ -182,17 +183,17 @@ static void check_geometry(const geo *g, gc_dtype dt, unsigned seed)
         gc_test_poison(&gin);
         GC_CHECK_OK(gc_tensor_copy(&gwstart, &gw));
         GC_CHECK_OK(gc_tensor_copy(&gbstart, &gb));
-        GC_CHECK_MSG(fwd(ctx, &dauto, &in, &w, bp, &out) == GC_OK, "%s", gc_context_last_error(ctx));
-        GC_CHECK_MSG(bwd_in(ctx, &dauto, &gout, &w, &gin) == GC_OK, "%s", gc_context_last_error(ctx));
-        GC_CHECK_OK(bwd_w(ctx, &dauto, &in, &gout, 0.5, &gw, &gb));
+        GC_CHECK_MSG(gc_test_conv2d_forward(ctx, &dauto, &in, &w, bp, &out) == GC_OK, "%s", gc_context_last_error(ctx));
+        GC_CHECK_MSG(gc_test_conv2d_backward_input(ctx, &dauto, &gout, &w, &gin) == GC_OK, "%s", gc_context_last_error(ctx));
+        GC_CHECK_OK(gc_test_conv2d_backward_weight(ctx, &dauto, &in, &gout, 0.5, &gw, &gb));
         double rf = ratio(&out, &ref, &bound_out, terms_f);
         double ri = ratio(&gin, &ginref, &bound_gin, terms_i);
         /* the im2col path forced (AUTO takes it only for stride or dilation > 1) */
         gc_conv2d_desc dim2 = desc_of(g, GC_CONV_ALGO_IM2COL);
         gc_test_poison(&out);
         gc_test_poison(&gin);
-        GC_CHECK_MSG(fwd(ctx, &dim2, &in, &w, bp, &out) == GC_OK, "%s", gc_context_last_error(ctx));
-        GC_CHECK_MSG(bwd_in(ctx, &dim2, &gout, &w, &gin) == GC_OK, "%s", gc_context_last_error(ctx));
+        GC_CHECK_MSG(gc_test_conv2d_forward(ctx, &dim2, &in, &w, bp, &out) == GC_OK, "%s", gc_context_last_error(ctx));
+        GC_CHECK_MSG(gc_test_conv2d_backward_input(ctx, &dim2, &gout, &w, &gin) == GC_OK, "%s", gc_context_last_error(ctx));
         rf = fmax(rf, ratio(&out, &ref, &bound_out, terms_f));
         ri = fmax(ri, ratio(&gin, &ginref, &bound_gin, terms_i));
         const double rw = ratio(&gw, &gwref, &bound_gw, terms_w);
@@ -256,7 +257,7 @@ static void test_seed_88(void)
     GC_CHECK_OK(gc_tensor_wrap(&w, GC_DTYPE_F64, 4, (int64_t[]){1, 1, 2, 2}, NULL, w_v));
     GC_CHECK_OK(gc_tensor_wrap(&out, GC_DTYPE_F64, 4, (int64_t[]){1, 1, 1, 1}, NULL, out_v));
     gc_conv2d_desc d = gc_conv2d_desc_default();
-    GC_CHECK_OK(fwd(NULL, &d, &in, &w, NULL, &out));
+    GC_CHECK_OK(gc_test_conv2d_forward(NULL, &d, &in, &w, NULL, &out));
     GC_CHECK(out_v[0] == 88.0);
 }
 
@@ -274,7 +275,7 @@ static void test_equals_xcorr2(void)
     gc_test_fill(&w, &rng, 1);
     gc_test_fill(&b, &rng, 1);
     gc_conv2d_desc d = gc_conv2d_desc_default();
-    GC_CHECK_OK(fwd(NULL, &d, &in, &w, &b, &out));
+    GC_CHECK_OK(gc_test_conv2d_forward(NULL, &d, &in, &w, &b, &out));
     GC_CHECK_OK(gc_xcorr2(NULL, &in, &w, GC_MODE_VALID, &x));
     float *xo = x.data, *bo = b.data;
     for (int64_t e = 0; e < 6 * 10 * 18; e++)
@@ -313,8 +314,8 @@ static void test_finite_differences(void)
         make_in(g, GC_DTYPE_F64, &gin);
         GC_CHECK_OK(gc_tensor_create(NULL, &gw, GC_DTYPE_F64, 4, w.dims));
         GC_CHECK_OK(gc_tensor_create(NULL, &gb, GC_DTYPE_F64, 1, b.dims));
-        GC_CHECK_OK(bwd_in(NULL, &d, &gout, &w, &gin));
-        GC_CHECK_OK(bwd_w(NULL, &d, &in, &gout, 1.0, &gw, &gb));
+        GC_CHECK_OK(gc_test_conv2d_backward_input(NULL, &d, &gout, &w, &gin));
+        GC_CHECK_OK(gc_test_conv2d_backward_weight(NULL, &d, &in, &gout, 1.0, &gw, &gb));
         int64_t nout;
         gc_tensor_numel(&out, &nout);
         gc_tensor *params[3] = {&in, &w, &b}, *grads[3] = {&gin, &gw, &gb};
@@ -328,7 +329,7 @@ static void test_finite_differences(void)
                 double l[2];
                 for (int s = 0; s < 2; s++) {
                     *v = save + (s ? -h : h);
-                    GC_CHECK_OK(fwd(NULL, &d, &in, &w, &b, &out));
+                    GC_CHECK_OK(gc_test_conv2d_forward(NULL, &d, &in, &w, &b, &out));
                     l[s] = 0;
                     for (int64_t k = 0; k < nout; k++)
                         l[s] += ((double *)out.data)[k] * ((double *)gout.data)[k];
@@ -376,9 +377,9 @@ static void test_pytorch_golden(void)
             GC_CHECK_OK(gc_tensor_create(NULL, &gx, GC_DTYPE_F64, 4, t[0].dims));
             GC_CHECK_OK(gc_tensor_create(NULL, &gw, GC_DTYPE_F64, 4, t[1].dims));
             GC_CHECK_OK(gc_tensor_create(NULL, &gb, GC_DTYPE_F64, 1, t[2].dims));
-            GC_CHECK_OK(fwd(NULL, &d, &t[0], &t[1], &t[2], &y));
-            GC_CHECK_OK(bwd_in(NULL, &d, &t[4], &t[1], &gx));
-            GC_CHECK_OK(bwd_w(NULL, &d, &t[0], &t[4], 1.0, &gw, &gb));
+            GC_CHECK_OK(gc_test_conv2d_forward(NULL, &d, &t[0], &t[1], &t[2], &y));
+            GC_CHECK_OK(gc_test_conv2d_backward_input(NULL, &d, &t[4], &t[1], &gx));
+            GC_CHECK_OK(gc_test_conv2d_backward_weight(NULL, &d, &t[0], &t[4], 1.0, &gw, &gb));
             GC_CHECK_MSG(gc_test_max_abs_diff(&y, &t[3]) < 1e-12, "%s y", cases[c].name);
             GC_CHECK_MSG(gc_test_max_abs_diff(&gx, &t[5]) < 1e-12, "%s gx", cases[c].name);
             GC_CHECK_MSG(gc_test_max_abs_diff(&gw, &t[6]) < 1e-11, "%s gw", cases[c].name);
@@ -470,13 +471,13 @@ static void test_batch_equals_loop(void)
     gc_test_fill(&w, &rng, 0);
     gc_conv2d_desc d = gc_conv2d_desc_default();
     d.same_padding = 1;
-    GC_CHECK_OK(fwd(NULL, &d, &in, &w, NULL, &out));
+    GC_CHECK_OK(gc_test_conv2d_forward(NULL, &d, &in, &w, NULL, &out));
     for (int64_t n = 0; n < 3; n++) {
         gc_tensor in1, out1, ref1;
         GC_CHECK_OK(gc_tensor_wrap(&in1, GC_DTYPE_F32, 3, (int64_t[]){2, 9, 10}, NULL, (float *)in.data + n * 180));
         GC_CHECK_OK(gc_tensor_wrap(&ref1, GC_DTYPE_F32, 3, (int64_t[]){4, 9, 10}, NULL, (float *)out.data + n * 360));
         GC_CHECK_OK(gc_tensor_create(NULL, &out1, GC_DTYPE_F32, 3, (int64_t[]){4, 9, 10}));
-        GC_CHECK_OK(fwd(NULL, &d, &in1, &w, NULL, &out1));
+        GC_CHECK_OK(gc_test_conv2d_forward(NULL, &d, &in1, &w, NULL, &out1));
         GC_CHECK(gc_test_max_abs_diff(&out1, &ref1) == 0.0);
         gc_tensor_free(&out1);
     }

@@ -29,20 +29,12 @@ static gc_conv2d_desc cg_desc(const cg_geo *g, gc_conv_algo algo)
 }
 
 /* pass 0 forward (a = input, b = weight, c = bias, out = output), 1 backward_input (a =
- * grad_output, b = weight, out = grad_input); workspace queried on `shape` (the input). */
-static gc_status cg_run(gc_context *ctx, const gc_conv2d_desc *d, int pass, const gc_tensor *shape,
-                        const gc_tensor *a, const gc_tensor *b, const gc_tensor *c, gc_tensor *out)
+ * grad_output, b = weight, out = grad_input). */
+static gc_status cg_run(gc_context *ctx, const gc_conv2d_desc *d, int pass, const gc_tensor *a,
+                        const gc_tensor *b, const gc_tensor *c, gc_tensor *out)
 {
-    size_t bytes = 0;
-    gc_status st = gc_conv2d_workspace_size(ctx, d, shape, b, pass ? GC_CONV_BACKWARD_INPUT : GC_CONV_FORWARD, &bytes);
-    void *ws = NULL;
-    if (st == GC_OK && bytes && posix_memalign(&ws, 64, bytes))
-        return GC_ERR_NOMEM;
-    if (st == GC_OK)
-        st = pass ? gc_conv2d_backward_input(ctx, d, a, b, out, ws, bytes)
-                  : gc_conv2d_forward(ctx, d, a, b, c, out, ws, bytes);
-    free(ws);
-    return st;
+    return pass ? gc_test_conv2d_backward_input(ctx, d, a, b, out)
+                : gc_test_conv2d_forward(ctx, d, a, b, c, out);
 }
 
 /* backward_weight with scale 0.5 onto gw, gb (the bias gradient only with g->bias-like
@@ -50,15 +42,7 @@ static gc_status cg_run(gc_context *ctx, const gc_conv2d_desc *d, int pass, cons
 static gc_status cg_wgrad(gc_context *ctx, const gc_conv2d_desc *d, const gc_tensor *in, const gc_tensor *gout,
                           gc_tensor *gw, gc_tensor *gb)
 {
-    size_t bytes = 0;
-    gc_status st = gc_conv2d_workspace_size(ctx, d, in, gw, GC_CONV_BACKWARD_WEIGHT, &bytes);
-    void *ws = NULL;
-    if (st == GC_OK && bytes && posix_memalign(&ws, 64, bytes))
-        return GC_ERR_NOMEM;
-    if (st == GC_OK)
-        st = gc_conv2d_backward_weight(ctx, d, in, gout, 0.5, gw, gb, ws, bytes);
-    free(ws);
-    return st;
+    return gc_test_conv2d_backward_weight(ctx, d, in, gout, 0.5, gw, gb);
 }
 
 static double cg_at(const gc_tensor *t, int64_t e)
@@ -129,15 +113,15 @@ static void cg_check(const cg_geo *g, gc_dtype dt, unsigned seed)
         GC_CHECK_OK(gc_tensor_create(NULL, outs[i], dt, 4, od));
         GC_CHECK_OK(gc_tensor_create(NULL, gins[i], dt, 4, in.dims));
     }
-    GC_CHECK_OK(cg_run(NULL, &dref, 0, &in, &in, &w, bp, &ref));
-    GC_CHECK_OK(cg_run(NULL, &dref, 1, &in, &gout, &w, NULL, &ginref));
+    GC_CHECK_OK(cg_run(NULL, &dref, 0, &in, &w, bp, &ref));
+    GC_CHECK_OK(cg_run(NULL, &dref, 1, &gout, &w, NULL, &ginref));
     GC_CHECK_OK(gc_tensor_contiguous(NULL, &in, &ain));
     GC_CHECK_OK(gc_tensor_contiguous(NULL, &w, &aw));
     GC_CHECK_OK(gc_tensor_contiguous(NULL, &b, &ab));
     GC_CHECK_OK(gc_tensor_contiguous(NULL, &gout, &agout));
     cg_abs(&ain), cg_abs(&aw), cg_abs(&ab), cg_abs(&agout);
-    GC_CHECK_OK(cg_run(NULL, &dref, 0, &in, &ain, &aw, g->bias ? &ab : NULL, &bout));
-    GC_CHECK_OK(cg_run(NULL, &dref, 1, &in, &agout, &aw, NULL, &bgin));
+    GC_CHECK_OK(cg_run(NULL, &dref, 0, &ain, &aw, g->bias ? &ab : NULL, &bout));
+    GC_CHECK_OK(cg_run(NULL, &dref, 1, &agout, &aw, NULL, &bgin));
     const double tf = (double)(g->C / g->G * g->KH * g->KW + 1), ti = (double)(g->O / g->G * g->KH * g->KW + 1);
     /* backward_weight: gw0 + 0.5 * dW (and the bias) vs the reference; bound from |.| */
     gc_tensor gw0, gb0, gwref, gbref, bgw, bgb, gw, gb, gw1, gb1;
@@ -170,8 +154,8 @@ static void cg_check(const cg_geo *g, gc_dtype dt, unsigned seed)
                 gc_tensor *o = th ? &out : &out1, *gi = th ? &gin : &gin1;
                 gc_test_poison(o);
                 gc_test_poison(gi);
-                GC_CHECK_MSG(cg_run(ctx, &d, 0, &in, &in, &w, bp, o) == GC_OK, "%s", gc_context_last_error(ctx));
-                GC_CHECK_MSG(cg_run(ctx, &d, 1, &in, &gout, &w, NULL, gi) == GC_OK, "%s", gc_context_last_error(ctx));
+                GC_CHECK_MSG(cg_run(ctx, &d, 0, &in, &w, bp, o) == GC_OK, "%s", gc_context_last_error(ctx));
+                GC_CHECK_MSG(cg_run(ctx, &d, 1, &gout, &w, NULL, gi) == GC_OK, "%s", gc_context_last_error(ctx));
                 rf = fmax(rf, cg_ratio(o, &ref, &bout, tf));
                 ri = fmax(ri, cg_ratio(gi, &ginref, &bgin, ti));
                 gc_tensor *gwt = th ? &gw : &gw1, *gbt = th ? &gb : &gb1;
@@ -259,8 +243,8 @@ static void test_gemm_strided_views(void)
         GC_CHECK_OK(gc_tensor_create(NULL, &out, GC_DTYPE_F32, 3, (int64_t[]){O, OH, OW}));
         GC_CHECK_OK(gc_tensor_create(NULL, &gin, GC_DTYPE_F32, 3, (int64_t[]){C, H, W}));
         gc_test_fill(&in, &rng, 0), gc_test_fill(&w, &rng, 0), gc_test_fill(&b, &rng, 0), gc_test_fill(&gout, &rng, 0);
-        GC_CHECK_OK(cg_run(NULL, &d, 0, &in, &in, &w, &b, &out));
-        GC_CHECK_OK(cg_run(NULL, &d, 1, &in, &gout, &w, NULL, &gin));
+        GC_CHECK_OK(cg_run(NULL, &d, 0, &in, &w, &b, &out));
+        GC_CHECK_OK(cg_run(NULL, &d, 1, &gout, &w, NULL, &gin));
         /* views: channels 1.. of C+2, rows 2.. of H+3, columns 3.. of W+5 */
         GC_CHECK_OK(gc_tensor_create(NULL, &big_in, GC_DTYPE_F32, 3, (int64_t[]){C + 2, H + 3, W + 5}));
         GC_CHECK_OK(gc_tensor_create(NULL, &big_gin, GC_DTYPE_F32, 3, (int64_t[]){C + 2, H + 3, W + 5}));
@@ -279,8 +263,8 @@ static void test_gemm_strided_views(void)
         GC_CHECK_OK(gc_tensor_copy(&gout, &v_gout));
         gc_test_poison(&big_out);
         gc_test_poison(&big_gin);
-        GC_CHECK_OK(cg_run(NULL, &d, 0, &v_in, &v_in, &w, &b, &v_out));
-        GC_CHECK_OK(cg_run(NULL, &d, 1, &v_in, &v_gout, &w, NULL, &v_gin));
+        GC_CHECK_OK(cg_run(NULL, &d, 0, &v_in, &w, &b, &v_out));
+        GC_CHECK_OK(cg_run(NULL, &d, 1, &v_gout, &w, NULL, &v_gin));
         gc_tensor c_out, c_gin;
         GC_CHECK_OK(gc_tensor_contiguous(NULL, &v_out, &c_out));
         GC_CHECK_OK(gc_tensor_contiguous(NULL, &v_gin, &c_gin));
@@ -298,7 +282,7 @@ static void test_gemm_strided_views(void)
         GC_CHECK_OK(gc_tensor_transpose(&tt, 1, 2, &t_in));
         GC_CHECK_OK(gc_tensor_copy(&in, &t_in));
         gc_test_poison(&c_out);
-        GC_CHECK_OK(cg_run(NULL, &d, 0, &t_in, &t_in, &w, &b, &c_out));
+        GC_CHECK_OK(cg_run(NULL, &d, 0, &t_in, &w, &b, &c_out));
         GC_CHECK(cg_same(&c_out, &out));
         gc_tensor *all[] = {&in, &w, &b, &gout, &out, &gin, &big_in, &big_out, &big_gout, &big_gin, &c_out, &c_gin, &tt};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
@@ -354,8 +338,8 @@ static void test_gemm_no_alloc_and_fallback(void)
     d.padding_mode = GC_PADDING_REFLECT;
     gc_conv2d_desc dr = d;
     dr.algo = GC_CONV_ALGO_REFERENCE;
-    GC_CHECK_OK(cg_run(NULL, &d, 1, &in, &out, &w, NULL, &gin));
-    GC_CHECK_OK(cg_run(NULL, &dr, 1, &in, &out, &w, NULL, &ref));
+    GC_CHECK_OK(cg_run(NULL, &d, 1, &out, &w, NULL, &gin));
+    GC_CHECK_OK(cg_run(NULL, &dr, 1, &out, &w, NULL, &ref));
     GC_CHECK(gc_test_max_abs_diff(&gin, &ref) <= 1e-6 * 9 * 12 * 64);
     gc_tensor *all[] = {&in, &w, &b, &out, &gin, &ref};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)

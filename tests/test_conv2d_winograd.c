@@ -33,34 +33,6 @@ static void wino_diff(const gc_tensor *a, const gc_tensor *b, double *maxdiff, d
                 }
 }
 
-static gc_status wino_fwd(gc_context *ctx, const gc_conv2d_desc *d, const gc_tensor *in, const gc_tensor *w,
-                          const gc_tensor *b, gc_tensor *out)
-{
-    size_t bytes = 0;
-    gc_status st = gc_conv2d_workspace_size(ctx, d, in, w, GC_CONV_FORWARD, &bytes);
-    void *ws = NULL;
-    if (st == GC_OK && bytes && posix_memalign(&ws, 64, bytes))
-        return GC_ERR_NOMEM;
-    if (st == GC_OK)
-        st = gc_conv2d_forward(ctx, d, in, w, b, out, ws, bytes);
-    free(ws);
-    return st;
-}
-
-static gc_status wino_bwd(gc_context *ctx, const gc_conv2d_desc *d, const gc_tensor *gout, const gc_tensor *w,
-                          gc_tensor *gin)
-{
-    size_t bytes = 0;
-    gc_status st = gc_conv2d_workspace_size(ctx, d, gin, w, GC_CONV_BACKWARD_INPUT, &bytes);
-    void *ws = NULL;
-    if (st == GC_OK && bytes && posix_memalign(&ws, 64, bytes))
-        return GC_ERR_NOMEM;
-    if (st == GC_OK)
-        st = gc_conv2d_backward_input(ctx, d, gout, w, gin, ws, bytes);
-    free(ws);
-    return st;
-}
-
 typedef struct {
     int64_t N, C, H, W, O, G, ph, pw;
     gc_padding_mode mode;
@@ -110,7 +82,7 @@ static void wino_check(const wgeo *g, gc_dtype dt, unsigned seed)
         out = outbuf;
     GC_CHECK_OK(gc_tensor_create(NULL, &ref, dt, r, od));
     const gc_tensor *bp = g->bias ? &b : NULL;
-    GC_CHECK_OK(wino_fwd(NULL, &d, &in, &w, bp, &ref));
+    GC_CHECK_OK(gc_test_conv2d_forward(NULL, &d, &in, &w, bp, &ref));
     /* backward_input: grad_output of the output's shape (strided like it), grad_input like in */
     gc_tensor gout, goutbuf, gin, ginbuf, ginref;
     GC_CHECK_OK(gc_tensor_create(NULL, &goutbuf, dt, r, obd));
@@ -125,7 +97,7 @@ static void wino_check(const wgeo *g, gc_dtype dt, unsigned seed)
     else
         gin = ginbuf;
     GC_CHECK_OK(gc_tensor_create(NULL, &ginref, dt, rk, in.dims));
-    GC_CHECK_OK(wino_bwd(NULL, &d, &gout, &w, &ginref));
+    GC_CHECK_OK(gc_test_conv2d_backward_input(NULL, &d, &gout, &w, &ginref));
     d.algo = GC_CONV_ALGO_WINOGRAD;
     gc_context *ctx;
     GC_CHECK_OK(gc_context_create(&ctx));
@@ -133,7 +105,7 @@ static void wino_check(const wgeo *g, gc_dtype dt, unsigned seed)
     for (int isa = GC_ISA_SCALAR; isa <= (int)gc_isa_detect(); isa++) {
         GC_CHECK_OK(gc_context_set_isa(ctx, (gc_isa)isa));
         gc_test_poison(&outbuf);
-        GC_CHECK_MSG(wino_fwd(ctx, &d, &in, &w, bp, &out) == GC_OK, "%s", gc_context_last_error(ctx));
+        GC_CHECK_MSG(gc_test_conv2d_forward(ctx, &d, &in, &w, bp, &out) == GC_OK, "%s", gc_context_last_error(ctx));
         double diff, mref;
         wino_diff(&out, &ref, &diff, &mref);
         GC_CHECK_MSG(diff <= wino_tol(dt) * fmax(mref, 1.0), /* inputs in [-1, 1): terms ~1 */
@@ -143,7 +115,7 @@ static void wino_check(const wgeo *g, gc_dtype dt, unsigned seed)
                      (long long)g->G, (long long)g->ph, (long long)g->pw, (int)g->mode, g->strided,
                      gc_dtype_name(dt), gc_isa_name((gc_isa)isa), diff, mref);
         gc_test_poison(&ginbuf);
-        GC_CHECK_MSG(wino_bwd(ctx, &d, &gout, &w, &gin) == GC_OK, "%s", gc_context_last_error(ctx));
+        GC_CHECK_MSG(gc_test_conv2d_backward_input(ctx, &d, &gout, &w, &gin) == GC_OK, "%s", gc_context_last_error(ctx));
         wino_diff(&gin, &ginref, &diff, &mref);
         GC_CHECK_MSG(diff <= wino_tol(dt) * fmax(mref, 1.0),
                      "backward_input N%lld C%lld %lldx%lld O%lld G%lld p%lld,%lld mode %d strided %d %s isa %s: "
@@ -224,13 +196,13 @@ static void test_wino_error_bound(void)
     gc_conv2d_desc d = gc_conv2d_desc_default();
     d.pad[0] = d.pad[1] = 1;
     d.algo = GC_CONV_ALGO_REFERENCE;
-    GC_CHECK_OK(wino_fwd(NULL, &d, &in, &w, NULL, &ref));
+    GC_CHECK_OK(gc_test_conv2d_forward(NULL, &d, &in, &w, NULL, &ref));
     d.algo = GC_CONV_ALGO_WINOGRAD;
     gc_context *ctx;
     GC_CHECK_OK(gc_context_create(&ctx));
     for (int isa = GC_ISA_SCALAR; isa <= (int)gc_isa_detect(); isa++) {
         GC_CHECK_OK(gc_context_set_isa(ctx, (gc_isa)isa));
-        GC_CHECK_OK(wino_fwd(ctx, &d, &in, &w, NULL, &out));
+        GC_CHECK_OK(gc_test_conv2d_forward(ctx, &d, &in, &w, NULL, &out));
         double diff, mref;
         wino_diff(&out, &ref, &diff, &mref);
         GC_CHECK_MSG(diff <= 1e-4 * mref && mref > 10, "isa %s: max|y-ref| / max|ref| = %g (max|ref| %g)",
@@ -268,11 +240,11 @@ static void test_wino_threads(void)
         gc_context *ctx;
         GC_CHECK_OK(gc_context_create(&ctx));
         GC_CHECK_OK(gc_context_set_threads(ctx, 1));
-        GC_CHECK_OK(wino_fwd(ctx, &d, &in, &w, &b, &o1));
+        GC_CHECK_OK(gc_test_conv2d_forward(ctx, &d, &in, &w, &b, &o1));
         for (int t = 2; t <= 3; t++) {
             GC_CHECK_OK(gc_context_set_threads(ctx, t));
             gc_test_poison(&o2);
-            GC_CHECK_OK(wino_fwd(ctx, &d, &in, &w, &b, &o2));
+            GC_CHECK_OK(gc_test_conv2d_forward(ctx, &d, &in, &w, &b, &o2));
             GC_CHECK_MSG(memcmp(o1.data, o2.data, (size_t)(2 * O * H * W) * sizeof(float)) == 0,
                          "case %d: %d threads differ from 1", k, t);
         }
@@ -362,9 +334,9 @@ static void test_wino_backward_falls_back(void)
         d.groups = c == 1 ? 2 : 1;
         const gc_tensor *wt = c == 1 ? &wg : &w, *go = c == 2 ? &goutp : &gout;
         d.algo = GC_CONV_ALGO_WINOGRAD;
-        GC_CHECK_OK(wino_bwd(NULL, &d, go, wt, &gin));
+        GC_CHECK_OK(gc_test_conv2d_backward_input(NULL, &d, go, wt, &gin));
         d.algo = GC_CONV_ALGO_IM2COL;
-        GC_CHECK_OK(wino_bwd(NULL, &d, go, wt, &gin2));
+        GC_CHECK_OK(gc_test_conv2d_backward_input(NULL, &d, go, wt, &gin2));
         GC_CHECK_MSG(memcmp(gin.data, gin2.data, 4 * 7 * 6 * sizeof(double)) == 0, "case %d", c);
     }
     gc_tensor *all[] = {&gout, &goutp, &w, &wg, &gin, &gin2};
