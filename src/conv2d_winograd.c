@@ -20,7 +20,11 @@
  *      b = U's panel (task: xi, chunk of 64 tiles, ob: the chunk's V stays in cache over ob);
  *   3. output transform + bias, clipped (task: tile).
  * When one band holds the item ("fused"), U is made one GW block at a time right before its
- * GEMMs; with several threads each thread takes whole blocks (transform + GEMMs, its own U).
+ * GEMMs. Each block is one thread's task (several threads: whole blocks each, a U slot
+ * each), made GC_WINO_CB input channels at a time so U stays in L2, the GEMMs of each
+ * chunk added into M (only one thread and one GW block: the block's transform and GEMMs
+ * run in parallel steps instead). At 14 x 14 (16 tiles) the weight transform is about a
+ * third of the time: weights are read with the kernel set's transpose-pack.
  * Every output element is written by one task from sums in a fixed order: results do not
  * depend on the thread count.
  *
@@ -31,7 +35,7 @@
 
 #include <string.h>
 
-enum { GC_WINO_XI = 36, GC_WINO_NL = 8, GC_WINO_CHUNK = 64, GC_WINO_BUDGET_MIB = 4 };
+enum { GC_WINO_XI = 36, GC_WINO_NL = 8, GC_WINO_CHUNK = 64, GC_WINO_BUDGET_MIB = 4, GC_WINO_CB = 64 };
 
 typedef struct gc_wino_plan {
     gc_gram_kernels kern;
@@ -40,6 +44,9 @@ typedef struct gc_wino_plan {
     gc_wino_out_fn tout;
     size_t esz;
     int64_t GR, GW, nb;        /* GEMM tile, GW-wide blocks of Og */
+    int64_t KL;                /* weight-transform column block: the kernel set's L when it
+                                  divides GW and the set has a transpose-pack, else GW */
+    gc_pack_fn pack;           /* that transpose-pack, or NULL */
     int64_t ntx, nty, T;       /* tiles per row, rows of tiles, tiles per item */
     int64_t Hp, Wp;            /* packed plane */
     int64_t BT, BTc;           /* tiles per band; capacity of a band's V and M (BT rounded up
@@ -48,10 +55,15 @@ typedef struct gc_wino_plan {
                                   plus 32 (planes a multiple of 4 KiB apart alias in caches) */
     int fused;                 /* one band per item: U made per item one GW block at a time */
     int64_t unb;               /* GW blocks U holds (nb, or 1 when fused) */
+    int chunked;               /* fused, each GW block run by one thread (one thread, or
+                                  several blocks): U made GC_WINO_CB input channels at a
+                                  time, the GEMMs accumulating over the chunks */
+    int64_t uxs;               /* chunked: elements between transform positions in U (a
+                                  chunk's GC_WINO_CB x GW, plus 16 against cache aliasing) */
     size_t u_bytes, p_bytes, v_bytes, m_bytes;
     int nthreads;
-    int64_t uslots;            /* U buffers: one, or one per thread when fused with several
-                                  threads and GW blocks (each thread owns whole blocks) */
+    int64_t uslots;            /* U buffers: one, or one per thread when chunked with several
+                                  threads (each thread owns whole GW blocks) */
     int64_t nslots;            /* V + M buffers: one, or one per thread when the bands of an
                                   item run in parallel (not fused, more than one band) */
 } gc_wino_plan;
@@ -91,9 +103,10 @@ static void gc_wino_bwd_problem(const gc_conv2d_problem *p, gc_conv2d_problem *q
  * AVX2, 2026-11-28, docs/PERFORMANCE.md): Winograd wins 1.6x-2.2x on the VGG layers with 64
  * to 512 channels and >= 28 x 28 outputs, 1.15x at 32 -> 32 channels, and loses where the
  * transforms are not paid back by the GEMMs: 3 or 16 input channels (0.6x, 0.5x), 16 output
- * channels (the GEMM tile is 48 channels wide: 0.6x), 4 x 4 = 16 tiles (14 x 14 outputs:
- * the 36 Cg Og weight transform ~ the GEMMs, 0.9x-1.1x); 5 x 5 = 25 tiles (20 x 20) wins
- * 1.15x-1.3x. The error (max |y - ref| / max |ref|, float32, normal inputs) grows with the
+ * channels (the GEMM tile is 48 channels wide: 0.6x), and fewer than 16 tiles (10 x 10:
+ * 0.75x-0.9x; 7 x 7: 0.5x-0.75x: the 36 Cg Og weight transform outweighs the GEMMs). With
+ * the weight transform chunked and packed (2026-11-28, session 4), 4 x 4 = 16 tiles (14 x
+ * 14 outputs) wins 1.07x (32 channels) to 1.6x-1.7x (128 to 512 channels). The error (max |y - ref| / max |ref|, float32, normal inputs) grows with the
  * reduction: 1.4e-5 at Cg = 512, 3.7e-5 at 4096: above 4096 AUTO stays off (the 1e-4
  * budget). float64 stays on the exact-order paths. */
 int gc_conv2d_winograd_preferred(const gc_conv2d_problem *p, gc_conv_pass pass)
@@ -108,7 +121,7 @@ int gc_conv2d_winograd_preferred(const gc_conv2d_problem *p, gc_conv_pass pass)
         return 0;
     }
     return p->dtype == GC_DTYPE_F32 && gc_conv2d_winograd_ok(p) && p->Cg >= 16 && p->Cg <= 4096 &&
-           p->Og >= 32 && ((p->OH + 3) / 4) * ((p->OW + 3) / 4) >= 25;
+           p->Og >= 32 && ((p->OH + 3) / 4) * ((p->OW + 3) / 4) >= 16;
 }
 
 static size_t gc_wino_round64(size_t b)
@@ -162,6 +175,8 @@ static gc_status gc_wino_plan_make(gc_context *ctx, const gc_conv2d_problem *p, 
     pl->esz = gc_dtype_size(p->dtype);
     pl->GR = pl->kern.GR;
     pl->GW = pl->kern.GW;
+    pl->pack = pl->kern.pack && pl->kern.L <= pl->GW && pl->GW % pl->kern.L == 0 ? pl->kern.pack : NULL;
+    pl->KL = pl->pack ? pl->kern.L : pl->GW;
     pl->nb = (p->Og + pl->GW - 1) / pl->GW;
     pl->ntx = (p->OW + 3) / 4;
     pl->nty = (p->OH + 3) / 4;
@@ -204,11 +219,17 @@ static gc_status gc_wino_plan_make(gc_context *ctx, const gc_conv2d_problem *p, 
         return gc_fail(ctx, GC_ERR_OVERFLOW, "conv2d: Winograd workspace size overflows");
     pl->vxs += 32, pl->mxs += 32;
     pl->u_bytes = gc_wino_round64((size_t)(u / pl->nb * pl->unb));
+    pl->chunked = pl->fused && (pl->nthreads == 1 || pl->nb > 1);
+    if (pl->chunked) { /* 36 x (min(GC_WINO_CB, Cg) x GW + 16) elements */
+        const int64_t cw = p->Cg < GC_WINO_CB ? p->Cg : GC_WINO_CB;
+        pl->uxs = cw * pl->GW + 16;
+        pl->u_bytes = gc_wino_round64((size_t)(GC_WINO_XI * pl->uxs) * pl->esz);
+    }
     pl->p_bytes = gc_wino_round64((size_t)pe);
     pl->v_bytes = gc_wino_round64((size_t)v);
     pl->m_bytes = gc_wino_round64((size_t)m);
     pl->nslots = pl->fused || nbands < 2 ? 1 : (nbands < pl->nthreads ? nbands : pl->nthreads);
-    pl->uslots = pl->fused && pl->nthreads > 1 && pl->nb > 1
+    pl->uslots = pl->chunked && pl->nthreads > 1
                      ? (pl->nb < pl->nthreads ? pl->nb : pl->nthreads) : 1;
     if (pl->v_bytes + pl->m_bytes > SIZE_MAX / 4 / (size_t)pl->nslots ||
         pl->u_bytes > SIZE_MAX / 4 / (size_t)pl->uslots - pl->p_bytes -
@@ -244,9 +265,99 @@ typedef struct {
     int64_t t0, nt;    /* the band: tiles t0 .. t0 + nt - 1 of the item */
 } gc_wino_arg;
 
+/* Weights of GW block ob, input channels c0 .. c0 + nc - 1 (nc <= 8), transformed:
+ * dst[xi*uxs + c*cs + o] = (G W[g*Og + ob*GW + o][c0 + c] G^T)[xi] (zero for o >= Og).
+ * The taps are first gathered o-minor in KL-wide column blocks, k[j][c*9 + ab][KL] (o = j*KL
+ * + lane), by the kernel set's transpose-pack when the weights are contiguous (runs of nc*9
+ * taps per o: the forward weights), else element by element along the shorter stride
+ * (backward_input's transposed view: runs of GW*9); then each block is transformed. */
+static void gc_wino_wt_block(const gc_wino_arg *A, int64_t ob, int64_t c0, int64_t nc, char *dst,
+                             int64_t cs, int64_t uxs)
+{
+    const gc_conv2d_problem *p = A->p;
+    const gc_wino_plan *pl = A->pl;
+    const int64_t GW = pl->GW, KL = pl->KL, ne = nc * 9, *ws = p->w_s;
+    const int64_t ncol = p->Og - ob * GW < GW ? p->Og - ob * GW : GW;
+    const int64_t base = (A->g * p->Og + ob * GW) * ws[0] + c0 * ws[1];
+    const size_t esz = pl->esz;
+    double kbuf[GC_WINO_NL * 9 * 24]; /* GW * esz <= 192 bytes: 8 x 9 x GW elements */
+    char *k = (char *)kbuf;
+    if (pl->pack && ws[1] == 9 && ws[2] == 3 && ws[3] == 1) {
+        for (int64_t j = 0; j * KL < GW; j++) {
+            const int64_t rows = ncol - j * KL < KL ? ncol - j * KL : KL;
+            char *kj = k + (size_t)(j * ne * KL) * esz;
+            if (rows > 0)
+                pl->kern.pack(ne, rows, (const char *)A->w + (size_t)(base + j * KL * ws[0]) * esz,
+                              ws[0], NULL, kj);
+            else
+                memset(kj, 0, (size_t)(ne * KL) * esz);
+        }
+    } else if (pl->pack && ws[0] == 9 && ws[2] == -3 && ws[3] == -1) {
+        /* backward_input's view of contiguous weights: per channel c a run of ncol x 9 taps in
+         * turned order (o stride 9), packed per column block, then the 9 rows reversed */
+        for (int64_t j = 0; j * KL < GW; j++)
+            for (int64_t c = 0; c < nc; c++) {
+                const int64_t rows = ncol - j * KL < KL ? ncol - j * KL : KL;
+                char *kc = k + (size_t)((j * ne + c * 9) * KL) * esz;
+                if (rows <= 0) {
+                    memset(kc, 0, (size_t)(9 * KL) * esz);
+                    continue;
+                }
+                pl->kern.pack(9, rows, (const char *)A->w + (size_t)(base + c * ws[1] + j * KL * 9 - 8) * esz,
+                              9, NULL, kc);
+                for (int64_t t = 0; t < 4; t++) { /* row t <-> row 8 - t */
+                    char tmp[16 * 8];
+                    const size_t rb = (size_t)KL * esz;
+                    memcpy(tmp, kc + t * rb, rb);
+                    memcpy(kc + t * rb, kc + (8 - t) * rb, rb);
+                    memcpy(kc + (8 - t) * rb, tmp, rb);
+                }
+            }
+    } else {
+        int64_t tap[9];
+        for (int ab = 0; ab < 9; ab++)
+            tap[ab] = ab / 3 * ws[2] + ab % 3 * ws[3];
+        const int64_t s0 = ws[0] < 0 ? -ws[0] : ws[0], s1 = ws[1] < 0 ? -ws[1] : ws[1];
+        const int o_inner = s0 < s1;
+        for (int64_t o = ncol; o < GW; o++)
+            for (int64_t e = 0; e < ne; e++)
+                gc_store(k, p->dtype, (o / KL * ne + e) * KL + o % KL, 0.0);
+#define GC_WINO_GATHER(T)                                                                      \
+    do {                                                                                       \
+        const T *w = (const T *)A->w + base;                                                   \
+        T *kk = (T *)k;                                                                        \
+        if (o_inner) {                                                                         \
+            for (int64_t c = 0; c < nc; c++)                                                   \
+                for (int ab = 0; ab < 9; ab++)                                                 \
+                    for (int64_t o0 = 0; o0 < ncol; o0 += KL) {                                \
+                        const T *src = w + c * ws[1] + tap[ab] + o0 * ws[0];                   \
+                        T *d = kk + (o0 / KL * ne + c * 9 + ab) * KL;                          \
+                        const int64_t nl = ncol - o0 < KL ? ncol - o0 : KL;                    \
+                        for (int64_t l = 0; l < nl; l++)                                       \
+                            d[l] = src[l * ws[0]];                                             \
+                    }                                                                          \
+        } else {                                                                               \
+            for (int64_t o = 0; o < ncol; o++)                                                 \
+                for (int64_t c = 0; c < nc; c++) {                                             \
+                    const T *src = w + o * ws[0] + c * ws[1];                                  \
+                    for (int ab = 0; ab < 9; ab++)                                             \
+                        kk[(o / KL * ne + c * 9 + ab) * KL + o % KL] = src[tap[ab]];           \
+                }                                                                              \
+        }                                                                                      \
+    } while (0)
+        if (p->dtype == GC_DTYPE_F32)
+            GC_WINO_GATHER(float);
+        else
+            GC_WINO_GATHER(double);
+#undef GC_WINO_GATHER
+    }
+    for (int64_t j = 0; j * KL < GW; j++)
+        for (int64_t c = 0; c < nc; c++)
+            pl->wt(k + (size_t)((j * ne + c * 9) * KL) * esz, KL, dst + (size_t)(c * cs + j * KL) * esz, uxs);
+}
+
 /* Task (ob, block of 8 input channels) of group g. Shape: U[xi][ob][c][GW] from
- * W[g*Og + ob*GW + o][c][a][b] (zero for o >= Og): the block's weights are gathered o-minor
- * (one contiguous run of channels x taps per o), transformed into a local [xi][8][GW]
+ * W[g*Og + ob*GW + o][c][a][b] (zero for o >= Og): transformed into a local [xi][8][GW]
  * buffer, then copied out as 36 runs of 8*GW (stores a plane apart alias in the caches). */
 static void gc_wino_wt_task(int64_t job, int thread, void *argp)
 {
@@ -257,24 +368,9 @@ static void gc_wino_wt_task(int64_t job, int thread, void *argp)
     const int64_t GW = pl->GW, ncb = (p->Cg + GC_WINO_NL - 1) / GC_WINO_NL;
     const int64_t ob = A->ob0 + job / ncb, c0 = job % ncb * GC_WINO_NL;
     const int64_t nc = p->Cg - c0 < GC_WINO_NL ? p->Cg - c0 : GC_WINO_NL;
-    const int64_t ncol = p->Og - ob * GW < GW ? p->Og - ob * GW : GW;
     const size_t esz = pl->esz;
-    /* GW * esz <= 192 bytes: k holds 8 x 9 x GW elements, buf 36 x 8 x GW */
-    double k[GC_WINO_NL * 9 * 24], buf[GC_WINO_XI * GC_WINO_NL * 24];
-    const int64_t *ws = p->w_s;
-    const int64_t base = (A->g * p->Og + ob * GW) * ws[0] + c0 * ws[1];
-    for (int64_t o = 0; o < GW; o++)
-        for (int64_t c = 0; c < nc; c++)
-            for (int64_t ab = 0; ab < 9; ab++) {
-                const int64_t e = (c * 9 + ab) * GW + o;
-                const int64_t src = base + o * ws[0] + c * ws[1] + ab / 3 * ws[2] + ab % 3 * ws[3];
-                if (p->dtype == GC_DTYPE_F32)
-                    ((float *)k)[e] = o < ncol ? ((const float *)A->w)[src] : 0.0f;
-                else
-                    k[e] = o < ncol ? ((const double *)A->w)[src] : 0.0;
-            }
-    for (int64_t c = 0; c < nc; c++)
-        pl->wt((char *)k + (size_t)(c * 9 * GW) * esz, GW, (char *)buf + (size_t)(c * GW) * esz, GC_WINO_NL * GW);
+    double buf[GC_WINO_XI * GC_WINO_NL * 24]; /* 36 x 8 x GW elements */
+    gc_wino_wt_block(A, ob, c0, nc, (char *)buf, GW, GC_WINO_NL * GW);
     for (int64_t xi = 0; xi < GC_WINO_XI; xi++)
         memcpy(A->u + (size_t)(((xi * pl->unb + ob - A->ob0) * p->Cg + c0) * GW) * esz,
                (char *)buf + (size_t)(xi * GC_WINO_NL * GW) * esz, (size_t)(nc * GW) * esz);
@@ -425,23 +521,51 @@ static void gc_wino_band_task(int64_t b, int thread, void *argp)
         gc_wino_out_task(t, thread, &A);
 }
 
-/* Task: GW block ob of output channels, fused with several threads: the block's weights are
- * transformed into this thread's own U slot, then its 36 x chunks GEMMs run over all the
- * item's tiles (V is shared and complete; M's block ob is written by this task alone). One
- * thread owns whole blocks instead of all threads meeting on each block's U twice. */
+/* Task: GW block ob of output channels, fused (chunked plan): for each chunk of GC_WINO_CB
+ * input channels c0.., the block's weights are transformed into this thread's own U slot
+ * (U[xi][c - c0][GW], xi planes uxs apart, small enough for L2), then for every xi the
+ * GEMM over the chunk's channels is added into M[xi][ob][t][GW] (written by the first
+ * chunk). V is shared and complete; M's block ob is written by this task alone, its sums in
+ * a fixed order (chunks in order), whatever the thread count. */
 static void gc_wino_ob_task(int64_t ob, int thread, void *argp)
 {
-    const gc_wino_arg *A0 = argp;
-    const gc_wino_plan *pl = A0->pl;
-    gc_wino_arg A = *A0;
-    A.u = A0->u + (size_t)thread * pl->u_bytes;
-    A.ob0 = ob, A.nob = 1;
-    const int64_t ncb = (A.p->Cg + GC_WINO_NL - 1) / GC_WINO_NL;
-    const int64_t nch = (A.nt + GC_WINO_CHUNK - 1) / GC_WINO_CHUNK;
-    for (int64_t cb = 0; cb < ncb; cb++)
-        gc_wino_wt_task(cb, thread, &A);
-    for (int64_t job = 0; job < GC_WINO_XI * nch; job++)
-        gc_wino_gemm_task(job, thread, &A);
+    const gc_wino_arg *A = argp;
+    const gc_conv2d_problem *p = A->p;
+    const gc_wino_plan *pl = A->pl;
+    const int64_t GW = pl->GW, GR = pl->GR, Cg = p->Cg, uxs = pl->uxs;
+    const size_t esz = pl->esz;
+    char *u = A->u + (size_t)thread * pl->u_bytes;
+    _Alignas(64) double tmp[8 * 24]; /* GR x GW <= 8 x 48 float or 8 x 24 double */
+    for (int64_t c0 = 0; c0 < Cg; c0 += GC_WINO_CB) {
+        const int64_t ncc = Cg - c0 < GC_WINO_CB ? Cg - c0 : GC_WINO_CB;
+        for (int64_t cb = 0; cb < ncc; cb += GC_WINO_NL)
+            gc_wino_wt_block(A, ob, c0 + cb, ncc - cb < GC_WINO_NL ? ncc - cb : GC_WINO_NL,
+                             u + (size_t)(cb * GW) * esz, GW, uxs);
+        for (int64_t xi = 0; xi < GC_WINO_XI; xi++) {
+            const char *b = u + (size_t)(xi * uxs) * esz;
+            const char *vx = A->v + (size_t)(xi * pl->vxs + c0 * GC_WINO_NL) * esz;
+            char *mx = A->m + (size_t)(xi * pl->mxs + ob * pl->BTc * GW) * esz;
+            for (int64_t t = 0; t < A->nt; t += GR) {
+                const char *sp = vx + (size_t)((t / GC_WINO_NL) * Cg * GC_WINO_NL + t % GC_WINO_NL) * esz;
+                char *mt = mx + (size_t)(t * GW) * esz;
+                if (c0 == 0) {
+                    pl->kern.gemm(ncc, sp, GC_WINO_NL, b, mt);
+                    continue;
+                }
+                pl->kern.gemm(ncc, sp, GC_WINO_NL, b, tmp);
+                if (p->dtype == GC_DTYPE_F32) {
+                    float *d = (float *)mt;
+                    const float *e = (const float *)tmp;
+                    for (int64_t i = 0; i < GR * GW; i++)
+                        d[i] += e[i];
+                } else {
+                    double *d = (double *)mt;
+                    for (int64_t i = 0; i < GR * GW; i++)
+                        d[i] += tmp[i];
+                }
+            }
+        }
+    }
 }
 
 gc_status gc_conv2d_winograd_forward(gc_context *ctx, const gc_conv2d_problem *p, const void *in,
@@ -488,9 +612,9 @@ gc_status gc_conv2d_winograd_forward(gc_context *ctx, const gc_conv2d_problem *p
                 st = gc_parallel_for(ctx, T, nblk, gc_wino_in_task, &A);
                 if (!pl.fused && st == GC_OK)
                     st = gc_parallel_for(ctx, T, GC_WINO_XI * nch * pl.nb, gc_wino_gemm_task, &A);
-                if (pl.fused && pl.uslots > 1 && st == GC_OK)
+                if (pl.chunked && st == GC_OK)
                     st = gc_parallel_for(ctx, (int)pl.uslots, pl.nb, gc_wino_ob_task, &A);
-                for (int64_t ob = 0; pl.fused && pl.uslots == 1 && ob < pl.nb && st == GC_OK; ob++) {
+                for (int64_t ob = 0; pl.fused && !pl.chunked && ob < pl.nb && st == GC_OK; ob++) {
                     A.ob0 = ob, A.nob = 1;
                     st = gc_parallel_for(ctx, T, ncb, gc_wino_wt_task, &A);
                     if (st == GC_OK)

@@ -18,7 +18,7 @@ gc_status gc_conv2d_winograd_backward_input(gc_context *ctx, const gc_conv2d_pro
                                             size_t ws_bytes);
 /* 1 if AUTO should take the Winograd path: forward (or backward_input with bwd_ok, judged on
  * the forward problem it becomes) with winograd_ok, float32, 16 <= Cg <= 4096, Og >= 32 and
- * at least 25 output tiles per item (rule and measurements in conv2d_winograd.c). */
+ * at least 16 output tiles per item (rule and measurements in conv2d_winograd.c). */
 int gc_conv2d_winograd_preferred(const gc_conv2d_problem *p, gc_conv_pass pass);
 /* forward on the Winograd path. Workspace: gc_conv2d_winograd_workspace bytes, 64-byte
  * aligned (depends on the context's ISA and thread count: bands run one per thread). */

@@ -58,10 +58,14 @@ void WN(gc_wino_wt)(const void *kp, int64_t gw, void *up, int64_t uxs)
             t[5][b][o] = g2;
         }
     }
-    /* u = t G^T (over the columns b) */
+    /* u = t G^T (over the columns b); ivdep: GCC's alias checks give up on six output rows
+     * of one array and fall back to scalar code (the rows are uxs >= gw apart) */
     for (int i = 0; i < 6; i++) {
         WT *restrict r0 = u + (int64_t)(6 * i) * uxs, *restrict r1 = r0 + uxs, *restrict r2 = r1 + uxs,
                      *restrict r3 = r2 + uxs, *restrict r4 = r3 + uxs, *restrict r5 = r4 + uxs;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC ivdep
+#endif
         for (int64_t o = 0; o < gw; o++) {
             const WT g0 = t[i][0][o], g1 = t[i][1][o], g2 = t[i][2][o];
             const WT e = g0 * c24 + g2 * c6, f = g1 * c12;

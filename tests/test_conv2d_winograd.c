@@ -50,7 +50,7 @@ static double wino_tol(gc_dtype dt)
 static void wino_check(const wgeo *g, gc_dtype dt, unsigned seed)
 {
     gc_rng rng = {seed};
-    gc_tensor inbuf, in, w, b, out, outbuf, ref;
+    gc_tensor inbuf, in, wbuf, w, b, out, outbuf, ref;
     const int64_t idims[4] = {g->N, g->C, g->strided ? g->W : g->H, g->strided ? g->H : g->W};
     const int rk = g->batched ? 4 : 3;
     GC_CHECK_OK(gc_tensor_create(NULL, &inbuf, dt, rk, idims + 4 - rk));
@@ -58,10 +58,22 @@ static void wino_check(const wgeo *g, gc_dtype dt, unsigned seed)
         GC_CHECK_OK(gc_tensor_transpose(&inbuf, rk - 2, rk - 1, &in));
     else
         in = inbuf;
-    GC_CHECK_OK(gc_tensor_create(NULL, &w, dt, 4, (int64_t[]){g->O, g->C / g->G, 3, 3}));
+    /* weights: contiguous, a view with output and input channels swapped, or with the taps
+     * transposed (the weight gather's packed and element-wise paths, forward and backward) */
+    const int wview = (int)(seed % 3);
+    if (wview == 1) {
+        GC_CHECK_OK(gc_tensor_create(NULL, &wbuf, dt, 4, (int64_t[]){g->C / g->G, g->O, 3, 3}));
+        GC_CHECK_OK(gc_tensor_transpose(&wbuf, 0, 1, &w));
+    } else {
+        GC_CHECK_OK(gc_tensor_create(NULL, &wbuf, dt, 4, (int64_t[]){g->O, g->C / g->G, 3, 3}));
+        if (wview == 2)
+            GC_CHECK_OK(gc_tensor_transpose(&wbuf, 2, 3, &w));
+        else
+            w = wbuf;
+    }
     GC_CHECK_OK(gc_tensor_create(NULL, &b, dt, 1, (int64_t[]){g->O}));
     gc_test_fill(&inbuf, &rng, 0);
-    gc_test_fill(&w, &rng, 0);
+    gc_test_fill(&wbuf, &rng, 0);
     gc_test_fill(&b, &rng, 0);
     gc_conv2d_desc d = gc_conv2d_desc_default();
     d.pad[0] = g->ph, d.pad[1] = g->pw;
@@ -129,7 +141,7 @@ static void wino_check(const wgeo *g, gc_dtype dt, unsigned seed)
     gc_tensor_free(&ginbuf);
     gc_tensor_free(&ginref);
     gc_tensor_free(&inbuf);
-    gc_tensor_free(&w);
+    gc_tensor_free(&wbuf);
     gc_tensor_free(&b);
     gc_tensor_free(&outbuf);
     gc_tensor_free(&ref);
