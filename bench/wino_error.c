@@ -4,7 +4,7 @@
  * Not built by CMake. Build and run:
  *   cc -O2 -std=gnu11 -Iinclude bench/wino_error.c build/libgramconv.a -lfftw3 -lfftw3f -lm \
  *      -lpthread -o /tmp/we
- *   /tmp/we C O HW [PAD [SEED]]      e.g. /tmp/we 512 512 14 1
+ *   /tmp/we C O HW [PAD [SEED [K]]]  e.g. /tmp/we 512 512 14 1; /tmp/we 64 64 56 2 1 5 (5x5)
  * Prints one line: the layer, then err for WINOGRAD, AUTO's choice and DIRECT. */
 #include "gramconv.h"
 
@@ -49,18 +49,19 @@ static double err(const gc_tensor *y, const gc_tensor *ref, int64_t n)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fputs("usage: wino_error C O HW [PAD [SEED]]\n", stderr);
+        fputs("usage: wino_error C O HW [PAD [SEED [K]]]\n", stderr);
         return 2;
     }
     const int64_t C = atoll(argv[1]), O = atoll(argv[2]), S = atoll(argv[3]), P = argc > 4 ? atoll(argv[4]) : 1;
+    const int64_t K = argc > 6 ? atoll(argv[6]) : 3;
     rng_s = argc > 5 ? strtoull(argv[5], NULL, 10) : 1;
-    const int64_t OS = S + 2 * P - 2;
+    const int64_t OS = S + 2 * P - K + 1;
     gc_tensor x, w, y, xd, wd, yd;
     if (gc_tensor_create(NULL, &x, GC_DTYPE_F32, 4, (int64_t[]){1, C, S, S}) ||
-        gc_tensor_create(NULL, &w, GC_DTYPE_F32, 4, (int64_t[]){O, C, 3, 3}) ||
+        gc_tensor_create(NULL, &w, GC_DTYPE_F32, 4, (int64_t[]){O, C, K, K}) ||
         gc_tensor_create(NULL, &y, GC_DTYPE_F32, 4, (int64_t[]){1, O, OS, OS}) ||
         gc_tensor_create(NULL, &xd, GC_DTYPE_F64, 4, (int64_t[]){1, C, S, S}) ||
-        gc_tensor_create(NULL, &wd, GC_DTYPE_F64, 4, (int64_t[]){O, C, 3, 3}) ||
+        gc_tensor_create(NULL, &wd, GC_DTYPE_F64, 4, (int64_t[]){O, C, K, K}) ||
         gc_tensor_create(NULL, &yd, GC_DTYPE_F64, 4, (int64_t[]){1, O, OS, OS}))
         return 1;
     for (int64_t i = 0; i < C * S * S; i++)
@@ -82,7 +83,7 @@ int main(int argc, char **argv)
             return 1;
         e[a] = err(&y, &yd, O * OS * OS);
     }
-    printf("%lld->%lld 3x3 @%lld pad %lld: winograd %.2e  auto %.2e  direct %.2e\n", (long long)C,
-           (long long)O, (long long)S, (long long)P, e[0], e[1], e[2]);
+    printf("%lld->%lld %lldx%lld @%lld pad %lld: winograd %.2e  auto %.2e  direct %.2e\n", (long long)C,
+           (long long)O, (long long)K, (long long)K, (long long)S, (long long)P, e[0], e[1], e[2]);
     return 0;
 }

@@ -662,8 +662,8 @@ static int bench_conv(gc_context *ctx, const cli_bench_opts *o)
         gc_conv2d_desc desc = gc_conv2d_desc_default();
         desc.pad[0] = desc.pad[1] = suite[i].pad;
         desc.algo = o->conv.algo;
-        if (desc.algo == GC_CONV_ALGO_WINOGRAD && suite[i].k != 3)
-            continue; /* Winograd is for 3x3 only */
+        if (desc.algo == GC_CONV_ALGO_WINOGRAD && suite[i].k != 3 && suite[i].k != 5)
+            continue; /* Winograd is for 3x3 and 5x5 only */
         const int64_t id[4] = {1, suite[i].c, suite[i].hw, suite[i].hw};
         const int64_t wd[4] = {suite[i].o, suite[i].c, suite[i].k, suite[i].k};
         int rc = bench_conv_case(ctx, o, &desc, 4, id, wd);

@@ -117,7 +117,7 @@ static const char usage_bench[] =
     "512x32x32, then 4x256x64x64.\n"
     "\n"
     "bench conv: times gc_conv2d_* (nn.SpatialConvolution; --algo forces an algorithm, default\n"
-    "auto: the library's choice, \"algo\":\"auto\"; winograd skips the suite's non-3x3 layers)\n"
+    "auto: the library's choice, \"algo\":\"auto\"; winograd skips the suite's 1x1 layer)\n"
     "on --input N,C,H,W with --weight O,C/G,KH,KW; --pass fwd (default, with bias), bwd_input or\n"
     "bwd_weight (weight gradient only). The workspace is allocated once, outside the timing.\n"
     "\"mode\" is the padding mode (zeros); \"pass\" and \"algo\" are added. gflops counts\n"

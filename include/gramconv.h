@@ -355,11 +355,12 @@ typedef enum gc_conv_algo {
     GC_CONV_ALGO_DIRECT = 1,   /* the correlation driver (stride 1, dilation 1) */
     GC_CONV_ALGO_IM2COL = 2,   /* patches into a workspace + packed GEMM: any geometry */
     GC_CONV_ALGO_REFERENCE = 3, /* plain loops, float64 sums: the tests' oracle */
-    GC_CONV_ALGO_WINOGRAD = 4,  /* F(4x4, 3x3) transforms + GEMMs: 3x3 kernel, stride 1,
-                                   dilation 1; forward, and backward_input with zeros padding,
-                                   one group, pad <= 2 (else IM2COL, as backward_weight);
-                                   float32 max |y - ref| / max |ref| 3e-6 .. 4e-5 for 3 .. 4096
-                                   input channels (docs/PERFORMANCE.md) */
+    GC_CONV_ALGO_WINOGRAD = 4,  /* F(4x4, 3x3) or F(2x2, 5x5) transforms + GEMMs: 3x3 or 5x5
+                                   kernel, stride 1, dilation 1; forward, and backward_input
+                                   with zeros padding, one group, pad <= k - 1 (else IM2COL,
+                                   as backward_weight); float32 max |y - ref| / max |ref|
+                                   3e-6 .. 4e-5 for 3 .. 4096 input channels
+                                   (docs/PERFORMANCE.md) */
     GC_CONV_ALGO_GEMM = 5       /* stride 1 (any kernel, dilation, groups): one GEMM per group
                                    on shifted views of the padded plane, register tiles of
                                    channels x flattened pixels; forward and backward_input

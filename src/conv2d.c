@@ -28,7 +28,7 @@ static int gc_conv2d_direct_ok(const gc_conv2d_problem *p)
 }
 
 /* The algorithm a pass runs. AUTO, forward / backward_input: WINOGRAD (conv2d_winograd.c)
- * for 3x3 stride 1 dilation 1 float32 layers where gc_conv2d_winograd_preferred says so
+ * for 3x3 and 5x5 stride 1 dilation 1 float32 layers where gc_conv2d_winograd_preferred says so
  * (enough channels and tiles; error budget; backward_input: zeros padding, one group).
  * Then GEMM (conv2d_gemm.c) where gc_conv2d_gemm_preferred says so (stride 1 on AVX2 /
  * AVX-512: a reduction of >= 128 and better lane use than the direct kernel's row tiles -
@@ -58,7 +58,7 @@ static gc_status gc_conv2d_pick(gc_context *ctx, const gc_conv2d_desc *desc,
     if (*algo == GC_CONV_ALGO_WINOGRAD) { /* conv2d_winograd.c: forward, backward_input */
         if (!gc_conv2d_winograd_ok(p))
             return gc_fail(ctx, GC_ERR_UNSUPPORTED,
-                           "conv2d: the Winograd algorithm needs a 3x3 kernel, stride 1 and dilation 1");
+                           "conv2d: the Winograd algorithm needs a 3x3 or 5x5 kernel, stride 1 and dilation 1");
         if (pass == GC_CONV_BACKWARD_WEIGHT || (pass == GC_CONV_BACKWARD_INPUT && !gc_conv2d_winograd_bwd_ok(p)))
             *algo = GC_CONV_ALGO_IM2COL;
     }

@@ -1,17 +1,20 @@
-/* conv2d_winograd.c - SpatialConvolution forward by Winograd F(4x4, 3x3) for 3 x 3 kernels,
- * stride 1, dilation 1 (any padding mode, groups, batch; float32 and float64).
+/* conv2d_winograd.c - SpatialConvolution forward by Winograd F(4x4, 3x3) for 3 x 3 kernels
+ * and F(2x2, 5x5) for 5 x 5 kernels, stride 1, dilation 1 (any padding mode, groups, batch;
+ * float32 and float64). Both use 6 x 6 transforms on the same points (one B^T): only the
+ * weight and output transforms and the tile size mt (4 or 2) differ.
  *
- * The output of each item is cut into 4 x 4 tiles (ty, tx), ntx = ceil(OW / 4) per row, the
- * edge tiles clipped. Tile (ty, tx) reads the 6 x 6 window at (4 ty, 4 tx) of the padded
- * input, and with U = G g G^T (weights) and V = B^T d B (input) its 36 transform positions xi
+ * The output of each item is cut into mt x mt tiles (ty, tx), ntx = ceil(OW / mt) per row,
+ * the edge tiles clipped. Tile (ty, tx) reads the 6 x 6 window at (mt ty, mt tx) of the
+ * padded input, and with U = G g G^T (weights) and V = B^T d B (input) its 36 transform positions xi
  * are 36 independent products
  *   M_xi[t][o] = sum_c V_xi[c][t] U_xi[c][o]          (one GEMM per xi: tiles x Cg x Og)
- * after which out[o][4ty + i][4tx + j] = bias[o] + (A^T M[t][o] A)[i][j].
+ * after which out[o][mt ty + i][mt tx + j] = bias[o] + (A^T M[t][o] A)[i][j].
  * Matrices and transform kernels: conv2d_winograd_body.h (compiled per ISA).
  *
  * Per group g: the weights are transformed once into U[xi][ob][c][GW] (GW-wide panels of
  * output channels, the Gram GEMM kernel's b operand, gram.h); per item the padded input is
- * packed once into P[c][Hp][Wp] (Hp = 4 nty + 2, Wp = 4 ntx + 2, zeros past the padding);
+ * packed once into P[c][Hp][Wp] (Hp = mt nty + r - 1, Wp = mt ntx + r - 1, zeros past the
+ * padding);
  * then per band of BT tiles (sized so V and M stay near the cache; several bands run in
  * parallel, one per thread, each in its own V + M; one band runs its steps in parallel):
  *   1. V[xi][tb][c][8] for the band's 8-tile blocks tb   (input transform, task: block;
@@ -47,6 +50,7 @@ typedef struct gc_wino_plan {
     int64_t KL;                /* weight-transform column block: the kernel set's L when it
                                   divides GW and the set has a transpose-pack, else GW */
     gc_pack_fn pack;           /* that transpose-pack, or NULL */
+    int64_t mt, r, rr;         /* F(mt x mt, r x r): tile 4 and r 3, or tile 2 and r 5; r*r */
     int64_t ntx, nty, T;       /* tiles per row, rows of tiles, tiles per item */
     int64_t Hp, Wp;            /* packed plane */
     int64_t BT, BTc;           /* tiles per band; capacity of a band's V and M (BT rounded up
@@ -72,27 +76,30 @@ static void gc_wino_bwd_problem(const gc_conv2d_problem *p, gc_conv2d_problem *q
 
 int gc_conv2d_winograd_ok(const gc_conv2d_problem *p)
 {
-    return p->KH == 3 && p->KW == 3 && p->sh == 1 && p->sw == 1 && p->dh == 1 && p->dw == 1;
+    return (p->KH == 3 || p->KH == 5) && p->KW == p->KH && p->sh == 1 && p->sw == 1 && p->dh == 1 &&
+           p->dw == 1;
 }
 
 int gc_conv2d_winograd_bwd_ok(const gc_conv2d_problem *p)
 {
-    return gc_conv2d_winograd_ok(p) && p->pmode == GC_PADDING_ZEROS && p->G == 1 && p->pt <= 2 &&
-           p->pb <= 2 && p->pl <= 2 && p->pr <= 2;
+    const int64_t r1 = p->KH - 1;
+    return gc_conv2d_winograd_ok(p) && p->pmode == GC_PADDING_ZEROS && p->G == 1 && p->pt <= r1 &&
+           p->pb <= r1 && p->pl <= r1 && p->pr <= r1;
 }
 
-/* backward_input of a 3x3 stride-1 convolution (zeros padding, one group, pads <= 2) as a
- * forward one: gin[c][y][x] = sum_o sum_{a,b} gout[o][y + pt - a][x + pl - b] w[o][c][a][b]
- * is the correlation of gout, padded by 2 - pad on each side, with w'[c][o][a][b] =
- * w[o][c][2 - a][2 - b] (a view of w: channel strides swapped, tap strides negated, from
- * element 2 w_s[2] + 2 w_s[3]). */
+/* backward_input of an r x r (3 or 5) stride-1 convolution (zeros padding, one group, pads
+ * <= r - 1) as a forward one: gin[c][y][x] = sum_o sum_{a,b} gout[o][y + pt - a][x + pl - b]
+ * w[o][c][a][b] is the correlation of gout, padded by r - 1 - pad on each side, with
+ * w'[c][o][a][b] = w[o][c][r-1 - a][r-1 - b] (a view of w: channel strides swapped, tap
+ * strides negated, from element (r - 1)(w_s[2] + w_s[3])). */
 static void gc_wino_bwd_problem(const gc_conv2d_problem *p, gc_conv2d_problem *q)
 {
     *q = *p;
     q->C = q->Cg = p->O;
     q->O = q->Og = p->C;
     q->H = p->OH, q->W = p->OW, q->OH = p->H, q->OW = p->W;
-    q->pt = 2 - p->pt, q->pb = 2 - p->pb, q->pl = 2 - p->pl, q->pr = 2 - p->pr;
+    const int64_t r1 = p->KH - 1;
+    q->pt = r1 - p->pt, q->pb = r1 - p->pb, q->pl = r1 - p->pl, q->pr = r1 - p->pr;
     for (int i = 0; i < 4; i++)
         q->in_s[i] = p->out_s[i], q->out_s[i] = p->in_s[i];
     q->w_s[0] = p->w_s[1], q->w_s[1] = p->w_s[0], q->w_s[2] = -p->w_s[2], q->w_s[3] = -p->w_s[3];
@@ -108,7 +115,11 @@ static void gc_wino_bwd_problem(const gc_conv2d_problem *p, gc_conv2d_problem *q
  * the weight transform chunked and packed (2026-11-28, session 4), 4 x 4 = 16 tiles (14 x
  * 14 outputs) wins 1.07x (32 channels) to 1.6x-1.7x (128 to 512 channels). The error (max |y - ref| / max |ref|, float32, normal inputs) grows with the
  * reduction: 1.4e-5 at Cg = 512, 3.7e-5 at 4096: above 4096 AUTO stays off (the 1e-4
- * budget). float64 stays on the exact-order paths. */
+ * budget). float64 stays on the exact-order paths.
+ * F(2x2, 5x5) (same day, against the shift-GEMM path, 1 thread): 1.7x-1.9x from 64 channels
+ * at 14 x 14 outputs and up (64 -> 64 @56: 5.9 -> 3.5 ms), 1.0x-1.2x at 32 channels, a loss
+ * at 16 channels or 7 x 7 outputs (16 tiles); max relative error 1.2e-5 at Cg = 512, 2.6e-5
+ * at 4096 (bench/wino_error.c). */
 int gc_conv2d_winograd_preferred(const gc_conv2d_problem *p, gc_conv_pass pass)
 {
     gc_conv2d_problem q;
@@ -120,8 +131,11 @@ int gc_conv2d_winograd_preferred(const gc_conv2d_problem *p, gc_conv_pass pass)
     } else if (pass != GC_CONV_FORWARD) {
         return 0;
     }
-    return p->dtype == GC_DTYPE_F32 && gc_conv2d_winograd_ok(p) && p->Cg >= 16 && p->Cg <= 4096 &&
-           p->Og >= 32 && ((p->OH + 3) / 4) * ((p->OW + 3) / 4) >= 16;
+    if (p->dtype != GC_DTYPE_F32 || !gc_conv2d_winograd_ok(p) || p->Cg > 4096)
+        return 0;
+    if (p->KH == 5) /* F(2x2, 5x5): 2 x 2 tiles */
+        return p->Cg >= 32 && p->Og >= 32 && ((p->OH + 1) / 2) * ((p->OW + 1) / 2) >= 49;
+    return p->Cg >= 16 && p->Og >= 32 && ((p->OH + 3) / 4) * ((p->OW + 3) / 4) >= 16;
 }
 
 static size_t gc_wino_round64(size_t b)
@@ -129,26 +143,27 @@ static size_t gc_wino_round64(size_t b)
     return (b + 63) & ~(size_t)63;
 }
 
-static void gc_wino_pick_kernels(gc_isa isa, gc_dtype dt, gc_wino_plan *pl)
+static void gc_wino_pick_kernels(gc_isa isa, gc_dtype dt, int r5, gc_wino_plan *pl)
 {
     const int f32 = dt == GC_DTYPE_F32;
-    pl->wt = f32 ? gc_wino_wt_f32_scalar : gc_wino_wt_f64_scalar;
-    pl->tin = f32 ? gc_wino_in_f32_scalar : gc_wino_in_f64_scalar;
-    pl->tout = f32 ? gc_wino_out_f32_scalar : gc_wino_out_f64_scalar;
+#define GC_WINO_PICK(SFX32, SFX64)                                                              \
+    do {                                                                                       \
+        pl->wt = r5 ? (f32 ? gc_wino_wt5_##SFX32 : gc_wino_wt5_##SFX64)                         \
+                    : (f32 ? gc_wino_wt_##SFX32 : gc_wino_wt_##SFX64);                          \
+        pl->tin = f32 ? gc_wino_in_##SFX32 : gc_wino_in_##SFX64;                                \
+        pl->tout = r5 ? (f32 ? gc_wino_out2_##SFX32 : gc_wino_out2_##SFX64)                     \
+                      : (f32 ? gc_wino_out_##SFX32 : gc_wino_out_##SFX64);                      \
+    } while (0)
+    GC_WINO_PICK(f32_scalar, f64_scalar);
 #if defined(GC_HAVE_AVX2)
-    if (isa == GC_ISA_AVX2) {
-        pl->wt = f32 ? gc_wino_wt_f32_avx2 : gc_wino_wt_f64_avx2;
-        pl->tin = f32 ? gc_wino_in_f32_avx2 : gc_wino_in_f64_avx2;
-        pl->tout = f32 ? gc_wino_out_f32_avx2 : gc_wino_out_f64_avx2;
-    }
+    if (isa == GC_ISA_AVX2)
+        GC_WINO_PICK(f32_avx2, f64_avx2);
 #endif
 #if defined(GC_HAVE_AVX512)
-    if (isa == GC_ISA_AVX512) {
-        pl->wt = f32 ? gc_wino_wt_f32_avx512 : gc_wino_wt_f64_avx512;
-        pl->tin = f32 ? gc_wino_in_f32_avx512 : gc_wino_in_f64_avx512;
-        pl->tout = f32 ? gc_wino_out_f32_avx512 : gc_wino_out_f64_avx512;
-    }
+    if (isa == GC_ISA_AVX512)
+        GC_WINO_PICK(f32_avx512, f64_avx512);
 #endif
+#undef GC_WINO_PICK
     (void)isa;
 }
 
@@ -157,7 +172,7 @@ static gc_status gc_wino_plan_make(gc_context *ctx, const gc_conv2d_problem *p, 
     memset(pl, 0, sizeof *pl);
     if (!gc_conv2d_winograd_ok(p))
         return gc_fail(ctx, GC_ERR_UNSUPPORTED,
-                       "conv2d: the Winograd algorithm needs a 3x3 kernel, stride 1 and dilation 1");
+                       "conv2d: the Winograd algorithm needs a 3x3 or 5x5 kernel, stride 1 and dilation 1");
     const gc_isa isa = gc_context_isa(ctx);
     pl->kern = gc_gram_kernels_for(isa, p->dtype);
 #if defined(GC_HAVE_AVX2)
@@ -171,17 +186,20 @@ static gc_status gc_wino_plan_make(gc_context *ctx, const gc_conv2d_problem *p, 
             pl->kern = k2;
     }
 #endif
-    gc_wino_pick_kernels(isa, p->dtype, pl);
+    gc_wino_pick_kernels(isa, p->dtype, p->KH == 5, pl);
     pl->esz = gc_dtype_size(p->dtype);
     pl->GR = pl->kern.GR;
     pl->GW = pl->kern.GW;
     pl->pack = pl->kern.pack && pl->kern.L <= pl->GW && pl->GW % pl->kern.L == 0 ? pl->kern.pack : NULL;
     pl->KL = pl->pack ? pl->kern.L : pl->GW;
     pl->nb = (p->Og + pl->GW - 1) / pl->GW;
-    pl->ntx = (p->OW + 3) / 4;
-    pl->nty = (p->OH + 3) / 4;
-    pl->Hp = 4 * pl->nty + 2;
-    pl->Wp = 4 * pl->ntx + 2;
+    pl->r = p->KH;
+    pl->rr = pl->r * pl->r;
+    pl->mt = 6 - pl->r + 1;
+    pl->ntx = (p->OW + pl->mt - 1) / pl->mt;
+    pl->nty = (p->OH + pl->mt - 1) / pl->mt;
+    pl->Hp = pl->mt * pl->nty + pl->r - 1;
+    pl->Wp = pl->mt * pl->ntx + pl->r - 1;
     int64_t T, u, pe, per_tile, v, m;
     const int64_t esz = (int64_t)pl->esz, ocols = pl->nb * pl->GW;
     if (!gc_mul_ok(pl->nty, pl->ntx, &T) || T > INT64_MAX / 64 ||
@@ -276,13 +294,13 @@ static void gc_wino_wt_block(const gc_wino_arg *A, int64_t ob, int64_t c0, int64
 {
     const gc_conv2d_problem *p = A->p;
     const gc_wino_plan *pl = A->pl;
-    const int64_t GW = pl->GW, KL = pl->KL, ne = nc * 9, *ws = p->w_s;
+    const int64_t GW = pl->GW, KL = pl->KL, R = pl->r, RR = pl->rr, ne = nc * RR, *ws = p->w_s;
     const int64_t ncol = p->Og - ob * GW < GW ? p->Og - ob * GW : GW;
     const int64_t base = (A->g * p->Og + ob * GW) * ws[0] + c0 * ws[1];
     const size_t esz = pl->esz;
-    double kbuf[GC_WINO_NL * 9 * 24]; /* GW * esz <= 192 bytes: 8 x 9 x GW elements */
+    double kbuf[GC_WINO_NL * 25 * 24]; /* GW * esz <= 192 bytes: 8 x 25 x GW elements */
     char *k = (char *)kbuf;
-    if (pl->pack && ws[1] == 9 && ws[2] == 3 && ws[3] == 1) {
+    if (pl->pack && ws[1] == RR && ws[2] == R && ws[3] == 1) {
         for (int64_t j = 0; j * KL < GW; j++) {
             const int64_t rows = ncol - j * KL < KL ? ncol - j * KL : KL;
             char *kj = k + (size_t)(j * ne * KL) * esz;
@@ -292,31 +310,31 @@ static void gc_wino_wt_block(const gc_wino_arg *A, int64_t ob, int64_t c0, int64
             else
                 memset(kj, 0, (size_t)(ne * KL) * esz);
         }
-    } else if (pl->pack && ws[0] == 9 && ws[2] == -3 && ws[3] == -1) {
-        /* backward_input's view of contiguous weights: per channel c a run of ncol x 9 taps in
-         * turned order (o stride 9), packed per column block, then the 9 rows reversed */
+    } else if (pl->pack && ws[0] == RR && ws[2] == -R && ws[3] == -1) {
+        /* backward_input's view of contiguous weights: per channel c a run of ncol x RR taps
+         * in turned order (o stride RR), packed per column block, then the RR rows reversed */
         for (int64_t j = 0; j * KL < GW; j++)
             for (int64_t c = 0; c < nc; c++) {
                 const int64_t rows = ncol - j * KL < KL ? ncol - j * KL : KL;
-                char *kc = k + (size_t)((j * ne + c * 9) * KL) * esz;
+                char *kc = k + (size_t)((j * ne + c * RR) * KL) * esz;
                 if (rows <= 0) {
-                    memset(kc, 0, (size_t)(9 * KL) * esz);
+                    memset(kc, 0, (size_t)(RR * KL) * esz);
                     continue;
                 }
-                pl->kern.pack(9, rows, (const char *)A->w + (size_t)(base + c * ws[1] + j * KL * 9 - 8) * esz,
-                              9, NULL, kc);
-                for (int64_t t = 0; t < 4; t++) { /* row t <-> row 8 - t */
+                pl->kern.pack(RR, rows, (const char *)A->w + (size_t)(base + c * ws[1] + j * KL * RR - (RR - 1)) * esz,
+                              RR, NULL, kc);
+                for (int64_t t = 0; t < RR / 2; t++) { /* row t <-> row RR - 1 - t */
                     char tmp[16 * 8];
                     const size_t rb = (size_t)KL * esz;
                     memcpy(tmp, kc + t * rb, rb);
-                    memcpy(kc + t * rb, kc + (8 - t) * rb, rb);
-                    memcpy(kc + (8 - t) * rb, tmp, rb);
+                    memcpy(kc + t * rb, kc + (RR - 1 - t) * rb, rb);
+                    memcpy(kc + (RR - 1 - t) * rb, tmp, rb);
                 }
             }
     } else {
-        int64_t tap[9];
-        for (int ab = 0; ab < 9; ab++)
-            tap[ab] = ab / 3 * ws[2] + ab % 3 * ws[3];
+        int64_t tap[25];
+        for (int ab = 0; ab < RR; ab++)
+            tap[ab] = ab / R * ws[2] + ab % R * ws[3];
         const int64_t s0 = ws[0] < 0 ? -ws[0] : ws[0], s1 = ws[1] < 0 ? -ws[1] : ws[1];
         const int o_inner = s0 < s1;
         for (int64_t o = ncol; o < GW; o++)
@@ -328,10 +346,10 @@ static void gc_wino_wt_block(const gc_wino_arg *A, int64_t ob, int64_t c0, int64
         T *kk = (T *)k;                                                                        \
         if (o_inner) {                                                                         \
             for (int64_t c = 0; c < nc; c++)                                                   \
-                for (int ab = 0; ab < 9; ab++)                                                 \
+                for (int ab = 0; ab < RR; ab++)                                                \
                     for (int64_t o0 = 0; o0 < ncol; o0 += KL) {                                \
                         const T *src = w + c * ws[1] + tap[ab] + o0 * ws[0];                   \
-                        T *d = kk + (o0 / KL * ne + c * 9 + ab) * KL;                          \
+                        T *d = kk + (o0 / KL * ne + c * RR + ab) * KL;                         \
                         const int64_t nl = ncol - o0 < KL ? ncol - o0 : KL;                    \
                         for (int64_t l = 0; l < nl; l++)                                       \
                             d[l] = src[l * ws[0]];                                             \
@@ -340,8 +358,8 @@ static void gc_wino_wt_block(const gc_wino_arg *A, int64_t ob, int64_t c0, int64
             for (int64_t o = 0; o < ncol; o++)                                                 \
                 for (int64_t c = 0; c < nc; c++) {                                             \
                     const T *src = w + o * ws[0] + c * ws[1];                                  \
-                    for (int ab = 0; ab < 9; ab++)                                             \
-                        kk[(o / KL * ne + c * 9 + ab) * KL + o % KL] = src[tap[ab]];           \
+                    for (int ab = 0; ab < RR; ab++)                                            \
+                        kk[(o / KL * ne + c * RR + ab) * KL + o % KL] = src[tap[ab]];          \
                 }                                                                              \
         }                                                                                      \
     } while (0)
@@ -353,7 +371,7 @@ static void gc_wino_wt_block(const gc_wino_arg *A, int64_t ob, int64_t c0, int64
     }
     for (int64_t j = 0; j * KL < GW; j++)
         for (int64_t c = 0; c < nc; c++)
-            pl->wt(k + (size_t)((j * ne + c * 9) * KL) * esz, KL, dst + (size_t)(c * cs + j * KL) * esz, uxs);
+            pl->wt(k + (size_t)((j * ne + c * RR) * KL) * esz, KL, dst + (size_t)(c * cs + j * KL) * esz, uxs);
 }
 
 /* Task (ob, block of 8 input channels) of group g. Shape: U[xi][ob][c][GW] from
@@ -427,9 +445,9 @@ static void gc_wino_in_task(int64_t tb, int thread, void *argp)
     for (int64_t l = 0; l < GC_WINO_NL; l++) {
         int64_t t = tb * GC_WINO_NL + l;
         t = A->t0 + (t < A->nt ? t : A->nt - 1);
-        off[l] = 4 * (t / pl->ntx) * pl->Wp + 4 * (t % pl->ntx);
+        off[l] = pl->mt * ((t / pl->ntx) * pl->Wp + t % pl->ntx);
     }
-    pl->tin(A->pk, pl->Hp * pl->Wp, pl->Wp, off, p->Cg, A->v + (size_t)(tb * p->Cg * GC_WINO_NL) * pl->esz,
+    pl->tin(A->pk, pl->Hp * pl->Wp, pl->Wp, off, pl->mt, p->Cg, A->v + (size_t)(tb * p->Cg * GC_WINO_NL) * pl->esz,
             pl->vxs);
 }
 
@@ -464,14 +482,15 @@ static void gc_wino_out_task(int64_t t, int thread, void *argp)
     const gc_conv2d_problem *p = A->p;
     const gc_wino_plan *pl = A->pl;
     const int64_t GW = pl->GW, tt = A->t0 + t, ty = tt / pl->ntx, tx = tt % pl->ntx;
-    const int64_t nr = p->OH - 4 * ty < 4 ? p->OH - 4 * ty : 4, nx = p->OW - 4 * tx < 4 ? p->OW - 4 * tx : 4;
+    const int64_t mt = pl->mt, nr = p->OH - mt * ty < mt ? p->OH - mt * ty : mt;
+    const int64_t nx = p->OW - mt * tx < mt ? p->OW - mt * tx : mt;
     for (int64_t ob = 0; ob < pl->nb; ob++) {
         const int64_t o0 = A->g * p->Og + ob * GW;
         const int64_t ncol = p->Og - ob * GW < GW ? p->Og - ob * GW : GW;
         const char *m = A->m + (size_t)((ob * pl->BTc + t) * GW) * pl->esz;
         const char *bias = A->bias ? A->bias + (size_t)(o0 * p->b_s) * pl->esz : NULL;
-        char *o = A->out + (size_t)(A->n * p->out_s[0] + o0 * p->out_s[1] + 4 * ty * p->out_s[2] +
-                                    4 * tx * p->out_s[3]) * pl->esz;
+        char *o = A->out + (size_t)(A->n * p->out_s[0] + o0 * p->out_s[1] + mt * ty * p->out_s[2] +
+                                    mt * tx * p->out_s[3]) * pl->esz;
         pl->tout(m, pl->mxs, ncol, bias, p->b_s, o, p->out_s[1], p->out_s[2], p->out_s[3], nr, nx);
     }
 }
@@ -496,7 +515,7 @@ gc_status gc_conv2d_winograd_backward_input(gc_context *ctx, const gc_conv2d_pro
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d: Winograd backward_input needs zeros padding, "
                        "pads <= 2 and one group");
     gc_wino_bwd_problem(p, &q);
-    const char *wf = (const char *)w + (size_t)(2 * p->w_s[2] + 2 * p->w_s[3]) * gc_dtype_size(p->dtype);
+    const char *wf = (const char *)w + (size_t)((p->KH - 1) * (p->w_s[2] + p->w_s[3])) * gc_dtype_size(p->dtype);
     return gc_conv2d_winograd_forward(ctx, &q, gout, wf, NULL, gin, ws, ws_bytes);
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # cli_winograd.sh - `gramconv bench conv --algo ...` (issue 4, the Winograd path): every
-# algorithm name is accepted and reported in the JSON line, winograd runs on a 3x3 layer and
-# is refused (one error line, exit 1) on a 5x5 one, an unknown name is a usage error (exit 2),
+# algorithm name is accepted and reported in the JSON line, winograd runs on 3x3 and 5x5
+# layers and is refused (one error line, exit 1) on a 7x7 one, an unknown name is a usage error (exit 2),
 # --algo is refused by the other bench targets.
 #
 #   bash tests/cli_winograd.sh PATH/TO/gramconv
@@ -30,10 +30,12 @@ for p in bwd_input bwd_weight; do
     out=$("$GC" bench conv $L --algo winograd --pass $p 2>&1)
     if [ $? -eq 0 ] && printf '%s\n' "$out" | grep -q "\"pass\":\"$p\""; then pass; else fail "winograd --pass $p: $out"; fi
 done
-out=$("$GC" bench conv --input 1,8,9,11 --weight 12,8,5,5 --repeat 1 --algo winograd 2>&1)
+out=$("$GC" bench conv --input 1,8,9,11 --weight 12,8,5,5 --pad 2 --repeat 1 --algo winograd 2>&1)
+if [ $? -eq 0 ] && printf '%s\n' "$out" | grep -q '"algo":"winograd"'; then pass; else fail "5x5 winograd: $out"; fi
+out=$("$GC" bench conv --input 1,8,9,11 --weight 12,8,7,7 --repeat 1 --algo winograd 2>&1)
 rc=$?
 if [ $rc -eq 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
-    printf '%s\n' "$out" | grep -q "^gramconv: .*Winograd.*3x3"; then pass; else fail "5x5 winograd: rc $rc: $out"; fi
+    printf '%s\n' "$out" | grep -q "^gramconv: .*Winograd.*3x3 or 5x5"; then pass; else fail "7x7 winograd: rc $rc: $out"; fi
 out=$("$GC" bench conv --input 1,8,9,11 --weight 12,8,3,3 --stride 2 --repeat 1 --algo winograd 2>&1)
 if [ $? -eq 1 ] && printf '%s\n' "$out" | grep -q "^gramconv: .*stride 1"; then pass; else fail "stride 2 winograd: $out"; fi
 out=$("$GC" bench conv $L --algo fast 2>&1)

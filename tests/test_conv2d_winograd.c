@@ -1,6 +1,6 @@
-/* test_conv2d_winograd.c - the Winograd F(4x4, 3x3) forward path (GC_CONV_ALGO_WINOGRAD)
- * against the float64 reference: odd sizes (H, W not multiples of 4, down to 1 x 1 outputs),
- * pads 0..2, padding modes, groups, batch 1 and > 1, channels 1..67, strided views, float32
+/* test_conv2d_winograd.c - the Winograd F(4x4, 3x3) and F(2x2, 5x5) forward and
+ * backward_input paths (GC_CONV_ALGO_WINOGRAD) against the float64 reference: odd sizes (H, W
+ * not multiples of the tile, down to 1 x 1 outputs), pads 0..4, padding modes, groups, batch 1 and > 1, channels 1..67, strided views, float32
  * and float64, every ISA; thread-count independence; the error bound at a realistic channel
  * count; no allocation inside the compute call; refusals. */
 #include "gc_test.h"
@@ -37,6 +37,7 @@ typedef struct {
     int64_t N, C, H, W, O, G, ph, pw;
     gc_padding_mode mode;
     int batched, bias, strided;
+    int64_t k; /* kernel size: 3 (0 reads as 3) or 5 */
 } wgeo;
 
 /* Tolerance on max |y - ref| / max |ref| for a geometry's checks. */
@@ -61,11 +62,12 @@ static void wino_check(const wgeo *g, gc_dtype dt, unsigned seed)
     /* weights: contiguous, a view with output and input channels swapped, or with the taps
      * transposed (the weight gather's packed and element-wise paths, forward and backward) */
     const int wview = (int)(seed % 3);
+    const int64_t K = g->k ? g->k : 3;
     if (wview == 1) {
-        GC_CHECK_OK(gc_tensor_create(NULL, &wbuf, dt, 4, (int64_t[]){g->C / g->G, g->O, 3, 3}));
+        GC_CHECK_OK(gc_tensor_create(NULL, &wbuf, dt, 4, (int64_t[]){g->C / g->G, g->O, K, K}));
         GC_CHECK_OK(gc_tensor_transpose(&wbuf, 0, 1, &w));
     } else {
-        GC_CHECK_OK(gc_tensor_create(NULL, &wbuf, dt, 4, (int64_t[]){g->O, g->C / g->G, 3, 3}));
+        GC_CHECK_OK(gc_tensor_create(NULL, &wbuf, dt, 4, (int64_t[]){g->O, g->C / g->G, K, K}));
         if (wview == 2)
             GC_CHECK_OK(gc_tensor_transpose(&wbuf, 2, 3, &w));
         else
@@ -121,8 +123,8 @@ static void wino_check(const wgeo *g, gc_dtype dt, unsigned seed)
         double diff, mref;
         wino_diff(&out, &ref, &diff, &mref);
         GC_CHECK_MSG(diff <= wino_tol(dt) * fmax(mref, 1.0), /* inputs in [-1, 1): terms ~1 */
-                     "N%lld C%lld %lldx%lld O%lld G%lld p%lld,%lld mode %d strided %d %s isa %s: "
-                     "max|y-ref| %g, max|ref| %g",
+                     "k%lld N%lld C%lld %lldx%lld O%lld G%lld p%lld,%lld mode %d strided %d %s isa %s: "
+                     "max|y-ref| %g, max|ref| %g", (long long)K,
                      (long long)g->N, (long long)g->C, (long long)g->H, (long long)g->W, (long long)g->O,
                      (long long)g->G, (long long)g->ph, (long long)g->pw, (int)g->mode, g->strided,
                      gc_dtype_name(dt), gc_isa_name((gc_isa)isa), diff, mref);
@@ -130,8 +132,8 @@ static void wino_check(const wgeo *g, gc_dtype dt, unsigned seed)
         GC_CHECK_MSG(gc_test_conv2d_backward_input(ctx, &d, &gout, &w, &gin) == GC_OK, "%s", gc_context_last_error(ctx));
         wino_diff(&gin, &ginref, &diff, &mref);
         GC_CHECK_MSG(diff <= wino_tol(dt) * fmax(mref, 1.0),
-                     "backward_input N%lld C%lld %lldx%lld O%lld G%lld p%lld,%lld mode %d strided %d %s isa %s: "
-                     "max|y-ref| %g, max|ref| %g",
+                     "backward_input k%lld N%lld C%lld %lldx%lld O%lld G%lld p%lld,%lld mode %d strided %d %s isa %s: "
+                     "max|y-ref| %g, max|ref| %g", (long long)K,
                      (long long)g->N, (long long)g->C, (long long)g->H, (long long)g->W, (long long)g->O,
                      (long long)g->G, (long long)g->ph, (long long)g->pw, (int)g->mode, g->strided,
                      gc_dtype_name(dt), gc_isa_name((gc_isa)isa), diff, mref);
@@ -151,18 +153,28 @@ static void test_wino_sweep(void)
 {
     const wgeo fixed[] = {
         /* N  C  H  W   O  G ph pw mode               batched bias strided */
-        {1, 1, 3, 3, 1, 1, 0, 0, GC_PADDING_ZEROS, 0, 0, 0},     /* 1 x 1 output */
-        {1, 1, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1, 1, 0},     /* 1 x 1 input, pad 1 */
-        {1, 2, 2, 3, 3, 1, 2, 1, GC_PADDING_ZEROS, 0, 1, 0},     /* pad beyond the input */
-        {2, 3, 9, 10, 5, 1, 1, 1, GC_PADDING_ZEROS, 1, 1, 0},
-        {1, 67, 7, 13, 9, 1, 1, 0, GC_PADDING_ZEROS, 1, 0, 0},   /* odd channels */
-        {1, 5, 11, 6, 67, 1, 2, 2, GC_PADDING_ZEROS, 1, 1, 0},   /* O past two GW blocks */
-        {3, 4, 5, 9, 6, 2, 1, 2, GC_PADDING_REFLECT, 1, 1, 0},   /* groups, reflect */
-        {2, 6, 7, 8, 9, 3, 2, 1, GC_PADDING_REPLICATE, 1, 1, 1}, /* strided views */
-        {1, 8, 6, 5, 8, 4, 2, 2, GC_PADDING_CIRCULAR, 0, 1, 1},
-        {1, 16, 37, 41, 20, 1, 1, 1, GC_PADDING_ZEROS, 1, 1, 0}, /* more than one GEMM chunk */
-        {1, 24, 13, 17, 40, 1, 1, 1, GC_PADDING_ZEROS, 1, 1, 0}, /* 40 channels: the AVX-512 */
-        {2, 9, 6, 7, 96, 1, 0, 2, GC_PADDING_ZEROS, 1, 0, 0},    /* GEMM tile (else AVX2's) */
+        {1, 1, 3, 3, 1, 1, 0, 0, GC_PADDING_ZEROS, 0, 0, 0, 3},     /* 1 x 1 output */
+        {1, 1, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1, 1, 0, 3},     /* 1 x 1 input, pad 1 */
+        {1, 2, 2, 3, 3, 1, 2, 1, GC_PADDING_ZEROS, 0, 1, 0, 3},     /* pad beyond the input */
+        {2, 3, 9, 10, 5, 1, 1, 1, GC_PADDING_ZEROS, 1, 1, 0, 3},
+        {1, 67, 7, 13, 9, 1, 1, 0, GC_PADDING_ZEROS, 1, 0, 0, 3},   /* odd channels */
+        {1, 5, 11, 6, 67, 1, 2, 2, GC_PADDING_ZEROS, 1, 1, 0, 3},   /* O past two GW blocks */
+        {3, 4, 5, 9, 6, 2, 1, 2, GC_PADDING_REFLECT, 1, 1, 0, 3},   /* groups, reflect */
+        {2, 6, 7, 8, 9, 3, 2, 1, GC_PADDING_REPLICATE, 1, 1, 1, 3}, /* strided views */
+        {1, 8, 6, 5, 8, 4, 2, 2, GC_PADDING_CIRCULAR, 0, 1, 1, 3},
+        {1, 16, 37, 41, 20, 1, 1, 1, GC_PADDING_ZEROS, 1, 1, 0, 3}, /* more than one GEMM chunk */
+        {1, 24, 13, 17, 40, 1, 1, 1, GC_PADDING_ZEROS, 1, 1, 0, 3}, /* 40 channels: the AVX-512 */
+        {2, 9, 6, 7, 96, 1, 0, 2, GC_PADDING_ZEROS, 1, 0, 0, 3},    /* GEMM tile (else AVX2's) */
+        /* 5 x 5: F(2x2, 5x5) */
+        {1, 1, 5, 5, 1, 1, 0, 0, GC_PADDING_ZEROS, 0, 0, 0, 5},     /* 1 x 1 output */
+        {1, 2, 1, 1, 3, 1, 2, 2, GC_PADDING_ZEROS, 1, 1, 0, 5},     /* 1 x 1 input, pad 2 */
+        {2, 3, 9, 10, 5, 1, 4, 3, GC_PADDING_ZEROS, 1, 1, 0, 5},    /* pads up to k - 1 */
+        {1, 67, 8, 13, 9, 1, 2, 1, GC_PADDING_ZEROS, 1, 0, 0, 5},   /* odd channels, chunks */
+        {1, 5, 11, 6, 67, 1, 2, 2, GC_PADDING_ZEROS, 1, 1, 0, 5},   /* O past two GW blocks */
+        {3, 4, 7, 9, 6, 2, 1, 2, GC_PADDING_REFLECT, 1, 1, 0, 5},   /* groups, reflect */
+        {2, 6, 7, 8, 9, 3, 2, 1, GC_PADDING_REPLICATE, 1, 1, 1, 5}, /* strided views */
+        {1, 8, 6, 5, 8, 4, 2, 2, GC_PADDING_CIRCULAR, 0, 1, 1, 5},
+        {1, 16, 37, 41, 20, 1, 2, 2, GC_PADDING_ZEROS, 1, 1, 0, 5}, /* 399 tiles */
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         for (int dt = 0; dt < 2; dt++)
@@ -189,43 +201,58 @@ static void test_wino_sweep(void)
         if (g.mode == GC_PADDING_CIRCULAR && (g.ph > g.H || g.pw > g.W))
             g.mode = GC_PADDING_ZEROS;
         wino_check(&g, it % 2 ? GC_DTYPE_F64 : GC_DTYPE_F32, 900u + (unsigned)it);
+        /* the same channels and modes with a 5 x 5 kernel: pads 0..4, output at least 1 */
+        g.k = 5;
+        g.ph = (int64_t)((gc_rng_next(&rng) + 1) * 2.5);
+        g.pw = (int64_t)((gc_rng_next(&rng) + 1) * 2.5);
+        g.H = (5 - 2 * g.ph > 1 ? 5 - 2 * g.ph : 1) + (int64_t)((gc_rng_next(&rng) + 1) * 6);
+        g.W = (5 - 2 * g.pw > 1 ? 5 - 2 * g.pw : 1) + (int64_t)((gc_rng_next(&rng) + 1) * 6);
+        if (g.mode == GC_PADDING_REFLECT && (g.ph >= g.H || g.pw >= g.W))
+            g.mode = GC_PADDING_ZEROS;
+        if (g.mode == GC_PADDING_CIRCULAR && (g.ph > g.H || g.pw > g.W))
+            g.mode = GC_PADDING_ZEROS;
+        wino_check(&g, it % 2 ? GC_DTYPE_F32 : GC_DTYPE_F64, 1900u + (unsigned)it);
     }
 }
 
 /* max |y - ref| / max |ref| at C = 512 input channels (the error grows with C), float32,
- * uniform inputs: at most 1e-4 (the documented bound). 81 tiles: more than one band (the
- * weights transformed once for all bands, not per GW block). */
+ * uniform inputs, 3 x 3 and 5 x 5 kernels: at most 1e-4 (the documented bound). 81 tiles of
+ * 4 x 4 (3 x 3): more than one band (the weights transformed once for all bands, not per GW
+ * block); 324 tiles of 2 x 2 (5 x 5). */
 static void test_wino_error_bound(void)
 {
-    gc_rng rng = {31337};
-    gc_tensor in, w, out, ref;
-    GC_CHECK_OK(gc_tensor_create(NULL, &in, GC_DTYPE_F32, 4, (int64_t[]){1, 512, 36, 36}));
-    GC_CHECK_OK(gc_tensor_create(NULL, &w, GC_DTYPE_F32, 4, (int64_t[]){8, 512, 3, 3}));
-    GC_CHECK_OK(gc_tensor_create(NULL, &out, GC_DTYPE_F32, 4, (int64_t[]){1, 8, 36, 36}));
-    GC_CHECK_OK(gc_tensor_create(NULL, &ref, GC_DTYPE_F32, 4, (int64_t[]){1, 8, 36, 36}));
-    gc_test_fill(&in, &rng, 0);
-    gc_test_fill(&w, &rng, 0);
-    gc_conv2d_desc d = gc_conv2d_desc_default();
-    d.pad[0] = d.pad[1] = 1;
-    d.algo = GC_CONV_ALGO_REFERENCE;
-    GC_CHECK_OK(gc_test_conv2d_forward(NULL, &d, &in, &w, NULL, &ref));
-    d.algo = GC_CONV_ALGO_WINOGRAD;
-    gc_context *ctx;
-    GC_CHECK_OK(gc_context_create(&ctx));
-    for (int isa = GC_ISA_SCALAR; isa <= (int)gc_isa_detect(); isa++) {
-        GC_CHECK_OK(gc_context_set_isa(ctx, (gc_isa)isa));
-        GC_CHECK_OK(gc_test_conv2d_forward(ctx, &d, &in, &w, NULL, &out));
-        double diff, mref;
-        wino_diff(&out, &ref, &diff, &mref);
-        GC_CHECK_MSG(diff <= 1e-4 * mref && mref > 10, "isa %s: max|y-ref| / max|ref| = %g (max|ref| %g)",
-                     gc_isa_name((gc_isa)isa), diff / mref, mref);
-        if (getenv("GC_WINO_VERBOSE"))
-            fprintf(stderr, "  winograd C=512 isa %s: max rel error %.3g\n", gc_isa_name((gc_isa)isa), diff / mref);
+    for (int64_t k = 3; k <= 5; k += 2) {
+        gc_rng rng = {31337};
+        gc_tensor in, w, out, ref;
+        GC_CHECK_OK(gc_tensor_create(NULL, &in, GC_DTYPE_F32, 4, (int64_t[]){1, 512, 36, 36}));
+        GC_CHECK_OK(gc_tensor_create(NULL, &w, GC_DTYPE_F32, 4, (int64_t[]){8, 512, k, k}));
+        GC_CHECK_OK(gc_tensor_create(NULL, &out, GC_DTYPE_F32, 4, (int64_t[]){1, 8, 36, 36}));
+        GC_CHECK_OK(gc_tensor_create(NULL, &ref, GC_DTYPE_F32, 4, (int64_t[]){1, 8, 36, 36}));
+        gc_test_fill(&in, &rng, 0);
+        gc_test_fill(&w, &rng, 0);
+        gc_conv2d_desc d = gc_conv2d_desc_default();
+        d.pad[0] = d.pad[1] = k / 2;
+        d.algo = GC_CONV_ALGO_REFERENCE;
+        GC_CHECK_OK(gc_test_conv2d_forward(NULL, &d, &in, &w, NULL, &ref));
+        d.algo = GC_CONV_ALGO_WINOGRAD;
+        gc_context *ctx;
+        GC_CHECK_OK(gc_context_create(&ctx));
+        for (int isa = GC_ISA_SCALAR; isa <= (int)gc_isa_detect(); isa++) {
+            GC_CHECK_OK(gc_context_set_isa(ctx, (gc_isa)isa));
+            GC_CHECK_OK(gc_test_conv2d_forward(ctx, &d, &in, &w, NULL, &out));
+            double diff, mref;
+            wino_diff(&out, &ref, &diff, &mref);
+            GC_CHECK_MSG(diff <= 1e-4 * mref && mref > 10, "%lldx%lld isa %s: max|y-ref| / max|ref| = %g (max|ref| %g)",
+                         (long long)k, (long long)k, gc_isa_name((gc_isa)isa), diff / mref, mref);
+            if (getenv("GC_WINO_VERBOSE"))
+                fprintf(stderr, "  winograd %lldx%lld C=512 isa %s: max rel error %.3g\n", (long long)k,
+                        (long long)k, gc_isa_name((gc_isa)isa), diff / mref);
+        }
+        gc_context_free(ctx);
+        gc_tensor *all[] = {&in, &w, &out, &ref};
+        for (size_t i = 0; i < 4; i++)
+            gc_tensor_free(all[i]);
     }
-    gc_context_free(ctx);
-    gc_tensor *all[] = {&in, &w, &out, &ref};
-    for (size_t i = 0; i < 4; i++)
-        gc_tensor_free(all[i]);
 }
 
 /* Bitwise the same result on 1, 2 and 3 threads: one band of tiles (whole GW blocks of output
@@ -301,9 +328,13 @@ static void test_wino_workspace_refusals(void)
     GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &in, &w, NULL, &out, (char *)ws + 8, bytes), GC_ERR_ARG);
     GC_CHECK(strstr(gc_context_last_error(ctx), "aligned") != NULL);
     free(ws);
-    /* not 3x3, stride 2, dilation 2: refused, by the query and the call */
+    /* not 3x3 or 5x5 (7x7, 3x5), stride 2, dilation 2: refused, by the query and the call */
     gc_tensor w5, o2;
-    GC_CHECK_OK(gc_tensor_create(NULL, &w5, GC_DTYPE_F32, 4, (int64_t[]){7, 6, 5, 5}));
+    GC_CHECK_OK(gc_tensor_create(NULL, &w5, GC_DTYPE_F32, 4, (int64_t[]){7, 6, 3, 5}));
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w5, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    GC_CHECK(strstr(gc_context_last_error(ctx), "Winograd") != NULL);
+    gc_tensor_free(&w5);
+    GC_CHECK_OK(gc_tensor_create(NULL, &w5, GC_DTYPE_F32, 4, (int64_t[]){7, 6, 7, 7}));
     GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w5, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
     GC_CHECK(strstr(gc_context_last_error(ctx), "Winograd") != NULL);
     d.stride[0] = 2;
