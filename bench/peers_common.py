@@ -33,6 +33,10 @@ def gramconv_path(given):
 
 def gramconv_bench(gc, args):
     """Runs `gramconv bench ARGS`; returns the parsed JSON lines (empty on failure)."""
+    # A peer's OpenMP workers keep spinning on the cores for up to ~200 ms after its last
+    # parallel region (libgomp's spin count, Intel's KMP_BLOCKTIME); on 2 cores that halves a
+    # 2-thread gramconv run that starts right after (seen: 512@14 fwd 5.6 vs 3.6 ms alone).
+    time.sleep(0.5)
     r = subprocess.run([gc, "bench"] + args, capture_output=True, text=True)
     if r.returncode != 0:
         print(f"# gramconv bench {' '.join(args)} failed: {r.stderr.strip()}", file=sys.stderr)

@@ -47,7 +47,8 @@
 
 /* Weight transform of one input channel for gw (<= GC_WINO_GWMAX) output channels.
  * Shape: k[(3a + b)*gw + o], a, b < 3, o < gw  ->  u[xi*uxs + o], xi < 36. */
-void WN(gc_wino_wt)(const void *kp, int64_t gw, void *up, int64_t uxs)
+static inline __attribute__((always_inline)) void WN(gc_wino_wt_body)(const void *kp, int64_t gw,
+                                                                      void *up, int64_t uxs)
 {
     const WT c4 = (WT)0.25, c6 = (WT)(1.0 / 6), c12 = (WT)(1.0 / 12), c24 = (WT)(1.0 / 24);
     const WT *restrict k = kp;
@@ -103,7 +104,8 @@ void WN(gc_wino_wt)(const void *kp, int64_t gw, void *up, int64_t uxs)
 
 /* Weight transform of F(2x2, 5x5), one input channel for gw (<= GC_WINO_GWMAX) output
  * channels. Shape: k[(5a + b)*gw + o], a, b < 5, o < gw  ->  u[xi*uxs + o], xi < 36. */
-void WN(gc_wino_wt5)(const void *kp, int64_t gw, void *up, int64_t uxs)
+static inline __attribute__((always_inline)) void WN(gc_wino_wt5_body)(const void *kp, int64_t gw,
+                                                                       void *up, int64_t uxs)
 {
     const WT c4 = (WT)0.25, c6 = (WT)(1.0 / 6), c24 = (WT)(1.0 / 24);
     const WT *restrict k = kp;
@@ -128,6 +130,29 @@ void WN(gc_wino_wt5)(const void *kp, int64_t gw, void *up, int64_t uxs)
     }
 }
 #undef GC_WINO_G5
+
+/* The two weight transforms with the common widths (the packed column blocks: 16 float or 8
+ * double lanes on AVX-512, 8 / 4 on AVX2) as constants, so the compiler drops the loop
+ * control (the driver calls them once per channel and 16 output channels). */
+void WN(gc_wino_wt)(const void *kp, int64_t gw, void *up, int64_t uxs)
+{
+    if (gw == 16)
+        WN(gc_wino_wt_body)(kp, 16, up, uxs);
+    else if (gw == 8)
+        WN(gc_wino_wt_body)(kp, 8, up, uxs);
+    else
+        WN(gc_wino_wt_body)(kp, gw, up, uxs);
+}
+
+void WN(gc_wino_wt5)(const void *kp, int64_t gw, void *up, int64_t uxs)
+{
+    if (gw == 16)
+        WN(gc_wino_wt5_body)(kp, 16, up, uxs);
+    else if (gw == 8)
+        WN(gc_wino_wt5_body)(kp, 8, up, uxs);
+    else
+        WN(gc_wino_wt5_body)(kp, gw, up, uxs);
+}
 
 /* Input transform of GC_WINO_LANES tiles over nc channels. Tile l's 6 x 6 window of channel c
  * starts at src[c*cs + off[l]] (rows rs apart, columns contiguous); step: the tile width (4
