@@ -260,6 +260,24 @@ static void gc_fwd_store_tile(const gc_fwd_plan *pl, int64_t b, int64_t c, const
     const double alpha = p->alpha;
     char *gd = pl->g.data;
     const int64_t *gs = pl->g.s;
+    if (!parts && pl->esz == 4 && gs[2] == 1) {
+        /* float32 rows of G contiguous: row j's run G[j][j..m) from acc's column j in one
+         * vectorisable loop, then G[i][j0..j1) (8 floats per row i) from the same values */
+        float *g0 = (float *)gd + b * gs[0];
+        for (int64_t j = j0; j < j1; j++) {
+            const double *a = acc + j * pl->mpad;
+            float *gj = g0 + j * gs[1];
+            for (int64_t i = j; i < p->m; i++)
+                gj[i] = (float)(a[i] * alpha);
+        }
+        for (int64_t i = j0 + 1; i < p->m; i++) {
+            float *gi = g0 + i * gs[1];
+            const int64_t je = j1 < i ? j1 : i;
+            for (int64_t j = j0; j < je; j++)
+                gi[j] = (float)(acc[j * pl->mpad + i] * alpha);
+        }
+        return;
+    }
     /* i outer, the tile's columns inner: G[i][j0..j1) is one short run, G[j][i] NR streams */
     for (int64_t i = j0; i < p->m; i++)
         for (int64_t j = j0; j < j1 && j <= i; j++) {
