@@ -633,7 +633,7 @@ static int bench_conv_case(gc_context *ctx, const cli_bench_opts *o, const gc_co
             snprintf(extra, sizeof extra, "\"pass\":\"%s\",\"algo\":\"%s\"", pass,
                      desc->algo >= 0 && desc->algo <= GC_CONV_ALGO_GEMM ? algos[desc->algo] : "?");
             cli_bench_report_ex(ctx, "conv", shape, cli_padding_mode_name(desc->padding_mode),
-                                extra, cli_dtype_short(o->dtype), ms, flops, reps);
+                                extra, o->bf16 ? "bf16" : cli_dtype_short(o->dtype), ms, flops, reps);
         }
     }
     free(ws);
@@ -647,11 +647,14 @@ static int bench_conv_case(gc_context *ctx, const cli_bench_opts *o, const gc_co
 
 static int bench_conv(gc_context *ctx, const cli_bench_opts *o)
 {
-    if (o->bf16)
-        return cli_error(CLI_FAIL, "bench conv: --dtype bf16 is not supported (the library has no "
-                                   "bf16 convolution path)");
-    if (o->in_rank > 0)
-        return bench_conv_case(ctx, o, &o->conv, o->in_rank, o->in_dims, o->k_dims);
+    if (o->bf16 && o->pass && strcmp(o->pass, "fwd") != 0)
+        return cli_error(CLI_USAGE, "bench conv: --dtype bf16 applies to --pass fwd (the library's "
+                                    "bf16 convolution is the forward pass; gradients are float32)");
+    if (o->in_rank > 0) {
+        gc_conv2d_desc desc = o->conv;
+        desc.precision = o->bf16 ? GC_PRECISION_BF16 : GC_PRECISION_DEFAULT;
+        return bench_conv_case(ctx, o, &desc, o->in_rank, o->in_dims, o->k_dims);
+    }
     /* VGG-19's 3x3 layers at 224x224 (N=1, pad 1), then a 1x1 and a 5x5 layer. */
     static const struct {
         int64_t c, o, hw, k, pad;
@@ -662,6 +665,7 @@ static int bench_conv(gc_context *ctx, const cli_bench_opts *o)
         gc_conv2d_desc desc = gc_conv2d_desc_default();
         desc.pad[0] = desc.pad[1] = suite[i].pad;
         desc.algo = o->conv.algo;
+        desc.precision = o->bf16 ? GC_PRECISION_BF16 : GC_PRECISION_DEFAULT;
         if (desc.algo == GC_CONV_ALGO_WINOGRAD && suite[i].k != 3 && suite[i].k != 5)
             continue; /* Winograd is for 3x3 and 5x5 only */
         const int64_t id[4] = {1, suite[i].c, suite[i].hw, suite[i].hw};

@@ -121,8 +121,10 @@ static const char usage_bench[] =
     "on --input N,C,H,W with --weight O,C/G,KH,KW; --pass fwd (default, with bias), bwd_input or\n"
     "bwd_weight (weight gradient only). The workspace is allocated once, outside the timing.\n"
     "\"mode\" is the padding mode (zeros); \"pass\" and \"algo\" are added. gflops counts\n"
-    "2 * N * O * OH * OW * C/G * KH * KW for every pass. --dtype bf16 is refused (the library\n"
-    "has no bf16 convolution). Without --input: the VGG-19 3x3 layers at 224x224, N=1, pad 1:\n"
+    "2 * N * O * OH * OW * C/G * KH * KW for every pass. --dtype bf16 (--pass fwd, stride 1):\n"
+    "float32 tensors, the forward on bf16-rounded input and weights summed in float32 (an error\n"
+    "where the CPU or build has no AVX512-BF16). Without --input: the VGG-19 3x3 layers at\n"
+    "224x224, N=1, pad 1:\n"
     "3->64 @224, 64->64 @224, 128->128 @112, 256->256 @56, 512->512 @28, 512->512 @14; then a\n"
     "1x1 (256->256 @56) and a 5x5 (64->64 @56, pad 2).\n";
 

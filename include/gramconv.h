@@ -285,7 +285,8 @@ typedef enum gc_precision {
     GC_PRECISION_BF16 = 1     /* opt-in, float32 tensors only: inputs rounded to bfloat16,
                                  products summed in float32 (AMX-BF16 / AVX512-BF16);
                                  GC_ERR_UNSUPPORTED where the CPU has neither. Applies to
-                                 the forward Gram (also inside the style loss); gradients
+                                 the forward Gram (also inside the style loss) and the
+                                 conv2d forward (stride 1, the GEMM algorithm); gradients
                                  are computed in float32 */
 } gc_precision;
 
@@ -377,9 +378,12 @@ typedef struct gc_conv2d_desc {
     int same_padding;       /* PyTorch padding='same': stride 1 only; total d*(k-1), the
                                extra odd element after (bottom / right) */
     gc_conv_algo algo;
+    gc_precision precision; /* GC_PRECISION_BF16: the forward pass on bfloat16-rounded input
+                               and weights, products summed in float32 (AVX512-BF16; stride
+                               1; algo AUTO or GEMM); backward passes stay float32 */
 } gc_conv2d_desc;
 
-/* stride 1, pad 0, dilation 1, groups 1, zeros, auto. */
+/* stride 1, pad 0, dilation 1, groups 1, zeros, auto, default precision. */
 GC_API gc_conv2d_desc gc_conv2d_desc_default(void);
 
 typedef enum gc_conv_pass {

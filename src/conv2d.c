@@ -42,6 +42,15 @@ static gc_status gc_conv2d_pick(gc_context *ctx, const gc_conv2d_desc *desc,
                                 const gc_conv2d_problem *p, gc_conv_pass pass, gc_conv_algo *algo)
 {
     *algo = desc->algo;
+    if (p->bf16 && pass == GC_CONV_FORWARD) { /* conv2d_gemm.c's bfloat16 kernel */
+        if (*algo != GC_CONV_ALGO_AUTO && *algo != GC_CONV_ALGO_GEMM)
+            return gc_fail(ctx, GC_ERR_ARG, "conv2d: bf16 precision runs on the gemm algorithm "
+                           "(algo auto or gemm)");
+        if (!gc_conv2d_gemm_ok(p, pass))
+            return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d: bf16 precision needs stride 1");
+        *algo = GC_CONV_ALGO_GEMM;
+        return GC_OK;
+    }
     if (*algo == GC_CONV_ALGO_AUTO) {
         if (pass == GC_CONV_BACKWARD_WEIGHT)
             *algo = gc_conv2d_gemm_wgrad_preferred(p, gc_context_isa(ctx)) ? GC_CONV_ALGO_GEMM

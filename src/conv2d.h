@@ -13,6 +13,8 @@ typedef struct gc_conv2d_problem {
     int64_t pt, pb, pl, pr;       /* padding before/after, height then width */
     gc_padding_mode pmode;
     int64_t in_s[4], w_s[4], out_s[4], b_s; /* element strides; N stride 0 when unbatched */
+    int bf16;                     /* GC_PRECISION_BF16 asked (float32 tensors): the forward
+                                     pass runs the GEMM path's bfloat16 kernel */
 } gc_conv2d_problem;
 
 /* Validate geometry from the shapes of input (or grad_input), weight and, if non-NULL, the

@@ -25,6 +25,9 @@
  * tile. Jobs: (group, block of output channels, pixel tile); every output element is summed
  * by one kernel call in a fixed order, so results do not depend on the thread count. */
 #include "conv2d_gemm.h"
+#include "gram.h"
+
+#include <stdint.h>
 
 #include <string.h>
 
@@ -99,6 +102,9 @@ typedef struct gc_cg_plan {
     int64_t TW, ntiles, OB, nob, njobs;
     size_t tab_bytes, z_bytes, bias_bytes, stage_bytes;
     int nthreads;
+    int bf16;                         /* forward on bfloat16 pairs (GC_PRECISION_BF16) */
+    int64_t npair;                    /* bf16: channel pairs per group, ceil(nin / 2) */
+    size_t w2_bytes, zf_bytes;        /* bf16: packed weights; per-thread float planes */
 } gc_cg_plan;
 
 static size_t gc_cg_round64(size_t b)
@@ -164,6 +170,16 @@ static gc_status gc_cg_plan_make(gc_context *ctx, const gc_conv2d_problem *p, gc
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d: the gemm algorithm needs stride 1 "
                        "(and zeros padding for backward_input)");
     pl->kern = gc_cg_kernels_for(gc_context_isa(ctx), p->dtype);
+    pl->bf16 = p->bf16 && pass == GC_CONV_FORWARD;
+    if (pl->bf16) {
+#if defined(GC_HAVE_AVX512)
+        if (gc_bf16_available(ctx))
+            pl->kern = (gc_cg_kernels){gc_cg_tile_bf16_avx512, 8, 3, 16};
+        else
+#endif
+            return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d: bf16 precision needs AVX512-BF16 (this "
+                           "CPU, build or ISA setting has none)");
+    }
     pl->dtype = p->dtype;
     pl->esz = gc_dtype_size(p->dtype);
     pl->fwd = pass == GC_CONV_FORWARD;
@@ -186,8 +202,8 @@ static gc_status gc_cg_plan_make(gc_context *ctx, const gc_conv2d_problem *p, gc
         pl->pb = (p->KH - 1) * p->dh - p->pb, pl->pr = (p->KW - 1) * p->dw - p->pr;
     }
     const int64_t wfull = pl->OW + (p->KW - 1) * p->dw, hz = pl->OH + (p->KH - 1) * p->dh;
-    pl->zerocopy = pl->pt == 0 && pl->pl == 0 && pl->pb == 0 && pl->pr == 0 && pl->src_s[3] == 1 &&
-                   pl->src_s[2] >= pl->Ws && pl->Ws == wfull;
+    pl->zerocopy = !pl->bf16 && pl->pt == 0 && pl->pl == 0 && pl->pb == 0 && pl->pr == 0 &&
+                   pl->src_s[3] == 1 && pl->src_s[2] >= pl->Ws && pl->Ws == wfull;
     if (pl->zerocopy)
         pl->Wq = pl->src_s[2];
     else if (p->pmode == GC_PADDING_ZEROS && pl->pl >= 0 && pl->pr >= 0)
@@ -206,7 +222,20 @@ static gc_status gc_cg_plan_make(gc_context *ctx, const gc_conv2d_problem *p, gc
     if (!pl->zerocopy && (!gc_mul_ok(nsrc, pl->zlen, &z) || !gc_mul_ok(z, (int64_t)pl->esz, &z) ||
                           z > INT64_MAX / 64))
         return gc_fail(ctx, GC_ERR_OVERFLOW, "conv2d: gemm workspace size overflows");
-    pl->regular = p->dh == 1 && p->dw == 1 && p->w_s[3] == 1 && p->w_s[2] == p->KW;
+    /* bf16: Z holds channel pairs (one 32-bit word per pixel: bf16 of channels 2q, 2q+1),
+     * built per pair from two float planes in per-thread scratch; the weights are packed
+     * the same way, dense: W2[o][q][tap] */
+    if (pl->bf16) {
+        int64_t w2;
+        pl->npair = (pl->nin + 1) / 2;
+        if (!gc_mul_ok(pl->G * pl->npair, pl->zlen, &z) || !gc_mul_ok(z, 4, &z) || z > INT64_MAX / 64 ||
+            !gc_mul_ok(p->O * pl->npair, pl->ntaps, &w2) || !gc_mul_ok(w2, 4, &w2) || w2 > INT64_MAX / 64 ||
+            pl->zlen > INT64_MAX / 64)
+            return gc_fail(ctx, GC_ERR_OVERFLOW, "conv2d: gemm workspace size overflows");
+        pl->w2_bytes = gc_cg_round64((size_t)w2);
+        pl->zf_bytes = gc_cg_round64((size_t)(2 * pl->zlen) * pl->esz);
+    }
+    pl->regular = p->dh == 1 && p->dw == 1 && (pl->bf16 || (p->w_s[3] == 1 && p->w_s[2] == p->KW));
     pl->direct = pl->Wq == pl->OW && pl->dst_s[3] == 1 && pl->dst_s[2] == pl->OW;
     pl->TW = (int64_t)pl->kern.NV * pl->kern.W;
     pl->ntiles = (pl->kend + pl->TW - 1) / pl->TW;
@@ -229,7 +258,8 @@ static gc_status gc_cg_plan_make(gc_context *ctx, const gc_conv2d_problem *p, gc
 
 static size_t gc_cg_bytes(const gc_cg_plan *pl)
 {
-    return pl->tab_bytes + pl->z_bytes + pl->bias_bytes + (size_t)pl->nthreads * pl->stage_bytes;
+    return pl->tab_bytes + pl->z_bytes + pl->bias_bytes + pl->w2_bytes +
+           (size_t)pl->nthreads * (pl->stage_bytes + pl->zf_bytes);
 }
 
 gc_status gc_conv2d_gemm_workspace(gc_context *ctx, const gc_conv2d_problem *p, gc_conv_pass pass,
@@ -254,18 +284,17 @@ typedef struct {
     const int64_t *zsh, *wsh;
     const char *init;  /* bias copied dense (forward with a bias), else NULL */
     char *z, *stage;
+    const char *w0;    /* the caller's weights (bf16: packed into w) */
+    char *zf;          /* bf16: per-thread pairs of float planes */
 } gc_cg_arg;
 
-/* Task: source plane c of item n into Z[c][j], j < zlen (row-major, pitch Wq). */
-static void gc_cg_pack_task(int64_t c, int thread, void *argp)
+/* Source plane c of item n into d0[j], j < zlen (row-major, pitch Wq). */
+static void gc_cg_pack_plane(const gc_cg_arg *A, int64_t c, char *d0)
 {
-    (void)thread;
-    const gc_cg_arg *A = argp;
     const gc_cg_plan *pl = A->pl;
     const size_t esz = pl->esz;
     const int64_t sx = pl->src_s[3];
     const char *plane = A->src + (size_t)(A->n * pl->src_s[0] + c * pl->src_s[1]) * esz;
-    char *d0 = A->z + (size_t)(c * pl->zlen) * esz;
     for (int64_t y = 0; y * pl->Wq < pl->zlen; y++) {
         const int64_t len = pl->zlen - y * pl->Wq < pl->Wq ? pl->zlen - y * pl->Wq : pl->Wq;
         char *d = d0 + (size_t)(y * pl->Wq) * esz;
@@ -306,6 +335,54 @@ static void gc_cg_pack_task(int64_t c, int thread, void *argp)
     }
 }
 
+/* Task: source plane c of item n into Z[c][j] (pitch Wq). */
+static void gc_cg_pack_task(int64_t c, int thread, void *argp)
+{
+    (void)thread;
+    const gc_cg_arg *A = argp;
+    gc_cg_pack_plane(A, c, A->z + (size_t)(c * A->pl->zlen) * A->pl->esz);
+}
+
+#if defined(GC_HAVE_AVX512)
+/* Task (bf16): channel pair q of the whole input (g * npair + q') into Z2[q][j] = bf16 of
+ * plane 2q' in the low half, of plane 2q'+1 (zero past the group's channels) in the high. */
+static void gc_cg_pack_pair_task(int64_t gq, int thread, void *argp)
+{
+    const gc_cg_arg *A = argp;
+    const gc_cg_plan *pl = A->pl;
+    const int64_t g = gq / pl->npair, c = 2 * (gq % pl->npair);
+    float *f0 = (float *)(A->zf + (size_t)thread * pl->zf_bytes), *f1 = f0 + pl->zlen;
+    gc_cg_pack_plane(A, g * pl->nin + c, (char *)f0);
+    if (c + 1 < pl->nin)
+        gc_cg_pack_plane(A, g * pl->nin + c + 1, (char *)f1);
+    else
+        memset(f1, 0, (size_t)pl->zlen * sizeof(float));
+    gc_cg_pairs_bf16_avx512(f0, f1, (uint32_t *)A->z + gq * pl->zlen, pl->zlen);
+}
+
+/* Task (bf16): output channel o's weights into W2[o][q][tap] = bf16 pair (w[o][2q][tap],
+ * w[o][2q+1][tap]) (zero past the group's channels), 64 taps at a time. */
+static void gc_cg_pack_w_task(int64_t o, int thread, void *argp)
+{
+    (void)thread;
+    const gc_cg_arg *A = argp;
+    const gc_cg_plan *pl = A->pl;
+    const float *w = (const float *)A->w0 + o * A->w_s[0];
+    uint32_t *d = (uint32_t *)A->w + o * pl->npair * pl->ntaps;
+    float lo[64], hi[64];
+    for (int64_t q = 0; q < pl->npair; q++)
+        for (int64_t t0 = 0; t0 < pl->ntaps; t0 += 64) {
+            const int64_t nt = pl->ntaps - t0 < 64 ? pl->ntaps - t0 : 64;
+            for (int64_t t = 0; t < nt; t++) {
+                const int64_t tap = (t0 + t) / pl->KW * A->w_s[2] + (t0 + t) % pl->KW * A->w_s[3];
+                lo[t] = w[2 * q * A->w_s[1] + tap];
+                hi[t] = 2 * q + 1 < pl->nin ? w[(2 * q + 1) * A->w_s[1] + tap] : 0.0f;
+            }
+            gc_cg_pairs_bf16_avx512(lo, hi, d + q * pl->ntaps + t0, nt);
+        }
+}
+#endif
+
 /* Task (g, ob, tile): output channels [g*nout + ob*OB, +OB) x flattened pixels
  * [tile*TW, +TW) of item n, in MR-channel kernel tiles. */
 static void gc_cg_task(int64_t job, int thread, void *argp)
@@ -318,15 +395,16 @@ static void gc_cg_task(int64_t job, int thread, void *argp)
     const int64_t k0 = tl * TW, nk = pl->kend - k0 < TW ? pl->kend - k0 : TW;
     const int nv = (int)((nk + W - 1) / W), last = (int)(nk - (nv - 1) * W);
     const int64_t o_end = (ob + 1) * pl->OB < pl->nout ? (ob + 1) * pl->OB : pl->nout;
+    const int64_t nred = pl->bf16 ? pl->npair : pl->nin; /* bf16: 4-byte words of pairs */
     const char *z = pl->zerocopy ? A->src + (size_t)(A->n * pl->src_s[0] + g * pl->nin * pl->src_s[1] + k0) * esz
-                                 : A->z + (size_t)(g * pl->nin * pl->zlen + k0) * esz;
+                                 : A->z + (size_t)(g * nred * pl->zlen + k0) * esz;
     const int64_t zs = pl->zerocopy ? pl->src_s[1] : pl->zlen;
     /* weights: forward rows o (stride w_s[0]), reduction c (w_s[1]); backward the transpose */
     const int64_t wr = pl->fwd ? A->w_s[0] : A->w_s[1], wc = pl->fwd ? A->w_s[1] : A->w_s[0];
     const char *wg = A->w + (size_t)(g * pl->nout * (pl->fwd ? A->w_s[0] : 0) +
                                      g * pl->nin * (pl->fwd ? 0 : A->w_s[0])) * esz;
     char *stage = A->stage + (size_t)thread * pl->stage_bytes;
-    gc_cg_call call = {.nred = pl->nin, .ntaps = pl->ntaps, .z = z, .zs = zs, .zsh = A->zsh,
+    gc_cg_call call = {.nred = nred, .ntaps = pl->ntaps, .z = z, .zs = zs, .zsh = A->zsh,
                        .wr = wr, .wc = wc, .wsh = A->wsh, .nv = nv, .last = last,
                        .regular = pl->regular, .flip = !pl->fwd, .kh = pl->KH, .kw = pl->KW,
                        .zrow = pl->Wq};
@@ -381,14 +459,15 @@ static gc_status gc_cg_run(gc_context *ctx, const gc_conv2d_problem *p, gc_conv_
         return gc_fail(ctx, GC_ERR_ARG, "conv2d: workspace must be 64-byte aligned");
     gc_cg_arg A;
     memset(&A, 0, sizeof A);
-    A.pl = &pl, A.src = src, A.w = w, A.dst = dst;
+    A.pl = &pl, A.src = src, A.w = w, A.w0 = w, A.dst = dst;
     memcpy(A.w_s, p->w_s, sizeof A.w_s);
     int64_t *zsh = ws, *wsh = zsh + pl.ntaps;
     for (int64_t t = 0; t < pl.ntaps; t++) {
         const int64_t a = t / p->KW, b = t % p->KW;
         zsh[t] = a * p->dh * pl.Wq + b * p->dw;
-        wsh[t] = pl.fwd ? a * p->w_s[2] + b * p->w_s[3]
-                        : (p->KH - 1 - a) * p->w_s[2] + (p->KW - 1 - b) * p->w_s[3];
+        wsh[t] = pl.bf16 ? t
+                 : pl.fwd ? a * p->w_s[2] + b * p->w_s[3]
+                          : (p->KH - 1 - a) * p->w_s[2] + (p->KW - 1 - b) * p->w_s[3];
     }
     A.zsh = zsh, A.wsh = wsh;
     char *c = (char *)ws + pl.tab_bytes;
@@ -401,8 +480,23 @@ static gc_status gc_cg_run(gc_context *ctx, const gc_conv2d_problem *p, gc_conv_
     }
     A.stage = c + pl.bias_bytes;
     const int T = pl.nthreads;
+#if defined(GC_HAVE_AVX512)
+    if (pl.bf16) {
+        char *w2 = A.stage + (size_t)T * pl.stage_bytes;
+        A.zf = w2 + pl.w2_bytes;
+        A.w = w2;
+        st = gc_parallel_for(ctx, T, p->O, gc_cg_pack_w_task, &A);
+        const int64_t wpk_s[4] = {pl.npair * pl.ntaps, pl.ntaps, p->KW, 1}; /* W2's strides */
+        memcpy(A.w_s, wpk_s, sizeof A.w_s);
+    }
+#endif
     for (int64_t n = 0; n < p->N && st == GC_OK; n++) {
         A.n = n;
+#if defined(GC_HAVE_AVX512)
+        if (pl.bf16) {
+            st = gc_parallel_for(ctx, T, pl.G * pl.npair, gc_cg_pack_pair_task, &A);
+        } else
+#endif
         if (!pl.zerocopy)
             st = gc_parallel_for(ctx, T, pl.G * pl.nin, gc_cg_pack_task, &A);
         if (st == GC_OK)

@@ -60,6 +60,13 @@ gc_status gc_conv2d_gemm_wgrad(gc_context *ctx, const gc_conv2d_problem *p, cons
 #if defined(GC_HAVE_AVX512)
 void gc_cg_tile_f32_avx512(const gc_cg_call *a);
 void gc_cg_tile_f64_avx512(const gc_cg_call *a);
+/* bfloat16 pairs (forward, GC_PRECISION_BF16; needs AVX512-BF16 at run time): z and w hold
+ * 32-bit words of two bf16 (channels 2q, 2q+1), nred counts pairs, init and out are float:
+ *   out[r*ors + k] = init[r] + sum_q sum_t sum_{e<2} bf16 w[..][q][t].e * bf16 z[q][..].e
+ * summed in float32 by vdpbf16ps (both products of a pair per step). */
+void gc_cg_tile_bf16_avx512(const gc_cg_call *a);
+/* dst[j] = bf16(lo[j]) | bf16(hi[j]) << 16 for j < n (nearest even): Z's and W2's words. */
+void gc_cg_pairs_bf16_avx512(const float *lo, const float *hi, uint32_t *dst, int64_t n);
 /* backward_weight at stride 1 on the same kernel (conv2d_gemm_wgrad.c; contract as
  * gc_conv2d_wgrad in conv2d.h) and AUTO's rule for it. */
 int gc_conv2d_gemm_wgrad_preferred(const gc_conv2d_problem *p, gc_isa isa);

@@ -9,6 +9,12 @@
  * and FMAs each into the MR rows with a broadcast weight. Tiles of fewer than MR rows repeat
  * the last row's weights (computed, not stored), so one code path serves every row count. */
 
+/* GC_CG_ENTRY: attributes of the exported kernel (the includer may set a target). */
+#ifndef GC_CG_ENTRY
+#define GC_CG_ENTRY
+#define GC_CG_ENTRY_DEFAULTED
+#endif
+
 /* KH, KW > 0: compile-time taps (the regular tables, zrow = the tap row step); 0: tables. */
 GC_AI void FN(gc_cg_body)(const int V, const int TAIL, const int KH, const int KW, const int FLIP,
                           const gc_cg_call *a)
@@ -95,7 +101,7 @@ GC_AI void FN(gc_cg_shape)(const int V, const int TAIL, const gc_cg_call *a)
         FN(gc_cg_body)(V, TAIL, 0, 0, 0, a);
 }
 
-void FN(gc_cg_tile)(const gc_cg_call *a)
+GC_CG_ENTRY void FN(gc_cg_tile)(const gc_cg_call *a)
 {
     const int tail = a->last < W;
 #define GC_CG_CASE(V)                                                                              \
@@ -118,3 +124,8 @@ void FN(gc_cg_tile)(const gc_cg_call *a)
     }
 #undef GC_CG_CASE
 }
+
+#ifdef GC_CG_ENTRY_DEFAULTED
+#undef GC_CG_ENTRY
+#undef GC_CG_ENTRY_DEFAULTED
+#endif

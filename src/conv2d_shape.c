@@ -45,6 +45,8 @@ gc_status gc_conv2d_prepare(gc_context *ctx, const gc_conv2d_desc *desc, const g
         return gc_fail(ctx, GC_ERR_ARG, "conv2d: unknown padding mode %d", (int)desc->padding_mode);
     if (desc->algo < GC_CONV_ALGO_AUTO || desc->algo > GC_CONV_ALGO_GEMM)
         return gc_fail(ctx, GC_ERR_ARG, "conv2d: unknown algorithm %d", (int)desc->algo);
+    if (desc->precision != GC_PRECISION_DEFAULT && desc->precision != GC_PRECISION_BF16)
+        return gc_fail(ctx, GC_ERR_ARG, "conv2d: unknown precision %d", (int)desc->precision);
     if (input->rank != 3 && input->rank != 4)
         return gc_fail(ctx, GC_ERR_RANK, "conv2d: input must be C x H x W or N x C x H x W (got rank %d)",
                        input->rank);
@@ -55,6 +57,12 @@ gc_status gc_conv2d_prepare(gc_context *ctx, const gc_conv2d_desc *desc, const g
         return gc_fail(ctx, GC_ERR_DTYPE, "conv2d: input is %s but weight is %s",
                        gc_dtype_name(input->dtype), gc_dtype_name(weight->dtype));
     p->dtype = input->dtype;
+    if (desc->precision == GC_PRECISION_BF16) {
+        if (p->dtype != GC_DTYPE_F32)
+            return gc_fail(ctx, GC_ERR_DTYPE, "conv2d: bf16 precision takes float32 tensors, not %s",
+                           gc_dtype_name(p->dtype));
+        p->bf16 = 1;
+    }
     p->batched = input->rank == 4;
     const int o = p->batched ? 1 : 0;
     p->N = p->batched ? input->dims[0] : 1;

@@ -89,6 +89,16 @@ static int gc_cpu_has_avx512bf16(void)
 }
 #endif
 
+int gc_bf16_available(gc_context *ctx)
+{
+#if defined(GC_HAVE_AVX512) && (defined(__x86_64__) || defined(_M_X64))
+    return gc_context_isa(ctx) == GC_ISA_AVX512 && gc_cpu_has_avx512bf16();
+#else
+    (void)ctx;
+    return 0;
+#endif
+}
+
 int gc_gram_bf16_kernels(gc_context *ctx, gc_gram_kernels *k)
 {
 #if defined(GC_HAVE_AVX512) && (defined(__x86_64__) || defined(_M_X64))

@@ -105,6 +105,8 @@ int64_t gc_gram_chunk_cols(const gc_gram_kernels *kern, int64_t mpad);
 int gc_gram_bf16_kernels(gc_context *ctx, gc_gram_kernels *k);
 /* x rounded to bfloat16 (nearest even), returned as a float: the reference's emulation. */
 float gc_bf16_round(float x);
+/* 1 if the context's ISA is AVX-512 and the CPU (and build) have AVX512-BF16. */
+int gc_bf16_available(gc_context *ctx);
 
 /* Portable kernels and their plain references (syrk_scalar.c). */
 void gc_syrk_f32_scalar(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,

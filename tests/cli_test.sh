@@ -587,7 +587,13 @@ expect_ok "bench conv default suite" "$GC" bench conv --repeat 1 --threads 2
 [ "$(wc -l <"$T/out")" -eq 8 ] && pass || fail "bench conv default suite: $(wc -l <"$T/out") lines"
 expect_grep "bench conv suite first" '"shape":"input=1x3x224x224,weight=64x3x3x3,stride=1x1,pad=1x1,dilation=1x1,groups=1"' "$T/out"
 expect_grep "bench conv suite 5x5" '"shape":"input=1x64x56x56,weight=64x64x5x5,stride=1x1,pad=2x2' "$T/out"
-expect_err "bench conv bf16" 1 - "$GC" bench conv --input 1,3,8,8 --weight 2,3,3,3 --dtype bf16
+run "$GC" bench conv --input 1,3,8,8 --weight 2,3,3,3 --dtype bf16 --repeat 2
+if [ "$RC" -eq 0 ]; then
+    expect_grep "bench conv bf16" '"dtype":"bf16"' "$T/out"
+else
+    expect_err "bench conv bf16 refused cleanly" 1 - "$GC" bench conv --input 1,3,8,8 --weight 2,3,3,3 --dtype bf16 --repeat 2
+fi
+expect_err "bench conv bf16 backward" 2 - "$GC" bench conv --input 1,3,8,8 --weight 2,3,3,3 --dtype bf16 --pass bwd_input
 expect_err "bench conv bad --pass" 2 - "$GC" bench conv --input 1,3,8,8 --weight 2,3,3,3 --pass bwd
 expect_err "bench conv --input alone" 2 - "$GC" bench conv --input 1,3,8,8
 expect_err "bench conv --weight alone" 2 - "$GC" bench conv --weight 2,3,3,3

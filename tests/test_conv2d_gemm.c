@@ -2,10 +2,12 @@
  * AUTO's choice: forward and backward_input against the float64 reference over pads 0..2 and
  * beyond k-1, dilations, groups, padding modes, kernels larger than the input, odd sizes and
  * channel counts off the register tile, batch 1 and > 1, every ISA, 1 and 3 threads (bitwise
- * equal), strided views (bitwise equal to contiguous), zero allocations, refusals. */
+ * equal), strided views (bitwise equal to contiguous), zero allocations, refusals; the
+ * bfloat16 forward (GC_PRECISION_BF16) against the reference on bf16-rounded operands. */
 #include "gc_test.h"
 
 #include <float.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,9 +349,155 @@ static void test_gemm_no_alloc_and_fallback(void)
     gc_context_free(ctx);
 }
 
+/* Element-wise bf16 rounding of a contiguous float32 tensor of finite values (the
+ * reference's operands): nearest, ties to even, subnormals flushed to zero (as the
+ * hardware's vcvtneps2bf16). */
+static void cg_round_bf16(gc_tensor *t)
+{
+    int64_t n;
+    gc_tensor_numel(t, &n);
+    for (int64_t e = 0; e < n; e++) {
+        uint32_t u;
+        memcpy(&u, (float *)t->data + e, sizeof u);
+        if ((u & 0x7f800000u) == 0)
+            u &= 0x80000000u;
+        else
+            u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+        memcpy((float *)t->data + e, &u, sizeof u);
+    }
+}
+
+/* GC_PRECISION_BF16 forward: the same bf16 products as the reference run on bf16-rounded
+ * input and weights (float64 sums), summed in float32 two per step: within the float32
+ * summation bound of the exact products (cg_ratio with their |.| sums). Odd channel counts
+ * (the pair's high half zero), groups, padding modes, dilation, a strided input view, 1x1 /
+ * 3x3 / 5x5 / 2x3 kernels, bias or none, 1 and 3 threads (bitwise equal). Then the refusals:
+ * float64, stride 2, a forced non-GEMM algorithm, a CPU or ISA without AVX512-BF16; and the
+ * backward passes, which stay float32 (equal to the default precision's). */
+static void test_gemm_bf16(void)
+{
+    gc_context *ctx;
+    GC_CHECK_OK(gc_context_create(&ctx));
+    const cg_geo geos[] = {
+        /* N  C   H   W   O  G KH KW sh sw ph pw dh dw mode bias */
+        {1, 64, 13, 17, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1},
+        {2, 7, 9, 11, 9, 1, 5, 5, 1, 1, 2, 2, 1, 1, GC_PADDING_ZEROS, 0},
+        {1, 6, 8, 10, 12, 3, 3, 3, 1, 1, 1, 2, 1, 1, GC_PADDING_REFLECT, 1},
+        {1, 33, 6, 7, 17, 1, 1, 1, 1, 1, 0, 0, 1, 1, GC_PADDING_ZEROS, 1},
+        {2, 5, 12, 9, 8, 1, 2, 3, 1, 1, 1, 0, 2, 1, GC_PADDING_CIRCULAR, 1},
+        {1, 16, 10, 10, 24, 2, 3, 3, 1, 1, 2, 2, 1, 1, GC_PADDING_REPLICATE, 0},
+    };
+    int ran = 0;
+    for (size_t gi = 0; gi < sizeof geos / sizeof geos[0]; gi++) {
+        const cg_geo *g = &geos[gi];
+        gc_rng rng = {700u + (unsigned)gi};
+        gc_tensor inb, in, w, b, rin, rw, ain, aw, ab, ref, bound, out, out1;
+        const int strided = gi == 2;
+        GC_CHECK_OK(gc_tensor_create(NULL, &inb, GC_DTYPE_F32, 4,
+                                     (int64_t[]){g->N, g->C, strided ? g->W : g->H, strided ? g->H : g->W}));
+        if (strided)
+            GC_CHECK_OK(gc_tensor_transpose(&inb, 2, 3, &in));
+        else
+            in = inb;
+        GC_CHECK_OK(gc_tensor_create(NULL, &w, GC_DTYPE_F32, 4, (int64_t[]){g->O, g->C / g->G, g->KH, g->KW}));
+        GC_CHECK_OK(gc_tensor_create(NULL, &b, GC_DTYPE_F32, 1, (int64_t[]){g->O}));
+        gc_test_fill(&inb, &rng, 0);
+        gc_test_fill(&w, &rng, 0);
+        gc_test_fill(&b, &rng, 0);
+        GC_CHECK_OK(gc_tensor_contiguous(NULL, &in, &rin));
+        GC_CHECK_OK(gc_tensor_contiguous(NULL, &w, &rw));
+        cg_round_bf16(&rin), cg_round_bf16(&rw);
+        GC_CHECK_OK(gc_tensor_contiguous(NULL, &rin, &ain));
+        GC_CHECK_OK(gc_tensor_contiguous(NULL, &rw, &aw));
+        GC_CHECK_OK(gc_tensor_contiguous(NULL, &b, &ab));
+        cg_abs(&ain), cg_abs(&aw), cg_abs(&ab);
+        const gc_tensor *bp = g->bias ? &b : NULL;
+        gc_conv2d_desc d = cg_desc(g, GC_CONV_ALGO_REFERENCE);
+        int r;
+        int64_t od[GC_MAX_RANK];
+        GC_CHECK_OK(gc_conv2d_shape(NULL, &d, &in, &w, &r, od));
+        gc_tensor *outs[] = {&ref, &bound, &out, &out1};
+        for (int i = 0; i < 4; i++)
+            GC_CHECK_OK(gc_tensor_create(NULL, outs[i], GC_DTYPE_F32, 4, od));
+        GC_CHECK_OK(gc_test_conv2d_forward(NULL, &d, &rin, &rw, bp, &ref));
+        GC_CHECK_OK(gc_test_conv2d_forward(NULL, &d, &ain, &aw, g->bias ? &ab : NULL, &bound));
+        const double terms = (double)(g->C / g->G * g->KH * g->KW + 1);
+        for (int ai = 0; ai < 2; ai++) {
+            d = cg_desc(g, ai ? GC_CONV_ALGO_GEMM : GC_CONV_ALGO_AUTO);
+            d.precision = GC_PRECISION_BF16;
+            GC_CHECK_OK(gc_context_set_isa(ctx, gc_isa_detect()));
+            GC_CHECK_OK(gc_context_set_threads(ctx, 1));
+            const gc_status st = gc_test_conv2d_forward(ctx, &d, &in, &w, bp, &out1);
+            if (st == GC_ERR_UNSUPPORTED) { /* no AVX512-BF16: refused with a message */
+                GC_CHECK(strstr(gc_context_last_error(ctx), "bf16") != NULL);
+                continue;
+            }
+            GC_CHECK_MSG(st == GC_OK, "%s", gc_context_last_error(ctx));
+            GC_CHECK_OK(gc_context_set_threads(ctx, 3));
+            gc_test_poison(&out);
+            GC_CHECK_MSG(gc_test_conv2d_forward(ctx, &d, &in, &w, bp, &out) == GC_OK, "%s",
+                         gc_context_last_error(ctx));
+            const double rf = cg_ratio(&out, &ref, &bound, terms);
+            GC_CHECK_MSG(rf <= 1 && cg_same(&out, &out1),
+                         "bf16 geometry %zu (%s): error/bound %g, threads 1 = 3: %d", gi,
+                         ai ? "gemm" : "auto", rf, cg_same(&out, &out1));
+            ran++;
+        }
+        gc_tensor *all[] = {&inb, &w, &b, &rin, &rw, &ain, &aw, &ab, &ref, &bound, &out, &out1};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+            gc_tensor_free(all[i]);
+    }
+    if (!ran)
+        printf("     (bf16 convolution not available here: results skipped, refusals checked)\n");
+    /* refusals, any CPU */
+    gc_tensor in, w, o, i64, w64, o64;
+    GC_CHECK_OK(gc_tensor_create(NULL, &in, GC_DTYPE_F32, 4, (int64_t[]){1, 4, 6, 6}));
+    GC_CHECK_OK(gc_tensor_create(NULL, &w, GC_DTYPE_F32, 4, (int64_t[]){3, 4, 3, 3}));
+    GC_CHECK_OK(gc_tensor_create(NULL, &o, GC_DTYPE_F32, 4, (int64_t[]){1, 3, 4, 4}));
+    GC_CHECK_OK(gc_tensor_create(NULL, &i64, GC_DTYPE_F64, 4, (int64_t[]){1, 4, 6, 6}));
+    GC_CHECK_OK(gc_tensor_create(NULL, &w64, GC_DTYPE_F64, 4, (int64_t[]){3, 4, 3, 3}));
+    GC_CHECK_OK(gc_tensor_create(NULL, &o64, GC_DTYPE_F64, 4, (int64_t[]){1, 3, 4, 4}));
+    gc_rng rng = {9};
+    gc_test_fill(&in, &rng, 0);
+    gc_test_fill(&w, &rng, 0);
+    gc_conv2d_desc d = gc_conv2d_desc_default();
+    d.precision = GC_PRECISION_BF16;
+    size_t bytes = 0;
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &i64, &w64, GC_CONV_FORWARD, &bytes), GC_ERR_DTYPE);
+    GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &i64, &w64, NULL, &o64, NULL, 0), GC_ERR_DTYPE);
+    d.precision = (gc_precision)7;
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_ARG);
+    d.precision = GC_PRECISION_BF16;
+    d.algo = GC_CONV_ALGO_DIRECT;
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_ARG);
+    GC_CHECK(strstr(gc_context_last_error(ctx), "gemm") != NULL);
+    d.algo = GC_CONV_ALGO_AUTO;
+    d.stride[0] = 2;
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    d.stride[0] = 1;
+    GC_CHECK_OK(gc_context_set_isa(ctx, GC_ISA_SCALAR));
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    GC_CHECK(strstr(gc_context_last_error(ctx), "AVX512-BF16") != NULL);
+    /* backward_input ignores the precision: the float32 result, bitwise */
+    gc_tensor g1, g2, go;
+    GC_CHECK_OK(gc_tensor_create(NULL, &go, GC_DTYPE_F32, 4, o.dims));
+    GC_CHECK_OK(gc_tensor_create(NULL, &g1, GC_DTYPE_F32, 4, in.dims));
+    GC_CHECK_OK(gc_tensor_create(NULL, &g2, GC_DTYPE_F32, 4, in.dims));
+    gc_test_fill(&go, &rng, 0);
+    GC_CHECK_OK(gc_test_conv2d_backward_input(ctx, &d, &go, &w, &g1));
+    d.precision = GC_PRECISION_DEFAULT;
+    GC_CHECK_OK(gc_test_conv2d_backward_input(ctx, &d, &go, &w, &g2));
+    GC_CHECK(cg_same(&g1, &g2));
+    gc_context_free(ctx);
+    gc_tensor *all[] = {&in, &w, &o, &i64, &w64, &o64, &g1, &g2, &go};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        gc_tensor_free(all[i]);
+}
+
 GC_TEST_TABLE(gc_tests_conv2d_gemm) = {
     {"conv2d_gemm_sweep", test_gemm_sweep},
     {"conv2d_gemm_strided_views", test_gemm_strided_views},
     {"conv2d_gemm_no_alloc_and_fallback", test_gemm_no_alloc_and_fallback},
+    {"conv2d_gemm_bf16", test_gemm_bf16},
     {NULL, NULL},
 };
