@@ -36,6 +36,7 @@
 #include "conv2d_winograd.h"
 #include "gram.h"
 
+#include <stddef.h>
 #include <string.h>
 
 enum { GC_WINO_XI = 36, GC_WINO_NL = 8, GC_WINO_CHUNK = 64, GC_WINO_BUDGET_MIB = 4, GC_WINO_CB = 64 };
@@ -305,7 +306,7 @@ static void gc_wino_wt_block(const gc_wino_arg *A, int64_t ob, int64_t c0, int64
             const int64_t rows = ncol - j * KL < KL ? ncol - j * KL : KL;
             char *kj = k + (size_t)(j * ne * KL) * esz;
             if (rows > 0)
-                pl->kern.pack(ne, rows, (const char *)A->w + (size_t)(base + j * KL * ws[0]) * esz,
+                pl->kern.pack(ne, rows, (const char *)A->w + (ptrdiff_t)(base + j * KL * ws[0]) * (ptrdiff_t)esz,
                               ws[0], NULL, kj);
             else
                 memset(kj, 0, (size_t)(ne * KL) * esz);
@@ -321,8 +322,9 @@ static void gc_wino_wt_block(const gc_wino_arg *A, int64_t ob, int64_t c0, int64
                     memset(kc, 0, (size_t)(RR * KL) * esz);
                     continue;
                 }
-                pl->kern.pack(RR, rows, (const char *)A->w + (size_t)(base + c * ws[1] + j * KL * RR - (RR - 1)) * esz,
-                              RR, NULL, kc);
+                /* signed: the run starts before A->w (the view's first element is its last tap) */
+                const int64_t at = base + c * ws[1] + j * KL * RR - (RR - 1);
+                pl->kern.pack(RR, rows, (const char *)A->w + (ptrdiff_t)at * (ptrdiff_t)esz, RR, NULL, kc);
                 for (int64_t t = 0; t < RR / 2; t++) { /* row t <-> row RR - 1 - t */
                     char tmp[16 * 8];
                     const size_t rb = (size_t)KL * esz;
