@@ -33,19 +33,6 @@ static const int64_t gc_cg_mask64[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
 #define V_ZERO() _mm256_setzero_ps()
 #define V_MASK(n) _mm256_loadu_si256((const __m256i *)(gc_cg_mask32 + 8 - (n)))
 #include "conv2d_gemm_body.h"
-#undef GC_SFX
-#undef T
-#undef VT
-#undef MT
-#undef W
-#undef V_LOADU
-#undef V_LOADM
-#undef V_STOREU
-#undef V_STOREM
-#undef V_BCAST
-#undef V_FMA
-#undef V_ZERO
-#undef V_MASK
 
 /* ---- float64 ---- */
 #define GC_SFX _f64_avx2

@@ -35,19 +35,6 @@
 #define V_ZERO() _mm512_setzero_ps()
 #define V_MASK(n) ((MT)((1u << (n)) - 1u))
 #include "conv2d_gemm_body.h"
-#undef GC_SFX
-#undef T
-#undef VT
-#undef MT
-#undef W
-#undef V_LOADU
-#undef V_LOADM
-#undef V_STOREU
-#undef V_STOREM
-#undef V_BCAST
-#undef V_FMA
-#undef V_ZERO
-#undef V_MASK
 
 /* ---- float64 ---- */
 #define GC_SFX _f64_avx512
@@ -64,19 +51,6 @@
 #define V_ZERO() _mm512_setzero_pd()
 #define V_MASK(n) ((MT)((1u << (n)) - 1u))
 #include "conv2d_gemm_body.h"
-#undef GC_SFX
-#undef T
-#undef VT
-#undef MT
-#undef W
-#undef V_LOADU
-#undef V_LOADM
-#undef V_STOREU
-#undef V_STOREM
-#undef V_BCAST
-#undef V_FMA
-#undef V_ZERO
-#undef V_MASK
 
 /* ---- bfloat16 pairs, float32 sums ---- */
 #undef GC_AI

@@ -2,7 +2,9 @@
  * written once over a small vector vocabulary that conv2d_gemm_avx512.c / _avx2.c define
  * before including this file, once per dtype: T, VT, MT, W (lanes), MR, NV, V_ZERO(),
  * V_LOADU(p), V_LOADM(m, p), V_STOREU(p, v), V_STOREM(p, m, v), V_BCAST(p), V_FMA(a, b, c)
- * (a*b + c), V_MASK(n) (lanes 0..n-1), FN(name). No include guard: included per dtype.
+ * (a*b + c), V_MASK(n) (lanes 0..n-1), FN(name). No include guard: included per dtype; the
+ * per-dtype vocabulary (GC_SFX, T, VT, MT, W, V_*) is undefined at the end, ready for the
+ * next instantiation.
  *
  * Register tile: MR output channels x V (<= NV) vectors of the flattened pixel row; per
  * reduction channel c and tap t it loads V pixel vectors (a shifted window of plane c) once
@@ -129,3 +131,17 @@ GC_CG_ENTRY void FN(gc_cg_tile)(const gc_cg_call *a)
 #undef GC_CG_ENTRY
 #undef GC_CG_ENTRY_DEFAULTED
 #endif
+
+#undef GC_SFX
+#undef T
+#undef VT
+#undef MT
+#undef W
+#undef V_LOADU
+#undef V_LOADM
+#undef V_STOREU
+#undef V_STOREM
+#undef V_BCAST
+#undef V_FMA
+#undef V_ZERO
+#undef V_MASK
