@@ -478,6 +478,22 @@ static void test_gemm_bf16(void)
     GC_CHECK_OK(gc_context_set_isa(ctx, GC_ISA_SCALAR));
     GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
     GC_CHECK(strstr(gc_context_last_error(ctx), "AVX512-BF16") != NULL);
+    /* where it runs: the caller's workspace is all it uses; one byte short is refused */
+    GC_CHECK_OK(gc_context_set_isa(ctx, gc_isa_detect()));
+    GC_CHECK_OK(gc_context_set_threads(ctx, 2)); /* the workspace depends on the thread count */
+    if (gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes) == GC_OK) {
+        gc_test_counter cnt = {0};
+        const gc_allocator alloc = gc_test_counter_allocator(&cnt);
+        void *ws = NULL;
+        GC_CHECK(bytes > 0 && posix_memalign(&ws, 64, bytes) == 0);
+        GC_CHECK_OK(gc_context_set_allocator(ctx, &alloc));
+        GC_CHECK_MSG(gc_conv2d_forward(ctx, &d, &in, &w, NULL, &o, ws, bytes) == GC_OK, "%s",
+                     gc_context_last_error(ctx));
+        GC_CHECK_MSG(cnt.calls == 0, "the bf16 forward allocated %ld times", cnt.calls);
+        GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &in, &w, NULL, &o, ws, bytes - 1), GC_ERR_ARG);
+        GC_CHECK_OK(gc_context_set_allocator(ctx, NULL));
+        free(ws);
+    }
     /* backward_input ignores the precision: the float32 result, bitwise */
     gc_tensor g1, g2, go;
     GC_CHECK_OK(gc_tensor_create(NULL, &go, GC_DTYPE_F32, 4, o.dims));
