@@ -23,7 +23,13 @@
  * weights in place (no weight packing); a tile is stored straight into the output when the
  * output rows are the flattened k (Wq == OW, dense rows), else through a per-thread staging
  * tile. Jobs: (group, block of output channels, pixel tile); every output element is summed
- * by one kernel call in a fixed order, so results do not depend on the thread count. */
+ * by one kernel call in a fixed order, so results do not depend on the thread count.
+ *
+ * bf16 forward (GC_PRECISION_BF16, AVX512-BF16): the same tile over channel pairs. Each pair
+ * of source planes is packed (always, no zero-copy) through per-thread float planes into one
+ * plane of 32-bit words, bf16 of channel 2q in the low half and 2q+1 (0 past the group's
+ * channels) in the high half; the weights likewise into W2[o][q][tap] (dense, so the taps are
+ * regular); vdpbf16ps then sums both products of a pair per lane in float32. */
 #include "conv2d_gemm.h"
 #include "gram.h"
 
