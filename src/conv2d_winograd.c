@@ -5,8 +5,8 @@
  *
  * The output of each item is cut into mt x mt tiles (ty, tx), ntx = ceil(OW / mt) per row,
  * the edge tiles clipped. Tile (ty, tx) reads the 6 x 6 window at (mt ty, mt tx) of the
- * padded input, and with U = G g G^T (weights) and V = B^T d B (input) its 36 transform positions xi
- * are 36 independent products
+ * padded input, and with U = G g G^T (weights) and V = B^T d B (input) its 36 transform
+ * positions xi are 36 independent products
  *   M_xi[t][o] = sum_c V_xi[c][t] U_xi[c][o]          (one GEMM per xi: tiles x Cg x Og)
  * after which out[o][mt ty + i][mt tx + j] = bias[o] + (A^T M[t][o] A)[i][j].
  * Matrices and transform kernels: conv2d_winograd_body.h (compiled per ISA).
@@ -114,8 +114,8 @@ static void gc_wino_bwd_problem(const gc_conv2d_problem *p, gc_conv2d_problem *q
  * channels (the GEMM tile is 48 channels wide: 0.6x), and fewer than 16 tiles (10 x 10:
  * 0.75x-0.9x; 7 x 7: 0.5x-0.75x: the 36 Cg Og weight transform outweighs the GEMMs). With
  * the weight transform chunked and packed (2026-11-28, session 4), 4 x 4 = 16 tiles (14 x
- * 14 outputs) wins 1.07x (32 channels) to 1.6x-1.7x (128 to 512 channels). The error (max |y - ref| / max |ref|, float32, normal inputs) grows with the
- * reduction: 1.4e-5 at Cg = 512, 3.7e-5 at 4096: above 4096 AUTO stays off (the 1e-4
+ * 14 outputs) wins 1.07x (32 channels) to 1.6x-1.7x (128 to 512 channels). The error
+ * (max |y - ref| / max |ref|, float32, normal inputs) grows with the reduction: 1.4e-5 at Cg = 512, 3.7e-5 at 4096: above 4096 AUTO stays off (the 1e-4
  * budget). float64 stays on the exact-order paths.
  * F(2x2, 5x5) (same day, against the shift-GEMM path, 1 thread): 1.7x-1.9x from 64 channels
  * at 14 x 14 outputs and up (64 -> 64 @56: 5.9 -> 3.5 ms), 1.0x-1.2x at 32 channels, a loss
@@ -286,10 +286,11 @@ typedef struct {
 
 /* Weights of GW block ob, input channels c0 .. c0 + nc - 1 (nc <= 8), transformed:
  * dst[xi*uxs + c*cs + o] = (G W[g*Og + ob*GW + o][c0 + c] G^T)[xi] (zero for o >= Og).
- * The taps are first gathered o-minor in KL-wide column blocks, k[j][c*9 + ab][KL] (o = j*KL
- * + lane), by the kernel set's transpose-pack when the weights are contiguous (runs of nc*9
- * taps per o: the forward weights), else element by element along the shorter stride
- * (backward_input's transposed view: runs of GW*9); then each block is transformed. */
+ * The taps (RR = r*r of them) are first gathered o-minor in KL-wide column blocks,
+ * k[j][c*RR + ab][KL] (o = j*KL + lane), by the kernel set's transpose-pack when the weights
+ * are contiguous (runs of nc*RR taps per o: the forward weights; or backward_input's turned
+ * view, runs of GW*RR packed then reversed), else element by element along the shorter
+ * stride; then each block is transformed. */
 static void gc_wino_wt_block(const gc_wino_arg *A, int64_t ob, int64_t c0, int64_t nc, char *dst,
                              int64_t cs, int64_t uxs)
 {
