@@ -102,7 +102,7 @@ int gc_bf16_available(gc_context *ctx)
 int gc_gram_bf16_kernels(gc_context *ctx, gc_gram_kernels *k)
 {
 #if defined(GC_HAVE_AVX512) && (defined(__x86_64__) || defined(_M_X64))
-    if (gc_context_isa(ctx) == GC_ISA_AVX512 && gc_cpu_has_avx512bf16()) {
+    if (gc_bf16_available(ctx)) {
         *k = (gc_gram_kernels){gc_syrk_bf16_avx512, gc_pack_bf16_avx512, gc_gemm_f32_avx512, 16,
                                8, 256, 8, 48, 2, 4, 0, NULL};
         return 1;
