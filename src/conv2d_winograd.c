@@ -114,7 +114,7 @@ static void gc_wino_bwd_problem(const gc_conv2d_problem *p, gc_conv2d_problem *q
  * channels (the GEMM tile is 48 channels wide: 0.6x), and fewer than 16 tiles (10 x 10:
  * 0.75x-0.9x; 7 x 7: 0.5x-0.75x: the 36 Cg Og weight transform outweighs the GEMMs). With
  * the weight transform chunked and packed (2026-11-28, session 4), 4 x 4 = 16 tiles (14 x
- * 14 outputs) wins 1.07x (32 channels) to 1.6x-1.7x (128 to 512 channels). The error
+ * 14 outputs) wins 1.07x (32 channels) to 1.6x-2x (128 to 512 channels). The error
  * (max |y - ref| / max |ref|, float32, normal inputs) grows with the reduction: 1.4e-5 at Cg = 512, 3.7e-5 at 4096: above 4096 AUTO stays off (the 1e-4
  * budget). float64 stays on the exact-order paths.
  * F(2x2, 5x5) (same day, against the shift-GEMM path, 1 thread): 1.7x-1.9x from 64 channels
@@ -315,9 +315,9 @@ static void gc_wino_wt_block(const gc_wino_arg *A, int64_t ob, int64_t c0, int64
     } else if (pl->pack && ws[0] == RR && ws[2] == -R && ws[3] == -1) {
         /* backward_input's view of contiguous weights: per channel c a run of ncol x RR taps
          * in turned order (o stride RR), packed per column block, then the RR rows reversed */
-        for (int64_t j = 0; j * KL < GW; j++)
+        for (int64_t j = 0; j * KL < GW; j++) {
+            const int64_t rows = ncol - j * KL < KL ? ncol - j * KL : KL;
             for (int64_t c = 0; c < nc; c++) {
-                const int64_t rows = ncol - j * KL < KL ? ncol - j * KL : KL;
                 char *kc = k + (size_t)((j * ne + c * RR) * KL) * esz;
                 if (rows <= 0) {
                     memset(kc, 0, (size_t)(RR * KL) * esz);
@@ -334,6 +334,7 @@ static void gc_wino_wt_block(const gc_wino_arg *A, int64_t ob, int64_t c0, int64
                     memcpy(kc + (RR - 1 - t) * rb, tmp, rb);
                 }
             }
+        }
     } else {
         int64_t tap[25];
         for (int ab = 0; ab < RR; ab++)

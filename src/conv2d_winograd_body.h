@@ -132,27 +132,27 @@ static inline __attribute__((always_inline)) void WN(gc_wino_wt5_body)(const voi
 #undef GC_WINO_G5
 
 /* The two weight transforms with the common widths (the packed column blocks: 16 float or 8
- * double lanes on AVX-512, 8 / 4 on AVX2) as constants, so the compiler drops the loop
+ * double lanes on AVX-512, 8 float on AVX2) as constants, so the compiler drops the loop
  * control (the driver calls them once per channel and 16 output channels). */
+#define GC_WINO_WIDTHS(body)                                                                   \
+    do {                                                                                       \
+        if (gw == 16)                                                                          \
+            body(kp, 16, up, uxs);                                                             \
+        else if (gw == 8)                                                                      \
+            body(kp, 8, up, uxs);                                                              \
+        else                                                                                   \
+            body(kp, gw, up, uxs);                                                             \
+    } while (0)
 void WN(gc_wino_wt)(const void *kp, int64_t gw, void *up, int64_t uxs)
 {
-    if (gw == 16)
-        WN(gc_wino_wt_body)(kp, 16, up, uxs);
-    else if (gw == 8)
-        WN(gc_wino_wt_body)(kp, 8, up, uxs);
-    else
-        WN(gc_wino_wt_body)(kp, gw, up, uxs);
+    GC_WINO_WIDTHS(WN(gc_wino_wt_body));
 }
 
 void WN(gc_wino_wt5)(const void *kp, int64_t gw, void *up, int64_t uxs)
 {
-    if (gw == 16)
-        WN(gc_wino_wt5_body)(kp, 16, up, uxs);
-    else if (gw == 8)
-        WN(gc_wino_wt5_body)(kp, 8, up, uxs);
-    else
-        WN(gc_wino_wt5_body)(kp, gw, up, uxs);
+    GC_WINO_WIDTHS(WN(gc_wino_wt5_body));
 }
+#undef GC_WINO_WIDTHS
 
 /* Input transform of GC_WINO_LANES tiles over nc channels. Tile l's 6 x 6 window of channel c
  * starts at src[c*cs + off[l]] (rows rs apart, columns contiguous); step: the tile width (4
