@@ -2,10 +2,11 @@
  * with the symmetrised gradient), the accumulate variant and the fused style loss.
  *
  * Forward, per batch item: K is cut into chunks of KC columns. A chunk of Fc = F - mu (rows
- * centred if asked) is packed into panels of L rows stored k-major (one SIMD vector per k),
- * rows past M zero. The lower triangle of G is covered by tiles of (v <= 3 consecutive row
- * panels) x (NR columns of one panel); only tiles that touch i >= j are computed, so the
- * waste is the upper half of the L x L diagonal blocks. Each kernel call sums its chunk fresh
+ * centred if asked) is packed into panels of L rows in the kernel set's layout (gram.h: k-major,
+ * or, for float32 on AVX-512, 4-row panels with k in quads), rows past M zero. The lower
+ * triangle of G is covered by tiles of (v <= vmax consecutive row panels) x (NR columns of one
+ * panel); only tiles that touch i >= j are computed, so the waste is the upper half of the
+ * L x L diagonal blocks (L = 4: 6 of 16 products of a diagonal block). Each kernel call sums its chunk fresh
  * in the tensors' dtype and adds the tile into a float64 accumulator: blocked summation, so
  * float32 error grows with KC, not with K. At the end each (i >= j) value is scaled once and
  * stored to both (i, j) and (j, i): G is exactly symmetric.
@@ -48,32 +49,50 @@ static int64_t gc_kstride(int64_t kh, int64_t kw, const int64_t *s)
     return s[2] == kw * s[3] ? s[3] : -1;
 }
 
+/* The k-major sets: {syrk, pack, gemm, L, NR, KC, GR, GW, pesz, colb, syrk_pf, vmax, kq} */
 gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt)
 {
     gc_gram_kernels k;
     if (dt == GC_DTYPE_F32)
-        k = (gc_gram_kernels){gc_syrk_f32_scalar, NULL, gc_gemm_f32_scalar, 8, 4, 256, 4, 16, 4, 4, 0, NULL};
+        k = (gc_gram_kernels){gc_syrk_f32_scalar, NULL, gc_gemm_f32_scalar, 8, 4, 256, 4, 16, 4, 4,
+                              NULL, GC_SYRK_VMAX, 1};
     else
-        k = (gc_gram_kernels){gc_syrk_f64_scalar, NULL, gc_gemm_f64_scalar, 4, 4, 256, 4, 8, 8, 8, 0, NULL};
+        k = (gc_gram_kernels){gc_syrk_f64_scalar, NULL, gc_gemm_f64_scalar, 4, 4, 256, 4, 8, 8, 8,
+                              NULL, GC_SYRK_VMAX, 1};
 #if defined(GC_HAVE_AVX2)
     if (isa == GC_ISA_AVX2) {
         if (dt == GC_DTYPE_F32)
-            k = (gc_gram_kernels){gc_syrk_f32_avx2, gc_pack_f32_avx2, gc_gemm_f32_avx2, 8, 4, 256, 4, 24, 4, 4, 0, NULL};
+            k = (gc_gram_kernels){gc_syrk_f32_avx2, gc_pack_f32_avx2, gc_gemm_f32_avx2, 8, 4, 256,
+                                  4, 24, 4, 4, NULL, GC_SYRK_VMAX, 1};
         else
-            k = (gc_gram_kernels){gc_syrk_f64_avx2, NULL, gc_gemm_f64_avx2, 4, 4, 256, 4, 12, 8, 8, 0, NULL};
+            k = (gc_gram_kernels){gc_syrk_f64_avx2, NULL, gc_gemm_f64_avx2, 4, 4, 256, 4, 12, 8, 8,
+                                  NULL, GC_SYRK_VMAX, 1};
     }
 #endif
 #if defined(GC_HAVE_AVX512)
     if (isa == GC_ISA_AVX512) {
         if (dt == GC_DTYPE_F32)
             k = (gc_gram_kernels){gc_syrk_f32_avx512, gc_pack_f32_avx512, gc_gemm_f32_avx512, 16,
-                                  8, 256, 8, 48, 4, 4, 1, gc_syrk_pf_f32_avx512};
+                                  8, 256, 8, 48, 4, 4, NULL, GC_SYRK_VMAX, 1};
         else
-            k = (gc_gram_kernels){gc_syrk_f64_avx512, gc_pack_f64_avx512, gc_gemm_f64_avx512, 8, 8, 256, 8, 24,
-                                  8, 8, 0, NULL};
+            k = (gc_gram_kernels){gc_syrk_f64_avx512, gc_pack_f64_avx512, gc_gemm_f64_avx512, 8, 8,
+                                  256, 8, 24, 8, 8, NULL, GC_SYRK_VMAX, 1};
     }
 #endif
     (void)isa;
+    return k;
+}
+
+gc_gram_kernels gc_gram_fwd_kernels_for(gc_isa isa, gc_dtype dt)
+{
+    gc_gram_kernels k = gc_gram_kernels_for(isa, dt);
+#if defined(GC_HAVE_AVX512)
+    /* 4-row panels with k in quads: a pack without transposes, 4 x 4 diagonal blocks (the
+     * forward runs no GEMM: none in this set) */
+    if (isa == GC_ISA_AVX512 && dt == GC_DTYPE_F32)
+        k = (gc_gram_kernels){gc_syrk_q4_f32_avx512, gc_pack_q4_f32_avx512, NULL, 4, 4, 256, 0, 0,
+                              4, 4, gc_syrk_q4_pf_f32_avx512, 6, 4};
+#endif
     return k;
 }
 
@@ -104,7 +123,7 @@ int gc_gram_bf16_kernels(gc_context *ctx, gc_gram_kernels *k)
 #if defined(GC_HAVE_AVX512) && (defined(__x86_64__) || defined(_M_X64))
     if (gc_bf16_available(ctx)) {
         *k = (gc_gram_kernels){gc_syrk_bf16_avx512, gc_pack_bf16_avx512, gc_gemm_f32_avx512, 16,
-                               8, 256, 8, 48, 2, 4, 0, NULL};
+                               8, 256, 8, 48, 2, 4, NULL, GC_SYRK_VMAX, 1};
         return 1;
     }
 #endif
@@ -328,6 +347,7 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
     const int64_t ps = pl->KC * L; /* panel stride, packed elements */
     const int64_t pesz = pl->kern.pesz;
     const int64_t first_panel = r * NR / L;
+    const int64_t VM = pl->kern.vmax;
 
     /* zero the accumulator columns this task owns (rows from the tile's panel down) */
     for (int64_t c = r; c < pl->ncols; c += pl->R) {
@@ -339,7 +359,7 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
     /* SYRK calls per chunk, to spread the prefetch of the next chunk's rows of F over them */
     int64_t ncalls = 0;
     for (int64_t c = r; c < pl->ncols; c += pl->R)
-        ncalls += (P - c * NR / L + GC_SYRK_VMAX - 1) / GC_SYRK_VMAX;
+        ncalls += (P - c * NR / L + VM - 1) / VM;
     for (int64_t ch = ch0; ch < ch1; ch++) {
         const int64_t k0 = ch * pl->KC;
         const int64_t kc = p->k - k0 < pl->KC ? p->k - k0 : pl->KC;
@@ -364,11 +384,8 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
         for (int64_t c = r; c < pl->ncols; c += pl->R) {
             const int64_t q = c * NR / L;
             const char *bp = pack + (size_t)(q * ps * pesz + (c * NR - q * L) * pl->kern.colb);
-            /* columns in the upper half of panel q: its first L/2 rows are all above them */
-            const int half = pl->kern.half && c * NR - q * L >= L / 2 ? GC_SYRK_HALF : 0;
-            for (int64_t pg = q; pg < P; pg += GC_SYRK_VMAX) {
-                const int v = (int)(P - pg < GC_SYRK_VMAX ? P - pg : GC_SYRK_VMAX) |
-                              (pg == q ? half : 0);
+            for (int64_t pg = q; pg < P; pg += VM) {
+                const int v = (int)(P - pg < VM ? P - pg : VM);
                 if (pf_left > 0) {
                     const int64_t given = pf_per < pf_left ? pf_per : pf_left;
                     pf.n = given;
@@ -416,7 +433,7 @@ int64_t gc_gram_chunk_cols(const gc_gram_kernels *kern, int64_t mpad)
 gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const gc_gram_gview *g)
 {
     gc_fwd_plan pl = {.p = p, .g = *g};
-    pl.kern = gc_gram_kernels_for(gc_context_isa(ctx), p->dtype);
+    pl.kern = gc_gram_fwd_kernels_for(gc_context_isa(ctx), p->dtype);
     if (p->bf16 && !gc_gram_bf16_kernels(ctx, &pl.kern))
         return gc_fail(ctx, GC_ERR_UNSUPPORTED,
                        "gram: bf16 precision needs AVX512-BF16 (this CPU, build or ISA setting "

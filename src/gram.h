@@ -46,20 +46,24 @@ gc_status gc_gram_backward_run(gc_context *ctx, const gc_gram_problem *p, const 
                                double beta, int accumulate, const gc_tensor *grad);
 
 /* ---- packed-panel kernels ---------------------------------------------------------------
- * Panels: a chunk of kc columns of L rows of Fc, stored k-major: panel[k*L + r] (rows past M
- * are zero). A SYRK tile is v consecutive panels (rows) against NR columns of one panel:
- *   for r < v*L, c < NR:
- *     acc[c*ld + r] += (double) sum_{k<kc} a[(r/L)*ps + k*L + r%L] * b[k*L + c]
- * the sum over k taken in the kernel's dtype, fresh per call (blocked summation), in
- * increasing k per SIMD lane. v is 1..GC_SYRK_VMAX (possibly | GC_SYRK_HALF, see below).
+ * Panels: a chunk of kc columns of L rows of Fc (rows past M are zero), in one of two layouts
+ * (the kernel set's kq):
+ *   kq = 1, k-major: panel[k*L + r], one SIMD vector of L rows per k;
+ *   kq = 4, quads:   panel[(k/4)*4L + r*4 + k%4], one vector of L = 4 rows x 4 k per quad
+ *                    (k from kc up to the next multiple of 4 zero).
+ * A SYRK tile is v consecutive panels (rows) against NR columns of one panel, for r < v*L,
+ * c < NR:
+ *   acc[c*ld + r] += (double) sum_{k<kc} A(r, k) * B(c, k)
+ * with A(r, k) the element of row r%L of panel r/L (panel stride ps elements) and B(c, k)
+ * that of row c of panel b, the sum over k taken in the kernel's dtype, fresh per call
+ * (blocked summation), in increasing k per SIMD lane (kq = 4: each lane sums every fourth k,
+ * the four lanes of a row are added at the end). v is 1..vmax.
  *
  * A GEMM tile for the backward pass: for r < GR, c < GW:
  *   tile[r*GW + c] = sum_{j<m} s[j*lds + r] * b[j*GW + c]     (j increasing)
  * with s the symmetric M x M matrix (row j, columns r) and b a panel of GW columns of Fc. */
+/* vmax of the k-major sets (the convolution drivers tile with it too) */
 #define GC_SYRK_VMAX 3
-/* Or'ed into v for kernel sets with `half` set: the first panel's rows 0 .. L/2-1 are skipped
- * (their accumulator entries are left alone): the tile's columns all lie past them. */
-#define GC_SYRK_HALF 4
 
 typedef void (*gc_syrk_fn)(int64_t kc, int v, const void *a, int64_t ps, const void *b,
                            double *acc, int64_t ld);
@@ -75,16 +79,17 @@ typedef struct gc_syrk_prefetch {
 } gc_syrk_prefetch;
 typedef void (*gc_syrk_pf_fn)(int64_t kc, int v, const void *a, int64_t ps, const void *b,
                               double *acc, int64_t ld, gc_syrk_prefetch *pf);
-/* Transpose-pack into one panel of the kernel set's L: dst[k*L + r] = src[r*lds + k] - mu[r]
+/* Pack into one panel of the kernel set's layout: element (r, k) = src[r*lds + k] - mu[r]
  * for r < rows, 0 for rows <= r < L, k < kc (mu may be NULL: no centring). Contiguous k.
- * NULL in a kernel set: the driver's portable packer (the reference) is used. */
+ * NULL in a kernel set (k-major sets only): the driver's portable packer (the reference) is
+ * used. */
 typedef void (*gc_pack_fn)(int64_t kc, int64_t rows, const void *src, int64_t lds,
                            const double *mu, void *dst);
 
 typedef struct gc_gram_kernels {
     gc_syrk_fn syrk;
     gc_pack_fn pack;
-    gc_gemm_fn gemm;
+    gc_gemm_fn gemm; /* NULL (and GR = GW = 0) in the forward-only quad set */
     int64_t L;   /* panel rows (the vector length) */
     int64_t NR;  /* columns per SYRK tile (divides L) */
     int64_t KC;  /* columns per chunk */
@@ -93,11 +98,16 @@ typedef struct gc_gram_kernels {
     int64_t pesz; /* bytes per packed element (the input's, or 2 for bf16) */
     int64_t colb; /* bytes between adjacent columns inside a packed k step (pesz, or 4 for
                      bf16 pairs) */
-    int half;     /* the SYRK kernel takes GC_SYRK_HALF */
     gc_syrk_pf_fn syrk_pf; /* syrk plus prefetches (NULL: none) */
+    int64_t vmax; /* panels per SYRK tile, at most */
+    int64_t kq;   /* packed layout: 1 k-major, 4 quads (see above) */
 } gc_gram_kernels;
 
+/* The k-major sets (convolution drivers; the Gram forward where no quad set exists). */
 gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt);
+/* The Gram forward's set (gram.c, tile_gram.c): the quad set for float32 on AVX-512, else
+ * gc_gram_kernels_for. */
+gc_gram_kernels gc_gram_fwd_kernels_for(gc_isa isa, gc_dtype dt);
 /* Columns per forward chunk for a kernel set and M padded to panels (gram.c). */
 int64_t gc_gram_chunk_cols(const gc_gram_kernels *kern, int64_t mpad);
 /* The bf16 forward kernel set (AVX512-BF16): 0 and *k untouched where the CPU, the build or
@@ -128,8 +138,12 @@ void gc_pack_f32_avx2(int64_t kc, int64_t rows, const void *src, int64_t lds, co
 #if defined(GC_HAVE_AVX512)
 void gc_syrk_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
                         int64_t ld);
-void gc_syrk_pf_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b,
-                           double *acc, int64_t ld, gc_syrk_prefetch *pf);
+void gc_syrk_q4_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b,
+                           double *acc, int64_t ld);
+void gc_syrk_q4_pf_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b,
+                              double *acc, int64_t ld, gc_syrk_prefetch *pf);
+void gc_pack_q4_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds,
+                           const double *mu, void *dst);
 void gc_syrk_f64_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
                         int64_t ld);
 void gc_pack_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, const double *mu,

@@ -1,7 +1,11 @@
 /* syrk_avx512.c - AVX-512 Gram kernels (contracts in gram.h; the plain references are the
  * portable kernels in syrk_scalar.c, which compute the same sums per lane).
  *   float32 SYRK: panels of L = 16 rows, tiles of (v <= 3 panels = 48 rows) x NR = 8 columns:
- *     24 zmm accumulators, per k: v vector loads + 8 broadcasts + 8v FMAs.
+ *     24 zmm accumulators, per k: v vector loads + 8 broadcasts + 8v FMAs (the convolution
+ *     drivers' set).
+ *   float32 quad SYRK (the Gram forward's set): panels of L = 4 rows with k in quads, tiles of
+ *     (v <= 6 panels = 24 rows) x NR = 4 columns: 24 accumulators, per 4 k: v loads + 4
+ *     128-bit broadcasts + 4v FMAs; its pack needs no transpose.
  *   float64 SYRK: L = 8, NR = 8, (24 rows) x 8 columns, 24 accumulators.
  *   float32 GEMM: GR x GW = 8 x 48 (8 broadcasts of S, 3 vectors of Fc per j).
  *   float64 GEMM: 8 x 24.
@@ -14,74 +18,40 @@
 
 #define GC_INLINE static inline __attribute__((always_inline))
 
-/* ---- float32 SYRK: acc[c*ld + r] += sum_k a[(r/16)*ps + k*16 + r%16] * b[k*16 + c] ----
- * H (GC_SYRK_HALF): rows 0..7 of the first panel are skipped (the tile's columns all lie
- * past them, in the upper triangle); that panel runs as 256-bit FMAs on rows 8..15. */
-GC_INLINE void gc_syrk_f32_v(const int V, const int H, int64_t kc, const float *a, int64_t ps,
-                             const float *b, double *acc, int64_t ld, gc_syrk_prefetch *pf)
+/* ---- float32 SYRK: acc[c*ld + r] += sum_k a[(r/16)*ps + k*16 + r%16] * b[k*16 + c] ---- */
+GC_INLINE void gc_syrk_f32_v(const int V, int64_t kc, const float *a, int64_t ps, const float *b,
+                             double *acc, int64_t ld)
 {
-    /* prefetches (pf): one every sp >= 4 k steps, sp a power of two spreading pf->n over kc */
-    uintptr_t prow = 0, pld = 0;
-    int64_t pn = 0, pline = 0, plpr = 1, sp = 4;
-    if (pf) {
-        prow = pf->row, pld = (uintptr_t)pf->ld, pn = pf->n, pline = pf->line, plpr = pf->lpr;
-        while (sp * 2 * pn <= kc)
-            sp *= 2;
-    }
     __m512 c0[8], c1[8], c2[8];
-    __m256 h0[8];
     /* the accumulator tile is touched once per chunk, usually from L3: fetch it now, under
      * the k loop */
     #pragma GCC unroll 8
     for (int j = 0; j < 8; j++)
-        for (int l = H; l < 2 * V; l++)
+        for (int l = 0; l < 2 * V; l++)
             _mm_prefetch((const char *)(acc + j * ld + l * 8), _MM_HINT_T0);
     #pragma GCC unroll 8
-    for (int j = 0; j < 8; j++) {
+    for (int j = 0; j < 8; j++)
         c0[j] = c1[j] = c2[j] = _mm512_setzero_ps();
-        h0[j] = _mm256_setzero_ps();
-    }
     const float *a0 = a, *a1 = a + ps, *a2 = a + 2 * ps;
     for (int64_t k = 0; k < kc; k++) {
-        if (pf && pn > 0 && (k & (sp - 1)) == 0) {
-            _mm_prefetch((const char *)(prow + (uintptr_t)pline * 64), _MM_HINT_T0);
-            pn--;
-            if (++pline == plpr) {
-                pline = 0;
-                prow += pld;
-            }
-        }
-        const __m512 x0 = H ? _mm512_setzero_ps() : _mm512_loadu_ps(a0 + k * 16);
-        const __m256 xh = H ? _mm256_loadu_ps(a0 + k * 16 + 8) : _mm256_setzero_ps();
+        const __m512 x0 = _mm512_loadu_ps(a0 + k * 16);
         const __m512 x1 = V > 1 ? _mm512_loadu_ps(a1 + k * 16) : x0;
         const __m512 x2 = V > 2 ? _mm512_loadu_ps(a2 + k * 16) : x0;
         const float *bk = b + k * 16;
 #pragma GCC unroll 8
         for (int j = 0; j < 8; j++) {
             const __m512 y = _mm512_set1_ps(bk[j]);
-            if (H)
-                h0[j] = _mm256_fmadd_ps(xh, _mm512_castps512_ps256(y), h0[j]);
-            else
-                c0[j] = _mm512_fmadd_ps(x0, y, c0[j]);
+            c0[j] = _mm512_fmadd_ps(x0, y, c0[j]);
             if (V > 1)
                 c1[j] = _mm512_fmadd_ps(x1, y, c1[j]);
             if (V > 2)
                 c2[j] = _mm512_fmadd_ps(x2, y, c2[j]);
         }
     }
-    if (pf) {
-        pf->row = prow;
-        pf->line = pline;
-        pf->n = pn;
-    }
 #pragma GCC unroll 8
     for (int j = 0; j < 8; j++) {
-        if (H) {
-            double *d = acc + j * ld + 8;
-            _mm512_storeu_pd(d, _mm512_add_pd(_mm512_loadu_pd(d), _mm512_cvtps_pd(h0[j])));
-        }
         #pragma GCC unroll 3
-        for (int u = H; u < V; u++) {
+        for (int u = 0; u < V; u++) {
             const __m512 c = u == 0 ? c0[j] : u == 1 ? c1[j] : c2[j];
             double *d = acc + j * ld + u * 16;
             const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(c));
@@ -93,39 +63,182 @@ GC_INLINE void gc_syrk_f32_v(const int V, const int H, int64_t kc, const float *
     }
 }
 
-/* PF: with prefetches (pf non-NULL), a separate instantiation so the plain kernel keeps none */
-GC_INLINE void gc_syrk_f32_any(const int PF, int64_t kc, int v, const void *a, int64_t ps,
-                               const void *b, double *acc, int64_t ld, gc_syrk_prefetch *pf)
-{
-    const int n = v & 3;
-    if (!PF)
-        pf = NULL;
-    if (v & GC_SYRK_HALF) {
-        if (n >= 3)
-            gc_syrk_f32_v(3, 1, kc, a, ps, b, acc, ld, pf);
-        else if (n == 2)
-            gc_syrk_f32_v(2, 1, kc, a, ps, b, acc, ld, pf);
-        else
-            gc_syrk_f32_v(1, 1, kc, a, ps, b, acc, ld, pf);
-    } else if (n >= 3) {
-        gc_syrk_f32_v(3, 0, kc, a, ps, b, acc, ld, pf);
-    } else if (n == 2) {
-        gc_syrk_f32_v(2, 0, kc, a, ps, b, acc, ld, pf);
-    } else {
-        gc_syrk_f32_v(1, 0, kc, a, ps, b, acc, ld, pf);
-    }
-}
-
 void gc_syrk_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
                         int64_t ld)
 {
-    gc_syrk_f32_any(0, kc, v, a, ps, b, acc, ld, NULL);
+    if (v >= 3)
+        gc_syrk_f32_v(3, kc, a, ps, b, acc, ld);
+    else if (v == 2)
+        gc_syrk_f32_v(2, kc, a, ps, b, acc, ld);
+    else
+        gc_syrk_f32_v(1, kc, a, ps, b, acc, ld);
 }
 
-void gc_syrk_pf_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b,
-                           double *acc, int64_t ld, gc_syrk_prefetch *pf)
+/* ---- float32 quad SYRK (the Gram forward's set): panels of L = 4 rows, k in quads -------
+ *   acc[c*ld + r] += sum_k a[(r/4)*ps + (k/4)*16 + (r%4)*4 + k%4] * b[(k/4)*16 + c*4 + k%4]
+ * for r < 4v (v <= 6), c < 4, k < kc rounded up to 4 (the pack zero-fills the last quad).
+ * One zmm holds a quad of 4 rows x 4 k, lane r*4 + kk; a column's quad is one 128-bit
+ * broadcast. Per quad: v loads, 4 broadcasts, 4v FMAs into 24 accumulators whose lanes each
+ * sum every fourth k; gc_red4 adds the 4 lanes of a row at the end. No transpose anywhere:
+ * the pack moves 128-bit blocks, a quarter of the shuffles of a 16 x 16 transpose. */
+
+/* lanes r*4 + kk of a0..a3 -> lane u*4 + r of the result = sum_kk au[r*4 + kk] */
+GC_INLINE __m512 gc_red4(__m512 a0, __m512 a1, __m512 a2, __m512 a3)
 {
-    gc_syrk_f32_any(1, kc, v, a, ps, b, acc, ld, pf);
+    const __m512 s01 = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));
+    const __m512 s23 = _mm512_add_ps(_mm512_unpacklo_ps(a2, a3), _mm512_unpackhi_ps(a2, a3));
+    const __m512d d01 = _mm512_castps_pd(s01), d23 = _mm512_castps_pd(s23);
+    /* lane r*4 + u: row r of a_u */
+    const __m512 s = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(d01, d23)),
+                                   _mm512_castpd_ps(_mm512_unpackhi_pd(d01, d23)));
+    const __m512i idx = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+    return _mm512_permutexvar_ps(idx, s);
+}
+
+/* d[0 .. n) += the first n lanes of s, in float64 (n <= 16) */
+GC_INLINE void gc_add_lanes_pd(double *d, __m512 s, int n)
+{
+    const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(s));
+    const __m512d hi =
+        _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1)));
+    if (n >= 8) {
+        _mm512_storeu_pd(d, _mm512_add_pd(_mm512_loadu_pd(d), lo));
+        if (n == 16) {
+            _mm512_storeu_pd(d + 8, _mm512_add_pd(_mm512_loadu_pd(d + 8), hi));
+        } else if (n > 8) {
+            const __mmask8 m = (__mmask8)((1u << (n - 8)) - 1u);
+            _mm512_mask_storeu_pd(d + 8, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, d + 8), hi));
+        }
+    } else {
+        const __mmask8 m = (__mmask8)((1u << n) - 1u);
+        _mm512_mask_storeu_pd(d, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, d), lo));
+    }
+}
+
+GC_INLINE void gc_syrk_q4_v(const int V, int64_t kc, const float *a, int64_t ps, const float *b,
+                            double *acc, int64_t ld, gc_syrk_prefetch *pf)
+{
+    const int64_t nq = (kc + 3) / 4;
+    /* prefetches (pf): one every sp >= 1 quads, sp a power of two spreading pf->n over nq */
+    uintptr_t prow = 0, pld = 0;
+    int64_t pn = 0, pline = 0, plpr = 1, sp = 1;
+    if (pf) {
+        prow = pf->row, pld = (uintptr_t)pf->ld, pn = pf->n, pline = pf->line, plpr = pf->lpr;
+        while (sp * 2 * pn <= nq)
+            sp *= 2;
+    }
+    __m512 c[6][4];
+    #pragma GCC unroll 6
+    for (int u = 0; u < 6; u++)
+        #pragma GCC unroll 4
+        for (int j = 0; j < 4; j++)
+            c[u][j] = _mm512_setzero_ps();
+    for (int64_t q = 0; q < nq; q++) {
+        if (pf && pn > 0 && (q & (sp - 1)) == 0) {
+            _mm_prefetch((const char *)(prow + (uintptr_t)pline * 64), _MM_HINT_T1);
+            pn--;
+            if (++pline == plpr) {
+                pline = 0;
+                prow += pld;
+            }
+        }
+        __m512 x[6];
+        #pragma GCC unroll 6
+        for (int u = 0; u < V; u++)
+            x[u] = _mm512_loadu_ps(a + u * ps + q * 16);
+        #pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            const __m512 y = _mm512_broadcast_f32x4(_mm_loadu_ps(b + q * 16 + j * 4));
+            #pragma GCC unroll 6
+            for (int u = 0; u < V; u++)
+                c[u][j] = _mm512_fmadd_ps(x[u], y, c[u][j]);
+        }
+    }
+    if (pf) {
+        pf->row = prow;
+        pf->line = pline;
+        pf->n = pn;
+    }
+    const __m512 z = _mm512_setzero_ps();
+    #pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+        double *d = acc + j * ld;
+        if (V >= 4)
+            gc_add_lanes_pd(d, gc_red4(c[0][j], c[1][j], c[2][j], c[3][j]), 16);
+        if (V != 4) {
+            const int o = V > 4 ? 4 : 0, n = V - o;
+            gc_add_lanes_pd(d + o * 4,
+                            gc_red4(c[o][j], n > 1 ? c[o + 1][j] : z, n > 2 ? c[o + 2][j] : z, z),
+                            n * 4);
+        }
+    }
+}
+
+GC_INLINE void gc_syrk_q4_any(const int PF, int64_t kc, int v, const void *a, int64_t ps,
+                              const void *b, double *acc, int64_t ld, gc_syrk_prefetch *pf)
+{
+    if (!PF)
+        pf = NULL;
+    switch (v) {
+    case 6: gc_syrk_q4_v(6, kc, a, ps, b, acc, ld, pf); break;
+    case 5: gc_syrk_q4_v(5, kc, a, ps, b, acc, ld, pf); break;
+    case 4: gc_syrk_q4_v(4, kc, a, ps, b, acc, ld, pf); break;
+    case 3: gc_syrk_q4_v(3, kc, a, ps, b, acc, ld, pf); break;
+    case 2: gc_syrk_q4_v(2, kc, a, ps, b, acc, ld, pf); break;
+    default: gc_syrk_q4_v(1, kc, a, ps, b, acc, ld, pf); break;
+    }
+}
+
+void gc_syrk_q4_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b,
+                           double *acc, int64_t ld)
+{
+    gc_syrk_q4_any(0, kc, v, a, ps, b, acc, ld, NULL);
+}
+
+void gc_syrk_q4_pf_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b,
+                              double *acc, int64_t ld, gc_syrk_prefetch *pf)
+{
+    gc_syrk_q4_any(1, kc, v, a, ps, b, acc, ld, pf);
+}
+
+/* ---- float32 quad pack: dst[(k/4)*16 + r*4 + k%4] = src[r*lds + k] - mu[r] ----------------
+ * r < 4 (rows from `rows` on and k from kc up to the next multiple of 4 are zero). Per 16
+ * columns: 4 row loads, a 4 x 4 transpose of 128-bit blocks (8 shuffles), 4 stores. */
+void gc_pack_q4_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds,
+                           const double *mu, void *dst)
+{
+    const float *s = src;
+    float *d = dst;
+    __m512 m[4];
+    for (int r = 0; r < 4; r++)
+        m[r] = _mm512_set1_ps(mu && r < rows ? (float)mu[r] : 0.0f);
+    for (int64_t k0 = 0; k0 < kc; k0 += 16) {
+        const int64_t n = kc - k0 < 16 ? kc - k0 : 16;
+        __m512 z[4];
+        if (!mu && rows == 4 && n == 16) {
+            for (int r = 0; r < 4; r++)
+                z[r] = _mm512_loadu_ps(s + r * lds + k0);
+        } else {
+            const __mmask16 mask = (__mmask16)((1u << n) - 1u);
+            for (int r = 0; r < 4; r++)
+                z[r] = r >= rows ? _mm512_setzero_ps()
+                       : _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, s + r * lds + k0),
+                                             m[r]);
+        }
+        const __m512 t0 = _mm512_shuffle_f32x4(z[0], z[1], 0x44); /* z0 q0 q1 | z1 q0 q1 */
+        const __m512 t1 = _mm512_shuffle_f32x4(z[0], z[1], 0xEE); /* z0 q2 q3 | z1 q2 q3 */
+        const __m512 t2 = _mm512_shuffle_f32x4(z[2], z[3], 0x44);
+        const __m512 t3 = _mm512_shuffle_f32x4(z[2], z[3], 0xEE);
+        float *o = d + k0 * 4;
+        const int64_t nq = (n + 3) / 4;
+        _mm512_storeu_ps(o, _mm512_shuffle_f32x4(t0, t2, 0x88)); /* quad 0 of rows 0..3 */
+        if (nq > 1)
+            _mm512_storeu_ps(o + 16, _mm512_shuffle_f32x4(t0, t2, 0xDD));
+        if (nq > 2)
+            _mm512_storeu_ps(o + 32, _mm512_shuffle_f32x4(t1, t3, 0x88));
+        if (nq > 3)
+            _mm512_storeu_ps(o + 48, _mm512_shuffle_f32x4(t1, t3, 0xDD));
+    }
 }
 
 /* ---- float64 SYRK: acc[c*ld + r] += sum_k a[(r/8)*ps + k*8 + r%8] * b[k*8 + c] ---------- */

@@ -59,7 +59,7 @@ static gc_status gc_accum_plan_for(gc_context *ctx, const gc_gram_desc *desc, gc
     if (m > ((int64_t)1 << 24))
         return gc_fail(ctx, GC_ERR_OVERFLOW, "gram_accum: %lld rows make too large a Gram",
                        (long long)m);
-    pl->kern = gc_gram_kernels_for(gc_context_isa(ctx), dtype);
+    pl->kern = gc_gram_fwd_kernels_for(gc_context_isa(ctx), dtype);
     if (desc->precision == GC_PRECISION_BF16) {
         if (dtype != GC_DTYPE_F32)
             return gc_fail(ctx, GC_ERR_DTYPE, "gram_accum: bf16 precision takes float32 input");
@@ -183,9 +183,9 @@ static void gc_chunk_task(int64_t c, int thread, void *arg)
     const int64_t pesz = a->kern.pesz;
     const int64_t q = c * NR / L;
     const char *bp = a->pack + (size_t)(q * ps * pesz + (c * NR - q * L) * a->kern.colb);
-    const int half = a->kern.half && c * NR - q * L >= L / 2 ? GC_SYRK_HALF : 0;
-    for (int64_t pg = q; pg < P; pg += GC_SYRK_VMAX) {
-        const int v = (int)(P - pg < GC_SYRK_VMAX ? P - pg : GC_SYRK_VMAX) | (pg == q ? half : 0);
+    const int64_t VM = a->kern.vmax;
+    for (int64_t pg = q; pg < P; pg += VM) {
+        const int v = (int)(P - pg < VM ? P - pg : VM);
         a->kern.syrk(job->kc, v, a->pack + (size_t)(pg * ps * pesz), ps, bp,
                      a->acc + c * NR * a->mpad + pg * L, a->mpad);
     }

@@ -319,9 +319,10 @@ static void test_known_answers(void)
 
 static void test_forward_sweep(void)
 {
-    /* M around the panel (4, 8, 16), tile (48) edges; K around KC = 256 and short */
-    const int64_t ms[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 24, 31, 33, 47, 48, 49, 65};
-    const int64_t ks[] = {1, 2, 5, 16, 17, 255, 256, 257, 530};
+    /* M around the panels (4, 8, 16) and tiles (24 and 48 rows); K around the quads (4),
+     * the packs' 16-column blocks, KC = 256 and the 1024 the forward takes for M <= 96 */
+    const int64_t ms[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 33, 47, 48, 49, 65};
+    const int64_t ks[] = {1, 2, 3, 5, 16, 17, 255, 256, 257, 530, 1023, 1025};
     gc_rng rng = {7};
     int fails = 0;
     int combo = 0;
