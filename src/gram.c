@@ -49,34 +49,35 @@ static int64_t gc_kstride(int64_t kh, int64_t kw, const int64_t *s)
     return s[2] == kw * s[3] ? s[3] : -1;
 }
 
-/* The k-major sets: {syrk, pack, gemm, L, NR, KC, GR, GW, pesz, colb, syrk_pf, vmax, kq} */
+/* The k-major sets:
+ * {syrk, pack, gemm, L, NR, KC, GR, GW, pesz, colb, syrk_pf, vmax, kq, band} */
 gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt)
 {
     gc_gram_kernels k;
     if (dt == GC_DTYPE_F32)
         k = (gc_gram_kernels){gc_syrk_f32_scalar, NULL, gc_gemm_f32_scalar, 8, 4, 256, 4, 16, 4, 4,
-                              NULL, GC_SYRK_VMAX, 1};
+                              NULL, GC_SYRK_VMAX, 1, 0};
     else
         k = (gc_gram_kernels){gc_syrk_f64_scalar, NULL, gc_gemm_f64_scalar, 4, 4, 256, 4, 8, 8, 8,
-                              NULL, GC_SYRK_VMAX, 1};
+                              NULL, GC_SYRK_VMAX, 1, 0};
 #if defined(GC_HAVE_AVX2)
     if (isa == GC_ISA_AVX2) {
         if (dt == GC_DTYPE_F32)
             k = (gc_gram_kernels){gc_syrk_f32_avx2, gc_pack_f32_avx2, gc_gemm_f32_avx2, 8, 4, 256,
-                                  4, 24, 4, 4, NULL, GC_SYRK_VMAX, 1};
+                                  4, 24, 4, 4, NULL, GC_SYRK_VMAX, 1, 0};
         else
             k = (gc_gram_kernels){gc_syrk_f64_avx2, NULL, gc_gemm_f64_avx2, 4, 4, 256, 4, 12, 8, 8,
-                                  NULL, GC_SYRK_VMAX, 1};
+                                  NULL, GC_SYRK_VMAX, 1, 0};
     }
 #endif
 #if defined(GC_HAVE_AVX512)
     if (isa == GC_ISA_AVX512) {
         if (dt == GC_DTYPE_F32)
             k = (gc_gram_kernels){gc_syrk_f32_avx512, gc_pack_f32_avx512, gc_gemm_f32_avx512, 16,
-                                  8, 256, 8, 48, 4, 4, NULL, GC_SYRK_VMAX, 1};
+                                  8, 256, 8, 48, 4, 4, NULL, GC_SYRK_VMAX, 1, 0};
         else
             k = (gc_gram_kernels){gc_syrk_f64_avx512, gc_pack_f64_avx512, gc_gemm_f64_avx512, 8, 8,
-                                  256, 8, 24, 8, 8, NULL, GC_SYRK_VMAX, 1};
+                                  256, 8, 24, 8, 8, NULL, GC_SYRK_VMAX, 1, 0};
     }
 #endif
     (void)isa;
@@ -91,7 +92,7 @@ gc_gram_kernels gc_gram_fwd_kernels_for(gc_isa isa, gc_dtype dt)
      * forward runs no GEMM: none in this set) */
     if (isa == GC_ISA_AVX512 && dt == GC_DTYPE_F32)
         k = (gc_gram_kernels){gc_syrk_q4_f32_avx512, gc_pack_q4_f32_avx512, NULL, 4, 4, 256, 0, 0,
-                              4, 4, gc_syrk_q4_pf_f32_avx512, 6, 4};
+                              4, 4, gc_syrk_q4_pf_f32_avx512, 6, 4, 96};
 #endif
     return k;
 }
@@ -123,7 +124,7 @@ int gc_gram_bf16_kernels(gc_context *ctx, gc_gram_kernels *k)
 #if defined(GC_HAVE_AVX512) && (defined(__x86_64__) || defined(_M_X64))
     if (gc_bf16_available(ctx)) {
         *k = (gc_gram_kernels){gc_syrk_bf16_avx512, gc_pack_bf16_avx512, gc_gemm_f32_avx512, 16,
-                               8, 256, 8, 48, 2, 4, NULL, GC_SYRK_VMAX, 1};
+                               8, 256, 8, 48, 2, 4, NULL, GC_SYRK_VMAX, 1, 0};
         return 1;
     }
 #endif
@@ -207,6 +208,7 @@ typedef struct gc_fwd_plan {
     gc_gram_gview g;
     size_t esz;
     int64_t L, NR, KC, mpad, npanels, ncols, nchunks;
+    int64_t MB; /* panels per row band */
     int64_t S, R;
     int64_t kstride;     /* uniform stride along k, or -1 */
     const double *mu;    /* n * m, or NULL */
@@ -357,9 +359,15 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
     }
     const int64_t ch0 = s * pl->nchunks / pl->S, ch1 = (s + 1) * pl->nchunks / pl->S;
     /* SYRK calls per chunk, to spread the prefetch of the next chunk's rows of F over them */
+    const int64_t MB = pl->MB;
     int64_t ncalls = 0;
-    for (int64_t c = r; c < pl->ncols; c += pl->R)
-        ncalls += (P - c * NR / L + VM - 1) / VM;
+    for (int64_t b0 = 0; b0 < P; b0 += MB) {
+        const int64_t b1 = P - b0 < MB ? P : b0 + MB;
+        for (int64_t c = r; c < pl->ncols && c * NR / L < b1; c += pl->R) {
+            const int64_t q = c * NR / L, g0 = q > b0 ? q : b0;
+            ncalls += (b1 - g0 + VM - 1) / VM;
+        }
+    }
     for (int64_t ch = ch0; ch < ch1; ch++) {
         const int64_t k0 = ch * pl->KC;
         const int64_t kc = p->k - k0 < pl->KC ? p->k - k0 : pl->KC;
@@ -381,22 +389,28 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
             pf_left = (p->m - first_panel * L) * pf.lpr;
             pf_per = (pf_left + ncalls - 1) / ncalls;
         }
-        for (int64_t c = r; c < pl->ncols; c += pl->R) {
-            const int64_t q = c * NR / L;
-            const char *bp = pack + (size_t)(q * ps * pesz + (c * NR - q * L) * pl->kern.colb);
-            for (int64_t pg = q; pg < P; pg += VM) {
-                const int v = (int)(P - pg < VM ? P - pg : VM);
-                if (pf_left > 0) {
-                    const int64_t given = pf_per < pf_left ? pf_per : pf_left;
-                    pf.n = given;
-                    pl->kern.syrk_pf(kc, v, pack + (size_t)(pg * ps * pesz), ps, bp,
-                                     acc + c * NR * mpad + pg * L, mpad, &pf);
-                    pf_left -= given - pf.n;
-                    if (pf.n == given) /* the kernel issued none: stop asking */
-                        pf_left = 0;
-                } else {
-                    pl->kern.syrk(kc, v, pack + (size_t)(pg * ps * pesz), ps, bp,
-                                  acc + c * NR * mpad + pg * L, mpad);
+        /* row bands of MB panels (one band unless the kernel set asks for them): a band's
+         * panels stay in L2 while every column tile at or left of it runs against them;
+         * each (row, column) is still summed by exactly one call per chunk */
+        for (int64_t b0 = 0; b0 < P; b0 += MB) {
+            const int64_t b1 = P - b0 < MB ? P : b0 + MB;
+            for (int64_t c = r; c < pl->ncols && c * NR / L < b1; c += pl->R) {
+                const int64_t q = c * NR / L;
+                const char *bp = pack + (size_t)(q * ps * pesz + (c * NR - q * L) * pl->kern.colb);
+                for (int64_t pg = q > b0 ? q : b0; pg < b1; pg += VM) {
+                    const int v = (int)(b1 - pg < VM ? b1 - pg : VM);
+                    if (pf_left > 0) {
+                        const int64_t given = pf_per < pf_left ? pf_per : pf_left;
+                        pf.n = given;
+                        pl->kern.syrk_pf(kc, v, pack + (size_t)(pg * ps * pesz), ps, bp,
+                                         acc + c * NR * mpad + pg * L, mpad, &pf);
+                        pf_left -= given - pf.n;
+                        if (pf.n == given) /* the kernel issued none: stop asking */
+                            pf_left = 0;
+                    } else {
+                        pl->kern.syrk(kc, v, pack + (size_t)(pg * ps * pesz), ps, bp,
+                                      acc + c * NR * mpad + pg * L, mpad);
+                    }
                 }
             }
         }
@@ -418,14 +432,16 @@ static void gc_fwd_reduce_task(int64_t task, int thread, void *arg)
     gc_fwd_store_tile(pl, b, c, NULL, parts, pl->S);
 }
 
-/* KC: the kernel's minimum, raised while the packed chunk stays ~384 KiB (L2-resident):
- * longer runs along rows of F for the prefetchers when M is small, fewer accumulator
- * updates. Capped at 2048 so that float32 in-register sums stay short (blocked sums).
+/* KC: the kernel's minimum, raised while the packed chunk (or, for a set that tiles in row
+ * bands, one band of it) stays ~384 KiB (L2-resident): longer runs along rows of F for the
+ * prefetchers when M is small, fewer accumulator updates. Capped at 2048 so that float32
+ * in-register sums stay short (blocked sums).
  * (tile_gram.c chunks its streamed columns with the same width: same sums, same bits.) */
 int64_t gc_gram_chunk_cols(const gc_gram_kernels *kern, int64_t mpad)
 {
     int64_t kc = kern->KC;
-    while (kc < 2048 && (kc * 2) * mpad * kern->pesz <= (384 << 10))
+    const int64_t rows = kern->band && kern->band < mpad ? kern->band : mpad;
+    while (kc < 2048 && (kc * 2) * rows * kern->pesz <= (384 << 10))
         kc *= 2;
     return kc;
 }
@@ -443,6 +459,7 @@ gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const g
     pl.npanels = (p->m + pl.L - 1) / pl.L;
     pl.mpad = pl.npanels * pl.L;
     pl.KC = gc_gram_chunk_cols(&pl.kern, pl.mpad);
+    pl.MB = pl.kern.band ? pl.kern.band / pl.L : pl.npanels;
     pl.ncols = pl.mpad / pl.NR;
     pl.nchunks = (p->k + pl.KC - 1) / pl.KC;
     pl.kstride = gc_kstride(p->kh, p->kw, p->in_s);

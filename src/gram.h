@@ -101,6 +101,9 @@ typedef struct gc_gram_kernels {
     gc_syrk_pf_fn syrk_pf; /* syrk plus prefetches (NULL: none) */
     int64_t vmax; /* panels per SYRK tile, at most */
     int64_t kq;   /* packed layout: 1 k-major, 4 quads (see above) */
+    int64_t band; /* the forward's row bands (rows, a multiple of L): each chunk's tiles run
+                     band by band, so only a band of the packed chunk needs to stay in L2
+                     and chunks can be long; 0: one band */
 } gc_gram_kernels;
 
 /* The k-major sets (convolution drivers; the Gram forward where no quad set exists). */
