@@ -14,10 +14,11 @@
  * Threads: items are split over threads when N >= threads. Otherwise each item is split
  * either over K (S parts of whole chunks, partial accumulators added in part order in a
  * second pass) when M <= 256 and K has at least two chunks per part (F is read and packed
- * once; the partials are small), or over column tiles (R parts, tile c going to part c mod
- * R; each part packs the chunk itself, which costs less than M x M partials for big M). S and R
- * depend only on the shapes and the thread count, so results are bitwise reproducible for a
- * given thread count and ISA.
+ * once; the partials are small), or over groups of 16 columns (R parts, group g going to
+ * part g mod R; each part packs the chunk itself, which costs less than M x M partials for big
+ * M). S and R depend only on the shapes and the thread count, so results are bitwise
+ * reproducible for a given thread count and ISA (and no split changes a sum: each element's
+ * chunks are added in order).
  *
  * Backward: dF = beta * S Fc with S = dG + dG^T (symmetric, built once per call, padded with
  * zeros). Centring: with Fc = F - mean_k(F), dL/dF = dL/dFc - mean_k(dL/dFc), and the row
@@ -202,6 +203,10 @@ static gc_status gc_gram_means(gc_context *ctx, const gc_gram_problem *p, int nt
 
 /* ---- forward -------------------------------------------------------------------------- */
 
+/* Columns of G per ownership and store group (a float32 cache line): a task owns whole groups,
+ * so the mirror rows G[i][j0..j0+16) it stores are whole lines. A multiple of every NR. */
+#define GC_FWD_GROUP 16
+
 typedef struct gc_fwd_plan {
     const gc_gram_problem *p;
     gc_gram_kernels kern;
@@ -209,6 +214,7 @@ typedef struct gc_fwd_plan {
     size_t esz;
     int64_t L, NR, KC, mpad, npanels, ncols, nchunks;
     int64_t MB; /* panels per row band */
+    int64_t SG, ngroups; /* column tiles per group of GC_FWD_GROUP columns; groups */
     int64_t S, R;
     int64_t kstride;     /* uniform stride along k, or -1 */
     const double *mu;    /* n * m, or NULL */
@@ -281,19 +287,20 @@ static void gc_fwd_pack_panel(const gc_fwd_plan *pl, int64_t b, int64_t i0, int6
         gc_pack_generic(pl, kc, rows, src, lds, mu, dst);
 }
 
-/* Store alpha * acc for the columns of tile c (i >= j) to G[b] and its mirror. */
-static void gc_fwd_store_tile(const gc_fwd_plan *pl, int64_t b, int64_t c, const double *acc,
-                              const double *const *parts, int64_t nparts)
+/* Store alpha * acc for the columns of group g (i >= j) to G[b] and its mirror. */
+static void gc_fwd_store_group(const gc_fwd_plan *pl, int64_t b, int64_t g, const double *acc,
+                               const double *const *parts, int64_t nparts)
 {
     const gc_gram_problem *p = pl->p;
-    const int64_t j0 = c * pl->NR;
-    const int64_t j1 = j0 + pl->NR < p->m ? j0 + pl->NR : p->m;
+    const int64_t j0 = g * pl->SG * pl->NR;
+    const int64_t j1 = j0 + pl->SG * pl->NR < p->m ? j0 + pl->SG * pl->NR : p->m;
     const double alpha = p->alpha;
     char *gd = pl->g.data;
     const int64_t *gs = pl->g.s;
     if (!parts && pl->esz == 4 && gs[2] == 1) {
         /* float32 rows of G contiguous: row j's run G[j][j..m) from acc's column j in one
-         * vectorisable loop, then G[i][j0..j1) (8 floats per row i) from the same values */
+         * vectorisable loop, then G[i][j0..j1) (16 floats, a cache line, per row i) from the
+         * same values */
         float *g0 = (float *)gd + b * gs[0];
         for (int64_t j = j0; j < j1; j++) {
             const double *a = acc + j * pl->mpad;
@@ -309,7 +316,7 @@ static void gc_fwd_store_tile(const gc_fwd_plan *pl, int64_t b, int64_t c, const
         }
         return;
     }
-    /* i outer, the tile's columns inner: G[i][j0..j1) is one short run, G[j][i] NR streams */
+    /* i outer, the group's columns inner: G[i][j0..j1) is one short run, G[j][i] 16 streams */
     for (int64_t i = j0; i < p->m; i++)
         for (int64_t j = j0; j < j1 && j <= i; j++) {
             double v;
@@ -348,11 +355,15 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
     const int64_t L = pl->L, NR = pl->NR, mpad = pl->mpad, P = pl->npanels;
     const int64_t ps = pl->KC * L; /* panel stride, packed elements */
     const int64_t pesz = pl->kern.pesz;
-    const int64_t first_panel = r * NR / L;
+    const int64_t SG = pl->SG;
+    const int64_t first_panel = r * SG * NR / L; /* of the task's first tile */
     const int64_t VM = pl->kern.vmax;
 
-    /* zero the accumulator columns this task owns (rows from the tile's panel down) */
-    for (int64_t c = r; c < pl->ncols; c += pl->R) {
+    /* zero the accumulator columns this task owns (rows from the tile's panel down); the
+     * task owns the tiles of groups r, r + R, ... */
+    for (int64_t c = r * SG; c < pl->ncols; c++) {
+        if ((c / SG) % pl->R != r)
+            continue;
         const int64_t q = c * NR / L;
         for (int64_t j = c * NR; j < c * NR + NR; j++)
             memset(acc + j * mpad + q * L, 0, (size_t)(mpad - q * L) * sizeof(double));
@@ -363,7 +374,9 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
     int64_t ncalls = 0;
     for (int64_t b0 = 0; b0 < P; b0 += MB) {
         const int64_t b1 = P - b0 < MB ? P : b0 + MB;
-        for (int64_t c = r; c < pl->ncols && c * NR / L < b1; c += pl->R) {
+        for (int64_t c = r * SG; c < pl->ncols && c * NR / L < b1; c++) {
+            if ((c / SG) % pl->R != r)
+                continue;
             const int64_t q = c * NR / L, g0 = q > b0 ? q : b0;
             ncalls += (b1 - g0 + VM - 1) / VM;
         }
@@ -394,7 +407,9 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
          * each (row, column) is still summed by exactly one call per chunk */
         for (int64_t b0 = 0; b0 < P; b0 += MB) {
             const int64_t b1 = P - b0 < MB ? P : b0 + MB;
-            for (int64_t c = r; c < pl->ncols && c * NR / L < b1; c += pl->R) {
+            for (int64_t c = r * SG; c < pl->ncols && c * NR / L < b1; c++) {
+                if ((c / SG) % pl->R != r)
+                    continue;
                 const int64_t q = c * NR / L;
                 const char *bp = pack + (size_t)(q * ps * pesz + (c * NR - q * L) * pl->kern.colb);
                 for (int64_t pg = q > b0 ? q : b0; pg < b1; pg += VM) {
@@ -416,20 +431,20 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
         }
     }
     if (pl->S == 1)
-        for (int64_t c = r; c < pl->ncols; c += pl->R)
-            gc_fwd_store_tile(pl, b, c, acc, NULL, 0);
+        for (int64_t g = r; g < pl->ngroups; g += pl->R)
+            gc_fwd_store_group(pl, b, g, acc, NULL, 0);
 }
 
-/* Second pass when K was split: task = (item, column tile). */
+/* Second pass when K was split: task = (item, column group). */
 static void gc_fwd_reduce_task(int64_t task, int thread, void *arg)
 {
     (void)thread;
     const gc_fwd_plan *pl = arg;
-    const int64_t b = task / pl->ncols, c = task % pl->ncols;
+    const int64_t b = task / pl->ngroups, g = task % pl->ngroups;
     const double *parts[64];
     for (int64_t s = 0; s < pl->S; s++)
         parts[s] = pl->partials + (size_t)(b * pl->S + s) * (size_t)(pl->mpad * pl->mpad);
-    gc_fwd_store_tile(pl, b, c, NULL, parts, pl->S);
+    gc_fwd_store_group(pl, b, g, NULL, parts, pl->S);
 }
 
 /* KC: the kernel's minimum, raised while the packed chunk (or, for a set that tiles in row
@@ -461,6 +476,8 @@ gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const g
     pl.KC = gc_gram_chunk_cols(&pl.kern, pl.mpad);
     pl.MB = pl.kern.band ? pl.kern.band / pl.L : pl.npanels;
     pl.ncols = pl.mpad / pl.NR;
+    pl.SG = GC_FWD_GROUP / pl.NR;
+    pl.ngroups = (pl.ncols + pl.SG - 1) / pl.SG;
     pl.nchunks = (p->k + pl.KC - 1) / pl.KC;
     pl.kstride = gc_kstride(p->kh, p->kw, p->in_s);
     if (p->k == 1)
@@ -472,7 +489,7 @@ gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const g
         if (pl.nchunks >= 2 * parts && pl.mpad <= 256)
             pl.S = parts < 64 ? parts : 64;
         else
-            pl.R = parts < pl.ncols ? parts : pl.ncols;
+            pl.R = parts < pl.ngroups ? parts : pl.ngroups;
     }
     const int64_t ntasks = p->n * pl.S * pl.R;
     const int nthreads = (int64_t)T < ntasks ? T : (int)ntasks;
@@ -505,7 +522,7 @@ gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const g
         st = gc_parallel_for(ctx, nthreads, ntasks, gc_fwd_task, &pl);
     }
     if (st == GC_OK && pl.S > 1)
-        st = gc_parallel_for(ctx, T, p->n * pl.ncols, gc_fwd_reduce_task, &pl);
+        st = gc_parallel_for(ctx, T, p->n * pl.ngroups, gc_fwd_reduce_task, &pl);
     gc_free(ctx, partials);
     gc_free(ctx, scratch);
     gc_free(ctx, mu);
