@@ -219,7 +219,7 @@ typedef struct gc_fwd_plan {
     int64_t kstride;     /* uniform stride along k, or -1 */
     const double *mu;    /* n * m, or NULL */
     char *scratch;       /* per thread: pack, stage, acc (S == 1) */
-    size_t per_thread, off_stage, off_acc;
+    size_t per_thread, off_pack2, off_stage, off_acc; /* per thread: 2 packs, stage, acc */
     double *partials;    /* n * S slots of mpad * mpad (S > 1) */
 } gc_fwd_plan;
 
@@ -287,6 +287,21 @@ static void gc_fwd_pack_panel(const gc_fwd_plan *pl, int64_t b, int64_t i0, int6
         gc_pack_generic(pl, kc, rows, src, lds, mu, dst);
 }
 
+/* Pack panels [p0, p1) of chunk ch of item b. */
+static void gc_fwd_pack_chunk(const gc_fwd_plan *pl, int64_t b, int64_t ch, int64_t p0,
+                              int64_t p1, char *pack, char *stage)
+{
+    const gc_gram_problem *p = pl->p;
+    const int64_t k0 = ch * pl->KC, L = pl->L;
+    const int64_t kc = p->k - k0 < pl->KC ? p->k - k0 : pl->KC;
+    for (int64_t pi = p0; pi < p1; pi++) {
+        const int64_t i0 = pi * L;
+        const int64_t rows = p->m - i0 < L ? p->m - i0 : L;
+        gc_fwd_pack_panel(pl, b, i0, rows, k0, kc,
+                          pack + (size_t)(pi * pl->KC * L * pl->kern.pesz), stage);
+    }
+}
+
 /* Store alpha * acc for the columns of group g (i >= j) to G[b] and its mirror. */
 static void gc_fwd_store_group(const gc_fwd_plan *pl, int64_t b, int64_t g, const double *acc,
                                const double *const *parts, int64_t nparts)
@@ -348,7 +363,7 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
     const int64_t s = (task / pl->R) % pl->S;
     const int64_t b = task / pl->R / pl->S;
     char *ws = pl->scratch + (size_t)thread * pl->per_thread;
-    char *pack = ws;
+    char *packs[2] = {ws, ws + pl->off_pack2}; /* this chunk's, the next one's */
     char *stage = ws + pl->off_stage;
     double *acc = pl->S > 1 ? pl->partials + (size_t)(b * pl->S + s) * (size_t)(pl->mpad * pl->mpad)
                             : (double *)(ws + pl->off_acc);
@@ -381,27 +396,30 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
             ncalls += (b1 - g0 + VM - 1) / VM;
         }
     }
+    if (ch0 < ch1)
+        gc_fwd_pack_chunk(pl, b, ch0, first_panel, P, packs[0], stage);
     for (int64_t ch = ch0; ch < ch1; ch++) {
         const int64_t k0 = ch * pl->KC;
         const int64_t kc = p->k - k0 < pl->KC ? p->k - k0 : pl->KC;
-        for (int64_t pi = first_panel; pi < P; pi++) {
-            const int64_t i0 = pi * L;
-            const int64_t rows = p->m - i0 < L ? p->m - i0 : L;
-            gc_fwd_pack_panel(pl, b, i0, rows, k0, kc, pack + (size_t)(pi * ps * pesz), stage);
-        }
+        char *pack = packs[(ch - ch0) & 1], *next = packs[(ch - ch0 + 1) & 1];
+        const int more = ch + 1 < ch1;
         /* the next chunk's rows of F (contiguous along k only) are fetched under this chunk's
-         * tiles, so its packing reads cache instead of waiting on memory */
+         * tiles, and each of its panels is packed (into the other buffer) a call after its
+         * rows were fetched: the pack reads cache, and its work sits between the tiles
+         * instead of stalling on memory at the chunk's start */
         gc_syrk_prefetch pf = {0, 0, 1, 0, 0};
-        int64_t pf_left = 0, pf_per = 0;
-        if (pl->kern.syrk_pf && pl->kstride == 1 && ch + 1 < ch1 && ncalls > 0) {
+        int64_t pf_left = 0, pf_per = 0, pf_all = 0;
+        if (pl->kern.syrk_pf && pl->kstride == 1 && more && ncalls > 0) {
             const int64_t kn = p->k - (k0 + pl->KC) < pl->KC ? p->k - (k0 + pl->KC) : pl->KC;
             pf.row = (uintptr_t)p->in +
                      (uintptr_t)gc_ioff(p->in_s, p->kw, b, first_panel * L, k0 + pl->KC) * pl->esz;
             pf.ld = p->in_s[1] * (int64_t)pl->esz;
             pf.lpr = (kn * (int64_t)pl->esz + 63) / 64 + 1;
-            pf_left = (p->m - first_panel * L) * pf.lpr;
+            pf_all = pf_left = (p->m - first_panel * L) * pf.lpr;
             pf_per = (pf_left + ncalls - 1) / ncalls;
         }
+        int64_t next_packed = first_panel; /* the next chunk's panels packed so far */
+        int64_t rows_ready = 0;            /* its rows fetched before the last call */
         /* row bands of MB panels (one band unless the kernel set asks for them): a band's
          * panels stay in L2 while every column tile at or left of it runs against them;
          * each (row, column) is still summed by exactly one call per chunk */
@@ -426,9 +444,19 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
                         pl->kern.syrk(kc, v, pack + (size_t)(pg * ps * pesz), ps, bp,
                                       acc + c * NR * mpad + pg * L, mpad);
                     }
+                    if (pf_all > 0) {
+                        const int64_t ready = first_panel + rows_ready / L;
+                        if (ready > next_packed) {
+                            gc_fwd_pack_chunk(pl, b, ch + 1, next_packed, ready, next, stage);
+                            next_packed = ready;
+                        }
+                        rows_ready = (pf_all - pf_left) / pf.lpr;
+                    }
                 }
             }
         }
+        if (more)
+            gc_fwd_pack_chunk(pl, b, ch + 1, next_packed, P, next, stage);
     }
     if (pl->S == 1)
         for (int64_t g = r; g < pl->ngroups; g += pl->R)
@@ -500,7 +528,8 @@ gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const g
         !gc_mul_ok(p->n, pl.S, &nslots) || !gc_mul_ok(nslots, acc_elems, &slot_elems) ||
         acc_elems > INT64_MAX / 16 || pack_elems > INT64_MAX / 16)
         return gc_fail(ctx, GC_ERR_OVERFLOW, "gram_forward: workspace size overflows");
-    pl.off_stage = gc_align64((size_t)pack_elems * (size_t)pl.kern.pesz);
+    pl.off_pack2 = gc_align64((size_t)pack_elems * (size_t)pl.kern.pesz);
+    pl.off_stage = 2 * pl.off_pack2;
     pl.off_acc = pl.off_stage + gc_align64((size_t)(pl.L * pl.KC) * pl.esz);
     pl.per_thread = pl.off_acc + (pl.S == 1 ? gc_align64((size_t)acc_elems * sizeof(double)) : 0);
 
