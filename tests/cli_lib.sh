@@ -28,8 +28,8 @@ expect_ok() {
     fi
 }
 # expect_err NAME WANT_RC OUTFILE CMD...: a non-zero exit (WANT_RC, or any with "any"),
-# one "gramconv: " line on stderr, no OUTFILE (pass - to skip that check) and no
-# temporary ".tmp." file left in $T.
+# one "gramconv: " line on stderr ending in a newline, no OUTFILE (pass - to skip that
+# check: OUTFILE is removed first) and no temporary ".tmp." file left in $T.
 expect_err() {
     local name=$1 want=$2 outfile=$3
     shift 3
@@ -41,6 +41,8 @@ expect_err() {
         fail "$name: exit $RC, expected $want (stderr: $(head -c 300 "$T/err"))"
     elif [ "$(wc -l <"$T/err")" -ne 1 ] || ! head -n 1 "$T/err" | grep -q '^gramconv: .'; then
         fail "$name: stderr is not one 'gramconv: ' line: [$(head -c 300 "$T/err")]"
+    elif [ "$(tail -c 1 "$T/err" | od -An -c | tr -d ' ')" != '\n' ]; then
+        fail "$name: the stderr line does not end with a newline"
     elif [ "$outfile" != - ] && [ -e "$outfile" ]; then
         fail "$name: output file $outfile exists after a failure"
     elif ls -A "$T" | grep -q '\.tmp\.'; then
@@ -49,15 +51,24 @@ expect_err() {
         pass
     fi
 }
-# expect_close NAME OUT WANT [RTOL [ATOL]]: gramconv compare within tolerance.
+# expect_close NAME OUT WANT [RTOL [ATOL]]: gramconv compare within tolerance (default
+# CLI_TOL, or 1e-10).
 expect_close() {
-    local name=$1 out=$2 want=$3 rtol=${4:-1e-10} atol=${5:-1e-10}
+    local name=$1 out=$2 want=$3 rtol=${4:-${CLI_TOL:-1e-10}} atol=${5:-${CLI_TOL:-1e-10}}
     if [ ! -f "$out" ]; then
         fail "$name: no output file $out"
         return
     fi
     run "$GC" compare "$out" "$want" --rtol "$rtol" --atol "$atol"
     if [ "$RC" -ne 0 ]; then fail "$name: $(cat "$T/out" "$T/err" | head -c 400)"; else pass; fi
+}
+# expect_dtype NAME FILE f4|f8: the .npy header says '<f4' / '<f8'.
+expect_dtype() {
+    if head -c 128 "$2" 2>/dev/null | grep -a -q "'descr': '<$3'"; then
+        pass
+    else
+        fail "$1: $2 is not <$3: $(head -c 80 "$2" 2>/dev/null | tr -cd '[:print:]')"
+    fi
 }
 # expect_grep NAME PATTERN FILE
 expect_grep() {

@@ -7,7 +7,8 @@
 # made by tests/golden/make_golden_cli.py and make_golden_cli_gram.py, and results are compared
 # with `gramconv compare` (style-loss values with awk).
 # Every error case checks: non-zero exit, exactly one stderr line starting "gramconv: ", and
-# no output file. Ends with "N passed, N failed"; exits 1 on any failure.
+# no output file (helpers in cli_lib.sh). Ends with "cli_test: N passed, N failed"; exits 1 on
+# any failure.
 set -u
 
 if [ $# -ne 2 ]; then
@@ -21,95 +22,11 @@ case $G in /*) ;; *) G=$PWD/$G ;; esac
 if [ ! -x "$GC" ]; then echo "cli_test: $GC is not an executable" >&2; exit 2; fi
 if [ ! -f "$G/cli_x2_in.npy" ]; then echo "cli_test: no golden files in $G" >&2; exit 2; fi
 
+. "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
+CLI_TOL=1e-12
 T=$(mktemp -d "${TMPDIR:-/tmp}/gramconv-cli.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 2
-
-PASS=0
-FAIL=0
-pass() { PASS=$((PASS + 1)); }
-fail() { FAIL=$((FAIL + 1)); echo "FAIL: $*"; }
-
-# run CMD... : runs it, keeping stdout in $T/out, stderr in $T/err, the exit code in RC.
-run() {
-    "$@" >"$T/out" 2>"$T/err"
-    RC=$?
-}
-
-# expect_ok NAME CMD... : exit 0 and nothing on stderr.
-expect_ok() {
-    local name=$1
-    shift
-    run "$@"
-    if [ "$RC" -ne 0 ]; then
-        fail "$name: exit $RC (stderr: $(head -c 300 "$T/err"))"
-    elif [ -s "$T/err" ]; then
-        fail "$name: unexpected stderr: $(head -c 300 "$T/err")"
-    else
-        pass
-    fi
-}
-
-# expect_err NAME WANT_RC OUTFILE CMD... : non-zero exit (WANT_RC if not "any"), exactly one
-# stderr line starting "gramconv: ", and OUTFILE (if not "-") absent afterwards.
-expect_err() {
-    local name=$1 want=$2 outfile=$3
-    shift 3
-    run "$@"
-    local lines
-    lines=$(wc -l <"$T/err")
-    if [ "$RC" -eq 0 ]; then
-        fail "$name: exit 0, expected a failure"
-    elif [ "$want" != any ] && [ "$RC" -ne "$want" ]; then
-        fail "$name: exit $RC, expected $want (stderr: $(head -c 300 "$T/err"))"
-    else
-        pass
-    fi
-    if [ "$lines" -ne 1 ] || ! head -n 1 "$T/err" | grep -q '^gramconv: .'; then
-        fail "$name: stderr is not one 'gramconv: ' line: [$(head -c 300 "$T/err")]"
-    else
-        pass
-    fi
-    if [ "$(tail -c 1 "$T/err" | od -An -c | tr -d ' ')" != '\n' ]; then
-        fail "$name: stderr line does not end with a newline"
-    fi
-    if [ "$outfile" != - ]; then
-        if [ -e "$outfile" ]; then
-            fail "$name: output file $outfile exists after a failure"
-        else
-            pass
-        fi
-    fi
-}
-
-# expect_close NAME OUT EXPECTED [RTOL ATOL] : gramconv compare says they are close.
-expect_close() {
-    local name=$1 out=$2 want=$3 rtol=${4:-1e-12} atol=${5:-1e-12}
-    if [ ! -f "$out" ]; then
-        fail "$name: no output file $out"
-        return
-    fi
-    run "$GC" compare "$out" "$want" --rtol "$rtol" --atol "$atol"
-    if [ "$RC" -ne 0 ]; then
-        fail "$name: $(cat "$T/out" "$T/err" | head -c 400)"
-    else
-        pass
-    fi
-}
-
-# expect_dtype NAME FILE f4|f8 : the .npy header says '<f4' / '<f8'.
-expect_dtype() {
-    if head -c 128 "$2" 2>/dev/null | grep -a -q "'descr': '<$3'"; then
-        pass
-    else
-        fail "$1: $2 is not <$3: $(head -c 80 "$2" 2>/dev/null | tr -cd '[:print:]')"
-    fi
-}
-
-# expect_grep NAME PATTERN FILE
-expect_grep() {
-    if grep -q -- "$2" "$3"; then pass; else fail "$1: '$2' not in output: $(head -c 300 "$3")"; fi
-}
 
 # ---- version, help -------------------------------------------------------------------------
 expect_ok "--version" "$GC" --version
@@ -606,5 +523,4 @@ expect_err "bench conv output < 1" 1 - "$GC" bench conv --input 1,3,4,4 --weight
 expect_err "bench xcorr2 --shape" 2 - "$GC" bench xcorr2 --shape 4,4
 expect_err "bench xcorr2 --dtype bf16" 2 - "$GC" bench xcorr2 --input 4,4 --kernel 2,2 --dtype bf16
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+cli_summary cli_test

@@ -11,9 +11,9 @@ bin=$1
 gen=$2 # tests/npy_gen: seeded random arrays
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gc_cli_tile.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
+ok() { pass; echo "ok   $*"; }
+bad() { fail "$*"; }
 same() { cmp -s "$1" "$2"; }
 
 "$gen" "$tmp/chw.npy" f4 5 24 200 37 && "$gen" "$tmp/nchw.npy" f8 6 3 8 60 50 &&
@@ -65,5 +65,4 @@ done
 [ $rc -eq 1 ] && grep -q "Fortran" "$tmp/err" && ok "Fortran order refused: $(cat "$tmp/err")" || bad "Fortran: rc $rc"
 "$bin" gram --help | grep -q -- "--max-memory" && ok "help names --max-memory" || bad "help"
 
-echo "cli_tile: $fail failed"
-[ $fail -eq 0 ]
+cli_summary cli_tile

@@ -17,9 +17,9 @@ mpiexec=${3:-mpirun}
 gen=${4:?usage: mpi_test.sh GRAMCONV MPI_CHECK MPIEXEC NPY_GEN} # tests/npy_gen: seeded .npy inputs
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gc_mpi.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok   $*"; }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
+ok() { pass; echo "ok   $*"; }
+bad() { fail "$*"; }
 # Open MPI in a container: root allowed, more ranks than cores, loopback only, no warnings
 export OMPI_MCA_btl=self,vader,tcp OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo
 export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1
@@ -27,10 +27,10 @@ export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversub
 # leaks by LeakSanitizer in sanitizer builds and cannot be suppressed by name: leak checking is
 # off for the MPI processes only (gramconv's allocations are leak-checked by the unit tests).
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-run() { local np=$1; shift; timeout 120 "$mpiexec" --allow-run-as-root --oversubscribe -np "$np" "$@"; }
+mpirun_np() { local np=$1; shift; timeout 120 "$mpiexec" --allow-run-as-root --oversubscribe -np "$np" "$@"; }
 
 for np in 2 3 4; do
-  if out=$(run "$np" "$check" "$tmp" 2>&1); then
+  if out=$(mpirun_np "$np" "$check" "$tmp" 2>&1); then
     ok "$(echo "$out" | grep '^mpi_check:')"
   else
     bad "mpi_check -np $np: $(echo "$out" | grep -E 'rank|mpi_check' | head -5)"
@@ -43,7 +43,7 @@ dist() { # np file opts...: mpirun gram against the one-process in-memory result
   local np=$1 f=$2; shift 2
   rm -f "$tmp/dist.npy"
   "$bin" gram "$tmp/$f.npy" "$@" -o "$tmp/one.npy" || bad "one process: gram $f $*"
-  if run "$np" "$bin" gram "$tmp/$f.npy" "$@" --threads 1 -o "$tmp/dist.npy" 2>"$tmp/err" &&
+  if mpirun_np "$np" "$bin" gram "$tmp/$f.npy" "$@" --threads 1 -o "$tmp/dist.npy" 2>"$tmp/err" &&
      "$bin" compare "$tmp/one.npy" "$tmp/dist.npy" --rtol 1e-5 --atol 1e-6 >/dev/null; then
     ok "mpirun -np $np gram $f $* == one process"
   else
@@ -56,12 +56,12 @@ dist 2 big --center --max-memory 800K
 dist 3 batch --norm chw --scale 0.5
 dist 2 batch --center --max-memory 1M
 rm -f "$tmp/dist.npy"
-run 3 "$bin" gram "$tmp/nothere.npy" -o "$tmp/dist.npy" >"$tmp/out" 2>"$tmp/err"; rc=$?
+mpirun_np 3 "$bin" gram "$tmp/nothere.npy" -o "$tmp/dist.npy" >"$tmp/out" 2>"$tmp/err"; rc=$?
 lines=$(grep -c '^gramconv: ' "$tmp/err")
 [ $rc -ne 0 ] && [ "$lines" -eq 1 ] && [ ! -e "$tmp/dist.npy" ] \
   && ok "missing input under mpirun: rc $rc, $(grep '^gramconv: ' "$tmp/err")" \
   || bad "missing input under mpirun: rc $rc, $lines error lines"
-run 2 "$bin" gram "$tmp/big.npy" --max-memory 1K -o "$tmp/dist.npy" 2>"$tmp/err"; rc=$?
+mpirun_np 2 "$bin" gram "$tmp/big.npy" --max-memory 1K -o "$tmp/dist.npy" 2>"$tmp/err"; rc=$?
 [ $rc -ne 0 ] && grep -q "too small" "$tmp/err" && [ ! -e "$tmp/dist.npy" ] \
   && ok "tiny budget under mpirun refused" || bad "tiny budget under mpirun: rc $rc"
 
@@ -77,22 +77,22 @@ same_image() { # name png: within 1.5/255 of the one-process result
 }
 "$bin" $tx --max-memory 200K -o "$tmp/tb.png" && same_image "texture --max-memory 200K" tb.png
 for np in 2 3; do
-  if run "$np" "$bin" $tx -o "$tmp/t$np.png" --stats-json "$tmp/t$np.json" 2>"$tmp/err"; then
+  if mpirun_np "$np" "$bin" $tx -o "$tmp/t$np.png" --stats-json "$tmp/t$np.json" 2>"$tmp/err"; then
     same_image "mpirun -np $np texture" "t$np.png"
     grep -q '"iters":10' "$tmp/t$np.json" && ok "stats-json from rank 0" || bad "stats-json -np $np"
   else
     bad "mpirun -np $np texture: $(grep '^gramconv' "$tmp/err" | head -2)"
   fi
 done
-run 3 "$bin" $tx --max-memory 200K -o "$tmp/t3b.png" 2>"$tmp/err" && same_image "mpirun -np 3 texture --max-memory" t3b.png \
+mpirun_np 3 "$bin" $tx --max-memory 200K -o "$tmp/t3b.png" 2>"$tmp/err" && same_image "mpirun -np 3 texture --max-memory" t3b.png \
   || bad "mpirun -np 3 texture --max-memory: $(grep '^gramconv' "$tmp/err" | head -2)"
-run 2 "$bin" texture "$tmp/s.png" --size 16,16 --iters 2 -o "$tmp/tp.png" >"$tmp/out" 2>"$tmp/err"
+mpirun_np 2 "$bin" texture "$tmp/s.png" --size 16,16 --iters 2 -o "$tmp/tp.png" >"$tmp/out" 2>"$tmp/err"
 [ "$(grep -c '^iter ' "$tmp/err")" -eq 2 ] && [ "$(grep -c '^wrote ' "$tmp/out")" -eq 1 ] \
   && ok "progress and summary from rank 0 only" || bad "progress lines: $(grep -c '^iter ' "$tmp/err")"
 refused() { # name pattern np args...: one error line matching pattern, rc != 0, no output
   local name=$1 pat=$2 np=$3; shift 3
   rm -f "$tmp/r.png"
-  run "$np" "$bin" "$@" -o "$tmp/r.png" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+  mpirun_np "$np" "$bin" "$@" -o "$tmp/r.png" >"$tmp/out" 2>"$tmp/err"; local rc=$?
   local lines; lines=$(grep -c '^gramconv: ' "$tmp/err")
   if [ $rc -ne 0 ] && [ "$lines" -eq 1 ] && grep -q "$pat" "$tmp/err" && [ ! -e "$tmp/r.png" ]; then
     ok "$name refused: $(grep '^gramconv: ' "$tmp/err")"
@@ -109,5 +109,4 @@ rm -f "$tmp/r.png"
 [ $rc -ne 0 ] && grep -q "random network only" "$tmp/err" && [ ! -e "$tmp/r.png" ] \
   && ok "texture VGG --max-memory refused" || bad "texture VGG --max-memory: rc $rc"
 
-echo "mpi_test: $fail failed"
-[ $fail -eq 0 ]
+cli_summary mpi_test

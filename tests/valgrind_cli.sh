@@ -25,15 +25,13 @@ case $G in /*) ;; *) G=$PWD/$G ;; esac
 command -v valgrind >/dev/null 2>&1 || { echo "valgrind_cli: valgrind not found: skipped"; exit 77; }
 [ -x "$GC" ] || { echo "valgrind_cli: $GC is not an executable" >&2; exit 2; }
 
+. "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/gramconv-vg.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 2
 
 VG=(valgrind --tool=memcheck --error-exitcode=97 --leak-check=full --show-leak-kinds=definite,indirect
     --errors-for-leak-kinds=definite,indirect --track-fds=no --quiet)
-PASS=0
-FAIL=0
-
 # vg NAME WANT_RC CMD... : run gramconv CMD under memcheck; expect exit code WANT_RC.
 vg() {
     local name=$1 want=$2
@@ -44,15 +42,13 @@ vg() {
     [ "$rc" -eq 97 ] && memerr=1
     grep -qE 'Invalid|uninitialised|definitely lost|indirectly lost|ERROR SUMMARY: [1-9]' "$T/vg.log" && memerr=1
     if [ "$memerr" -eq 1 ]; then
-        FAIL=$((FAIL + 1))
-        echo "FAIL: $name: memcheck errors (exit $rc):"
+        fail "$name: memcheck errors (exit $rc):"
         head -n 60 "$T/vg.log"
     elif [ "$rc" -ne "$want" ]; then
-        FAIL=$((FAIL + 1))
-        echo "FAIL: $name: exit $rc, expected $want; stderr:"
+        fail "$name: exit $rc, expected $want; stderr:"
         head -n 5 "$T/err"
     else
-        PASS=$((PASS + 1))
+        pass
         echo "ok   $name"
     fi
 }
@@ -74,8 +70,7 @@ vg "error: truncated .npy" 1 xcorr2 trunc.npy "$G/cli_x2_k.npy" -o e1.npy
 vg "error: rank mismatch" 1 xcorr2 "$G/cli_x2_in.npy" "$G/cli_k4.npy" -o e2.npy
 vg "error: usage" 2 gram "$X4" --norm bogus -o e3.npy
 for f in e1.npy e2.npy e3.npy; do
-    if [ -e "$f" ]; then FAIL=$((FAIL + 1)); echo "FAIL: $f written by a failing command"; fi
+    if [ -e "$f" ]; then fail "$f written by a failing command"; else pass; fi
 done
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+cli_summary valgrind_cli
