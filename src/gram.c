@@ -51,34 +51,34 @@ static int64_t gc_kstride(int64_t kh, int64_t kw, const int64_t *s)
 }
 
 /* The k-major sets:
- * {syrk, pack, gemm, L, NR, KC, GR, GW, pesz, colb, syrk_pf, vmax, kq, band} */
+ * {syrk, pack, gemm, L, NR, KC, GR, GW, pesz, colb, syrk_pf, vmax, kq, store, band} */
 gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt)
 {
     gc_gram_kernels k;
     if (dt == GC_DTYPE_F32)
         k = (gc_gram_kernels){gc_syrk_f32_scalar, NULL, gc_gemm_f32_scalar, 8, 4, 256, 4, 16, 4, 4,
-                              NULL, GC_SYRK_VMAX, 1, 0};
+                              NULL, GC_SYRK_VMAX, 1, NULL, 0};
     else
         k = (gc_gram_kernels){gc_syrk_f64_scalar, NULL, gc_gemm_f64_scalar, 4, 4, 256, 4, 8, 8, 8,
-                              NULL, GC_SYRK_VMAX, 1, 0};
+                              NULL, GC_SYRK_VMAX, 1, NULL, 0};
 #if defined(GC_HAVE_AVX2)
     if (isa == GC_ISA_AVX2) {
         if (dt == GC_DTYPE_F32)
             k = (gc_gram_kernels){gc_syrk_f32_avx2, gc_pack_f32_avx2, gc_gemm_f32_avx2, 8, 4, 256,
-                                  4, 24, 4, 4, NULL, GC_SYRK_VMAX, 1, 0};
+                                  4, 24, 4, 4, NULL, GC_SYRK_VMAX, 1, NULL, 0};
         else
             k = (gc_gram_kernels){gc_syrk_f64_avx2, NULL, gc_gemm_f64_avx2, 4, 4, 256, 4, 12, 8, 8,
-                                  NULL, GC_SYRK_VMAX, 1, 0};
+                                  NULL, GC_SYRK_VMAX, 1, NULL, 0};
     }
 #endif
 #if defined(GC_HAVE_AVX512)
     if (isa == GC_ISA_AVX512) {
         if (dt == GC_DTYPE_F32)
             k = (gc_gram_kernels){gc_syrk_f32_avx512, gc_pack_f32_avx512, gc_gemm_f32_avx512, 16,
-                                  8, 256, 8, 48, 4, 4, NULL, GC_SYRK_VMAX, 1, 0};
+                                  8, 256, 8, 48, 4, 4, NULL, GC_SYRK_VMAX, 1, NULL, 0};
         else
             k = (gc_gram_kernels){gc_syrk_f64_avx512, gc_pack_f64_avx512, gc_gemm_f64_avx512, 8, 8,
-                                  256, 8, 24, 8, 8, NULL, GC_SYRK_VMAX, 1, 0};
+                                  256, 8, 24, 8, 8, NULL, GC_SYRK_VMAX, 1, NULL, 0};
     }
 #endif
     (void)isa;
@@ -93,7 +93,8 @@ gc_gram_kernels gc_gram_fwd_kernels_for(gc_isa isa, gc_dtype dt)
      * forward runs no GEMM: none in this set) */
     if (isa == GC_ISA_AVX512 && dt == GC_DTYPE_F32)
         k = (gc_gram_kernels){gc_syrk_q4_f32_avx512, gc_pack_q4_f32_avx512, NULL, 4, 4, 256, 0, 0,
-                              4, 4, gc_syrk_q4_pf_f32_avx512, 6, 4, 96};
+                              4, 4, gc_syrk_q4_pf_f32_avx512, 6, 4, gc_gram_store_f32_avx512,
+                              96};
 #endif
     return k;
 }
@@ -125,7 +126,8 @@ int gc_gram_bf16_kernels(gc_context *ctx, gc_gram_kernels *k)
 #if defined(GC_HAVE_AVX512) && (defined(__x86_64__) || defined(_M_X64))
     if (gc_bf16_available(ctx)) {
         *k = (gc_gram_kernels){gc_syrk_bf16_avx512, gc_pack_bf16_avx512, gc_gemm_f32_avx512, 16,
-                               8, 256, 8, 48, 2, 4, NULL, GC_SYRK_VMAX, 1, 0};
+                               8, 256, 8, 48, 2, 4, NULL, GC_SYRK_VMAX, 1,
+                               gc_gram_store_f32_avx512, 0};
         return 1;
     }
 #endif
@@ -312,6 +314,10 @@ static void gc_fwd_store_group(const gc_fwd_plan *pl, int64_t b, int64_t g, cons
     const double alpha = p->alpha;
     char *gd = pl->g.data;
     const int64_t *gs = pl->g.s;
+    if (!parts && pl->esz == 4 && gs[2] == 1 && pl->kern.store) {
+        pl->kern.store(acc, pl->mpad, j0, j1, p->m, alpha, (float *)gd + b * gs[0], gs[1]);
+        return;
+    }
     if (!parts && pl->esz == 4 && gs[2] == 1) {
         /* float32 rows of G contiguous: row j's run G[j][j..m) from acc's column j in one
          * vectorisable loop, then G[i][j0..j1) (16 floats, a cache line, per row i) from the

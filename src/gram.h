@@ -86,6 +86,11 @@ typedef void (*gc_syrk_pf_fn)(int64_t kc, int v, const void *a, int64_t ps, cons
 typedef void (*gc_pack_fn)(int64_t kc, int64_t rows, const void *src, int64_t lds,
                            const double *mu, void *dst);
 
+/* The forward's float32 output of a group of <= 16 columns of the float64 accumulator:
+ *   g[j*ldg + i] = g[i*ldg + j] = (float)(acc[j*lda + i] * alpha),  j0 <= j < j1, j <= i < m */
+typedef void (*gc_store_fn)(const double *acc, int64_t lda, int64_t j0, int64_t j1, int64_t m,
+                            double alpha, float *g, int64_t ldg);
+
 typedef struct gc_gram_kernels {
     gc_syrk_fn syrk;
     gc_pack_fn pack;
@@ -101,6 +106,7 @@ typedef struct gc_gram_kernels {
     gc_syrk_pf_fn syrk_pf; /* syrk plus prefetches (NULL: none) */
     int64_t vmax; /* panels per SYRK tile, at most */
     int64_t kq;   /* packed layout: 1 k-major, 4 quads (see above) */
+    gc_store_fn store; /* the forward's float32 store of a column group (NULL: portable) */
     int64_t band; /* the forward's row bands (rows, a multiple of L): each chunk's tiles run
                      band by band, so only a band of the packed chunk needs to stay in L2
                      and chunks can be long; 0: one band */
@@ -145,6 +151,8 @@ void gc_syrk_q4_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const v
                            double *acc, int64_t ld);
 void gc_syrk_q4_pf_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b,
                               double *acc, int64_t ld, gc_syrk_prefetch *pf);
+void gc_gram_store_f32_avx512(const double *acc, int64_t lda, int64_t j0, int64_t j1, int64_t m,
+                              double alpha, float *g, int64_t ldg);
 void gc_pack_q4_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds,
                            const double *mu, void *dst);
 void gc_syrk_f64_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,

@@ -294,20 +294,10 @@ void gc_syrk_f64_avx512(int64_t kc, int v, const void *a, int64_t ps, const void
 /* ---- float32 transpose-pack, L = 16: dst[k*16 + r] = src[r*lds + k] - mu[r] ------------ */
 /* Columns k0 .. k0+n-1 (n <= 16) of the 16 rows (zero rows from `rows` on), minus m[r] (m
  * NULL: nothing subtracted), transposed: out[c] = column k0 + c as a vector of the 16 rows. */
-GC_INLINE void gc_transpose16(const float *s, int64_t lds, int64_t rows, const __m512 *m,
-                              int64_t k0, int64_t n, __m512 out[16])
+/* out[c] lane r = t[r] lane c (t is clobbered) */
+GC_INLINE void gc_tr16(__m512 t[16], __m512 out[16])
 {
-    const __mmask16 mask = (__mmask16)((1u << n) - 1u);
-    __m512 t[16], u[16];
-    if (!m && rows == 16 && n == 16) { /* the common case: plain loads */
-        for (int r = 0; r < 16; r++)
-            t[r] = _mm512_loadu_ps(s + r * lds + k0);
-    } else {
-        for (int r = 0; r < 16; r++)
-            t[r] = r >= rows ? _mm512_setzero_ps()
-                   : m ? _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, s + r * lds + k0), m[r])
-                       : _mm512_maskz_loadu_ps(mask, s + r * lds + k0);
-    }
+    __m512 u[16];
     for (int r = 0; r < 16; r += 2) {
         u[r] = _mm512_unpacklo_ps(t[r], t[r + 1]);
         u[r + 1] = _mm512_unpackhi_ps(t[r], t[r + 1]);
@@ -331,6 +321,23 @@ GC_INLINE void gc_transpose16(const float *s, int64_t lds, int64_t rows, const _
     }
 }
 
+GC_INLINE void gc_transpose16(const float *s, int64_t lds, int64_t rows, const __m512 *m,
+                              int64_t k0, int64_t n, __m512 out[16])
+{
+    const __mmask16 mask = (__mmask16)((1u << n) - 1u);
+    __m512 t[16];
+    if (!m && rows == 16 && n == 16) { /* the common case: plain loads */
+        for (int r = 0; r < 16; r++)
+            t[r] = _mm512_loadu_ps(s + r * lds + k0);
+    } else {
+        for (int r = 0; r < 16; r++)
+            t[r] = r >= rows ? _mm512_setzero_ps()
+                   : m ? _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, s + r * lds + k0), m[r])
+                       : _mm512_maskz_loadu_ps(mask, s + r * lds + k0);
+    }
+    gc_tr16(t, out);
+}
+
 void gc_pack_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, const double *mu,
                         void *dst)
 {
@@ -344,6 +351,49 @@ void gc_pack_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, 
         gc_transpose16(src, lds, rows, mu ? m : NULL, k0, n, cols);
         for (int64_t c = 0; c < n; c++)
             _mm512_storeu_ps(d + (k0 + c) * 16, cols[c]);
+    }
+}
+
+/* ---- float32 Gram store: a group of 16 columns of the float64 accumulator into G ----------
+ *   g[j*ldg + i] = g[i*ldg + j] = (float)(acc[j*lda + i] * alpha),  j0 <= j < j1 <= j0 + 16,
+ *   j <= i < m
+ * Rows j of G from acc's columns (contiguous), then the mirror rows i >= j0 + 16 sixteen at a
+ * time: 16 columns of 16 values each, turned by gc_tr16 into 16 row pieces of one cache line.
+ * The plain reference is gram.c's portable loop (same values: one multiply, one rounding). */
+GC_INLINE __m512 gc_acc16(const double *a, int64_t n, __m512d al)
+{
+    const __mmask8 m0 = (__mmask8)(n >= 8 ? 0xff : (1u << n) - 1u);
+    const __mmask8 m1 = (__mmask8)(n >= 16 ? 0xff : n > 8 ? (1u << (n - 8)) - 1u : 0);
+    const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_maskz_loadu_pd(m0, a), al));
+    const __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_maskz_loadu_pd(m1, a + 8), al));
+    return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+}
+
+void gc_gram_store_f32_avx512(const double *acc, int64_t lda, int64_t j0, int64_t j1, int64_t m,
+                              double alpha, float *g, int64_t ldg)
+{
+    const __m512d al = _mm512_set1_pd(alpha);
+    for (int64_t j = j0; j < j1; j++) { /* G[j][j..m) */
+        const double *a = acc + j * lda;
+        float *gj = g + j * ldg;
+        for (int64_t i = j; i < m; i += 16) {
+            const int64_t n = m - i < 16 ? m - i : 16;
+            _mm512_mask_storeu_ps(gj + i, (__mmask16)((1u << n) - 1u), gc_acc16(a + i, n, al));
+        }
+    }
+    const int64_t jn = j1 - j0;
+    const __mmask16 cm = (__mmask16)((1u << jn) - 1u);
+    for (int64_t i = j0 + 1; i < j0 + 16 && i < m; i++) /* the diagonal block's mirror */
+        for (int64_t j = j0; j < j1 && j < i; j++)
+            g[i * ldg + j] = (float)(acc[j * lda + i] * alpha);
+    for (int64_t i0 = j0 + 16; i0 < m; i0 += 16) { /* G[i][j0..j1), 16 rows at a time */
+        const int64_t n = m - i0 < 16 ? m - i0 : 16;
+        __m512 t[16], rows[16];
+        for (int64_t c = 0; c < 16; c++)
+            t[c] = c < jn ? gc_acc16(acc + (j0 + c) * lda + i0, n, al) : _mm512_setzero_ps();
+        gc_tr16(t, rows);
+        for (int64_t r = 0; r < n; r++)
+            _mm512_mask_storeu_ps(g + (i0 + r) * ldg + j0, cm, rows[r]);
     }
 }
 
