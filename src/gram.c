@@ -51,34 +51,34 @@ static int64_t gc_kstride(int64_t kh, int64_t kw, const int64_t *s)
 }
 
 /* The k-major sets:
- * {syrk, pack, gemm, L, NR, KC, GR, GW, pesz, colb, syrk_pf, vmax, kq, store, band} */
+ * {syrk, pack, gemm, L, NR, KC, GR, GW, pesz, colb, syrk_pf, vmax, kq, set, store, band} */
 gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt)
 {
     gc_gram_kernels k;
     if (dt == GC_DTYPE_F32)
         k = (gc_gram_kernels){gc_syrk_f32_scalar, NULL, gc_gemm_f32_scalar, 8, 4, 256, 4, 16, 4, 4,
-                              NULL, GC_SYRK_VMAX, 1, NULL, 0};
+                              NULL, GC_SYRK_VMAX, 1, 0, NULL, 0};
     else
         k = (gc_gram_kernels){gc_syrk_f64_scalar, NULL, gc_gemm_f64_scalar, 4, 4, 256, 4, 8, 8, 8,
-                              NULL, GC_SYRK_VMAX, 1, NULL, 0};
+                              NULL, GC_SYRK_VMAX, 1, 0, NULL, 0};
 #if defined(GC_HAVE_AVX2)
     if (isa == GC_ISA_AVX2) {
         if (dt == GC_DTYPE_F32)
             k = (gc_gram_kernels){gc_syrk_f32_avx2, gc_pack_f32_avx2, gc_gemm_f32_avx2, 8, 4, 256,
-                                  4, 24, 4, 4, NULL, GC_SYRK_VMAX, 1, NULL, 0};
+                                  4, 24, 4, 4, NULL, GC_SYRK_VMAX, 1, 0, NULL, 0};
         else
             k = (gc_gram_kernels){gc_syrk_f64_avx2, NULL, gc_gemm_f64_avx2, 4, 4, 256, 4, 12, 8, 8,
-                                  NULL, GC_SYRK_VMAX, 1, NULL, 0};
+                                  NULL, GC_SYRK_VMAX, 1, 0, NULL, 0};
     }
 #endif
 #if defined(GC_HAVE_AVX512)
     if (isa == GC_ISA_AVX512) {
         if (dt == GC_DTYPE_F32)
             k = (gc_gram_kernels){gc_syrk_f32_avx512, gc_pack_f32_avx512, gc_gemm_f32_avx512, 16,
-                                  8, 256, 8, 48, 4, 4, NULL, GC_SYRK_VMAX, 1, NULL, 0};
+                                  8, 256, 8, 48, 4, 4, NULL, GC_SYRK_VMAX, 1, 0, NULL, 0};
         else
             k = (gc_gram_kernels){gc_syrk_f64_avx512, gc_pack_f64_avx512, gc_gemm_f64_avx512, 8, 8,
-                                  256, 8, 24, 8, 8, NULL, GC_SYRK_VMAX, 1, NULL, 0};
+                                  256, 8, 24, 8, 8, NULL, GC_SYRK_VMAX, 1, 0, NULL, 0};
     }
 #endif
     (void)isa;
@@ -93,7 +93,7 @@ gc_gram_kernels gc_gram_fwd_kernels_for(gc_isa isa, gc_dtype dt)
      * forward runs no GEMM: none in this set) */
     if (isa == GC_ISA_AVX512 && dt == GC_DTYPE_F32)
         k = (gc_gram_kernels){gc_syrk_q4_f32_avx512, gc_pack_q4_f32_avx512, NULL, 4, 4, 256, 0, 0,
-                              4, 4, gc_syrk_q4_pf_f32_avx512, 6, 4, gc_gram_store_f32_avx512,
+                              4, 4, gc_syrk_q4_pf_f32_avx512, 6, 4, 1, gc_gram_store_f32_avx512,
                               96};
 #endif
     return k;
@@ -126,7 +126,7 @@ int gc_gram_bf16_kernels(gc_context *ctx, gc_gram_kernels *k)
 #if defined(GC_HAVE_AVX512) && (defined(__x86_64__) || defined(_M_X64))
     if (gc_bf16_available(ctx)) {
         *k = (gc_gram_kernels){gc_syrk_bf16_avx512, gc_pack_bf16_avx512, gc_gemm_f32_avx512, 16,
-                               8, 256, 8, 48, 2, 4, NULL, GC_SYRK_VMAX, 1,
+                               8, 256, 8, 48, 2, 4, NULL, GC_SYRK_VMAX, 1, 0,
                                gc_gram_store_f32_avx512, 0};
         return 1;
     }
@@ -380,16 +380,17 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
     const int64_t first_panel = r * SG * NR / L; /* of the task's first tile */
     const int64_t VM = pl->kern.vmax;
 
-    /* zero the accumulator columns this task owns (rows from the tile's panel down); the
-     * task owns the tiles of groups r, r + R, ... */
-    for (int64_t c = r * SG; c < pl->ncols; c++) {
+    const int64_t ch0 = s * pl->nchunks / pl->S, ch1 = (s + 1) * pl->nchunks / pl->S;
+    /* zero the accumulator columns this task owns (rows from the tile's panel down), unless
+     * the first chunk's calls store them (every one of them is written by exactly one call);
+     * the task owns the tiles of groups r, r + R, ... */
+    for (int64_t c = r * SG; c < pl->ncols && !(pl->kern.set && ch0 < ch1); c++) {
         if ((c / SG) % pl->R != r)
             continue;
         const int64_t q = c * NR / L;
         for (int64_t j = c * NR; j < c * NR + NR; j++)
             memset(acc + j * mpad + q * L, 0, (size_t)(mpad - q * L) * sizeof(double));
     }
-    const int64_t ch0 = s * pl->nchunks / pl->S, ch1 = (s + 1) * pl->nchunks / pl->S;
     /* SYRK calls per chunk, to spread the prefetch of the next chunk's rows of F over them */
     const int64_t MB = pl->MB;
     int64_t ncalls = 0;
@@ -437,7 +438,8 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
                 const int64_t q = c * NR / L;
                 const char *bp = pack + (size_t)(q * ps * pesz + (c * NR - q * L) * pl->kern.colb);
                 for (int64_t pg = q > b0 ? q : b0; pg < b1; pg += VM) {
-                    const int v = (int)(b1 - pg < VM ? b1 - pg : VM);
+                    const int v = (int)(b1 - pg < VM ? b1 - pg : VM) |
+                                  (pl->kern.set && ch == ch0 ? GC_SYRK_SET : 0);
                     if (pf_left > 0) {
                         const int64_t given = pf_per < pf_left ? pf_per : pf_left;
                         pf.n = given;

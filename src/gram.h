@@ -64,6 +64,10 @@ gc_status gc_gram_backward_run(gc_context *ctx, const gc_gram_problem *p, const 
  * with s the symmetric M x M matrix (row j, columns r) and b a panel of GW columns of Fc. */
 /* vmax of the k-major sets (the convolution drivers tile with it too) */
 #define GC_SYRK_VMAX 3
+/* Or'ed into v for kernel sets with `set`: acc[c*ld + r] = the sums (the first chunk: the
+ * accumulator needs no zeroing). No sum is -0.0 (they start from +0.0), so this stores the
+ * same bits as adding to zero. */
+#define GC_SYRK_SET 8
 
 typedef void (*gc_syrk_fn)(int64_t kc, int v, const void *a, int64_t ps, const void *b,
                            double *acc, int64_t ld);
@@ -106,6 +110,7 @@ typedef struct gc_gram_kernels {
     gc_syrk_pf_fn syrk_pf; /* syrk plus prefetches (NULL: none) */
     int64_t vmax; /* panels per SYRK tile, at most */
     int64_t kq;   /* packed layout: 1 k-major, 4 quads (see above) */
+    int set;      /* the SYRK kernel takes GC_SYRK_SET */
     gc_store_fn store; /* the forward's float32 store of a column group (NULL: portable) */
     int64_t band; /* the forward's row bands (rows, a multiple of L): each chunk's tiles run
                      band by band, so only a band of the packed chunk needs to stay in L2

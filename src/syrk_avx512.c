@@ -95,13 +95,17 @@ GC_INLINE __m512 gc_red4(__m512 a0, __m512 a1, __m512 a2, __m512 a3)
     return _mm512_permutexvar_ps(idx, s);
 }
 
-/* d[0 .. n) += the first n lanes of s, in float64 (n <= 16) */
-GC_INLINE void gc_add_lanes_pd(double *d, __m512 s, int n)
+/* d[0 .. n) += the first n lanes of s, in float64 (n <= 16); set: d[0 .. n) = them */
+GC_INLINE void gc_add_lanes_pd(double *d, __m512 s, int n, int set)
 {
     const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(s));
     const __m512d hi =
         _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(s), 1)));
-    if (n >= 8) {
+    if (set) {
+        _mm512_mask_storeu_pd(d, (__mmask8)(n >= 8 ? 0xff : (1u << n) - 1u), lo);
+        if (n > 8)
+            _mm512_mask_storeu_pd(d + 8, (__mmask8)(n >= 16 ? 0xff : (1u << (n - 8)) - 1u), hi);
+    } else if (n >= 8) {
         _mm512_storeu_pd(d, _mm512_add_pd(_mm512_loadu_pd(d), lo));
         if (n == 16) {
             _mm512_storeu_pd(d + 8, _mm512_add_pd(_mm512_loadu_pd(d + 8), hi));
@@ -116,7 +120,7 @@ GC_INLINE void gc_add_lanes_pd(double *d, __m512 s, int n)
 }
 
 GC_INLINE void gc_syrk_q4_v(const int V, int64_t kc, const float *a, int64_t ps, const float *b,
-                            double *acc, int64_t ld, gc_syrk_prefetch *pf)
+                            double *acc, int64_t ld, gc_syrk_prefetch *pf, int set)
 {
     const int64_t nq = (kc + 3) / 4;
     /* prefetches (pf): one every sp >= 1 quads, sp a power of two spreading pf->n over nq */
@@ -164,12 +168,12 @@ GC_INLINE void gc_syrk_q4_v(const int V, int64_t kc, const float *a, int64_t ps,
     for (int j = 0; j < 4; j++) {
         double *d = acc + j * ld;
         if (V >= 4)
-            gc_add_lanes_pd(d, gc_red4(c[0][j], c[1][j], c[2][j], c[3][j]), 16);
+            gc_add_lanes_pd(d, gc_red4(c[0][j], c[1][j], c[2][j], c[3][j]), 16, set);
         if (V != 4) {
             const int o = V > 4 ? 4 : 0, n = V - o;
             gc_add_lanes_pd(d + o * 4,
                             gc_red4(c[o][j], n > 1 ? c[o + 1][j] : z, n > 2 ? c[o + 2][j] : z, z),
-                            n * 4);
+                            n * 4, set);
         }
     }
 }
@@ -179,13 +183,14 @@ GC_INLINE void gc_syrk_q4_any(const int PF, int64_t kc, int v, const void *a, in
 {
     if (!PF)
         pf = NULL;
-    switch (v) {
-    case 6: gc_syrk_q4_v(6, kc, a, ps, b, acc, ld, pf); break;
-    case 5: gc_syrk_q4_v(5, kc, a, ps, b, acc, ld, pf); break;
-    case 4: gc_syrk_q4_v(4, kc, a, ps, b, acc, ld, pf); break;
-    case 3: gc_syrk_q4_v(3, kc, a, ps, b, acc, ld, pf); break;
-    case 2: gc_syrk_q4_v(2, kc, a, ps, b, acc, ld, pf); break;
-    default: gc_syrk_q4_v(1, kc, a, ps, b, acc, ld, pf); break;
+    const int set = (v & GC_SYRK_SET) != 0; /* the sums are stored (the chunk is the first) */
+    switch (v & ~GC_SYRK_SET) {
+    case 6: gc_syrk_q4_v(6, kc, a, ps, b, acc, ld, pf, set); break;
+    case 5: gc_syrk_q4_v(5, kc, a, ps, b, acc, ld, pf, set); break;
+    case 4: gc_syrk_q4_v(4, kc, a, ps, b, acc, ld, pf, set); break;
+    case 3: gc_syrk_q4_v(3, kc, a, ps, b, acc, ld, pf, set); break;
+    case 2: gc_syrk_q4_v(2, kc, a, ps, b, acc, ld, pf, set); break;
+    default: gc_syrk_q4_v(1, kc, a, ps, b, acc, ld, pf, set); break;
     }
 }
 
