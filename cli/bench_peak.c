@@ -1,13 +1,15 @@
 /* bench_peak.c - `gramconv bench peak`: this machine's float32/float64 FMA throughput, measured
  * with 16 independent vector accumulators per thread (the ceiling every "% of peak" figure in
- * docs/PERFORMANCE.md is divided by). Machines differ (the project's have been Intel Emerald
- * Rapids and AMD Zen 4): measure, don't assume. */
+ * docs/PERFORMANCE.md is divided by), and with --dtype bf16 that of AVX512-BF16's vdpbf16ps
+ * (2 products summed into each float32 lane: 64 flops per instruction). Machines differ (the
+ * project's have been Intel Emerald Rapids and AMD Zen 4): measure, don't assume. */
 #include "cli.h"
 
 #include <pthread.h>
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define PEAK_X86 1
 #endif
@@ -33,6 +35,34 @@ __attribute__((target("avx512f"))) static double peak_avx512(int f64, volatile f
         s = _mm512_add_ps(s, a[i]);
     *sink = _mm512_reduce_add_ps(s);
     return 2.0 * PEAK_ITERS * PEAK_CHAINS * (f64 ? 8 : 16);
+}
+
+__attribute__((target("avx512f,avx512bf16"))) static double peak_bf16(volatile float *sink)
+{
+    __m512 a[PEAK_CHAINS];
+    const __m512bh x = _mm512_cvtne2ps_pbh(_mm512_set1_ps(0.5f), _mm512_set1_ps(0.25f));
+    const __m512bh y = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-3f), _mm512_set1_ps(-1e-3f));
+    for (int i = 0; i < PEAK_CHAINS; i++)
+        a[i] = _mm512_set1_ps((float)i);
+    for (long it = 0; it < PEAK_ITERS; it++)
+        for (int i = 0; i < PEAK_CHAINS; i++)
+            a[i] = _mm512_dpbf16_ps(a[i], x, y);
+    __m512 s = a[0];
+    for (int i = 1; i < PEAK_CHAINS; i++)
+        s = _mm512_add_ps(s, a[i]);
+    *sink = _mm512_reduce_add_ps(s);
+    return 2.0 * PEAK_ITERS * PEAK_CHAINS * 32;
+}
+
+/* AVX512-BF16: CPUID leaf 7 sub-leaf 1, EAX bit 5 (and AVX-512 itself, checked by the ISA) */
+static int peak_has_bf16(void)
+{
+    unsigned a, b, c, d;
+    if (__get_cpuid_max(0, NULL) < 7)
+        return 0;
+    __cpuid_count(7, 1, a, b, c, d);
+    (void)b, (void)c, (void)d;
+    return (a >> 5) & 1;
 }
 
 __attribute__((target("avx2,fma"))) static double peak_avx2(int f64, volatile float *sink)
@@ -75,7 +105,7 @@ static double peak_scalar(int f64, volatile float *sink)
 
 typedef struct {
     gc_isa isa;
-    int f64;
+    int f64, bf16;
     double flops;
     float sink;
 } peak_job;
@@ -85,7 +115,9 @@ static void *peak_thread(void *p)
     peak_job *j = p;
     volatile float sink = 0;
 #ifdef PEAK_X86
-    if (j->isa == GC_ISA_AVX512)
+    if (j->bf16)
+        j->flops = peak_bf16(&sink);
+    else if (j->isa == GC_ISA_AVX512)
         j->flops = peak_avx512(j->f64, &sink);
     else if (j->isa == GC_ISA_AVX2)
         j->flops = peak_avx2(j->f64, &sink);
@@ -126,9 +158,20 @@ int cli_bench_peak(gc_context *ctx, const cli_bench_opts *o)
     r.nthreads = gc_context_threads(ctx);
     if (r.nthreads > 64)
         return cli_error(CLI_USAGE, "bench peak: at most 64 threads");
+    if (o->bf16) {
+#ifdef PEAK_X86
+        const int have = gc_context_isa(ctx) == GC_ISA_AVX512 && peak_has_bf16();
+#else
+        const int have = 0;
+#endif
+        if (!have)
+            return cli_error(CLI_FAIL, "bench peak: --dtype bf16 needs AVX512-BF16 (this CPU or "
+                                       "the --isa setting has none)");
+    }
     for (int t = 0; t < r.nthreads; t++) {
         r.jobs[t].isa = gc_context_isa(ctx);
         r.jobs[t].f64 = o->dtype == GC_DTYPE_F64;
+        r.jobs[t].bf16 = o->bf16;
     }
     double ms = 0;
     int reps = 0;
@@ -137,6 +180,7 @@ int cli_bench_peak(gc_context *ctx, const cli_bench_opts *o)
         return cli_lib_error(ctx, st, "bench peak");
     char shape[64];
     snprintf(shape, sizeof shape, "fma_chains=%d", PEAK_CHAINS);
-    cli_bench_report(ctx, "peak", shape, "-", o->dtype, ms, r.flops, reps);
+    cli_bench_report_ex(ctx, "peak", shape, "-", NULL, o->bf16 ? "bf16" : cli_dtype_short(o->dtype),
+                        ms, r.flops, reps);
     return CLI_OK;
 }

@@ -463,6 +463,15 @@ NUM='[0-9.e+-]*'
 expect_ok "bench peak" "$GC" bench peak --threads 1 --repeat 1
 expect_grep "bench peak json" "^{\"op\":\"peak\",\"shape\":\"fma_chains=16\",\"mode\":\"-\",\"dtype\":\"f32\",\"threads\":1,\"isa\":\"[a-z0-9]*\",\"ms\":$NUM,\"gflops\":$NUM,\"repeats\":1}$" "$T/out"
 expect_err "bench peak takes no --shape" 2 - "$GC" bench peak --shape 2,2
+# bf16: vdpbf16ps where the CPU has AVX512-BF16, else one error line (exit 1); never on AVX2
+run "$GC" bench peak --threads 1 --repeat 1 --dtype bf16
+if [ "$RC" -eq 0 ]; then
+    expect_grep "bench peak bf16 json" "^{\"op\":\"peak\",\"shape\":\"fma_chains=16\",\"mode\":\"-\",\"dtype\":\"bf16\",\"threads\":1,\"isa\":\"avx512\",\"ms\":$NUM,\"gflops\":$NUM,\"repeats\":1}$" "$T/out"
+else
+    expect_err "bench peak bf16 refused without AVX512-BF16" 1 - "$GC" bench peak --threads 1 --repeat 1 --dtype bf16
+    expect_grep "bench peak bf16 refusal names the feature" "AVX512-BF16" "$T/err"
+fi
+expect_err "bench peak bf16 on avx2" 1 - "$GC" bench peak --threads 1 --repeat 1 --dtype bf16 --isa avx2
 
 # ---- bench gram / conv --------------------------------------------------------------------------
 NUM='[0-9.e+-]*'
