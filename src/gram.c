@@ -125,9 +125,10 @@ int gc_gram_bf16_kernels(gc_context *ctx, gc_gram_kernels *k)
 {
 #if defined(GC_HAVE_AVX512) && (defined(__x86_64__) || defined(_M_X64))
     if (gc_bf16_available(ctx)) {
-        *k = (gc_gram_kernels){gc_syrk_bf16_avx512, gc_pack_bf16_avx512, gc_gemm_f32_avx512, 16,
-                               8, 256, 8, 48, 2, 4, NULL, GC_SYRK_VMAX, 1, 0,
-                               gc_gram_store_f32_avx512, 0};
+        /* the quad set's tiling, k in octets (the forward only: no GEMM) */
+        *k = (gc_gram_kernels){gc_syrk_bf16_avx512, gc_pack_bf16_avx512, NULL, 4, 4, 256, 0, 0,
+                               2, 16, gc_syrk_bf16_pf_avx512, 6, 8, 1,
+                               gc_gram_store_f32_avx512, 96};
         return 1;
     }
 #endif

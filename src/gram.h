@@ -50,14 +50,16 @@ gc_status gc_gram_backward_run(gc_context *ctx, const gc_gram_problem *p, const 
  * (the kernel set's kq):
  *   kq = 1, k-major: panel[k*L + r], one SIMD vector of L rows per k;
  *   kq = 4, quads:   panel[(k/4)*4L + r*4 + k%4], one vector of L = 4 rows x 4 k per quad
- *                    (k from kc up to the next multiple of 4 zero).
+ *                    (k from kc up to the next multiple of 4 zero);
+ *   kq = 8, octets:  panel[(k/8)*8L + r*8 + k%8], the same with 8 bf16 per row and vector.
  * A SYRK tile is v consecutive panels (rows) against NR columns of one panel, for r < v*L,
  * c < NR:
  *   acc[c*ld + r] += (double) sum_{k<kc} A(r, k) * B(c, k)
  * with A(r, k) the element of row r%L of panel r/L (panel stride ps elements) and B(c, k)
  * that of row c of panel b, the sum over k taken in the kernel's dtype, fresh per call
  * (blocked summation), in increasing k per SIMD lane (kq = 4: each lane sums every fourth k,
- * the four lanes of a row are added at the end). v is 1..vmax.
+ * kq = 8: every fourth pair of k; the four lanes of a row are added at the end). v is
+ * 1..vmax.
  *
  * A GEMM tile for the backward pass: for r < GR, c < GW:
  *   tile[r*GW + c] = sum_{j<m} s[j*lds + r] * b[j*GW + c]     (j increasing)
@@ -109,7 +111,7 @@ typedef struct gc_gram_kernels {
                      bf16 pairs) */
     gc_syrk_pf_fn syrk_pf; /* syrk plus prefetches (NULL: none) */
     int64_t vmax; /* panels per SYRK tile, at most */
-    int64_t kq;   /* packed layout: 1 k-major, 4 quads (see above) */
+    int64_t kq;   /* packed layout: 1 k-major, 4 quads, 8 octets (see above) */
     int set;      /* the SYRK kernel takes GC_SYRK_SET */
     gc_store_fn store; /* the forward's float32 store of a column group (NULL: portable) */
     int64_t band; /* the forward's row bands (rows, a multiple of L): each chunk's tiles run
@@ -173,6 +175,8 @@ void gc_pack_bf16_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds,
                          void *dst);
 void gc_syrk_bf16_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
                          int64_t ld);
+void gc_syrk_bf16_pf_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b,
+                            double *acc, int64_t ld, gc_syrk_prefetch *pf);
 #endif
 
 #endif /* GC_GRAM_H */

@@ -9,8 +9,8 @@
  *   float64 SYRK: L = 8, NR = 8, (24 rows) x 8 columns, 24 accumulators.
  *   float32 GEMM: GR x GW = 8 x 48 (8 broadcasts of S, 3 vectors of Fc per j).
  *   float64 GEMM: 8 x 24.
- *   bfloat16 SYRK (GC_PRECISION_BF16): the float32 tiling with k taken in pairs by vdpbf16ps,
- *     products summed in float32; the plain reference is gc_gram_forward_reference on
+ *   bfloat16 SYRK (GC_PRECISION_BF16): the quad set's tiling with k in octets (vdpbf16ps takes
+ *     pairs), products summed in float32; the plain reference is gc_gram_forward_reference on
  *     bf16-rounded inputs. */
 #include "gram.h"
 
@@ -442,31 +442,30 @@ void gc_pack_f64_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, 
 }
 
 /* ---- bfloat16 (AVX512-BF16, compiled per function; the caller checks the CPU) ----------
- * Panel of 16 rows, k in pairs: dst[kp*32 + 2r + e] = bf16(src[r*lds + 2kp + e] - mu[r])
- * (round to nearest even; the odd column past kc is zero). One k-pair of a panel is one zmm
- * of 32 bf16, and column r's pair is the dword r. */
-#define GC_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+ * The float32 quad set's tiling with k in octets: a panel of 4 rows, one zmm of 32 bf16 per
+ * 8 k, 128-bit lane r = row r's 8 values (dword w = the pair k = 2w, 2w + 1):
+ *   dst[(k/8)*32 + r*8 + k%8] = bf16(src[r*lds + k] - mu[r])
+ * (round to nearest even, as vcvtneps2bf16; rows from `rows` on and k from kc up to the next
+ * multiple of 8 are zero). A column's octet is one 128-bit broadcast; vdpbf16ps adds both
+ * products of a pair into a float32 lane, lane r*4 + w, and gc_red4 adds a row's 4 lanes at
+ * the end, as in the float32 quad kernel. */
+#define GC_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 
 GC_BF16_TARGET void gc_pack_bf16_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds,
                                         const double *mu, void *dst)
 {
-    /* Per block of 16 columns: each row is converted first (16 bf16 = 8 dwords, dword q the
-     * pair of columns 2q, 2q+1), then the 16 rows x 8 dwords are transposed as two 8 x 8
-     * dword transposes side by side (rows 0-7 in the low 256 bits, rows 8-15 in the high):
-     * half the shuffles of transposing the floats and pairing them after. Rounding is the
-     * same (vcvtneps2bf16, nearest even), so are the bits. */
+    /* per 16 columns: each row converted to 16 bf16 (octets 0 and 1 in its two 128-bit
+     * halves), then the 4 rows' halves regrouped by octet: 4 converts, 4 shuffles */
     const float *s = src;
     uint16_t *d = dst;
-    __m512 m[16];
-    for (int r = 0; r < 16; r++)
+    __m512 m[4];
+    for (int r = 0; r < 4; r++)
         m[r] = _mm512_set1_ps(mu && r < rows ? (float)mu[r] : 0.0f);
-    const __m512i lo_idx = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
-    const __m512i hi_idx = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
     for (int64_t k0 = 0; k0 < kc; k0 += 16) {
         const int64_t n = kc - k0 < 16 ? kc - k0 : 16;
         const __mmask16 mask = (__mmask16)((1u << n) - 1u);
-        __m256i h[16];
-        for (int r = 0; r < 16; r++) {
+        __m256i h[4];
+        for (int r = 0; r < 4; r++) {
             __m512 x;
             if (r >= rows)
                 x = _mm512_setzero_ps();
@@ -476,84 +475,106 @@ GC_BF16_TARGET void gc_pack_bf16_avx512(int64_t kc, int64_t rows, const void *sr
                 x = _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, s + r * lds + k0), m[r]);
             h[r] = (__m256i)_mm512_cvtneps_pbh(x);
         }
-        __m512i z[8], a[8], b[8];
-        for (int r = 0; r < 8; r++) /* dwords 0-7: row r, 8-15: row r + 8 (pairs 0-7) */
-            z[r] = _mm512_inserti64x4(_mm512_castsi256_si512(h[r]), h[r + 8], 1);
-        for (int r = 0; r < 8; r += 2) {
-            a[r] = _mm512_unpacklo_epi32(z[r], z[r + 1]);
-            a[r + 1] = _mm512_unpackhi_epi32(z[r], z[r + 1]);
+        const __m512i t01 = _mm512_inserti64x4(_mm512_castsi256_si512(h[0]), h[1], 1);
+        const __m512i t23 = _mm512_inserti64x4(_mm512_castsi256_si512(h[2]), h[3], 1);
+        uint16_t *o = d + k0 * 4;
+        _mm512_storeu_si512(o, _mm512_shuffle_i64x2(t01, t23, 0x88)); /* octet 0 of rows 0-3 */
+        if (n > 8)
+            _mm512_storeu_si512(o + 32, _mm512_shuffle_i64x2(t01, t23, 0xDD));
+    }
+}
+
+/* acc[c*ld + r] += (double) sum_k bf16 A(r, k) * B(c, k), r < 4V, c < 4 (set: =), a and b in
+ * the octet layout above (ps in bf16 elements), sums in float32 (vdpbf16ps) */
+GC_BF16_TARGET static inline __attribute__((always_inline)) void
+gc_syrk_bf16_v(const int V, int64_t kc, const uint16_t *a, int64_t ps, const uint16_t *b,
+               double *acc, int64_t ld, gc_syrk_prefetch *pf, int set)
+{
+    const int64_t no = (kc + 7) / 8;
+    /* prefetches (pf): one every sp >= 1 octets, as in the float32 quad kernel */
+    uintptr_t prow = 0, pld = 0;
+    int64_t pn = 0, pline = 0, plpr = 1, sp = 1;
+    if (pf) {
+        prow = pf->row, pld = (uintptr_t)pf->ld, pn = pf->n, pline = pf->line, plpr = pf->lpr;
+        while (sp * 2 * pn <= no)
+            sp *= 2;
+    }
+    __m512 c[6][4];
+    #pragma GCC unroll 6
+    for (int u = 0; u < 6; u++)
+        #pragma GCC unroll 4
+        for (int j = 0; j < 4; j++)
+            c[u][j] = _mm512_setzero_ps();
+    for (int64_t o = 0; o < no; o++) {
+        if (pf && pn > 0 && (o & (sp - 1)) == 0) {
+            _mm_prefetch((const char *)(prow + (uintptr_t)pline * 64), _MM_HINT_T1);
+            pn--;
+            if (++pline == plpr) {
+                pline = 0;
+                prow += pld;
+            }
         }
-        for (int g = 0; g < 8; g += 4) { /* b[g + q]: pair q (128-bit lanes 0, 2), q + 4 (1, 3) */
-            b[g] = _mm512_unpacklo_epi64(a[g], a[g + 2]);
-            b[g + 1] = _mm512_unpackhi_epi64(a[g], a[g + 2]);
-            b[g + 2] = _mm512_unpacklo_epi64(a[g + 1], a[g + 3]);
-            b[g + 3] = _mm512_unpackhi_epi64(a[g + 1], a[g + 3]);
+        __m512bh x[6];
+        #pragma GCC unroll 6
+        for (int u = 0; u < V; u++)
+            x[u] = (__m512bh)_mm512_loadu_si512(a + u * ps + o * 32);
+        #pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            const __m512bh y =
+                (__m512bh)_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(b + o * 32 + j * 8)));
+            #pragma GCC unroll 6
+            for (int u = 0; u < V; u++)
+                c[u][j] = _mm512_dpbf16_ps(c[u][j], x[u], y);
         }
-        for (int q = 0; q < 4; q++) { /* rows 0-3 from b[q], 4-7 from b[4 + q], per half */
-            if (2 * q < n)
-                _mm512_storeu_si512(d + (k0 + 2 * q) * 16,
-                                    _mm512_permutex2var_epi64(b[q], lo_idx, b[4 + q]));
-            if (2 * q + 8 < n)
-                _mm512_storeu_si512(d + (k0 + 2 * q + 8) * 16,
-                                    _mm512_permutex2var_epi64(b[q], hi_idx, b[4 + q]));
+    }
+    if (pf) {
+        pf->row = prow;
+        pf->line = pline;
+        pf->n = pn;
+    }
+    const __m512 z = _mm512_setzero_ps();
+    #pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+        double *d = acc + j * ld;
+        if (V >= 4)
+            gc_add_lanes_pd(d, gc_red4(c[0][j], c[1][j], c[2][j], c[3][j]), 16, set);
+        if (V != 4) {
+            const int o = V > 4 ? 4 : 0, n = V - o;
+            gc_add_lanes_pd(d + o * 4,
+                            gc_red4(c[o][j], n > 1 ? c[o + 1][j] : z, n > 2 ? c[o + 2][j] : z, z),
+                            n * 4, set);
         }
     }
 }
 
-/* acc[c*ld + r] += (double) sum_{k<kc} bf16 a[(r/16)*ps + ...] * b[... column c], r < 16v,
- * c < 8; a, b in the pair layout above (ps in bf16 elements), sums in float32 (vdpbf16ps). */
 GC_BF16_TARGET static inline __attribute__((always_inline)) void
-gc_syrk_bf16_v(const int V, int64_t kc, const uint16_t *a, int64_t ps, const uint16_t *b,
-               double *acc, int64_t ld)
+gc_syrk_bf16_any(const int PF, int64_t kc, int v, const void *a, int64_t ps, const void *b,
+                 double *acc, int64_t ld, gc_syrk_prefetch *pf)
 {
-    __m512 c0[8], c1[8], c2[8];
-    #pragma GCC unroll 8
-    for (int j = 0; j < 8; j++)
-        for (int l = 0; l < 2 * V; l++)
-            _mm_prefetch((const char *)(acc + j * ld + l * 8), _MM_HINT_T0);
-    #pragma GCC unroll 8
-    for (int j = 0; j < 8; j++)
-        c0[j] = c1[j] = c2[j] = _mm512_setzero_ps();
-    const int64_t npairs = (kc + 1) / 2;
-    for (int64_t kp = 0; kp < npairs; kp++) {
-        const __m512bh x0 = (__m512bh)_mm512_loadu_si512(a + kp * 32);
-        const __m512bh x1 = V > 1 ? (__m512bh)_mm512_loadu_si512(a + ps + kp * 32) : x0;
-        const __m512bh x2 = V > 2 ? (__m512bh)_mm512_loadu_si512(a + 2 * ps + kp * 32) : x0;
-        const int32_t *bk = (const int32_t *)(b + kp * 32);
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; j++) {
-            const __m512bh y = (__m512bh)_mm512_set1_epi32(bk[j]);
-            c0[j] = _mm512_dpbf16_ps(c0[j], x0, y);
-            if (V > 1)
-                c1[j] = _mm512_dpbf16_ps(c1[j], x1, y);
-            if (V > 2)
-                c2[j] = _mm512_dpbf16_ps(c2[j], x2, y);
-        }
-    }
-#pragma GCC unroll 8
-    for (int j = 0; j < 8; j++) {
-        #pragma GCC unroll 3
-        for (int u = 0; u < V; u++) {
-            const __m512 c = u == 0 ? c0[j] : u == 1 ? c1[j] : c2[j];
-            double *d = acc + j * ld + u * 16;
-            const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(c));
-            const __m512d hi = _mm512_cvtps_pd(
-                _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(c), 1)));
-            _mm512_storeu_pd(d, _mm512_add_pd(_mm512_loadu_pd(d), lo));
-            _mm512_storeu_pd(d + 8, _mm512_add_pd(_mm512_loadu_pd(d + 8), hi));
-        }
+    if (!PF)
+        pf = NULL;
+    const int set = (v & GC_SYRK_SET) != 0;
+    switch (v & ~GC_SYRK_SET) {
+    case 6: gc_syrk_bf16_v(6, kc, a, ps, b, acc, ld, pf, set); break;
+    case 5: gc_syrk_bf16_v(5, kc, a, ps, b, acc, ld, pf, set); break;
+    case 4: gc_syrk_bf16_v(4, kc, a, ps, b, acc, ld, pf, set); break;
+    case 3: gc_syrk_bf16_v(3, kc, a, ps, b, acc, ld, pf, set); break;
+    case 2: gc_syrk_bf16_v(2, kc, a, ps, b, acc, ld, pf, set); break;
+    default: gc_syrk_bf16_v(1, kc, a, ps, b, acc, ld, pf, set); break;
     }
 }
 
 GC_BF16_TARGET void gc_syrk_bf16_avx512(int64_t kc, int v, const void *a, int64_t ps,
                                         const void *b, double *acc, int64_t ld)
 {
-    if (v >= 3)
-        gc_syrk_bf16_v(3, kc, a, ps, b, acc, ld);
-    else if (v == 2)
-        gc_syrk_bf16_v(2, kc, a, ps, b, acc, ld);
-    else
-        gc_syrk_bf16_v(1, kc, a, ps, b, acc, ld);
+    gc_syrk_bf16_any(0, kc, v, a, ps, b, acc, ld, NULL);
+}
+
+GC_BF16_TARGET void gc_syrk_bf16_pf_avx512(int64_t kc, int v, const void *a, int64_t ps,
+                                           const void *b, double *acc, int64_t ld,
+                                           gc_syrk_prefetch *pf)
+{
+    gc_syrk_bf16_any(1, kc, v, a, ps, b, acc, ld, pf);
 }
 
 /* ---- float32 GEMM: tile[r*48 + c] = sum_j s[j*lds + r] * b[j*48 + c], r < 8, c < 48 ----- */

@@ -1061,7 +1061,9 @@ static void test_nan_inf(void)
 static void test_bf16(void)
 {
     gc_rng rng = {47};
-    const int64_t shapes[][4] = {{1, 5, 3, 4}, {2, 37, 9, 11}, {1, 70, 16, 33}, {3, 16, 1, 1}};
+    /* K = 12, 99, 528, 1 and 2397 (two chunks of the bf16 set's 2048 columns, an odd tail) */
+    const int64_t shapes[][4] = {{1, 5, 3, 4}, {2, 37, 9, 11}, {1, 70, 16, 33}, {3, 16, 1, 1},
+                                 {1, 29, 47, 51}};
     gc_gram_desc d = gc_gram_desc_default();
     d.precision = GC_PRECISION_BF16;
     {
