@@ -283,8 +283,8 @@ typedef enum gc_gram_norm {
 typedef enum gc_precision {
     GC_PRECISION_DEFAULT = 0, /* compute in the tensors' own dtype */
     GC_PRECISION_BF16 = 1     /* opt-in, float32 tensors only: inputs rounded to bfloat16,
-                                 products summed in float32 (AMX-BF16 / AVX512-BF16);
-                                 GC_ERR_UNSUPPORTED where the CPU has neither. Applies to
+                                 products summed in float32 (AVX512-BF16's vdpbf16ps; no
+                                 AMX path); GC_ERR_UNSUPPORTED without it. Applies to
                                  the forward Gram (also inside the style loss) and the
                                  conv2d forward (stride 1, the GEMM algorithm); gradients
                                  are computed in float32 */

@@ -170,7 +170,7 @@ void gc_gemm_f32_avx512(int64_t m, const void *s, int64_t lds, const void *b, vo
 void gc_gemm_f64_avx512(int64_t m, const void *s, int64_t lds, const void *b, void *tile);
 void gc_pack_f64_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, const double *mu,
                         void *dst);
-/* bf16 pair layout: see syrk_avx512.c (compiled with a per-function AVX512-BF16 target). */
+/* bf16 octet layout (kq = 8): see syrk_avx512.c (a per-function AVX512-BF16 target). */
 void gc_pack_bf16_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, const double *mu,
                          void *dst);
 void gc_syrk_bf16_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
