@@ -119,50 +119,50 @@ GC_INLINE void gc_add_lanes_pd(double *d, __m512 s, int n, int set)
     }
 }
 
-GC_INLINE void gc_syrk_q4_v(const int V, int64_t kc, const float *a, int64_t ps, const float *b,
-                            double *acc, int64_t ld, gc_syrk_prefetch *pf, int set)
+/* The prefetch cursor of a quad-set kernel (pf NULL: none): up to pf->n lines, one every sp
+ * steps of its k loop, sp a power of two spreading them over the loop's nsteps; written back
+ * at the end (gram.h, gc_syrk_prefetch). */
+typedef struct gc_pf_cursor {
+    uintptr_t row, ld;
+    int64_t n, line, lpr, sp;
+} gc_pf_cursor;
+
+GC_INLINE gc_pf_cursor gc_pf_begin(const gc_syrk_prefetch *pf, int64_t nsteps)
 {
-    const int64_t nq = (kc + 3) / 4;
-    /* prefetches (pf): one every sp >= 1 quads, sp a power of two spreading pf->n over nq */
-    uintptr_t prow = 0, pld = 0;
-    int64_t pn = 0, pline = 0, plpr = 1, sp = 1;
+    gc_pf_cursor c = {0, 0, 0, 0, 1, 1};
     if (pf) {
-        prow = pf->row, pld = (uintptr_t)pf->ld, pn = pf->n, pline = pf->line, plpr = pf->lpr;
-        while (sp * 2 * pn <= nq)
-            sp *= 2;
+        c = (gc_pf_cursor){pf->row, (uintptr_t)pf->ld, pf->n, pf->line, pf->lpr, 1};
+        while (c.sp * 2 * c.n <= nsteps)
+            c.sp *= 2;
     }
-    __m512 c[6][4];
-    #pragma GCC unroll 6
-    for (int u = 0; u < 6; u++)
-        #pragma GCC unroll 4
-        for (int j = 0; j < 4; j++)
-            c[u][j] = _mm512_setzero_ps();
-    for (int64_t q = 0; q < nq; q++) {
-        if (pf && pn > 0 && (q & (sp - 1)) == 0) {
-            _mm_prefetch((const char *)(prow + (uintptr_t)pline * 64), _MM_HINT_T1);
-            pn--;
-            if (++pline == plpr) {
-                pline = 0;
-                prow += pld;
-            }
-        }
-        __m512 x[6];
-        #pragma GCC unroll 6
-        for (int u = 0; u < V; u++)
-            x[u] = _mm512_loadu_ps(a + u * ps + q * 16);
-        #pragma GCC unroll 4
-        for (int j = 0; j < 4; j++) {
-            const __m512 y = _mm512_broadcast_f32x4(_mm_loadu_ps(b + q * 16 + j * 4));
-            #pragma GCC unroll 6
-            for (int u = 0; u < V; u++)
-                c[u][j] = _mm512_fmadd_ps(x[u], y, c[u][j]);
+    return c;
+}
+
+GC_INLINE void gc_pf_step(gc_pf_cursor *c, int64_t step)
+{
+    if (c->n > 0 && (step & (c->sp - 1)) == 0) {
+        _mm_prefetch((const char *)(c->row + (uintptr_t)c->line * 64), _MM_HINT_T1);
+        c->n--;
+        if (++c->line == c->lpr) {
+            c->line = 0;
+            c->row += c->ld;
         }
     }
+}
+
+GC_INLINE void gc_pf_end(gc_syrk_prefetch *pf, const gc_pf_cursor *c)
+{
     if (pf) {
-        pf->row = prow;
-        pf->line = pline;
-        pf->n = pn;
+        pf->row = c->row;
+        pf->line = c->line;
+        pf->n = c->n;
     }
+}
+
+/* The end of a quad-set kernel: each column's v accumulators (lane r*4 + w) reduced to 4v
+ * row sums and added to (set: stored in) acc[j*ld + 0 .. 4v) */
+GC_INLINE void gc_q4_flush(const int V, __m512 c[6][4], double *acc, int64_t ld, int set)
+{
     const __m512 z = _mm512_setzero_ps();
     #pragma GCC unroll 4
     for (int j = 0; j < 4; j++) {
@@ -176,6 +176,36 @@ GC_INLINE void gc_syrk_q4_v(const int V, int64_t kc, const float *a, int64_t ps,
                             n * 4, set);
         }
     }
+}
+
+GC_INLINE void gc_syrk_q4_v(const int V, int64_t kc, const float *a, int64_t ps, const float *b,
+                            double *acc, int64_t ld, gc_syrk_prefetch *pf, int set)
+{
+    const int64_t nq = (kc + 3) / 4;
+    gc_pf_cursor cur = gc_pf_begin(pf, nq);
+    __m512 c[6][4];
+    #pragma GCC unroll 6
+    for (int u = 0; u < 6; u++)
+        #pragma GCC unroll 4
+        for (int j = 0; j < 4; j++)
+            c[u][j] = _mm512_setzero_ps();
+    for (int64_t q = 0; q < nq; q++) {
+        if (pf)
+            gc_pf_step(&cur, q);
+        __m512 x[6];
+        #pragma GCC unroll 6
+        for (int u = 0; u < V; u++)
+            x[u] = _mm512_loadu_ps(a + u * ps + q * 16);
+        #pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            const __m512 y = _mm512_broadcast_f32x4(_mm_loadu_ps(b + q * 16 + j * 4));
+            #pragma GCC unroll 6
+            for (int u = 0; u < V; u++)
+                c[u][j] = _mm512_fmadd_ps(x[u], y, c[u][j]);
+        }
+    }
+    gc_pf_end(pf, &cur);
+    gc_q4_flush(V, c, acc, ld, set);
 }
 
 GC_INLINE void gc_syrk_q4_any(const int PF, int64_t kc, int v, const void *a, int64_t ps,
@@ -491,14 +521,7 @@ gc_syrk_bf16_v(const int V, int64_t kc, const uint16_t *a, int64_t ps, const uin
                double *acc, int64_t ld, gc_syrk_prefetch *pf, int set)
 {
     const int64_t no = (kc + 7) / 8;
-    /* prefetches (pf): one every sp >= 1 octets, as in the float32 quad kernel */
-    uintptr_t prow = 0, pld = 0;
-    int64_t pn = 0, pline = 0, plpr = 1, sp = 1;
-    if (pf) {
-        prow = pf->row, pld = (uintptr_t)pf->ld, pn = pf->n, pline = pf->line, plpr = pf->lpr;
-        while (sp * 2 * pn <= no)
-            sp *= 2;
-    }
+    gc_pf_cursor cur = gc_pf_begin(pf, no);
     __m512 c[6][4];
     #pragma GCC unroll 6
     for (int u = 0; u < 6; u++)
@@ -506,14 +529,8 @@ gc_syrk_bf16_v(const int V, int64_t kc, const uint16_t *a, int64_t ps, const uin
         for (int j = 0; j < 4; j++)
             c[u][j] = _mm512_setzero_ps();
     for (int64_t o = 0; o < no; o++) {
-        if (pf && pn > 0 && (o & (sp - 1)) == 0) {
-            _mm_prefetch((const char *)(prow + (uintptr_t)pline * 64), _MM_HINT_T1);
-            pn--;
-            if (++pline == plpr) {
-                pline = 0;
-                prow += pld;
-            }
-        }
+        if (pf)
+            gc_pf_step(&cur, o);
         __m512bh x[6];
         #pragma GCC unroll 6
         for (int u = 0; u < V; u++)
@@ -527,24 +544,8 @@ gc_syrk_bf16_v(const int V, int64_t kc, const uint16_t *a, int64_t ps, const uin
                 c[u][j] = _mm512_dpbf16_ps(c[u][j], x[u], y);
         }
     }
-    if (pf) {
-        pf->row = prow;
-        pf->line = pline;
-        pf->n = pn;
-    }
-    const __m512 z = _mm512_setzero_ps();
-    #pragma GCC unroll 4
-    for (int j = 0; j < 4; j++) {
-        double *d = acc + j * ld;
-        if (V >= 4)
-            gc_add_lanes_pd(d, gc_red4(c[0][j], c[1][j], c[2][j], c[3][j]), 16, set);
-        if (V != 4) {
-            const int o = V > 4 ? 4 : 0, n = V - o;
-            gc_add_lanes_pd(d + o * 4,
-                            gc_red4(c[o][j], n > 1 ? c[o + 1][j] : z, n > 2 ? c[o + 2][j] : z, z),
-                            n * 4, set);
-        }
-    }
+    gc_pf_end(pf, &cur);
+    gc_q4_flush(V, c, acc, ld, set);
 }
 
 GC_BF16_TARGET static inline __attribute__((always_inline)) void
