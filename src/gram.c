@@ -6,10 +6,10 @@
  * or, for float32 on AVX-512, 4-row panels with k in quads), rows past M zero. The lower
  * triangle of G is covered by tiles of (v <= vmax consecutive row panels) x (NR columns of one
  * panel); only tiles that touch i >= j are computed, so the waste is the upper half of the
- * L x L diagonal blocks (L = 4: 6 of 16 products of a diagonal block). Each kernel call sums its chunk fresh
- * in the tensors' dtype and adds the tile into a float64 accumulator: blocked summation, so
- * float32 error grows with KC, not with K. At the end each (i >= j) value is scaled once and
- * stored to both (i, j) and (j, i): G is exactly symmetric.
+ * L x L diagonal blocks (L = 4: 6 of 16 products of a diagonal block). Each kernel call sums
+ * its chunk fresh in the tensors' dtype and adds the tile into a float64 accumulator: blocked
+ * summation, so float32 error grows with KC, not with K. At the end each (i >= j) value is
+ * scaled once and stored to both (i, j) and (j, i): G is exactly symmetric.
  *
  * Threads: items are split over threads when N >= threads. Otherwise each item is split
  * either over K (S parts of whole chunks, partial accumulators added in part order in a
@@ -51,34 +51,34 @@ static int64_t gc_kstride(int64_t kh, int64_t kw, const int64_t *s)
 }
 
 /* The k-major sets:
- * {syrk, pack, gemm, L, NR, KC, GR, GW, pesz, colb, syrk_pf, vmax, kq, set, store, band} */
+ * {syrk, pack, gemm, L, NR, KC, GR, GW, pesz, colb, syrk_pf, vmax, set, store, band} */
 gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt)
 {
     gc_gram_kernels k;
     if (dt == GC_DTYPE_F32)
         k = (gc_gram_kernels){gc_syrk_f32_scalar, NULL, gc_gemm_f32_scalar, 8, 4, 256, 4, 16, 4, 4,
-                              NULL, GC_SYRK_VMAX, 1, 0, NULL, 0};
+                              NULL, GC_SYRK_VMAX, 0, NULL, 0};
     else
         k = (gc_gram_kernels){gc_syrk_f64_scalar, NULL, gc_gemm_f64_scalar, 4, 4, 256, 4, 8, 8, 8,
-                              NULL, GC_SYRK_VMAX, 1, 0, NULL, 0};
+                              NULL, GC_SYRK_VMAX, 0, NULL, 0};
 #if defined(GC_HAVE_AVX2)
     if (isa == GC_ISA_AVX2) {
         if (dt == GC_DTYPE_F32)
             k = (gc_gram_kernels){gc_syrk_f32_avx2, gc_pack_f32_avx2, gc_gemm_f32_avx2, 8, 4, 256,
-                                  4, 24, 4, 4, NULL, GC_SYRK_VMAX, 1, 0, NULL, 0};
+                                  4, 24, 4, 4, NULL, GC_SYRK_VMAX, 0, NULL, 0};
         else
             k = (gc_gram_kernels){gc_syrk_f64_avx2, NULL, gc_gemm_f64_avx2, 4, 4, 256, 4, 12, 8, 8,
-                                  NULL, GC_SYRK_VMAX, 1, 0, NULL, 0};
+                                  NULL, GC_SYRK_VMAX, 0, NULL, 0};
     }
 #endif
 #if defined(GC_HAVE_AVX512)
     if (isa == GC_ISA_AVX512) {
         if (dt == GC_DTYPE_F32)
             k = (gc_gram_kernels){gc_syrk_f32_avx512, gc_pack_f32_avx512, gc_gemm_f32_avx512, 16,
-                                  8, 256, 8, 48, 4, 4, NULL, GC_SYRK_VMAX, 1, 0, NULL, 0};
+                                  8, 256, 8, 48, 4, 4, NULL, GC_SYRK_VMAX, 0, NULL, 0};
         else
             k = (gc_gram_kernels){gc_syrk_f64_avx512, gc_pack_f64_avx512, gc_gemm_f64_avx512, 8, 8,
-                                  256, 8, 24, 8, 8, NULL, GC_SYRK_VMAX, 1, 0, NULL, 0};
+                                  256, 8, 24, 8, 8, NULL, GC_SYRK_VMAX, 0, NULL, 0};
     }
 #endif
     (void)isa;
@@ -93,8 +93,7 @@ gc_gram_kernels gc_gram_fwd_kernels_for(gc_isa isa, gc_dtype dt)
      * forward runs no GEMM: none in this set) */
     if (isa == GC_ISA_AVX512 && dt == GC_DTYPE_F32)
         k = (gc_gram_kernels){gc_syrk_q4_f32_avx512, gc_pack_q4_f32_avx512, NULL, 4, 4, 256, 0, 0,
-                              4, 4, gc_syrk_q4_pf_f32_avx512, 6, 4, 1, gc_gram_store_f32_avx512,
-                              96};
+                              4, 4, gc_syrk_q4_pf_f32_avx512, 6, 1, gc_gram_store_f32_avx512, 96};
 #endif
     return k;
 }
@@ -127,8 +126,8 @@ int gc_gram_bf16_kernels(gc_context *ctx, gc_gram_kernels *k)
     if (gc_bf16_available(ctx)) {
         /* the quad set's tiling, k in octets (the forward only: no GEMM) */
         *k = (gc_gram_kernels){gc_syrk_bf16_avx512, gc_pack_bf16_avx512, NULL, 4, 4, 256, 0, 0,
-                               2, 16, gc_syrk_bf16_pf_avx512, 6, 8, 1,
-                               gc_gram_store_f32_avx512, 96};
+                               2, 16, gc_syrk_bf16_pf_avx512, 6, 1, gc_gram_store_f32_avx512,
+                               96};
         return 1;
     }
 #endif
@@ -226,6 +225,19 @@ typedef struct gc_fwd_plan {
     double *partials;    /* n * S slots of mpad * mpad (S > 1) */
 } gc_fwd_plan;
 
+/* Columns in chunk ch (KC, or what is left of K). */
+static int64_t gc_fwd_chunk_len(const gc_fwd_plan *pl, int64_t ch)
+{
+    const int64_t k0 = ch * pl->KC;
+    return pl->p->k - k0 < pl->KC ? pl->p->k - k0 : pl->KC;
+}
+
+/* Whether task part r owns column tile c: the tiles of groups r, r + R, ... */
+static int gc_fwd_owns(const gc_fwd_plan *pl, int64_t r, int64_t c)
+{
+    return (c / pl->SG) % pl->R == r;
+}
+
 /* Portable transpose-pack of `rows` rows (row stride lds, contiguous k) into a panel of L. */
 static void gc_pack_generic(const gc_fwd_plan *pl, int64_t kc, int64_t rows, const char *src,
                             int64_t lds, const double *mu, char *dst)
@@ -295,8 +307,7 @@ static void gc_fwd_pack_chunk(const gc_fwd_plan *pl, int64_t b, int64_t ch, int6
                               int64_t p1, char *pack, char *stage)
 {
     const gc_gram_problem *p = pl->p;
-    const int64_t k0 = ch * pl->KC, L = pl->L;
-    const int64_t kc = p->k - k0 < pl->KC ? p->k - k0 : pl->KC;
+    const int64_t k0 = ch * pl->KC, L = pl->L, kc = gc_fwd_chunk_len(pl, ch);
     for (int64_t pi = p0; pi < p1; pi++) {
         const int64_t i0 = pi * L;
         const int64_t rows = p->m - i0 < L ? p->m - i0 : L;
@@ -383,10 +394,10 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
 
     const int64_t ch0 = s * pl->nchunks / pl->S, ch1 = (s + 1) * pl->nchunks / pl->S;
     /* zero the accumulator columns this task owns (rows from the tile's panel down), unless
-     * the first chunk's calls store them (every one of them is written by exactly one call);
-     * the task owns the tiles of groups r, r + R, ... */
-    for (int64_t c = r * SG; c < pl->ncols && !(pl->kern.set && ch0 < ch1); c++) {
-        if ((c / SG) % pl->R != r)
+     * the first chunk's calls store them (every one of them is written by exactly one call) */
+    const int first_sets = pl->kern.set && ch0 < ch1;
+    for (int64_t c = r * SG; c < pl->ncols && !first_sets; c++) {
+        if (!gc_fwd_owns(pl, r, c))
             continue;
         const int64_t q = c * NR / L;
         for (int64_t j = c * NR; j < c * NR + NR; j++)
@@ -398,7 +409,7 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
     for (int64_t b0 = 0; b0 < P; b0 += MB) {
         const int64_t b1 = P - b0 < MB ? P : b0 + MB;
         for (int64_t c = r * SG; c < pl->ncols && c * NR / L < b1; c++) {
-            if ((c / SG) % pl->R != r)
+            if (!gc_fwd_owns(pl, r, c))
                 continue;
             const int64_t q = c * NR / L, g0 = q > b0 ? q : b0;
             ncalls += (b1 - g0 + VM - 1) / VM;
@@ -407,8 +418,7 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
     if (ch0 < ch1)
         gc_fwd_pack_chunk(pl, b, ch0, first_panel, P, packs[0], stage);
     for (int64_t ch = ch0; ch < ch1; ch++) {
-        const int64_t k0 = ch * pl->KC;
-        const int64_t kc = p->k - k0 < pl->KC ? p->k - k0 : pl->KC;
+        const int64_t k0 = ch * pl->KC, kc = gc_fwd_chunk_len(pl, ch);
         char *pack = packs[(ch - ch0) & 1], *next = packs[(ch - ch0 + 1) & 1];
         const int more = ch + 1 < ch1;
         /* the next chunk's rows of F (contiguous along k only) are fetched under this chunk's
@@ -418,7 +428,7 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
         gc_syrk_prefetch pf = {0, 0, 1, 0, 0};
         int64_t pf_left = 0, pf_per = 0, pf_all = 0;
         if (pl->kern.syrk_pf && pl->kstride == 1 && more && ncalls > 0) {
-            const int64_t kn = p->k - (k0 + pl->KC) < pl->KC ? p->k - (k0 + pl->KC) : pl->KC;
+            const int64_t kn = gc_fwd_chunk_len(pl, ch + 1);
             pf.row = (uintptr_t)p->in +
                      (uintptr_t)gc_ioff(p->in_s, p->kw, b, first_panel * L, k0 + pl->KC) * pl->esz;
             pf.ld = p->in_s[1] * (int64_t)pl->esz;
@@ -434,13 +444,13 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
         for (int64_t b0 = 0; b0 < P; b0 += MB) {
             const int64_t b1 = P - b0 < MB ? P : b0 + MB;
             for (int64_t c = r * SG; c < pl->ncols && c * NR / L < b1; c++) {
-                if ((c / SG) % pl->R != r)
+                if (!gc_fwd_owns(pl, r, c))
                     continue;
                 const int64_t q = c * NR / L;
                 const char *bp = pack + (size_t)(q * ps * pesz + (c * NR - q * L) * pl->kern.colb);
                 for (int64_t pg = q > b0 ? q : b0; pg < b1; pg += VM) {
                     const int v = (int)(b1 - pg < VM ? b1 - pg : VM) |
-                                  (pl->kern.set && ch == ch0 ? GC_SYRK_SET : 0);
+                                  (first_sets && ch == ch0 ? GC_SYRK_SET : 0);
                     if (pf_left > 0) {
                         const int64_t given = pf_per < pf_left ? pf_per : pf_left;
                         pf.n = given;

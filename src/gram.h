@@ -46,19 +46,19 @@ gc_status gc_gram_backward_run(gc_context *ctx, const gc_gram_problem *p, const 
                                double beta, int accumulate, const gc_tensor *grad);
 
 /* ---- packed-panel kernels ---------------------------------------------------------------
- * Panels: a chunk of kc columns of L rows of Fc (rows past M are zero), in one of two layouts
- * (the kernel set's kq):
- *   kq = 1, k-major: panel[k*L + r], one SIMD vector of L rows per k;
- *   kq = 4, quads:   panel[(k/4)*4L + r*4 + k%4], one vector of L = 4 rows x 4 k per quad
- *                    (k from kc up to the next multiple of 4 zero);
- *   kq = 8, octets:  panel[(k/8)*8L + r*8 + k%8], the same with 8 bf16 per row and vector.
+ * Panels: a chunk of kc columns of L rows of Fc (rows past M are zero), in one of three
+ * layouts:
+ *   k-major (gc_gram_kernels_for's sets): panel[k*L + r], one SIMD vector of L rows per k;
+ *   quads (the float32 AVX-512 forward): panel[(k/4)*4L + r*4 + k%4], one vector of L = 4
+ *     rows x 4 k per quad (k from kc up to the next multiple of 4 zero);
+ *   octets (the bf16 forward): panel[(k/8)*8L + r*8 + k%8], the same with 8 bf16 per row.
  * A SYRK tile is v consecutive panels (rows) against NR columns of one panel, for r < v*L,
  * c < NR:
  *   acc[c*ld + r] += (double) sum_{k<kc} A(r, k) * B(c, k)
  * with A(r, k) the element of row r%L of panel r/L (panel stride ps elements) and B(c, k)
  * that of row c of panel b, the sum over k taken in the kernel's dtype, fresh per call
- * (blocked summation), in increasing k per SIMD lane (kq = 4: each lane sums every fourth k,
- * kq = 8: every fourth pair of k; the four lanes of a row are added at the end). v is
+ * (blocked summation), in increasing k per SIMD lane (quads: each lane sums every fourth k,
+ * octets: every fourth pair of k; the four lanes of a row are added at the end). v is
  * 1..vmax.
  *
  * A GEMM tile for the backward pass: for r < GR, c < GW:
@@ -107,11 +107,10 @@ typedef struct gc_gram_kernels {
     int64_t GR;  /* GEMM tile rows (divides L) */
     int64_t GW;  /* GEMM tile width */
     int64_t pesz; /* bytes per packed element (the input's, or 2 for bf16) */
-    int64_t colb; /* bytes between adjacent columns inside a packed k step (pesz, or 4 for
-                     bf16 pairs) */
+    int64_t colb; /* bytes between adjacent columns inside a packed k step (k-major: pesz;
+                     the quad and octet sets have NR = L, so it is never used there) */
     gc_syrk_pf_fn syrk_pf; /* syrk plus prefetches (NULL: none) */
     int64_t vmax; /* panels per SYRK tile, at most */
-    int64_t kq;   /* packed layout: 1 k-major, 4 quads, 8 octets (see above) */
     int set;      /* the SYRK kernel takes GC_SYRK_SET */
     gc_store_fn store; /* the forward's float32 store of a column group (NULL: portable) */
     int64_t band; /* the forward's row bands (rows, a multiple of L): each chunk's tiles run
@@ -119,7 +118,8 @@ typedef struct gc_gram_kernels {
                      and chunks can be long; 0: one band */
 } gc_gram_kernels;
 
-/* The k-major sets (convolution drivers; the Gram forward where no quad set exists). */
+/* The k-major sets (the Gram backward, the convolution drivers, and the Gram forward where
+ * gc_gram_fwd_kernels_for has nothing else). */
 gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt);
 /* The Gram forward's set (gram.c, tile_gram.c): the quad set for float32 on AVX-512, else
  * gc_gram_kernels_for. */
@@ -170,7 +170,7 @@ void gc_gemm_f32_avx512(int64_t m, const void *s, int64_t lds, const void *b, vo
 void gc_gemm_f64_avx512(int64_t m, const void *s, int64_t lds, const void *b, void *tile);
 void gc_pack_f64_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, const double *mu,
                         void *dst);
-/* bf16 octet layout (kq = 8): see syrk_avx512.c (a per-function AVX512-BF16 target). */
+/* bf16 octet layout: see syrk_avx512.c (a per-function AVX512-BF16 target). */
 void gc_pack_bf16_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, const double *mu,
                          void *dst);
 void gc_syrk_bf16_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,

@@ -1,5 +1,6 @@
-/* syrk_avx512.c - AVX-512 Gram kernels (contracts in gram.h; the plain references are the
- * portable kernels in syrk_scalar.c, which compute the same sums per lane).
+/* syrk_avx512.c - AVX-512 Gram kernels (contracts in gram.h). The plain references: for the
+ * k-major sets, the portable kernels in syrk_scalar.c (the same sums per lane); for the quad
+ * and octet sets, gc_gram_forward_reference, which the tests hold the forward to.
  *   float32 SYRK: panels of L = 16 rows, tiles of (v <= 3 panels = 48 rows) x NR = 8 columns:
  *     24 zmm accumulators, per k: v vector loads + 8 broadcasts + 8v FMAs (the convolution
  *     drivers' set).
@@ -236,6 +237,20 @@ void gc_syrk_q4_pf_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, cons
     gc_syrk_q4_any(1, kc, v, a, ps, b, acc, ld, pf);
 }
 
+/* Columns k0 .. k0+n-1 (n <= 16) of row r of a pack's source, minus m[r] (m NULL: nothing
+ * subtracted); zero past n and for r >= rows. The float32 packs' one row load. */
+GC_INLINE __m512 gc_row16(const float *s, int64_t lds, int64_t rows, const __m512 *m, int r,
+                          int64_t k0, int64_t n)
+{
+    if (r >= rows)
+        return _mm512_setzero_ps();
+    if (n == 16 && !m)
+        return _mm512_loadu_ps(s + r * lds + k0);
+    const __mmask16 mask = (__mmask16)((1u << n) - 1u);
+    const __m512 x = _mm512_maskz_loadu_ps(mask, s + r * lds + k0);
+    return m ? _mm512_maskz_sub_ps(mask, x, m[r]) : x;
+}
+
 /* ---- float32 quad pack: dst[(k/4)*16 + r*4 + k%4] = src[r*lds + k] - mu[r] ----------------
  * r < 4 (rows from `rows` on and k from kc up to the next multiple of 4 are zero). Per 16
  * columns: 4 row loads, a 4 x 4 transpose of 128-bit blocks (8 shuffles), 4 stores. */
@@ -250,16 +265,8 @@ void gc_pack_q4_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t ld
     for (int64_t k0 = 0; k0 < kc; k0 += 16) {
         const int64_t n = kc - k0 < 16 ? kc - k0 : 16;
         __m512 z[4];
-        if (!mu && rows == 4 && n == 16) {
-            for (int r = 0; r < 4; r++)
-                z[r] = _mm512_loadu_ps(s + r * lds + k0);
-        } else {
-            const __mmask16 mask = (__mmask16)((1u << n) - 1u);
-            for (int r = 0; r < 4; r++)
-                z[r] = r >= rows ? _mm512_setzero_ps()
-                       : _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, s + r * lds + k0),
-                                             m[r]);
-        }
+        for (int r = 0; r < 4; r++)
+            z[r] = gc_row16(s, lds, rows, mu ? m : NULL, r, k0, n);
         const __m512 t0 = _mm512_shuffle_f32x4(z[0], z[1], 0x44); /* z0 q0 q1 | z1 q0 q1 */
         const __m512 t1 = _mm512_shuffle_f32x4(z[0], z[1], 0xEE); /* z0 q2 q3 | z1 q2 q3 */
         const __m512 t2 = _mm512_shuffle_f32x4(z[2], z[3], 0x44);
@@ -356,23 +363,6 @@ GC_INLINE void gc_tr16(__m512 t[16], __m512 out[16])
     }
 }
 
-GC_INLINE void gc_transpose16(const float *s, int64_t lds, int64_t rows, const __m512 *m,
-                              int64_t k0, int64_t n, __m512 out[16])
-{
-    const __mmask16 mask = (__mmask16)((1u << n) - 1u);
-    __m512 t[16];
-    if (!m && rows == 16 && n == 16) { /* the common case: plain loads */
-        for (int r = 0; r < 16; r++)
-            t[r] = _mm512_loadu_ps(s + r * lds + k0);
-    } else {
-        for (int r = 0; r < 16; r++)
-            t[r] = r >= rows ? _mm512_setzero_ps()
-                   : m ? _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, s + r * lds + k0), m[r])
-                       : _mm512_maskz_loadu_ps(mask, s + r * lds + k0);
-    }
-    gc_tr16(t, out);
-}
-
 void gc_pack_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, const double *mu,
                         void *dst)
 {
@@ -382,8 +372,10 @@ void gc_pack_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, 
         m[r] = _mm512_set1_ps(mu && r < rows ? (float)mu[r] : 0.0f);
     for (int64_t k0 = 0; k0 < kc; k0 += 16) {
         const int64_t n = kc - k0 < 16 ? kc - k0 : 16;
-        __m512 cols[16];
-        gc_transpose16(src, lds, rows, mu ? m : NULL, k0, n, cols);
+        __m512 t[16], cols[16];
+        for (int r = 0; r < 16; r++)
+            t[r] = gc_row16(src, lds, rows, mu ? m : NULL, r, k0, n);
+        gc_tr16(t, cols);
         for (int64_t c = 0; c < n; c++)
             _mm512_storeu_ps(d + (k0 + c) * 16, cols[c]);
     }
@@ -493,18 +485,9 @@ GC_BF16_TARGET void gc_pack_bf16_avx512(int64_t kc, int64_t rows, const void *sr
         m[r] = _mm512_set1_ps(mu && r < rows ? (float)mu[r] : 0.0f);
     for (int64_t k0 = 0; k0 < kc; k0 += 16) {
         const int64_t n = kc - k0 < 16 ? kc - k0 : 16;
-        const __mmask16 mask = (__mmask16)((1u << n) - 1u);
         __m256i h[4];
-        for (int r = 0; r < 4; r++) {
-            __m512 x;
-            if (r >= rows)
-                x = _mm512_setzero_ps();
-            else if (n == 16 && !mu)
-                x = _mm512_loadu_ps(s + r * lds + k0);
-            else
-                x = _mm512_maskz_sub_ps(mask, _mm512_maskz_loadu_ps(mask, s + r * lds + k0), m[r]);
-            h[r] = (__m256i)_mm512_cvtneps_pbh(x);
-        }
+        for (int r = 0; r < 4; r++)
+            h[r] = (__m256i)_mm512_cvtneps_pbh(gc_row16(s, lds, rows, mu ? m : NULL, r, k0, n));
         const __m512i t01 = _mm512_inserti64x4(_mm512_castsi256_si512(h[0]), h[1], 1);
         const __m512i t23 = _mm512_inserti64x4(_mm512_castsi256_si512(h[2]), h[3], 1);
         uint16_t *o = d + k0 * 4;
@@ -537,8 +520,8 @@ gc_syrk_bf16_v(const int V, int64_t kc, const uint16_t *a, int64_t ps, const uin
             x[u] = (__m512bh)_mm512_loadu_si512(a + u * ps + o * 32);
         #pragma GCC unroll 4
         for (int j = 0; j < 4; j++) {
-            const __m512bh y =
-                (__m512bh)_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(b + o * 32 + j * 8)));
+            const __m128i bj = _mm_loadu_si128((const __m128i *)(b + o * 32 + j * 8));
+            const __m512bh y = (__m512bh)_mm512_broadcast_i32x4(bj);
             #pragma GCC unroll 6
             for (int u = 0; u < V; u++)
                 c[u][j] = _mm512_dpbf16_ps(c[u][j], x[u], y);
