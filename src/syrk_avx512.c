@@ -238,7 +238,9 @@ void gc_syrk_q4_pf_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, cons
 }
 
 /* Columns k0 .. k0+n-1 (n <= 16) of row r of a pack's source, minus m[r] (m NULL: nothing
- * subtracted); zero past n and for r >= rows. The float32 packs' one row load. */
+ * subtracted); zero past n and for r >= rows. The float32 packs' one row load (the two
+ * float32 packs test for a whole block of plain loads first: per-row tests cost the 16 x 16
+ * transpose ~20 %, `bench/pack_cost.c`). */
 GC_INLINE __m512 gc_row16(const float *s, int64_t lds, int64_t rows, const __m512 *m, int r,
                           int64_t k0, int64_t n)
 {
@@ -266,7 +268,8 @@ void gc_pack_q4_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t ld
         const int64_t n = kc - k0 < 16 ? kc - k0 : 16;
         __m512 z[4];
         for (int r = 0; r < 4; r++)
-            z[r] = gc_row16(s, lds, rows, mu ? m : NULL, r, k0, n);
+            z[r] = !mu && rows == 4 && n == 16 ? _mm512_loadu_ps(s + r * lds + k0)
+                                               : gc_row16(s, lds, rows, mu ? m : NULL, r, k0, n);
         const __m512 t0 = _mm512_shuffle_f32x4(z[0], z[1], 0x44); /* z0 q0 q1 | z1 q0 q1 */
         const __m512 t1 = _mm512_shuffle_f32x4(z[0], z[1], 0xEE); /* z0 q2 q3 | z1 q2 q3 */
         const __m512 t2 = _mm512_shuffle_f32x4(z[2], z[3], 0x44);
@@ -373,8 +376,13 @@ void gc_pack_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, 
     for (int64_t k0 = 0; k0 < kc; k0 += 16) {
         const int64_t n = kc - k0 < 16 ? kc - k0 : 16;
         __m512 t[16], cols[16];
-        for (int r = 0; r < 16; r++)
-            t[r] = gc_row16(src, lds, rows, mu ? m : NULL, r, k0, n);
+        if (!mu && rows == 16 && n == 16) { /* the common case: plain loads */
+            for (int r = 0; r < 16; r++)
+                t[r] = _mm512_loadu_ps((const float *)src + r * lds + k0);
+        } else {
+            for (int r = 0; r < 16; r++)
+                t[r] = gc_row16(src, lds, rows, mu ? m : NULL, r, k0, n);
+        }
         gc_tr16(t, cols);
         for (int64_t c = 0; c < n; c++)
             _mm512_storeu_ps(d + (k0 + c) * 16, cols[c]);
