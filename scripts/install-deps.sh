@@ -19,14 +19,14 @@ set -euo pipefail
 PACKAGES='
 build     cmake              the build (CMake 3.20 or newer)
 build     gcc                the C compiler
-build     libc6-dev          the C library's headers (gcc without its recommends lacks them)
+build     libc6-dev          the C library headers (gcc without its recommends lacks them)
 build     make               the build tool CMake drives
 build     pkg-config         tests/install_test.sh builds a consumer through gramconv.pc
 libs      libpng-dev         PNG: sample, texture, style, image-to-npy, npy-to-image (GC_WITH_PNG)
 libs      libjpeg-dev        JPEG through libjpeg-turbo (GC_WITH_JPEG)
 libs      libfftw3-dev       FFTW3: the FFT method of xcorr2/conv2/xcorr3/conv3 (GC_WITH_FFTW)
 libs      libopenmpi-dev     Open MPI: libgramconv_mpi and mpirun gramconv (GC_WITH_MPI)
-libs      openmpi-bin        mpirun, for tests/mpi_test.sh
+libs      openmpi-bin        mpirun, for tests/mpi_test.sh (GC_WITH_MPI)
 tests     valgrind           ctest valgrind (memcheck over CLI commands)
 python    python3-numpy      the Python package and its tests
 python    python3-scipy      the Python tests (reference correlations)
