@@ -16,7 +16,7 @@
 set -euo pipefail
 
 # group   package            what needs it
-PACKAGES='
+PACKAGES=$(cat <<'EOF'
 build     cmake              the build (CMake 3.20 or newer)
 build     gcc                the C compiler
 build     libc6-dev          the C library headers (gcc without its recommends lacks them)
@@ -35,7 +35,8 @@ python    python3-pytest     the Python test runner
 python    python3-venv       a virtual environment for the Python package
 python    python3-pip        installing the Python package
 ci        clang              .ci/run: clang -Werror, ASan+UBSan, TSan, libFuzzer
-'
+EOF
+)
 DEFAULT_GROUPS='build libs tests python'
 
 me=install-deps
