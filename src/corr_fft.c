@@ -327,7 +327,8 @@ gc_status gc_corr_fft_run(gc_context *ctx, const gc_corr_problem *p)
 {
     if (!gc_fft_available())
         return gc_fail(ctx, GC_ERR_UNSUPPORTED,
-                       "the FFT method needs FFTW3, which this build of gramconv does not have");
+                       "the FFT method needs FFTW3, which this build of gramconv does not have; "
+                       "install " GC_PKG_FFTW " (scripts/install-deps.sh) and rebuild");
     /* a boundary matters only where outputs read outside the input: gc_corr pads those
      * problems first; one that reads only inside (mode V, a 1x1 kernel) comes as it is */
     if (gc_corr_needs_padding(p))

@@ -229,7 +229,8 @@ gc_status gc_corr_choose(gc_context *ctx, const gc_corr_problem *p, gc_corr_meth
         if (!gc_fft_available())
             return gc_fail(ctx, GC_ERR_UNSUPPORTED,
                            "method fft needs FFTW3, which this build of gramconv does not have "
-                           "(use auto or direct)");
+                           "(use auto or direct, or install " GC_PKG_FFTW
+                           " (scripts/install-deps.sh) and rebuild)");
         *chosen = GC_CORR_METHOD_FFT;
         return GC_OK;
     }

@@ -305,9 +305,9 @@ gc_status gc_image_write(gc_context *ctx, const char *path, const gc_tensor *ima
     if (fmt == GC_IMAGE_JPEG && o.bit_depth != 0 && o.bit_depth != 8)
         return gc_fail(ctx, GC_ERR_ARG, "image: JPEG bit depth %d is not 8", o.bit_depth);
     if (!gc_image_supported(fmt))
-        return gc_fail(ctx, GC_ERR_UNSUPPORTED, "image: this build has no %s support (built "
-                       "without %s)", fmt == GC_IMAGE_PNG ? "PNG" : "JPEG",
-                       fmt == GC_IMAGE_PNG ? "libpng" : "libjpeg");
+        return gc_fail(ctx, GC_ERR_UNSUPPORTED, "image: this build has no %s support; install %s "
+                       "(scripts/install-deps.sh) and rebuild", fmt == GC_IMAGE_PNG ? "PNG" : "JPEG",
+                       fmt == GC_IMAGE_PNG ? GC_PKG_PNG : GC_PKG_JPEG);
 
     gc_io_out out;
     if ((st = gc_io_out_open(ctx, "image", path, &out)) != GC_OK)

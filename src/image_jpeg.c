@@ -217,7 +217,8 @@ gc_status gc_jpeg_read_mem(gc_context *ctx, const unsigned char *buf, size_t siz
     (void)opts;
     (void)out;
     return gc_fail(ctx, GC_ERR_UNSUPPORTED,
-                   "jpeg: this build has no JPEG support (built without libjpeg)");
+                   "jpeg: this build has no JPEG support; install " GC_PKG_JPEG
+                   " (scripts/install-deps.sh) and rebuild");
 }
 
 gc_status gc_jpeg_write_file(gc_context *ctx, FILE *f, const char *path, const gc_image_src *s,
@@ -227,8 +228,8 @@ gc_status gc_jpeg_write_file(gc_context *ctx, FILE *f, const char *path, const g
     (void)s;
     (void)quality;
     return gc_fail(ctx, GC_ERR_UNSUPPORTED,
-                   "jpeg: cannot write '%s': this build has no JPEG support (built without "
-                   "libjpeg)",
+                   "jpeg: cannot write '%s': this build has no JPEG support; install " GC_PKG_JPEG
+                   " (scripts/install-deps.sh) and rebuild",
                    path);
 }
 

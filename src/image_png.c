@@ -235,7 +235,8 @@ gc_status gc_png_read_mem(gc_context *ctx, const unsigned char *buf, size_t size
     (void)opts;
     (void)out;
     return gc_fail(ctx, GC_ERR_UNSUPPORTED,
-                   "png: this build has no PNG support (built without libpng)");
+                   "png: this build has no PNG support; install " GC_PKG_PNG
+                   " (scripts/install-deps.sh) and rebuild");
 }
 
 gc_status gc_png_write_file(gc_context *ctx, FILE *f, const char *path, const gc_image_src *s,
@@ -245,7 +246,8 @@ gc_status gc_png_write_file(gc_context *ctx, FILE *f, const char *path, const gc
     (void)s;
     (void)bit_depth;
     return gc_fail(ctx, GC_ERR_UNSUPPORTED,
-                   "png: cannot write '%s': this build has no PNG support (built without libpng)",
+                   "png: cannot write '%s': this build has no PNG support; install " GC_PKG_PNG
+                   " (scripts/install-deps.sh) and rebuild",
                    path);
 }
 
