@@ -88,7 +88,7 @@ fi
 
 missing=()
 for pkg in "${wanted[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = 'install ok installed' ] || missing+=("$pkg")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "$me: all ${#wanted[@]} packages present (groups:${groups% })"
@@ -114,7 +114,7 @@ echo "$me: installing: ${missing[*]}"
 # named; one in the python group only warns, any other fails the script after the rest is in.
 avail=() unavail=() fatal=0
 for pkg in "${missing[@]}"; do
-  if apt-cache show --no-all-versions "$pkg" 2>/dev/null | grep -q '^Package:'; then
+  if apt-cache show --no-all-versions "$pkg" >/dev/null 2>&1; then
     avail+=("$pkg")
   else
     unavail+=("$pkg")
