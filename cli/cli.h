@@ -7,7 +7,10 @@
  * Conventions: a command prints its results on stdout; on any error it prints exactly one line
  * "gramconv: ..." on stderr (cli_error / cli_lib_error) and returns CLI_USAGE (bad command
  * line) or CLI_FAIL (the work could not be done). It never creates an output file unless the
- * whole computation succeeded.
+ * whole computation succeeded: before any work it names its inputs (cli_file_input) and
+ * outputs (cli_file_output) and writes each output to the staging name it is given; cli_main
+ * renames the staging files over their targets only after the command returned success (its
+ * standard output flushed), as the run's last act, and removes them otherwise.
  */
 #ifndef GC_CLI_H
 #define GC_CLI_H
@@ -88,13 +91,19 @@ const char *cli_corr_method_name(gc_corr_method m);
 typedef struct cli_compare_opts {
     const char *a, *b;
     double rtol, atol;  /* defaults 1e-5, 1e-8 */
+    int equal_nan;      /* --equal-nan: NaN is close to NaN */
     int help;
 } cli_compare_opts;
 int cli_compare_parse(int argc, char *const *argv, cli_compare_opts *out, cli_err *err);
+/* numpy.isclose(a, b, rtol, atol, equal_nan) for one pair: |a - b| <= atol + rtol * |b| with b
+ * finite, or a == b (equal infinities), or both NaN with equal_nan. f32: both arrays are
+ * float32, and numpy (NEP 50) then computes in float32: so does this. */
+int cli_isclose(double a, double b, double rtol, double atol, int equal_nan, int f32);
 
 /* Parsed `gram|gram-backward|style-loss` arguments (cmd_gram.c). */
 typedef struct cli_gram_opts {
     const char *input, *second, *output;  /* second: GRAD_G or TARGET_G (NULL for gram) */
+    const char *write_output;             /* where to write output (cli_file_output) */
     gc_gram_desc desc;                    /* gc_gram_desc_default() + --norm/--center/--scale */
     double weight;                        /* style-loss --weight (default 1) */
     uint64_t max_memory;                  /* gram --max-memory (0: not given) */
@@ -195,6 +204,41 @@ int cli_make_context(int threads, gc_isa isa, gc_context **out);
 int cli_read_npy(gc_context *ctx, const char *path, const char *what, gc_tensor *out);
 /* Before any work: fail early if the directory that would hold `path` does not exist. */
 int cli_check_output_path(const char *path);
+
+/* ---- the files of a run (util.c) ---------------------------------------------------------
+ * A command names, before any work, its inputs and then its outputs. An output that names an
+ * input or an earlier output (the same device and inode where the file exists, else the same
+ * directory and name; symbolic links followed) is refused with exit 2; so is an output in a
+ * missing directory (cli_check_output_path) and, with exit 1, one whose directory cannot be
+ * written: the staging file "gramconv.tmp.<pid>.<hex>.<ext>" is created in the target's
+ * directory right away. *write_path is where the command writes: the staging file, or the path
+ * itself for a character device or FIFO (written in place by the library). Under mpirun,
+ * ranks other than 0 stage nothing (*write_path = path; they must not write). */
+int cli_file_input(const char *path);
+int cli_file_output(const char *path, const char **write_path);
+/* --save-every K of a run of `iters` iterations writing snapshots named after `out`
+ * (cli_snapshot_path): refused (exit 2) where a snapshot would name a file already named
+ * (an input, an output). Call after cli_file_input/cli_file_output. */
+int cli_file_snapshots(const char *out, int64_t every, int64_t iters);
+/* "OUT_<iter>.ext" beside OUT. */
+void cli_snapshot_path(const char *out, int64_t iter, char *buf, size_t n);
+/* Before writing snapshot k: refuses (reports, CLI_FAIL) a path that is a named file and
+ * records the snapshot, so that a failed or interrupted run removes it. */
+int cli_snapshot_begin(int64_t k, int64_t iters, const char *path);
+/* The end of a run (cli_main): rc == CLI_OK renames every staging file over its target (a
+ * failing rename is reported, rc becomes CLI_FAIL and the outputs already renamed are
+ * removed); otherwise the staging files and this run's snapshots are removed. Returns rc. */
+int cli_files_finish(int rc);
+/* SIGINT, SIGTERM, SIGHUP (one line on stderr) and SIGPIPE (silent): remove the temporaries,
+ * staging files and snapshots of the run (async-signal-safe, from fixed tables), then die of
+ * the signal. SIGXFSZ is ignored, so that a write past `ulimit -f` fails with EFBIG and is
+ * reported as a write error. A signal the caller ignores stays ignored. */
+void cli_install_signals(void);
+/* Refuse (report "<what> '<name>' holds NaN / an infinite value at flat index i <hint>",
+ * return CLI_FAIL) a float tensor with a non-finite element. */
+int cli_check_finite(const gc_tensor *t, const char *what, const char *name, const char *hint);
+/* A JSON number: "%.<digits>g" of v, or null for NaN and +-Inf (JSON has neither); -0 as 0. */
+const char *cli_json_number(double v, int digits, char *buf, size_t n);
 /* A float64 copy of t in *out (owned). Reports on failure. */
 int cli_to_f64(gc_context *ctx, const gc_tensor *t, gc_tensor *out);
 /* "2x3" ("scalar" for rank 0). */

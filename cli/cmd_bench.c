@@ -280,10 +280,13 @@ void cli_bench_report_ex(const gc_context *ctx, const char *op, const char *shap
                          double median_ms, double flops, int repeats)
 {
     double gflops = median_ms > 0.0 ? flops / (median_ms * 1e6) : 0.0;
+    char ms_s[32], gf_s[32]; /* null, never nan/inf, in JSON */
     printf("{\"op\":\"%s\",\"shape\":\"%s\",\"mode\":\"%s\",%s%s\"dtype\":\"%s\",\"threads\":%d,"
-           "\"isa\":\"%s\",\"ms\":%.6g,\"gflops\":%.6g,\"repeats\":%d}\n",
+           "\"isa\":\"%s\",\"ms\":%s,\"gflops\":%s,\"repeats\":%d}\n",
            op, shape, mode, extra ? extra : "", extra && *extra ? "," : "", dtype,
-           gc_context_threads(ctx), gc_isa_name(gc_context_isa(ctx)), median_ms, gflops, repeats);
+           gc_context_threads(ctx), gc_isa_name(gc_context_isa(ctx)),
+           cli_json_number(median_ms, 6, ms_s, sizeof ms_s), cli_json_number(gflops, 6, gf_s, sizeof gf_s),
+           repeats);
     fflush(stdout);
 }
 

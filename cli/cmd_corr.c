@@ -157,7 +157,9 @@ int cli_cmd_corr(const cli_command *cmd, int argc, char **argv)
     desc.method = o.method;
     desc.boundary = o.boundary;
     desc.fill_value = o.fill_value;
-    if ((rc = cli_check_output_path(o.output)) != CLI_OK)
+    const char *wout = NULL;
+    if ((rc = cli_file_input(o.input)) != CLI_OK || (rc = cli_file_input(o.kernel)) != CLI_OK ||
+        (rc = cli_file_output(o.output, &wout)) != CLI_OK)
         return rc;
 
     gc_context *ctx = NULL;
@@ -175,7 +177,7 @@ int cli_cmd_corr(const cli_command *cmd, int argc, char **argv)
             st = gc_corr(ctx, &desc, &in, &k, &out);
         if (st != GC_OK) {
             rc = cli_lib_error(ctx, st, cmd->name);
-        } else if ((st = gc_npy_write(ctx, o.output, &out)) != GC_OK) {
+        } else if ((st = gc_npy_write(ctx, wout, &out)) != GC_OK) {
             char q[64], prefix[128];
             snprintf(prefix, sizeof prefix, "cannot write '%s'", cli_quote(o.output, q, sizeof q));
             rc = cli_lib_error(ctx, st, prefix);

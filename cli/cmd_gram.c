@@ -168,9 +168,9 @@ static int gram_load(gc_context *ctx, const cli_gram_opts *o, int kind, gc_tenso
     return rc;
 }
 
-static int gram_write(gc_context *ctx, const char *path, const gc_tensor *t)
+static int gram_write(gc_context *ctx, const char *path, const char *wpath, const gc_tensor *t)
 {
-    gc_status st = gc_npy_write(ctx, path, t);
+    gc_status st = gc_npy_write(ctx, wpath, t);
     if (st == GC_OK)
         return CLI_OK;
     char q[64], prefix[128];
@@ -188,7 +188,8 @@ int cli_cmd_gram(const cli_command *cmd, int argc, char **argv)
         return cli_error(rc, "%s: %s", cmd->name, err.msg);
     if (o.help)
         return cli_print_usage(cmd);
-    if (o.output && (rc = cli_check_output_path(o.output)) != CLI_OK)
+    if ((rc = cli_file_input(o.input)) != CLI_OK || (rc = cli_file_input(o.second)) != CLI_OK ||
+        (o.output && (rc = cli_file_output(o.output, &o.write_output)) != CLI_OK))
         return rc;
 
     gc_context *ctx = NULL;
@@ -231,12 +232,10 @@ int cli_cmd_gram(const cli_command *cmd, int argc, char **argv)
         if (st != GC_OK)
             rc = cli_lib_error(ctx, st, cmd->name);
         else if (o.output)
-            rc = gram_write(ctx, o.output, &out);
+            rc = gram_write(ctx, o.output, o.write_output, &out);
         if (rc == CLI_OK && kind == GRAM_LOSS) {
             printf("loss %.17g\n", loss);
-            rc = cli_flush_stdout(CLI_OK);
-            if (rc != CLI_OK && o.output)
-                remove(o.output); /* the run failed: leave no gradient behind */
+            rc = cli_flush_stdout(CLI_OK); /* on failure no gradient is left (cli_files_finish) */
         }
     }
     gc_tensor_free(&ws);

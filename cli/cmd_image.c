@@ -102,8 +102,9 @@ int cli_cmd_image(const cli_command *cmd, int argc, char **argv)
         return cli_error(CLI_USAGE, "%s: %s", cmd->name, err.msg);
     if (o.help)
         return cli_print_usage(cmd);
-    if (cli_check_output_path(o.output) != CLI_OK)
-        return CLI_FAIL;
+    const char *wout = NULL;
+    if ((rc = cli_file_input(o.input)) != CLI_OK || (rc = cli_file_output(o.output, &wout)) != CLI_OK)
+        return rc;
     gc_context *ctx = NULL;
     if (cli_make_context(1, GC_ISA_AUTO, &ctx) != CLI_OK)
         return CLI_FAIL;
@@ -111,12 +112,12 @@ int cli_cmd_image(const cli_command *cmd, int argc, char **argv)
     gc_status st;
     if (o.to_image) {
         rc = cli_read_npy(ctx, o.input, "array", &t);
-        if (rc == CLI_OK && (st = gc_image_write(ctx, o.output, &t, &o.write)) != GC_OK)
+        if (rc == CLI_OK && (st = gc_image_write(ctx, wout, &t, &o.write)) != GC_OK)
             rc = cli_lib_error(ctx, st, "cannot write the image");
     } else {
         if ((st = gc_image_read(ctx, o.input, &o.read, &t)) != GC_OK)
             rc = cli_lib_error(ctx, st, "cannot read the image");
-        else if ((st = gc_npy_write(ctx, o.output, &t)) != GC_OK)
+        else if ((st = gc_npy_write(ctx, wout, &t)) != GC_OK)
             rc = cli_lib_error(ctx, st, "cannot write the array");
     }
     gc_tensor_free(&t);

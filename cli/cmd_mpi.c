@@ -33,7 +33,7 @@ int cli_gram_mpi(gc_context *ctx, const cli_command *cmd, const cli_gram_opts *o
             cli_lib_error(ctx, st, prefix);
         }
     } else if (rank == 0) {
-        st = gc_npy_write(ctx, o->output, &g);
+        st = gc_npy_write(ctx, o->write_output ? o->write_output : o->output, &g);
         if (st != GC_OK) {
             char q[64], prefix[160];
             snprintf(prefix, sizeof prefix, "cannot write '%s'", cli_quote(o->output, q, sizeof q));

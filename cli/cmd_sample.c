@@ -51,7 +51,8 @@ int cli_cmd_sample(const cli_command *cmd, int argc, char **argv)
         return cli_error(CLI_USAGE, "%s: the output file is missing (-o OUT.png)", cmd->name);
     if (cli_synth_check_out_ext(out, &err) != CLI_OK)
         return cli_error(CLI_USAGE, "%s: %s", cmd->name, err.msg);
-    if ((rc = cli_check_output_path(out)) != CLI_OK)
+    const char *wout = NULL;
+    if ((rc = cli_file_output(out, &wout)) != CLI_OK)
         return rc;
     gc_context *ctx = NULL;
     if ((rc = cli_make_context(1, GC_ISA_AUTO, &ctx)) != CLI_OK)
@@ -92,7 +93,7 @@ int cli_cmd_sample(const cli_command *cmd, int argc, char **argv)
                     p[(c * h + y) * w + x] = (float)(col[best][c] * shade + grain);
                 }
             }
-        st = gc_image_write(ctx, out, &img, NULL);
+        st = gc_image_write(ctx, wout, &img, NULL);
     }
     if (st != GC_OK) {
         snprintf(err.msg, sizeof err.msg, "cannot write '%s'", cli_quote(out, q, sizeof q));

@@ -244,9 +244,10 @@ static int sconv_load(gc_context *ctx, const cli_sconv_opts *o, gc_tensor t[NT],
     return CLI_OK;
 }
 
-static int sconv_write(gc_context *ctx, const char *path, const gc_tensor *t)
+/* Write t to wpath (the staging file of the output `path`, cli_file_output). */
+static int sconv_write(gc_context *ctx, const char *path, const char *wpath, const gc_tensor *t)
 {
-    gc_status st = gc_npy_write(ctx, path, t);
+    gc_status st = gc_npy_write(ctx, wpath, t);
     if (st == GC_OK)
         return CLI_OK;
     char q[64], prefix[128];
@@ -255,7 +256,7 @@ static int sconv_write(gc_context *ctx, const char *path, const gc_tensor *t)
 }
 
 static int sconv_forward(gc_context *ctx, const cli_sconv_opts *o, gc_tensor t[NT], int have[NT],
-                         const char *name)
+                         const char *name, const char *const wpaths[4])
 {
     gc_tensor out = {0};
     void *ws = NULL;
@@ -275,7 +276,7 @@ static int sconv_forward(gc_context *ctx, const cli_sconv_opts *o, gc_tensor t[N
         if (st != GC_OK)
             rc = cli_lib_error(ctx, st, name);
         else
-            rc = sconv_write(ctx, o->output, &out);
+            rc = sconv_write(ctx, o->output, wpaths[0], &out);
     }
     free(ws);
     gc_tensor_free(&out);
@@ -283,7 +284,7 @@ static int sconv_forward(gc_context *ctx, const cli_sconv_opts *o, gc_tensor t[N
 }
 
 static int sconv_backward(gc_context *ctx, const cli_sconv_opts *o, gc_tensor t[NT], int have[NT],
-                          const char *name)
+                          const char *name, const char *const wpaths[4])
 {
     gc_tensor gi = {0}, gw = {0}, gb = {0};
     void *ws = NULL;
@@ -327,17 +328,14 @@ static int sconv_backward(gc_context *ctx, const cli_sconv_opts *o, gc_tensor t[
         rc = cli_lib_error(ctx, st, name);
         goto done;
     }
-    /* Everything is computed: write the outputs; on a failure remove the ones written. */
+    /* Everything is computed: write the outputs to their staging files (a failure removes
+     * them all, cli_files_finish). */
     const char *paths[3] = {o->grad_input, o->grad_weight, o->grad_bias};
     const gc_tensor *vals[3] = {&gi, &gw, &gb};
     for (int i = 0; i < 3 && rc == CLI_OK; i++) {
         if (!paths[i])
             continue;
-        rc = sconv_write(ctx, paths[i], vals[i]);
-        if (rc != CLI_OK)
-            for (int j = 0; j < i; j++)
-                if (paths[j])
-                    remove(paths[j]);
+        rc = sconv_write(ctx, paths[i], wpaths[1 + i], vals[i]);
     }
 done:
     free(ws);
@@ -356,9 +354,14 @@ int cli_cmd_spatialconv(const cli_command *cmd, int argc, char **argv)
         return cli_error(rc, "%s: %s", cmd->name, err.msg);
     if (o.help)
         return cli_print_usage(cmd);
-    const char *outs[4] = {o.output, o.grad_input, o.grad_weight, o.grad_bias};
+    const char *ins[4] = {o.input, o.weight, o.backward ? o.grad_output : NULL, o.bias};
     for (int i = 0; i < 4; i++)
-        if (outs[i] && (rc = cli_check_output_path(outs[i])) != CLI_OK)
+        if (ins[i] && (rc = cli_file_input(ins[i])) != CLI_OK)
+            return rc;
+    const char *outs[4] = {o.output, o.grad_input, o.grad_weight, o.grad_bias};
+    const char *wpaths[4] = {NULL, NULL, NULL, NULL};
+    for (int i = 0; i < 4; i++)
+        if (outs[i] && (rc = cli_file_output(outs[i], &wpaths[i])) != CLI_OK)
             return rc;
     char name[64];
     snprintf(name, sizeof name, "%s %s", cmd->name, o.backward ? "backward" : "forward");
@@ -371,7 +374,8 @@ int cli_cmd_spatialconv(const cli_command *cmd, int argc, char **argv)
         return rc;
     rc = sconv_load(ctx, &o, t, have);
     if (rc == CLI_OK)
-        rc = o.backward ? sconv_backward(ctx, &o, t, have, name) : sconv_forward(ctx, &o, t, have, name);
+        rc = o.backward ? sconv_backward(ctx, &o, t, have, name, wpaths)
+                        : sconv_forward(ctx, &o, t, have, name, wpaths);
     for (int i = 0; i < NT; i++)
         gc_tensor_free(&t[i]);
     gc_context_free(ctx);

@@ -170,8 +170,21 @@ int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
         return cli_error(rc, "%s: %s", cmd->name, err.msg);
     if (o.help)
         return cli_print_usage(cmd);
-    if ((rc = cli_check_output_path(o.output)) != CLI_OK ||
-        (o.stats && (rc = cli_check_output_path(o.stats)) != CLI_OK))
+    const char *wout = o.output, *wstats = o.stats; /* the staging files (cli_file_output) */
+    rc = cli_file_input(o.content);
+    for (int i = 0; i < o.nstyles && rc == CLI_OK; i++)
+        rc = cli_file_input(o.styles[i]);
+    if (rc == CLI_OK && o.init == ST_INIT_IMAGE)
+        rc = cli_file_input(o.init_path);
+    if (rc == CLI_OK && o.net.net && strcmp(o.net.net, "random") != 0)
+        rc = cli_file_input(o.net.net);
+    if (rc == CLI_OK)
+        rc = cli_file_output(o.output, &wout);
+    if (rc == CLI_OK && o.stats)
+        rc = cli_file_output(o.stats, &wstats);
+    if (rc == CLI_OK)
+        rc = cli_file_snapshots(o.output, o.save_every, o.iters);
+    if (rc != CLI_OK)
         return rc;
     gc_context *ctx = NULL;
     if ((rc = cli_make_context(o.threads, GC_ISA_AUTO, &ctx)) != CLI_OK)
@@ -255,12 +268,12 @@ int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
         rc = cli_lib_error(ctx, st, "style");
     if (rc == CLI_OK && o.original_colors)
         st_original_colors(&out, &content);
-    if (rc == CLI_OK && (st = gc_image_write(ctx, o.output, &out, NULL)) != GC_OK) {
+    if (rc == CLI_OK && (st = gc_image_write(ctx, wout, &out, NULL)) != GC_OK) {
         snprintf(err.msg, sizeof err.msg, "cannot write '%s'", cli_quote(o.output, q, sizeof q));
         rc = cli_lib_error(ctx, st, err.msg);
     }
     if (rc == CLI_OK && o.stats)
-        rc = cli_synth_stats_json(o.stats, ctx, &stats, net, d.width, d.height, o.seed,
+        rc = cli_synth_stats_json(wstats, ctx, &stats, net, d.width, d.height, o.seed,
                                   o.optimizer, "style");
     if (rc == CLI_OK && !o.quiet)
         printf("wrote %s (%lld x %lld): loss %.6g -> %.6g in %lld iterations, %.1f s\n", o.output,

@@ -374,10 +374,22 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
         return cli_error(rc, "%s: %s", cmd->name, err.msg);
     if (o.help)
         return cli_print_usage(cmd);
-    if ((rc = cli_check_output_path(o.output)) != CLI_OK ||
-        (o.stats && (rc = cli_check_output_path(o.stats)) != CLI_OK))
-        return rc;
     const int rank0 = !world || world->rank == 0, split = world || o.max_memory;
+    const char *wout = o.output, *wstats = o.stats; /* the staging files (cli_file_output) */
+    for (int i = 0; i < o.npresets && rc == CLI_OK; i++)
+        rc = cli_file_input(o.presets[i]);
+    if (rc == CLI_OK && o.sample)
+        rc = cli_file_input(o.sample);
+    if (rc == CLI_OK && o.net.net && strcmp(o.net.net, "random") != 0)
+        rc = cli_file_input(o.net.net);
+    if (rc == CLI_OK)
+        rc = cli_file_output(o.output, &wout);
+    if (rc == CLI_OK && o.stats)
+        rc = cli_file_output(o.stats, &wstats);
+    if (rc == CLI_OK)
+        rc = cli_file_snapshots(o.output, o.save_every, o.iters);
+    if (rc != CLI_OK)
+        return rc;
     if (world && !o.threads && !getenv("GC_NUM_THREADS")) { /* the node's cores shared out */
         const long cores = sysconf(_SC_NPROCESSORS_ONLN);
         o.threads = cores > world->local_size ? (int)(cores / world->local_size) : 1;
@@ -466,12 +478,12 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
     }
     for (int l = 0; l < GC_SYNTH_MAX_LAYERS; l++)
         gc_tensor_free(&sgrams[l]);
-    if (rc == CLI_OK && rank0 && (st = gc_image_write(ctx, o.output, &out, NULL)) != GC_OK) {
+    if (rc == CLI_OK && rank0 && (st = gc_image_write(ctx, wout, &out, NULL)) != GC_OK) {
         snprintf(err.msg, sizeof err.msg, "cannot write '%s'", cli_quote(o.output, q, sizeof q));
         rc = cli_lib_error(ctx, st, err.msg);
     }
     if (rc == CLI_OK && rank0 && o.stats)
-        rc = cli_synth_stats_json(o.stats, ctx, &stats, net, o.width, o.height, o.seed,
+        rc = cli_synth_stats_json(wstats, ctx, &stats, net, o.width, o.height, o.seed,
                                   o.optimizer, "texture");
     if (rc == CLI_OK && rank0 && !o.quiet)
         printf("wrote %s (%lld x %lld): loss %.6g -> %.6g (%.1fx lower) in %lld iterations, %.1f s\n",
@@ -543,7 +555,10 @@ int cli_cmd_gram_preset(const cli_command *cmd, int argc, char **argv)
         (a.value[GP_SIZE] && (rc = cli_parse_int64(a.value[GP_SIZE], 1, 65535, "--image-size", &side, &err)) != CLI_OK))
         return cli_error(rc, "%s: %s", cmd->name, err.msg);
     no.filters = v;
-    if ((rc = cli_check_output_path(outp)) != CLI_OK)
+    const char *wout = outp; /* the staging file (cli_file_output) */
+    if ((rc = cli_file_input(a.pos[1])) != CLI_OK ||
+        (no.net && strcmp(no.net, "random") != 0 && (rc = cli_file_input(no.net)) != CLI_OK) ||
+        (rc = cli_file_output(outp, &wout)) != CLI_OK)
         return rc;
     gc_context *ctx = NULL;
     if ((rc = cli_make_context(threads, GC_ISA_AUTO, &ctx)) != CLI_OK)
@@ -601,11 +616,17 @@ int cli_cmd_gram_preset(const cli_command *cmd, int argc, char **argv)
             meta[nm++] = (gc_safetensors_meta){"weights", no.net};
             meta[nm++] = (gc_safetensors_meta){"pool", no.pool == GC_SYNTH_POOL_AVG ? "avg" : "max"};
         }
-        gc_status st = gc_safetensors_write(ctx, outp, ent, n, meta, nm);
+        gc_status st = GC_OK;
+        for (int64_t i = 0; i < n && rc == CLI_OK; i++) /* a preset must hold finite Grams */
+            rc = cli_check_finite(ent[i].tensor, "gram-preset: the Gram matrix", ent[i].name,
+                                  "(the network's features overflow float32: are its weights "
+                                  "too large?)");
+        if (rc == CLI_OK)
+            st = gc_safetensors_write(ctx, wout, ent, n, meta, nm);
         if (st != GC_OK) {
             snprintf(err.msg, sizeof err.msg, "cannot write '%s'", cli_quote(outp, q, sizeof q));
             rc = cli_lib_error(ctx, st, err.msg);
-        } else {
+        } else if (rc == CLI_OK) {
             printf("wrote %s: %lld Gram matrices (", outp, (long long)n);
             for (int64_t i = 0; i < n; i++)
                 printf("%s%s", i ? ", " : "", ent[i].name + 5);

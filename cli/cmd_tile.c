@@ -74,7 +74,7 @@ int cli_gram_big(gc_context *ctx, const cli_command *cmd, const cli_gram_opts *o
         }
         return cli_lib_error(ctx, st, cmd->name);
     }
-    st = gc_npy_write(ctx, o->output, &g);
+    st = gc_npy_write(ctx, o->write_output ? o->write_output : o->output, &g);
     gc_tensor_free(&g);
     if (st != GC_OK) {
         char q[64], prefix[160];

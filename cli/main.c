@@ -130,11 +130,15 @@ static const char usage_bench[] =
     "1x1 (256->256 @56) and a 5x5 (64->64 @56, pad 2).\n";
 
 static const char usage_compare[] =
-    "usage: gramconv compare A.npy B.npy [--rtol R] [--atol A]\n"
+    "usage: gramconv compare A.npy B.npy [--rtol R] [--atol A] [--equal-nan]\n"
     "\n"
-    "Compares two .npy arrays of one shape element by element, like numpy.allclose(A, B):\n"
-    "|a - b| <= atol + rtol * |b| (defaults rtol 1e-5, atol 1e-8; NaN equals NaN). The dtypes\n"
-    "may differ. Prints the largest absolute and relative differences.\n"
+    "Compares two .npy arrays of one shape element by element, exactly as\n"
+    "numpy.allclose(A, B, rtol, atol, equal_nan): a pair is close when b is finite and\n"
+    "|a - b| <= atol + rtol * |b| (defaults rtol 1e-5, atol 1e-8), or when a == b (so +inf\n"
+    "is close to +inf only: 5 vs inf and inf vs -inf are not). NaN is close to nothing, not\n"
+    "even NaN, unless --equal-nan is given. Two float32 arrays are compared in float32\n"
+    "arithmetic (as numpy does), other pairs in float64. The dtypes may differ. Prints the\n"
+    "largest absolute and relative differences.\n"
     "Exit status: 0 close, 1 not close (or shapes differ), 2 error (unreadable file, usage).\n";
 
 #define GRAM_OPTS                                                                              \
@@ -358,7 +362,8 @@ int cli_main(int argc, char **argv)
         return cli_error(CLI_USAGE, "unknown subcommand '%s' (try 'gramconv --help')",
                          cli_quote(sub, q, sizeof q));
     }
-    return c->run(c, argc - 1, argv + 1);
+    cli_install_signals();
+    return cli_files_finish(c->run(c, argc - 1, argv + 1));
 }
 
 #ifndef GC_CLI_NO_MAIN

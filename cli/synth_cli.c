@@ -1,8 +1,10 @@
 /* synth_cli.c - helpers of the synthesis commands: value parsers, the network from the
  * command line, image reading and resizing, the progress bar, stats files. */
 #include "synth_cli.h"
+#include "../src/io_file.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +93,26 @@ int cli_parse_weight_list(const char *s, const char *what, double *w, int maxn, 
         if (!comma)
             break;
         p = comma + 1;
+    }
+    /* Only the ratios matter (the blend is a weighted mean, whose running sums multiply the
+     * Grams by the weights). Weights in [1e-100, 1e100] are used as given; otherwise all are
+     * divided by the largest, which becomes exactly 1, so that their sum cannot overflow
+     * (1e308,1e308) nor lose its precision among subnormals (1e-320,1e-320): both then blend
+     * exactly as 1,1. A weight too small beside the largest (a ratio below the smallest normal
+     * double) is refused. */
+    double wmax = 0.0, wmin = INFINITY;
+    for (int i = 0; i < count; i++) {
+        wmax = w[i] > wmax ? w[i] : wmax;
+        wmin = w[i] < wmin ? w[i] : wmin;
+    }
+    if (count > 0 && (wmax > 1e100 || wmin < 1e-100)) {
+        for (int i = 0; i < count; i++) {
+            const double r = w[i] / wmax;
+            if (!(r >= DBL_MIN))
+                return cli_seterr(err, CLI_USAGE, "%s: the weight %.17g is too small beside %.17g "
+                                  "(a ratio below %.3g)", what, w[i], wmax, DBL_MIN);
+            w[i] = r;
+        }
     }
     *n = count;
     return CLI_OK;
@@ -185,6 +207,9 @@ int cli_synth_make_net(gc_context *ctx, const cli_synth_netopts *o, gc_dtype dty
     if (!o->net || strcmp(o->net, "random") == 0) {
         gc_synth_random_desc rd = gc_synth_random_desc_default();
         rd.seed = o->seed;
+        for (int c = 0; c < 4; c++)
+            rd.center[c] = o->center[c];
+        rd.zero_mean = o->zero_mean;
         if (o->filters > 0)
             rd.filters = o->filters;
         if (o->layers) {
@@ -203,6 +228,9 @@ int cli_synth_make_net(gc_context *ctx, const cli_synth_netopts *o, gc_dtype dty
     }
     if (o->filters > 0)
         return cli_error(CLI_USAGE, "--filters applies to --net random only");
+    int rc = cli_synth_check_weights(ctx, o->net);
+    if (rc != CLI_OK)
+        return rc;
     if ((st = gc_synth_net_load_vgg19(ctx, o->net, o->pool, dtype, net)) != GC_OK) {
         char prefix[128];
         snprintf(prefix, sizeof prefix, "cannot load the network '%s'", cli_quote(o->net, q, sizeof q));
@@ -214,6 +242,28 @@ int cli_synth_make_net(gc_context *ctx, const cli_synth_netopts *o, gc_dtype dty
         return cli_error(CLI_USAGE, "%s", err.msg);
     }
     return CLI_OK;
+}
+
+int cli_synth_check_weights(gc_context *ctx, const char *path)
+{
+    char q[64], prefix[160];
+    gc_safetensors *st = NULL;
+    gc_status s = gc_safetensors_read(ctx, path, &st);
+    if (s != GC_OK) {
+        snprintf(prefix, sizeof prefix, "cannot load the network '%s'", cli_quote(path, q, sizeof q));
+        return cli_lib_error(ctx, s, prefix);
+    }
+    int rc = CLI_OK;
+    for (int64_t i = 0; i < gc_safetensors_count(st) && rc == CLI_OK; i++) {
+        gc_tensor t;
+        const char *name = gc_safetensors_name(st, i);
+        if (gc_safetensors_get(ctx, st, name, -1, NULL, &t) != GC_OK)
+            continue; /* integer tensors: not weights; the loader names what it misses */
+        snprintf(prefix, sizeof prefix, "the network '%s': the tensor", cli_quote(path, q, sizeof q));
+        rc = cli_check_finite(&t, prefix, name, "(refusing non-finite weights)");
+    }
+    gc_safetensors_free(st);
+    return rc;
 }
 
 /* ---- images ----------------------------------------------------------------------------- */
@@ -281,22 +331,25 @@ static void sc_fmt_time(double s, char *buf, size_t n)
         snprintf(buf, n, "%.0fs", s);
 }
 
-/* "OUT_<iter>.ext" beside OUT */
-static void sc_numbered_path(const char *out, int64_t iter, char *buf, size_t n)
-{
-    const char *dot = strrchr(out, '.');
-    const char *slash = strrchr(out, '/');
-    if (!dot || (slash && dot < slash))
-        dot = out + strlen(out);
-    snprintf(buf, n, "%.*s_%lld%s", (int)(dot - out), out, (long long)iter, dot);
-}
-
 int cli_synth_progress_fn(const gc_synth_progress *p, void *user)
 {
     cli_synth_progress *pr = user;
+    if (!isfinite(p->loss)) {
+        cli_synth_progress_end(pr);
+        cli_error(CLI_FAIL, "the loss is %s at iteration %lld: the network's features overflow "
+                  "float32 (are its weights too large?); stopping", isnan(p->loss) ? "NaN" : "infinite",
+                  (long long)p->iter);
+        pr->failed = 1;
+        return 1;
+    }
     if (pr->save_every > 0 && (p->iter % pr->save_every == 0 || p->iter == p->iters)) {
         char path[4200], q[64];
-        sc_numbered_path(pr->out_path, p->iter, path, sizeof path);
+        cli_snapshot_path(pr->out_path, p->iter, path, sizeof path);
+        if (cli_snapshot_begin(p->iter, p->iters, path) != CLI_OK) {
+            cli_synth_progress_end(pr);
+            pr->failed = 1;
+            return 1;
+        }
         gc_status st = gc_image_write(pr->ctx, path, p->image, NULL);
         if (st != GC_OK) {
             cli_synth_progress_end(pr);
@@ -348,25 +401,26 @@ void cli_synth_progress_end(cli_synth_progress *pr)
 
 int cli_write_text_file(const char *path, const char *text)
 {
-    char tmp[4200], q[64];
-    snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return cli_error(CLI_FAIL, "cannot write '%s': %s", cli_quote(path, q, sizeof q), strerror(errno));
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-        return cli_error(CLI_FAIL, "cannot write '%s': %s", cli_quote(path, q, sizeof q), strerror(errno));
+    char q[64], prefix[128];
+    gc_context *ctx = NULL;
+    if (gc_context_create(&ctx) != GC_OK)
+        return cli_error(CLI_FAIL, "cannot create a context");
+    gc_io_out o; /* io_file.h's rule: temporary + rename, or in place for a device or FIFO */
+    gc_status st = gc_io_out_open(ctx, "text", path, &o);
+    if (st == GC_OK) {
+        const size_t n = strlen(text);
+        if (fwrite(text, 1, n, o.f) != n)
+            st = gc_fail(ctx, GC_ERR_IO, "text: cannot write '%s': %s", cli_quote(path, q, sizeof q),
+                         strerror(errno));
+        st = gc_io_out_finish(ctx, "text", path, &o, st);
     }
-    int ok = fputs(text, f) >= 0;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return cli_error(CLI_FAIL, "cannot write '%s': %s", cli_quote(path, q, sizeof q), strerror(e));
+    int rc = CLI_OK;
+    if (st != GC_OK) {
+        snprintf(prefix, sizeof prefix, "cannot write '%s'", cli_quote(path, q, sizeof q));
+        rc = cli_lib_error(ctx, st, prefix);
     }
-    return CLI_OK;
+    gc_context_free(ctx);
+    return rc;
 }
 
 int cli_synth_stats_json(const char *path, const gc_context *ctx, const gc_synth_stats *st,
@@ -385,13 +439,18 @@ int cli_synth_stats_json(const char *path, const gc_context *ctx, const gc_synth
     } else {
         snprintf(netdesc, sizeof netdesc, "\"net\":\"vgg19\"");
     }
+    char n1[32], n2[32], n3[32], n4[32], n5[32]; /* JSON numbers: null for NaN / Inf */
     snprintf(text, sizeof text,
-             "{\"command\":\"%s\",\"iters\":%lld,\"evals\":%lld,\"initial_loss\":%.9g,"
-             "\"final_loss\":%.9g,\"loss_ratio\":%.6g,\"seconds\":%.6g,\"seconds_per_iter\":%.6g,"
+             "{\"command\":\"%s\",\"iters\":%lld,\"evals\":%lld,\"initial_loss\":%s,"
+             "\"final_loss\":%s,\"loss_ratio\":%s,\"seconds\":%s,\"seconds_per_iter\":%s,"
              "\"threads\":%d,\"size\":[%lld,%lld],%s,\"seed\":%llu,\"optimizer\":\"%s\"}\n",
-             command, (long long)st->iters, (long long)st->evals, st->initial_loss, st->final_loss,
-             st->final_loss > 0.0 ? st->initial_loss / st->final_loss : 0.0, st->seconds,
-             st->iters > 0 ? st->seconds / (double)st->iters : 0.0, gc_context_threads(ctx),
+             command, (long long)st->iters, (long long)st->evals,
+             cli_json_number(st->initial_loss, 9, n1, sizeof n1),
+             cli_json_number(st->final_loss, 9, n2, sizeof n2),
+             cli_json_number(st->final_loss > 0.0 ? st->initial_loss / st->final_loss : 0.0, 6, n3, sizeof n3),
+             cli_json_number(st->seconds, 6, n4, sizeof n4),
+             cli_json_number(st->iters > 0 ? st->seconds / (double)st->iters : 0.0, 6, n5, sizeof n5),
+             gc_context_threads(ctx),
              (long long)w, (long long)h, netdesc, (unsigned long long)seed,
              opt == GC_SYNTH_OPTIM_ADAM ? "adam" : "lbfgs");
     return cli_write_text_file(path, text);

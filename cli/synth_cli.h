@@ -15,8 +15,13 @@ typedef struct cli_synth_netopts {
     int64_t filters;       /* random: filters per size; 0: default */
     gc_synth_pool pool;
     uint64_t seed;
+    double center[4];      /* random: subtracted before the filters (the sample's mean) */
+    int zero_mean;         /* random: zero-mean filters (presets made before centring) */
 } cli_synth_netopts;
 
+/* Refuse (report, CLI_FAIL) a safetensors network holding a NaN or infinite value, naming the
+ * tensor. */
+int cli_synth_check_weights(gc_context *ctx, const char *path);
 /* Make the net; *style gets the layers --layers picks (VGG; 0 for the random net, whose
  * --layers chooses its sizes, all of which are used). Reports on failure. */
 int cli_synth_make_net(gc_context *ctx, const cli_synth_netopts *o, gc_dtype dtype,
@@ -46,7 +51,8 @@ int cli_synth_read_image(gc_context *ctx, const char *path, const char *what, gc
 int cli_synth_resize_long_side(gc_context *ctx, const gc_tensor *in, int64_t side, gc_tensor *out);
 int cli_synth_resize_to(gc_context *ctx, const gc_tensor *in, int64_t h, int64_t w, gc_tensor *out);
 
-/* Progress reporting and --save-every, through gc_synth_desc.progress. */
+/* Progress reporting and --save-every, through gc_synth_desc.progress. A non-finite loss stops
+ * the run (reported, failed set). */
 typedef struct cli_synth_progress {
     gc_context *ctx;
     int quiet, tty;
@@ -61,7 +67,8 @@ int cli_synth_is_tty(void);
 /* End the bar line, if any. */
 void cli_synth_progress_end(cli_synth_progress *pr);
 
-/* Write text to path through a temporary file and rename; reports on failure. */
+/* Write text to path by io_file.h's rule (a temporary file and rename, or in place for a
+ * device or FIFO); reports on failure. */
 int cli_write_text_file(const char *path, const char *text);
 /* {"iters":..,"evals":..,"initial_loss":..,"final_loss":..,"seconds":..,"threads":..,
  *  "size":[W,H],"net":..,(random:)"scales":[..],"filters":F,"seed":S,"optimizer":..} */

@@ -13,13 +13,13 @@
 set -euo pipefail
 
 if [ $# -lt 1 ] || ! [[ $1 =~ ^[0-9]+$ ]] || [ "$1" -lt 1 ]; then
-    echo "usage: bash fuzz/run.sh SECONDS [fuzz_npy|fuzz_cli_args|fuzz_safetensors|fuzz_image ...]" >&2
+    echo "usage: bash fuzz/run.sh SECONDS [fuzz_npy|fuzz_cli_args|fuzz_safetensors|fuzz_image|fuzz_numfmt ...]" >&2
     exit 2
 fi
 secs=$1
 shift
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_npy fuzz_cli_args fuzz_safetensors fuzz_image)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(fuzz_npy fuzz_cli_args fuzz_safetensors fuzz_image fuzz_numfmt)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 command -v clang >/dev/null 2>&1 || { echo "fuzz/run.sh: clang is needed" >&2; exit 1; }

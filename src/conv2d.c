@@ -147,7 +147,9 @@ static gc_status gc_conv2d_direct_ws(gc_context *ctx, const gc_conv2d_problem *p
             return gc_fail(ctx, GC_ERR_OVERFLOW, "conv2d: workspace size overflows");
         *pad_bytes = ((size_t)pad_elems + 63) & ~(size_t)63;
     }
-    const int64_t dense[4] = {0, hp * wp, wp, 1};
+    /* hp * wp only where the padded copy exists: its C * hp * wp was checked (the workspace
+     * size); at zero padding the product may not fit in 64 bits and is never needed */
+    const int64_t dense[4] = {0, p->pmode == GC_PADDING_ZEROS ? 0 : hp * wp, wp, 1};
     gc_corr_problem q = pass == GC_CONV_FORWARD
                             ? gc_conv2d_fwd_corr(p, NULL, p->in_s, p->pt, p->pl, p->H, p->W, NULL, NULL, 0, 0)
                             : gc_conv2d_bwd_corr(p, NULL, NULL, NULL, p->pmode == GC_PADDING_ZEROS ? p->in_s : dense,
@@ -286,7 +288,9 @@ gc_status gc_conv2d_forward(gc_context *ctx, const gc_conv2d_desc *desc, const g
     if (st != GC_OK)
         return st;
     const int64_t hp = p.H + p.pt + p.pb, wp = p.W + p.pl + p.pr;
-    const int64_t dense[4] = {0, hp * wp, wp, 1};
+    /* hp * wp only where the padded copy exists: its C * hp * wp was checked (the workspace
+     * size); at zero padding the product may not fit in 64 bits and is never needed */
+    const int64_t dense[4] = {0, p.pmode == GC_PADDING_ZEROS ? 0 : hp * wp, wp, 1};
     char *padbuf = (char *)workspace + cb;
     for (int64_t n = 0; n < p.N && st == GC_OK; n++) {
         if (p.pmode != GC_PADDING_ZEROS)
@@ -339,7 +343,9 @@ gc_status gc_conv2d_backward_input(gc_context *ctx, const gc_conv2d_desc *desc,
     if (st != GC_OK)
         return st;
     const int64_t hp = p.H + p.pt + p.pb, wp = p.W + p.pl + p.pr;
-    const int64_t dense[4] = {0, hp * wp, wp, 1};
+    /* hp * wp only where the padded copy exists: its C * hp * wp was checked (the workspace
+     * size); at zero padding the product may not fit in 64 bits and is never needed */
+    const int64_t dense[4] = {0, p.pmode == GC_PADDING_ZEROS ? 0 : hp * wp, wp, 1};
     char *padbuf = (char *)workspace + cb;
     for (int64_t n = 0; n < p.N && st == GC_OK; n++) {
         for (int64_t g = 0; g < p.G && st == GC_OK; g++) {

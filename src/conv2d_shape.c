@@ -110,6 +110,9 @@ gc_status gc_conv2d_prepare(gc_context *ctx, const gc_conv2d_desc *desc, const g
     if (p->pmode == GC_PADDING_CIRCULAR &&
         (p->pt > p->H || p->pb > p->H || p->pl > p->W || p->pr > p->W))
         return gc_fail(ctx, GC_ERR_SHAPE, "conv2d: circular padding must not exceed the input size");
+    /* every size sum checked before it is formed (pads are <= 2^31 - 1 here) */
+    if (p->H > INT64_MAX - p->pt - p->pb || p->W > INT64_MAX - p->pl - p->pr)
+        return gc_fail(ctx, GC_ERR_OVERFLOW, "conv2d: the padded input size overflows");
     const int64_t eff_h = p->H + p->pt + p->pb - span_h, eff_w = p->W + p->pl + p->pr - span_w;
     if (eff_h < 1 || eff_w < 1)
         return gc_fail(ctx, GC_ERR_SHAPE, "conv2d: output would be smaller than 1x1 (input %lldx%lld, "

@@ -9,19 +9,19 @@
  * the preamble of a file and checks the element count against the file's size (fstat) before
  * it allocates anything of the data's size. Every size is overflow-checked; nothing is
  * allocated from a number the file states until it has been compared with the bytes that are
- * actually there. Writing goes to a temporary file beside the target that is renamed over it
- * only once everything was written and closed. */
+ * actually there. Writing follows io_file.h's rule: a temporary file in the target's directory
+ * renamed over it only once everything was written and closed (a device or FIFO is written in
+ * place). */
 #include "internal.h"
+#include "io_file.h"
 #include "tile.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <time.h>
 #include <unistd.h>
 
 #define NPY_MAGIC "\x93NUMPY"
@@ -707,13 +707,12 @@ gc_status gc_npy_read(gc_context *ctx, const char *path, gc_tensor *out)
     memset(out, 0, sizeof *out);
     if (!path)
         return gc_fail(ctx, GC_ERR_NULL, "npy: path is NULL");
-    int fd;
-    do
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
+    char mp[96];
+    int fd = gc_io_open_read(path); /* a FIFO is refused by the fstat, never waited on */
     if (fd < 0)
-        return gc_fail(ctx, GC_ERR_IO, "npy: cannot open '%s': %s", path, strerror(errno));
-    gc_status st = npy_read_fd(ctx, fd, path, out);
+        return gc_fail(ctx, GC_ERR_IO, "npy: cannot open '%s': %s",
+                       gc_io_msg_path(path, mp, sizeof mp), strerror(errno));
+    gc_status st = npy_read_fd(ctx, fd, gc_io_msg_path(path, mp, sizeof mp), out);
     close(fd);
     return st;
 }
@@ -832,35 +831,6 @@ static gc_status npy_write_data(gc_context *ctx, int fd, const char *path, const
     return st;
 }
 
-/* Create path + ".tmp.<unique>" exclusively (mode 0666 less the umask, like any new file). */
-static gc_status npy_open_temp(gc_context *ctx, const char *path, char *tmp, size_t cap, int *fd)
-{
-    static atomic_uint counter;
-    for (int attempt = 0; attempt < 100; attempt++) {
-        unsigned c = atomic_fetch_add(&counter, 1u);
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        unsigned long r = (unsigned long)ts.tv_nsec ^ ((unsigned long)c * 2654435761ul) ^
-                          (unsigned long)(uintptr_t)&ts;
-        int k = snprintf(tmp, cap, "%s.tmp.%ld.%06lx", path, (long)getpid(), r & 0xffffff);
-        if (k < 0 || (size_t)k >= cap)
-            return gc_fail(ctx, GC_ERR_INTERNAL, "npy: temporary name does not fit");
-        int f;
-        do
-            f = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        while (f < 0 && errno == EINTR);
-        if (f >= 0) {
-            *fd = f;
-            return GC_OK;
-        }
-        if (errno != EEXIST)
-            return gc_fail(ctx, GC_ERR_IO, "npy: cannot write '%s': cannot create a temporary "
-                           "file beside it: %s", path, strerror(errno));
-    }
-    return gc_fail(ctx, GC_ERR_IO,
-                   "npy: cannot write '%s': no free temporary name beside it", path);
-}
-
 gc_status gc_npy_write(gc_context *ctx, const char *path, const gc_tensor *t)
 {
     gc_clear_error(ctx);
@@ -879,32 +849,14 @@ gc_status gc_npy_write(gc_context *ctx, const char *path, const gc_tensor *t)
     if ((st = npy_make_header(ctx, t, header, sizeof header, &header_len)) != GC_OK)
         return st;
 
-    size_t plen = strlen(path);
-    if (plen > (size_t)INT64_MAX - 64)
-        return gc_fail(ctx, GC_ERR_OVERFLOW, "npy: path is too long");
-    char *tmp;
-    if ((st = gc_alloc(ctx, (int64_t)(plen + 48), 1, (void **)&tmp)) != GC_OK)
+    gc_io_out o;
+    if ((st = gc_io_out_open(ctx, "npy", path, &o)) != GC_OK)
         return st;
-    int fd = -1;
-    st = npy_open_temp(ctx, path, tmp, plen + 48, &fd);
-    if (st != GC_OK) {
-        gc_free(ctx, tmp);
-        return st;
-    }
-    st = npy_write_all(ctx, fd, path, header, header_len);
+    char mp[96];
+    const char *qp = gc_io_msg_path(path, mp, sizeof mp);
+    const int fd = fileno(o.f); /* unbuffered writes; the FILE only closes it */
+    st = npy_write_all(ctx, fd, qp, header, header_len);
     if (st == GC_OK)
-        st = npy_write_data(ctx, fd, path, t);
-    if (st == GC_OK && fsync(fd) != 0 && errno != EINVAL && errno != EROFS && errno != ENOTSUP)
-        st = gc_fail(ctx, GC_ERR_IO, "npy: cannot write '%s' (fsync): %s", path,
-                     strerror(errno));
-    if (close(fd) != 0 && st == GC_OK && errno != EINTR)
-        st = gc_fail(ctx, GC_ERR_IO, "npy: cannot write '%s' (close): %s", path,
-                     strerror(errno));
-    if (st == GC_OK && rename(tmp, path) != 0)
-        st = gc_fail(ctx, GC_ERR_IO, "npy: cannot write '%s' (rename from the temporary "
-                     "file): %s", path, strerror(errno));
-    if (st != GC_OK)
-        unlink(tmp);
-    gc_free(ctx, tmp);
-    return st;
+        st = npy_write_data(ctx, fd, qp, t);
+    return gc_io_out_finish(ctx, "npy", path, &o, st);
 }

@@ -7,6 +7,7 @@
  * size that the file states is allocated before it has been compared with what the file
  * actually holds: the header buffer is at most the file's size, the converted data at most
  * twice the data section (F16/BF16 -> float32). */
+#include "io_file.h"
 #include "safetensors.h"
 
 #include <errno.h>
@@ -340,10 +341,7 @@ gc_status gc_safetensors_read(gc_context *ctx, const char *path, gc_safetensors 
     *out = NULL;
     if (!path)
         return gc_fail(ctx, GC_ERR_NULL, "safetensors: path is NULL");
-    int fd;
-    do
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
+    int fd = gc_io_open_read(path); /* a FIFO is refused by the fstat, never waited on */
     if (fd < 0)
         return gc_fail(ctx, GC_ERR_IO, "safetensors: cannot open '%s': %s", path,
                        strerror(errno));

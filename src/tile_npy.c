@@ -1,6 +1,7 @@
 /* tile_npy.c - reading pieces of a .npy file by offsets (gc_npy_open / gc_npy_file_read): the
  * streamed Gram reads bands of rows, MPI ranks read their own slices. The header is parsed
  * and checked by npy.c (gc_npy_probe_fd); C order only. */
+#include "io_file.h"
 #include "tile.h"
 
 #include <errno.h>
@@ -26,10 +27,7 @@ gc_status gc_npy_open(gc_context *ctx, const char *path, gc_npy_file **out)
     *out = NULL;
     if (!path)
         return gc_fail(ctx, GC_ERR_NULL, "npy_open: path is NULL");
-    int fd;
-    do
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
+    int fd = gc_io_open_read(path); /* a FIFO is refused by the fstat, never waited on */
     if (fd < 0)
         return gc_fail(ctx, GC_ERR_IO, "npy: cannot open '%s': %s", path, strerror(errno));
     gc_npy_probe probe;

@@ -632,6 +632,93 @@ static void test_conv2d_empty(void)
     gc_context_free(ctx);
 }
 
+/* ---- size products at the limits ---------------------------------------------------------- */
+
+/* Padding, stride and dilation at INT64_MAX (refused before any arithmetic) and at 2^31 - 1
+ * (accepted: every size sum and product is checked before it is formed, so UBSan, which
+ * halts on a signed overflow in the sanitizer build, sees none). A 1x1 input padded by 2^31 - 1
+ * with stride 2^31 - 1 gives a 3x3 output whose centre is the product and the rest zero. */
+static void test_conv2d_size_limits(void)
+{
+    gc_context *ctx;
+    GC_CHECK_OK(gc_context_create(&ctx));
+    gc_tensor in, w, w3;
+    GC_CHECK_OK(gc_tensor_create(NULL, &in, GC_DTYPE_F32, 4, (int64_t[]){1, 1, 1, 1}));
+    GC_CHECK_OK(gc_tensor_create(NULL, &w, GC_DTYPE_F32, 4, (int64_t[]){1, 1, 1, 1}));
+    GC_CHECK_OK(gc_tensor_create(NULL, &w3, GC_DTYPE_F32, 4, (int64_t[]){1, 1, 3, 3}));
+    ((float *)in.data)[0] = 2.0f;
+    ((float *)w.data)[0] = 3.0f;
+    for (int i = 0; i < 9; i++)
+        ((float *)w3.data)[i] = 1.0f;
+    const int64_t big = INT64_MAX, m31 = INT32_MAX;
+    for (int field = 0; field < 3; field++) {
+        for (int side = 0; side < 2; side++) {
+            gc_conv2d_desc d = gc_conv2d_desc_default();
+            int64_t *v = field == 0 ? d.pad : field == 1 ? d.stride : d.dilation;
+            v[side] = big;
+            int r;
+            int64_t od[GC_MAX_RANK];
+            size_t bytes = 0;
+            GC_CHECK_STATUS(gc_conv2d_shape(ctx, &d, &in, &w3, &r, od), GC_ERR_ARG);
+            GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w3, GC_CONV_FORWARD, &bytes),
+                            GC_ERR_ARG);
+        }
+    }
+    /* 2^31 - 1: shape and workspace size for every algorithm and pass, never UB */
+    const int64_t geo[][6] = {/* pad h, w, stride h, w, dilation h, w */
+                              {m31, m31, 1, 1, 1, 1},       {m31, m31, m31, m31, 1, 1},
+                              {m31, 0, m31, 1, 1, 1},       {m31, m31, 1, 1, m31, m31},
+                              {0, 0, m31, m31, m31, m31},   {m31, m31, m31, m31, m31, m31}};
+    for (size_t g = 0; g < sizeof geo / sizeof geo[0]; g++)
+        for (int algo = GC_CONV_ALGO_AUTO; algo <= GC_CONV_ALGO_GEMM; algo++)
+            for (int pass = GC_CONV_FORWARD; pass <= GC_CONV_BACKWARD_WEIGHT; pass++)
+                for (int k = 0; k < 2; k++) {
+                    gc_conv2d_desc d = gc_conv2d_desc_default();
+                    d.pad[0] = geo[g][0], d.pad[1] = geo[g][1];
+                    d.stride[0] = geo[g][2], d.stride[1] = geo[g][3];
+                    d.dilation[0] = geo[g][4], d.dilation[1] = geo[g][5];
+                    d.algo = (gc_conv_algo)algo;
+                    int r;
+                    int64_t od[GC_MAX_RANK];
+                    size_t bytes = 0;
+                    gc_status s1 = gc_conv2d_shape(ctx, &d, &in, k ? &w3 : &w, &r, od);
+                    gc_status s2 = gc_conv2d_workspace_size(ctx, &d, &in, k ? &w3 : &w,
+                                                            (gc_conv_pass)pass, &bytes);
+                    GC_CHECK(s1 == GC_OK || s1 == GC_ERR_OVERFLOW || s1 == GC_ERR_SHAPE);
+                    GC_CHECK(s2 != GC_ERR_INTERNAL && s2 != GC_ERR_NULL);
+                }
+    /* the exact small case */
+    gc_conv2d_desc d = gc_conv2d_desc_default();
+    d.pad[0] = d.pad[1] = m31;
+    d.stride[0] = d.stride[1] = m31;
+    int r;
+    int64_t od[GC_MAX_RANK];
+    GC_CHECK_OK(gc_conv2d_shape(ctx, &d, &in, &w, &r, od));
+    GC_CHECK(r == 4 && od[2] == 3 && od[3] == 3);
+    gc_tensor out;
+    GC_CHECK_OK(gc_tensor_create(NULL, &out, GC_DTYPE_F32, 4, (int64_t[]){1, 1, 3, 3}));
+    for (int algo = GC_CONV_ALGO_AUTO; algo <= GC_CONV_ALGO_GEMM; algo++) {
+        d.algo = (gc_conv_algo)algo;
+        size_t bytes = 0;
+        gc_status st = gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes);
+        if (st != GC_OK || bytes > ((size_t)1 << 30))
+            continue; /* an algorithm may refuse this geometry; none may misbehave */
+        void *ws = bytes ? malloc(bytes) : NULL;
+        st = gc_conv2d_forward(ctx, &d, &in, &w, NULL, &out, ws, bytes);
+        free(ws);
+        if (st != GC_OK)
+            continue;
+        for (int i = 0; i < 9; i++)
+            GC_CHECK_MSG(((float *)out.data)[i] == (i == 4 ? 6.0f : 0.0f), "algo %d element %d: %g",
+                         algo, i, (double)((float *)out.data)[i]);
+    }
+    gc_tensor_free(&out);
+    gc_tensor_free(&in);
+    gc_tensor_free(&w);
+    gc_tensor_free(&w3);
+    gc_context_free(ctx);
+}
+
 /* ---- a write failing midway --------------------------------------------------------------- */
 
 static void test_npy_write_fails_midway(void)
@@ -771,6 +858,7 @@ GC_TEST_TABLE(gc_tests_harden) = {
     {"harden_alias_every_op", test_alias_every_op},
     {"harden_conv2d_views", test_conv2d_views},
     {"harden_conv2d_empty", test_conv2d_empty},
+    {"harden_conv2d_size_limits", test_conv2d_size_limits},
     {"harden_npy_write_fails_midway", test_npy_write_fails_midway},
     {"harden_thread_counts", test_thread_counts},
     {NULL, NULL},
