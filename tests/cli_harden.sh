@@ -40,6 +40,9 @@ expect_rc() {
     if [ "$RC" -ne "$want" ]; then fail "$name: exit $RC, expected $want (stderr: $(head -c 300 "$T/err"))"; else pass; fi
 }
 no_temps() { ! ls -A "${1:-$T}" | grep -q '\.tmp\.'; }
+# fresh: each section starts from a clean sample and no leftover temporaries, so a failure in
+# one section (an overwritten input, a temporary left behind) cannot fail the next
+fresh() { cp "$S" s.png; rm -f "$T"/*.tmp.* "$T"/gramconv.tmp.*; }
 
 S=$G/synth_sample.png
 V=$G/synth_tiny_vgg.safetensors
@@ -91,6 +94,7 @@ else
 fi
 
 # ---- 2. late failures leave nothing ---------------------------------------------------------
+fresh
 full() { "$@" >/dev/full; }
 closed() { "$@" >&-; }
 for redir in full closed; do
@@ -127,6 +131,7 @@ else
 fi
 
 # ---- 3. colliding names ---------------------------------------------------------------------
+fresh
 cp s.png x.png && cp s.png x_2.png
 expect_err "--stats-json names -o" 2 - $TO "$GC" texture s.png -o x.png $TX -q --stats-json ./x.png
 check "x.png untouched" 'cmp -s x.png s.png'
@@ -144,17 +149,19 @@ expect_err "spatialconv outputs via ./" 2 - $TO "$GC" spatialconv backward a b c
     --grad-weight ./g.npy
 
 # ---- 4. signals -------------------------------------------------------------------------------
-# sigrun SIG: a long texture run in its own directory, SIG once its staging file exists; sets RC
+fresh
+# sigrun SIG: a long texture run in its own directory, SIG once its first snapshot exists (polled
+# every 0.05 s for at most 30 s; then at most 30 s for it to end, else SIGKILL); sets RC
 mkdir sig && cp s.png sig/
 sigrun() {
     local sig=$1 i=0
     ( cd sig && exec env --default-signal "$GC" texture s.png -o out.png --size 32,32 \
         --iters 100000 --layers 3 --filters 4 --save-every 1 -q ) 2>"$T/err" &
     local pid=$!
-    while [ $i -lt 200 ] && ! { ls sig | grep -q '^out_1\.png$'; }; do sleep 0.05; i=$((i + 1)); done
+    while [ $i -lt 600 ] && ! { ls sig | grep -q '^out_1\.png$'; }; do sleep 0.05; i=$((i + 1)); done
     kill -s "$sig" $pid 2>/dev/null
     i=0
-    while [ $i -lt 200 ] && kill -0 $pid 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
+    while [ $i -lt 600 ] && kill -0 $pid 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
     kill -9 $pid 2>/dev/null
     wait $pid
     RC=$?
@@ -184,6 +191,7 @@ check "ulimit -f, PNG: exit 1, one line naming the output" '[ $RC -eq 1 ] && [ "
     [ ! -e big.png ] && no_temps'
 
 # ---- 5. compare: every non-finite pair, as numpy.allclose -------------------------------------
+fresh
 # mknpy FILE DESCR BYTES: a one-element .npy
 mknpy() {
     local dict="{'descr': '$2', 'fortran_order': False, 'shape': (1,), }"
@@ -217,6 +225,7 @@ expect_rc "compare 2^1023 vs -2^1023" 1 $TO "$GC" compare d_big.npy d_nbig.npy -
 expect_rc "compare 2^1023 vs 2^1023" 0 $TO "$GC" compare d_big.npy d_big.npy
 
 # ---- 6. size products at the limits (UBSan catches an overflow before its check) --------------
+fresh
 expect_err "spatialconv --pad 2^31-1: refused" 1 o.npy $TO "$GC" spatialconv forward \
     "$SX" "$SW" --pad 2147483647 -o o.npy
 for geo in "--pad 2147483647 --stride 2147483647" "--pad 2147483647,0 --stride 2147483647,1" \
@@ -232,6 +241,7 @@ run $TO "$GC" bench conv --input 1,1,4,4 --weight 1,1,3,3 --pad 2147483647 --str
 check "bench conv --pad --stride 2^31-1: ok or one line" '[ $RC -eq 0 ] || [ "$(wc -l <"$T/err")" -eq 1 ]'
 
 # ---- 7. non-finite network weights --------------------------------------------------------------
+fresh
 # poke FILE BYTES: overwrite the first data value of the first tensor (little-endian float32)
 poke() {
     local n
@@ -265,6 +275,7 @@ run $TO "$GC" bench conv --input 1,1,8,8 --weight 1,1,3,3 --repeat 1
 check "bench JSON has no nan/inf" '[ $RC -eq 0 ] && ! grep -qi "nan\|inf" "$T/out"'
 
 # ---- 8. a FIFO as input is refused at once -----------------------------------------------------
+fresh
 mkfifo in_fifo.npy in_fifo.png in_fifo.safetensors
 expect_err "xcorr2 FIFO input" 1 o.npy timeout 10 "$GC" xcorr2 in_fifo.npy "$K" -o o.npy
 expect_grep "FIFO: not a regular file" "not a regular file" "$T/err"
@@ -273,6 +284,7 @@ expect_err "texture FIFO sample" 1 o.png timeout 10 "$GC" texture in_fifo.png -o
 expect_err "texture FIFO preset" 1 o.png timeout 10 "$GC" texture --preset in_fifo.safetensors -o o.png -q
 
 # ---- 9. long names -------------------------------------------------------------------------------
+fresh
 long=$(printf 'n%.0s' $(seq 1 250))
 expect_ok "xcorr2 -o 254-character name" $TO "$GC" xcorr2 "$IN" "$K" -o "$long.npy"
 check "the long-named output" 'cmp -s "$long.npy" ref.npy && no_temps'
@@ -284,6 +296,7 @@ expect_err "a long name in a missing directory" 1 - $TO "$GC" xcorr2 "$IN" "$K" 
 check "the reason is there" 'grep -q "does not exist" "$T/err"'
 
 # ---- 10. an unwritable directory fails before any work ------------------------------------------
+fresh
 if [ "$(id -u)" -eq 0 ]; then ro_out=/proc/out.png; else   # root writes anywhere but there
     mkdir ro && chmod 555 ro && ro_out=ro/out.png; fi
 run $TO "$GC" texture s.png -o "$ro_out" --size 16,16 --iters 200 --layers 3 --filters 4
@@ -293,6 +306,7 @@ expect_err "unwritable directory for --stats-json" 1 early.png $TO "$GC" texture
     $TX -q --stats-json "${ro_out%.png}.json"
 
 # ---- 11. blend weights at the ends of the doubles -----------------------------------------------
+fresh
 "$GC" gram-preset save s.png --layers 3 --filters 4 -o p1.safetensors >/dev/null &&
 "$GC" sample -o c.png --size 16,16 --seed 7 >/dev/null &&
 "$GC" gram-preset save c.png --layers 3 --filters 4 -o p2.safetensors >/dev/null
