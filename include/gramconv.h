@@ -1178,6 +1178,53 @@ GC_API gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net,
                                   uint64_t seed, gc_tensor *out, gc_synth_stats *stats);
 /* ==== end section synth ==== */
 
+/* ==== section score: Texture scores: network-free distances between a sample and a candidate ==== */
+/*
+ * Two distances between a texture sample and a candidate image (a synthesised texture, or a
+ * piece of the same texture), each reported raw and relative to Gaussian noise of the
+ * candidate's size with the sample's per-channel mean and standard deviation (1.0 = as far
+ * from the sample as that noise; a real piece of a texture typically scores 0.1 - 0.3):
+ *  - swd: the sliced Wasserstein distance between patch x patch x C neighbourhoods of the
+ *    Laplacian-pyramid levels of the two images (Karras et al., ProGAN, 2018), with every
+ *    level's neighbourhoods normalised by the SAMPLE's per-channel mean and standard
+ *    deviation (so a brightness or colour drift counts), averaged over the levels;
+ *  - spectrum: the root mean square difference of the log power spectra (Welch estimates
+ *    over spectrum_window x spectrum_window Hann windows, DC excluded).
+ * docs/SYNTH.md ("Scoring a texture") gives every step. Images are C x H x W float32 or
+ * float64 (any strides), C in 1..4 and the same for both, values normally in [0, 1], every
+ * value finite, every side at least max(patch, 8). The spectrum window shrinks to the
+ * smallest side of the two images (rounded down to even) when that is smaller. A constant
+ * sample (no texture to compare with) is GC_ERR_ARG. The result depends only on the inputs
+ * and the descriptor (the same bits for any thread count and ISA); it is computed in float64.
+ */
+typedef struct gc_texture_score_desc {
+    int patch;                /* neighbourhood side, 1..32 (7) */
+    int directions;           /* random projection directions, 1..65536 (256) */
+    int64_t max_descriptors;  /* neighbourhoods per level per image, 1..2^24 (4096); more
+                                 positions than this: a seeded random subset */
+    int min_level_size;       /* the pyramid's smallest level side, >= 1 (16; at least patch
+                                 is used) */
+    int spectrum_window;      /* Welch window side, even, 8..1024 (64) */
+    int64_t max_windows;      /* Welch windows per image, 1..2^20 (64) */
+    uint64_t seed;            /* directions, subsets and the noise image (0) */
+} gc_texture_score_desc;
+
+/* {7, 256, 4096, 16, 64, 64, seed 0}. */
+GC_API gc_texture_score_desc gc_texture_score_desc_default(void);
+
+typedef struct gc_texture_score {
+    double swd, swd_noise, swd_rel;                 /* swd(sample, candidate), swd(sample,
+                                                       noise), their ratio */
+    double spectrum, spectrum_noise, spectrum_rel;  /* the same for the spectrum distance */
+    int levels;                                     /* pyramid levels compared */
+} gc_texture_score;
+
+/* Score `candidate` against `sample` (desc NULL: the defaults). On failure *out is zeroed. */
+GC_API gc_status gc_texture_score_compute(gc_context *ctx, const gc_texture_score_desc *desc,
+                                          const gc_tensor *sample, const gc_tensor *candidate,
+                                          gc_texture_score *out);
+/* ==== end section score ==== */
+
 /* ==== section tile: Tiled and distributed execution (issue 9) ==== */
 /*
  * Streaming Gram: G = norm * scale * Fc Fc^T of one M x K matrix (an M x K input, or a
