@@ -67,6 +67,9 @@ extern const char cli_usage_image_to_npy[], cli_usage_npy_to_image[];
 /* sample (cmd_sample.c): a procedural texture sample for the README's texture command. */
 int cli_cmd_sample(const cli_command *cmd, int argc, char **argv);
 extern const char cli_usage_sample[];
+/* texture-score (cmd_texture_score.c): gc_texture_score_compute on two images. */
+int cli_cmd_texture_score(const cli_command *cmd, int argc, char **argv);
+extern const char cli_usage_texture_score[];
 
 /* Parsed `xcorr2|conv2|xcorr3|conv3` arguments (cmd_corr.c). */
 typedef struct cli_corr_opts {

@@ -278,6 +278,8 @@ static const cli_command cli_table[] = {
      cli_usage_npy_to_image, cli_cmd_image},
     {"sample", "write a procedural texture sample (tileable mosaic) to try texture on",
      cli_usage_sample, cli_cmd_sample},
+    {"texture-score", "how far an image is from a texture sample (no network; x noise)",
+     cli_usage_texture_score, cli_cmd_texture_score},
 };
 
 const cli_command *cli_commands(int *count)
