@@ -96,8 +96,13 @@ int cli_cmd_texture_score(const cli_command *cmd, int argc, char **argv)
                        (long long)c.dims[0]);
     if (rc == CLI_OK) {
         gc_status st = gc_texture_score_compute(ctx, &o.desc, &s, &c, &r);
-        if (st != GC_OK)
-            rc = cli_lib_error(ctx, st, "texture-score");
+        if (st != GC_OK) {
+            /* the library's messages start with its own name, "texture_score: " */
+            const char *m = gc_context_last_error(ctx);
+            if (strncmp(m, "texture_score: ", 15) == 0)
+                m += 15;
+            rc = cli_error(CLI_FAIL, "%s: %s", cmd->name, *m ? m : gc_status_str(st));
+        }
         else if (!isfinite(r.swd) || !isfinite(r.swd_noise) || !isfinite(r.swd_rel) ||
                  !isfinite(r.spectrum) || !isfinite(r.spectrum_noise) || !isfinite(r.spectrum_rel))
             rc = cli_error(CLI_FAIL, "%s: a distance is not finite (a bug: please report it)",

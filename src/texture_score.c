@@ -852,7 +852,7 @@ gc_status gc_texture_score_compute(gc_context *ctx, const gc_texture_score_desc 
         if (t2[i]->dims[1] < minside || t2[i]->dims[2] < minside)
             return gc_fail(ctx, GC_ERR_SHAPE,
                            "texture_score: the %s is %lld x %lld (W x H); each side must be at "
-                           "least %lld (8 and the patch)",
+                           "least %lld (8, and the patch side)",
                            i ? "candidate" : "sample", (long long)t2[i]->dims[2],
                            (long long)t2[i]->dims[1], (long long)minside);
     /* the spectrum window: at most the smallest side of the two images, even */
