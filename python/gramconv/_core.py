@@ -7,6 +7,7 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import struct
 import threading
 from ctypes import byref, c_double, c_int, c_int64, c_size_t, c_uint64, c_void_p
 from typing import (Any, Callable, Dict, NamedTuple, Optional, Sequence, Tuple, Union)
@@ -62,6 +63,13 @@ def _common(arrays: Sequence[np.ndarray]) -> Sequence[np.ndarray]:
     return arrays
 
 
+# gc_tensor packed in one go (dtype, rank, dims[8], strides[8], data, owned_, allocator):
+# cheaper than setting the ctypes fields one by one; tests/test_layout.py checks the layout.
+_TENSOR = struct.Struct("=ii8q8q5Q")
+_ZEROS = (0,) * L.MAX_RANK
+assert _TENSOR.size == ctypes.sizeof(L.Tensor)
+
+
 def _usable_strides(a: np.ndarray) -> bool:
     isz = a.itemsize
     if a.ctypes.data % isz:
@@ -73,22 +81,25 @@ def _usable_strides(a: np.ndarray) -> bool:
 
 
 def _wrap(a: np.ndarray, op: str, what: str) -> L.Tensor:
-    """A gc_tensor view of `a` (no copy when its strides suit the C API)."""
-    if a.ndim > L.MAX_RANK:
-        raise Error(f"{op}: {what} has {a.ndim} dimensions (at most {L.MAX_RANK})", L.ERR_RANK)
-    t = L.Tensor()
+    """A gc_tensor view of `a` (no copy when its strides suit the C API: non-negative, whole
+    elements). Filled here rather than by gc_tensor_wrap (a call fewer per operand): an
+    ndarray already has what gc_tensor_wrap checks (dims >= 0, a byte extent that fits)."""
+    shape = a.shape
+    nd = len(shape)
+    if nd > L.MAX_RANK:
+        raise Error(f"{op}: {what} has {nd} dimensions (at most {L.MAX_RANK})", L.ERR_RANK)
     isz = a.itemsize
-    if a.flags.c_contiguous:
-        strides = None
-    else:
-        if not _usable_strides(a):
+    data = a.ctypes.data
+    strides = []
+    for s in a.strides:
+        if s < 0 or s % isz:
             raise _Copy()
-        strides = (c_int64 * max(a.ndim, 1))(*[s // isz for s in a.strides])
-    dims = (c_int64 * max(a.ndim, 1))(*a.shape)
-    st = L.gc_tensor_wrap(byref(t), _GC_DTYPE[a.dtype], a.ndim, dims, strides, a.ctypes.data)
-    if st != L.OK:
-        raise Error(f"{op}: {what} of shape {a.shape} cannot be described to gramconv", st)
-    return t
+        strides.append(s // isz)
+    if data % isz:
+        raise _Copy()
+    pad = _ZEROS[nd:]
+    return L.Tensor.from_buffer_copy(_TENSOR.pack(_GC_DTYPE[a.dtype], nd, *shape, *pad, *strides,
+                                                  *pad, data, 0, 0, 0, 0))
 
 
 class _Copy(Exception):
@@ -118,7 +129,12 @@ def _inputs(op: str, **named: ArrayLike) -> Tuple[list, list]:
 def _output(out: Optional[np.ndarray], shape: Tuple[int, ...], dtype: np.dtype, op: str,
             what: str = "out") -> Tuple[np.ndarray, L.Tensor]:
     if out is None:
-        o = np.empty(shape, dtype)
+        try:
+            o = np.empty(shape, dtype)
+        except (MemoryError, ValueError):
+            n = float(np.prod(np.array(shape, dtype=np.float64))) * np.dtype(dtype).itemsize
+            raise Error(f"{op}: cannot allocate the {what} of shape {tuple(shape)} "
+                        f"({n / 2**30:.3g} GiB)", L.ERR_NOMEM) from None
         return o, _wrap(o, op, what)
     if not isinstance(out, np.ndarray):
         raise Error(f"{op}: {what} must be a numpy.ndarray", L.ERR_ARG)
@@ -645,8 +661,8 @@ def texture(sample: Union[ArrayLike, PathLike], size: Optional[Tuple[int, int]] 
         w, h = chw.shape[2], chw.shape[1]
     else:
         w, h = _pair(size, op, "size (width, height)")
-    n = _Net(op, net, layers, filters, pool, seed, chw.shape[0])
     d = _synth_desc(op, iters, optimizer, lr)
+    n = _Net(op, net, layers, filters, pool, seed, chw.shape[0])
     d.width, d.height = w, h
     d.style_layers = n.style
     d.content_layer = -1
@@ -697,8 +713,8 @@ def style(content: Union[ArrayLike, PathLike], styles: Any,
     seed = _int(seed, op, "seed")
     if not 0 <= seed < 1 << 64:
         raise Error(f"{op}: seed must be 0 .. 2**64 - 1", L.ERR_ARG)
-    n = _Net(op, net, layers, filters, pool, seed, cont.shape[0])
     d = _synth_desc(op, iters, optimizer, lr)
+    n = _Net(op, net, layers, filters, pool, seed, cont.shape[0])
     d.height, d.width = cont.shape[1], cont.shape[2]
     d.style_layers = n.style
     d.content_layer = n.layer(content_layer, op) if content_layer is not None else -2

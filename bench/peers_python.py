@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""gramconv through Python against its peers, side by side in one run, at 1 thread:
+
+  gram_fwd   : gramconv.gram(x) on float32 (256, 128, 128)  vs  torch.bmm(F, F^T) (F the
+               1 x 256 x 16384 view; the division by H*W left out, in torch's favour)  and
+               NumPy's F @ F.T (OpenBLAS; NumPy runs it as a syrk; unnormalised likewise);
+  gram_fwdbwd: gramconv.torch.gram forward + backward  vs  PyTorch autograd of the bmm Gram
+               (G = bmm(F, F^T) / HW, G.backward(dG));
+  overhead   : one gramconv.xcorr2 of 2 x 2 float64 arrays (the seed's example), microseconds
+               per call, everything included (conversion, checks, output array, the C call).
+
+Every figure is the median of one measurement's repeated calls; the tools are interleaved
+within each round, and the report takes each tool's median over --rounds rounds (this machine
+is shared: single runs swing). Prints one JSON object per line: the measurements, then the
+ratios with their targets ({"ratio": ..., "speedup": peer_ms / gramconv_ms, "target": ..,
+"pass": ..}).
+
+Usage: python3 bench/peers_python.py [--rounds 5] [--min-time 0.3]
+Run it against a build with GRAMCONV_LIBRARY=build/libgramconv.so PYTHONPATH=python, or with
+the package installed. Peers are pinned to 1 thread (OMP/MKL/OPENBLAS_NUM_THREADS=1,
+torch.set_num_threads(1)) and gramconv.set_num_threads(1).
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "GC_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import numpy as np  # noqa: E402
+
+import gramconv  # noqa: E402
+
+try:
+    import torch  # noqa: E402
+    import gramconv.torch as gct  # noqa: E402
+except ImportError:  # pragma: no cover - torch is optional
+    torch = None
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--rounds", type=int, default=5)
+ap.add_argument("--min-time", type=float, default=0.3, help="seconds per measurement")
+ap.add_argument("--shape", default="256,128,128", help="C,H,W of the Gram cases")
+ARGS = ap.parse_args()
+
+gramconv.set_num_threads(1)
+if torch is not None:
+    torch.set_num_threads(1)
+
+
+def median_ms(fn, min_time):
+    fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < 5 or time.perf_counter() - start < min_time:
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def per_call_us(fn, min_time, batch=2000):
+    """Median over batches of the mean time per call, in microseconds."""
+    fn()
+    per = []
+    start = time.perf_counter()
+    while len(per) < 5 or time.perf_counter() - start < min_time:
+        t0 = time.perf_counter()
+        for _ in range(batch):
+            fn()
+        per.append((time.perf_counter() - t0) / batch * 1e6)
+    return statistics.median(per)
+
+
+def emit(obj):
+    print(json.dumps(obj), flush=True)
+
+
+c, h, w = (int(v) for v in ARGS.shape.split(","))
+shape = f"{c}x{h}x{w}"
+rng = np.random.default_rng(0)
+x = rng.standard_normal((c, h, w)).astype(np.float32)
+f = x.reshape(c, h * w)
+npbuf = np.empty((c, c), np.float32)
+gbuf = np.empty((c, c), np.float32)
+
+tools = {
+    ("gram_fwd", "gramconv"): lambda: gramconv.gram(x, out=gbuf),
+    ("gram_fwd", "numpy"): lambda: np.matmul(f, f.T, out=npbuf),
+}
+if torch is not None:
+    xt = torch.from_numpy(x)
+    ft = xt.reshape(1, c, h * w)
+    tools[("gram_fwd", "torch.bmm")] = lambda: torch.bmm(ft, ft.transpose(1, 2))
+    xg = xt.clone().reshape(1, c, h, w).requires_grad_(True)
+    dg = torch.randn(1, c, c)
+
+    def gct_fwdbwd():
+        xg.grad = None
+        gct.gram(xg).backward(dg)
+
+    def torch_fwdbwd():
+        xg.grad = None
+        fr = xg.reshape(1, c, h * w)
+        (torch.bmm(fr, fr.transpose(1, 2)) / (h * w)).backward(dg)
+
+    tools[("gram_fwdbwd", "gramconv.torch")] = gct_fwdbwd
+    tools[("gram_fwdbwd", "torch autograd")] = torch_fwdbwd
+else:
+    print("# torch not installed: the torch cases are left out", file=sys.stderr)
+
+a2 = np.array([[1.0, 5.0], [3.0, 4.0]])
+k2 = np.array([[5.0, 6.0], [7.0, 8.0]])
+assert gramconv.xcorr2(a2, k2)[0, 0] == 88.0
+
+results = {key: [] for key in tools}
+overhead = []
+for r in range(ARGS.rounds):
+    for key, fn in tools.items():
+        if torch is not None and key[0] == "gram_fwd" and key[1] == "torch.bmm":
+            with torch.no_grad():
+                ms = median_ms(fn, ARGS.min_time)
+        else:
+            ms = median_ms(fn, ARGS.min_time)
+        results[key].append(ms)
+    overhead.append(per_call_us(lambda: gramconv.xcorr2(a2, k2), ARGS.min_time))
+
+common = {"threads": 1, "dtype": "f32", "rounds": ARGS.rounds,
+          "library": os.path.basename(gramconv.LIBRARY_PATH), "version": gramconv.__version__}
+med = {}
+for (case, tool), vals in results.items():
+    med[(case, tool)] = statistics.median(vals)
+    emit({"case": case, "tool": tool, "shape": shape, "ms": round(med[(case, tool)], 4),
+          "rounds_ms": [round(v, 4) for v in vals], **common})
+ov = statistics.median(overhead)
+emit({"case": "overhead", "tool": "gramconv", "shape": "2x2 xcorr2 f64", "us": round(ov, 3),
+      "rounds_us": [round(v, 3) for v in overhead], **common})
+
+
+def ratio(case, peer, target):
+    if (case, peer) not in med:
+        return
+    ours = "gramconv" if case == "gram_fwd" else "gramconv.torch"
+    s = med[(case, peer)] / med[(case, ours)]
+    emit({"ratio": f"{case}: {peer} / {ours}", "speedup": round(s, 3), "target": target,
+          "pass": s >= target})
+
+
+ratio("gram_fwd", "torch.bmm", 1.5)
+ratio("gram_fwd", "numpy", 1.15)
+ratio("gram_fwdbwd", "torch autograd", 1.5)
+emit({"ratio": "overhead: 2x2 xcorr2 microseconds per call", "us": round(ov, 3), "target_max": 20,
+      "pass": ov <= 20})

@@ -1,0 +1,92 @@
+"""texture() and style(): shapes, dtypes, determinism, progress callbacks (stop early, errors
+carried out of the run), image files."""
+
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+import gramconv
+from gramconv import _lib
+
+
+def _sample(h=32, w=28, c=3, seed=0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = 0.5 + 0.4 * np.sin(xx * 0.9)[..., None] * np.cos(yy * 0.6)[..., None]
+    return np.clip(base + 0.05 * rng.standard_normal((h, w, c)), 0, 1).astype(np.float32)
+
+
+def test_texture_shapes_dtypes_and_determinism():
+    s = _sample()
+    a, stats = gramconv.texture(s, iters=4, seed=3, return_stats=True)
+    assert a.shape == s.shape and a.dtype == np.float32
+    assert 0.0 <= a.min() and a.max() <= 1.0
+    assert stats["iters"] == 4 and stats["final_loss"] < stats["initial_loss"]
+    np.testing.assert_array_equal(a, gramconv.texture(s, iters=4, seed=3))
+    assert not np.array_equal(a, gramconv.texture(s, iters=4, seed=4))
+    b = gramconv.texture((s * 255).astype(np.uint8), size=(40, 30), iters=2)
+    assert b.shape == (30, 40, 3) and b.dtype == np.uint8
+    g = gramconv.texture(s[..., 0], iters=2, layers=[3, 5], filters=8)   # gray H x W
+    assert g.shape == s.shape[:2] + (1,)
+
+
+def test_texture_progress_stop_and_exceptions():
+    s = _sample()
+    seen = []
+
+    def stop_at_3(p):
+        seen.append(p)
+        return p.iter >= 3
+
+    _, stats = gramconv.texture(s, iters=50, progress=stop_at_3, return_stats=True)
+    assert [p.iter for p in seen] == [1, 2, 3] and seen[0].iters == 50
+    assert stats["iters"] == 3
+    assert all(np.isfinite(p.loss) and p.seconds >= 0 for p in seen)
+
+    class Boom(Exception):
+        pass
+
+    def boom(p):
+        raise Boom("from the callback")
+
+    with pytest.raises(Boom):
+        gramconv.texture(s, iters=5, progress=boom)
+
+
+def test_style_runs_and_keeps_content_size():
+    content = _sample(30, 40, seed=1)
+    style_img = _sample(32, 32, seed=2)[::-1]   # a negative-stride view: copied
+    out, stats = gramconv.style(content, [style_img, style_img], style_weights=[1, 2],
+                                image_size=None, iters=3, return_stats=True)
+    assert out.shape == content.shape and out.dtype == np.float32
+    assert stats["iters"] == 3
+    small = gramconv.style((content * 255).astype(np.uint8), style_img, image_size=20, iters=2,
+                           init="random", original_colors=True, layers=[3, 5, 7])
+    assert small.shape == (15, 20, 3) and small.dtype == np.uint8
+
+
+@pytest.mark.skipif(not _lib.gc_image_supported(1), reason="library built without PNG")
+def test_texture_from_a_file_matches_the_cli(tmp_path):
+    """A path is read as RGB like the CLI's; with the CLI at hand (ctest passes it in
+    GRAMCONV_CLI), the same seed and thread count give the CLI's PNG exactly."""
+    cli = os.environ.get("GRAMCONV_CLI") or shutil.which("gramconv")
+    if not cli or not os.access(cli, os.X_OK):
+        pytest.skip("no gramconv CLI to make a PNG sample with")
+    png = tmp_path / "s.png"
+    subprocess.run([cli, "sample", "-o", str(png), "--size", "32,32"], check=True,
+                   capture_output=True)
+    gramconv.set_num_threads(1)
+    a = gramconv.texture(str(png), iters=3, seed=7)
+    assert a.shape == (32, 32, 3)
+    out = tmp_path / "t.png"
+    subprocess.run([cli, "texture", str(png), "-o", str(out), "--iters", "3", "--seed", "7",
+                    "--threads", "1", "--quiet"], check=True, capture_output=True)
+    npy = tmp_path / "t.npy"
+    subprocess.run([cli, "image-to-npy", str(out), "-o", str(npy)], check=True,
+                   capture_output=True)
+    cli_img = np.load(npy).transpose(1, 2, 0)
+    ours = np.floor(a * 255 + 0.5) / 255
+    np.testing.assert_allclose(ours, cli_img, atol=1.01 / 255)
