@@ -10,6 +10,7 @@
 #include "cmd_tile.h"
 #include "synth_cli.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,13 +27,18 @@ static const cli_opt tx_opts[] = {
     {"optimizer", 0, 1},   {"net", 0, 1},        {"layers", 0, 1},     {"filters", 0, 1},
     {"pool", 0, 1},        {"save-every", 0, 1}, {"quiet", 'q', 0},    {"stats-json", 0, 1},
     {"preset", 0, 1},      {"blend-weights", 0, 1}, {"threads", 't', 1}, {"max-pixels", 0, 1},
-    {"lr", 0, 1},          {"tv-weight", 0, 1},  {"max-memory", 0, 1},
+    {"lr", 0, 1},          {"tv-weight", 0, 1},  {"max-memory", 0, 1},   {"spectrum", 0, 1},
+    {"pyramid", 0, 1},     {"histogram", 0, 1},  {"init", 0, 1},
 };
 enum {
     TX_OUTPUT, TX_SIZE, TX_ITERS, TX_SEED, TX_OPTIMIZER, TX_NET, TX_LAYERS, TX_FILTERS, TX_POOL,
     TX_SAVE_EVERY, TX_QUIET, TX_STATS, TX_PRESET, TX_BLEND, TX_THREADS, TX_MAX_PIXELS, TX_LR,
-    TX_TV, TX_MAX_MEMORY, TX_NOPTS
+    TX_TV, TX_MAX_MEMORY, TX_SPECTRUM, TX_PYRAMID, TX_HISTOGRAM, TX_INIT, TX_NOPTS
 };
+
+/* Defaults of the quality options (docs/SYNTH.md has the table they were chosen by). */
+#define TX_SPECTRUM_DEFAULT 0.0
+#define TX_HISTOGRAM_DEFAULT 0
 
 typedef struct tx_opts_t {
     const char *sample, *output, *stats;
@@ -51,6 +57,11 @@ typedef struct tx_opts_t {
     int quiet, threads;
     int64_t max_pixels;
     uint64_t max_memory;            /* 0: no budget (--max-memory: the banded synthesis) */
+    double spectrum;                /* --spectrum: the spectrum constraint's weight */
+    int spectrum_set;
+    int pyramid;                    /* --pyramid: levels of coarse-to-fine synthesis */
+    int histogram;                  /* --histogram on|off: colours matched to the sample's */
+    gc_synth_init init;             /* --init mean|noise */
     int help;
 } tx_opts_t;
 
@@ -60,6 +71,10 @@ static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
     memset(o, 0, sizeof *o);
     o->iters = 200;
     o->optimizer = GC_SYNTH_OPTIM_LBFGS;
+    o->spectrum = TX_SPECTRUM_DEFAULT;
+    o->pyramid = 1;
+    o->histogram = TX_HISTOGRAM_DEFAULT;
+    o->init = GC_SYNTH_INIT_NOISE;
     int rc = cli_parse_args(argc, argv, tx_opts, TX_NOPTS, 1, &a, err);
     if (rc != CLI_OK)
         return rc;
@@ -115,6 +130,34 @@ static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
         if (o->tv < 0.0)
             return cli_seterr(err, CLI_USAGE, "--tv-weight must be >= 0");
     }
+    if (a.value[TX_SPECTRUM]) {
+        if ((rc = cli_parse_finite_double(a.value[TX_SPECTRUM], "--spectrum", &o->spectrum, err)) != CLI_OK)
+            return rc;
+        if (o->spectrum < 0.0)
+            return cli_seterr(err, CLI_USAGE, "--spectrum must be >= 0 (0: off)");
+        o->spectrum_set = 1;
+    }
+    if (a.value[TX_PYRAMID]) {
+        if ((rc = cli_parse_int64(a.value[TX_PYRAMID], 1, 8, "--pyramid", &v, err)) != CLI_OK)
+            return rc;
+        o->pyramid = (int)v;
+    }
+    if (a.value[TX_HISTOGRAM]) {
+        if (strcmp(a.value[TX_HISTOGRAM], "on") == 0)
+            o->histogram = 1;
+        else if (strcmp(a.value[TX_HISTOGRAM], "off") == 0)
+            o->histogram = 0;
+        else
+            return cli_seterr(err, CLI_USAGE, "--histogram must be on or off");
+    }
+    if (a.value[TX_INIT]) {
+        if (strcmp(a.value[TX_INIT], "mean") == 0)
+            o->init = GC_SYNTH_INIT_MEAN;
+        else if (strcmp(a.value[TX_INIT], "noise") == 0)
+            o->init = GC_SYNTH_INIT_NOISE;
+        else
+            return cli_seterr(err, CLI_USAGE, "--init must be mean or noise");
+    }
     if (a.value[TX_PRESET]) {
         if (strlen(a.value[TX_PRESET]) >= sizeof o->presets_buf)
             return cli_seterr(err, CLI_USAGE, "--preset: the list is too long");
@@ -124,6 +167,10 @@ static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
         if (o->net.net || o->net.layers || o->net.filters || a.value[TX_POOL])
             return cli_seterr(err, CLI_USAGE, "--net, --layers, --filters and --pool do not apply "
                                               "with --preset (the preset names its network)");
+        if (o->pyramid > 1 || o->spectrum_set)
+            return cli_seterr(err, CLI_USAGE, "--pyramid and --spectrum need a sample image, "
+                                              "not --preset (Grams hold neither)");
+        o->spectrum = 0.0;
         if (a.npos > 0)
             return cli_seterr(err, CLI_USAGE, "give a SAMPLE image or --preset, not both");
     } else if (a.npos < 1) {
@@ -152,8 +199,46 @@ static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
 
 /* ---- presets ---------------------------------------------------------------------------- */
 
-static const char *const tx_meta_keys[] = {"net", "scales", "filters", "channels", "seed", "weights", "pool"};
+static const char *const tx_meta_keys[] = {"net", "scales", "filters", "channels", "seed", "weights",
+                                           "pool", "center"};
 enum { TX_NMETA = sizeof tx_meta_keys / sizeof tx_meta_keys[0] };
+
+/* mean[c] = channel c's mean of image (3 x H x W float32 from cli_synth_read_image) */
+static void tx_means(const gc_tensor *image, double *mean)
+{
+    const int64_t n = image->dims[1] * image->dims[2];
+    for (int64_t c = 0; c < image->dims[0] && c < 4; c++) {
+        double m = 0.0;
+        for (int64_t i = 0; i < n; i++)
+            m += (double)((const float *)image->data)[c * n + i];
+        mean[c] = n ? m / (double)n : 0.5;
+    }
+}
+
+/* "r,g,b": three finite numbers (a preset's "center"). */
+static int tx_parse_center(const char *s, double *center)
+{
+    const char *p = s;
+    for (int c = 0; c < 3; c++) {
+        char *end = NULL;
+        errno = 0;
+        const double v = strtod(p, &end);
+        if (end == p || errno || !isfinite(v) || *end != (c < 2 ? ',' : '\0'))
+            return CLI_FAIL;
+        center[c] = v;
+        p = end + 1;
+    }
+    return CLI_OK;
+}
+
+/* "r,g,b" of a random net's centre, 17 significant digits (read back exactly). */
+static void tx_format_center(const gc_synth_net *net, char *buf, size_t n)
+{
+    gc_synth_random_desc rd;
+    if (gc_synth_net_random_desc(net, &rd) != GC_OK)
+        rd.center[0] = rd.center[1] = rd.center[2] = 0.0;
+    snprintf(buf, n, "%.17g,%.17g,%.17g", rd.center[0], rd.center[1], rd.center[2]);
+}
 
 /* The network a preset names. */
 static int tx_preset_net(gc_context *ctx, const gc_safetensors *st, const char *path,
@@ -182,6 +267,15 @@ static int tx_preset_net(gc_context *ctx, const gc_safetensors *st, const char *
         no.net = "random";
         no.layers = scales;
         no.filters = f;
+        /* presets made before the centred net have no "center": zero-mean filters, no centre */
+        const char *center = gc_safetensors_metadata_get(st, "center");
+        if (!center) {
+            no.zero_mean = 1;
+        } else {
+            if (tx_parse_center(center, no.center) != CLI_OK)
+                return cli_error(CLI_FAIL, "preset '%s': bad center metadata",
+                                 cli_quote(path, q, sizeof q));
+        }
         return cli_synth_make_net(ctx, &no, GC_DTYPE_F32, net, &unused);
     }
     if (strcmp(kind, "vgg19") == 0) {
@@ -412,14 +506,28 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
         if (!o.width)
             o.width = o.height = 256;
     } else {
-        rc = cli_synth_make_net(ctx, &o.net, GC_DTYPE_F32, &net, &mask);
-        if (rc == CLI_OK)
-            rc = cli_synth_read_image(ctx, o.sample, "the sample", &sample);
+        /* the random net is centred on the sample's mean: the sample first */
+        rc = cli_synth_read_image(ctx, o.sample, "the sample", &sample);
+        if (rc == CLI_OK) {
+            double mean[4] = {0};
+            tx_means(&sample, mean);
+            for (int c = 0; c < 3; c++)
+                o.net.center[c] = mean[c];
+            rc = cli_synth_make_net(ctx, &o.net, GC_DTYPE_F32, &net, &mask);
+        }
         if (rc == CLI_OK && !o.width) {
             o.width = sample.dims[2];
             o.height = sample.dims[1];
         }
     }
+    /* the spectrum constraint by default where the build has FFTW; asked for, it must run */
+    if (!o.spectrum_set && !gc_fft_available())
+        o.spectrum = 0.0;
+    if (rc == CLI_OK && split && (o.pyramid > 1 || o.spectrum_set))
+        rc = cli_error(CLI_USAGE, "%s: --pyramid and --spectrum do not run in bands or ranks "
+                       "(%s)", cmd->name, world ? "mpirun" : "--max-memory");
+    if (split)
+        o.spectrum = 0.0;
     gc_synth_desc d = gc_synth_desc_default();
     cli_synth_progress pr = {ctx, o.quiet, cli_synth_is_tty(), o.save_every, o.output, 0, 0};
     if (rc == CLI_OK) {
@@ -433,18 +541,17 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
         d.tv_weight = o.tv;
         d.progress = cli_synth_progress_fn;
         d.progress_user = &pr;
-        if (!split && (st = gc_synth_create(ctx, net, &d, &s)) != GC_OK)
+        d.spectrum_weight = o.spectrum;
+        d.pyramid = o.pyramid;
+        d.match_histogram = o.histogram;
+        d.init = o.init;
+        if (!split && o.npresets && (st = gc_synth_create(ctx, net, &d, &s)) != GC_OK)
             rc = cli_lib_error(ctx, st, "texture");
     }
     for (int i = 0; rc == CLI_OK && !split && i < o.npresets; i++) {
         rc = tx_preset_grams(ctx, sts[i], net, mask, o.presets[i], grams);
         if (rc == CLI_OK && (st = gc_synth_add_style_grams(ctx, s, grams, o.blend[i])) != GC_OK)
             rc = cli_lib_error(ctx, st, "texture: preset");
-    }
-    if (rc == CLI_OK && !split && !o.npresets &&
-        (st = gc_synth_add_style_image(ctx, s, &sample, 1.0)) != GC_OK) {
-        snprintf(err.msg, sizeof err.msg, "texture: the sample '%s'", cli_quote(o.sample, q, sizeof q));
-        rc = cli_lib_error(ctx, st, err.msg);
     }
     gc_synth_stats stats;
     memset(&stats, 0, sizeof stats);
@@ -454,8 +561,14 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
         rc = tx_split_prepare(ctx, cmd, &o, sts, net, mask, &sample, world != NULL, sgrams);
     if (rc == CLI_OK) {
         const int64_t dims[3] = {3, o.height, o.width};
+        double mean[4] = {0.5, 0.5, 0.5, 0.5};
+        gc_synth_random_desc rd;
+        if (o.sample)
+            tx_means(&sample, mean);
+        else if (gc_synth_net_random_desc(net, &rd) == GC_OK && !rd.zero_mean)
+            memcpy(mean, rd.center, sizeof mean); /* a preset's sample mean */
         if ((st = gc_tensor_create(ctx, &out, GC_DTYPE_F32, 3, dims)) == GC_OK)
-            st = gc_synth_noise(&out, o.seed ^ TX_NOISE_MIX);
+            st = gc_synth_start(&out, o.init, mean, o.seed ^ TX_NOISE_MIX);
         if (st != GC_OK)
             rc = cli_lib_error(ctx, st, "texture");
     }
@@ -468,8 +581,12 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
     if (rc == CLI_OK) {
         if (split)
             st = tx_split_run(ctx, &o, net, sgrams, &d, &out, &stats, world != NULL);
-        else
+        else if (o.npresets)
             st = gc_synth_run(ctx, s, &out, &stats);
+        else
+            st = gc_synth_texture(ctx, net, &sample, &d, o.seed ^ TX_NOISE_MIX, &out, &stats);
+        if (st == GC_OK && split && o.sample && o.histogram)
+            st = gc_synth_match_histogram(ctx, &out, &sample);
         cli_synth_progress_end(&pr);
         if (pr.failed)
             rc = CLI_FAIL;
@@ -521,8 +638,9 @@ int cli_cmd_texture(const cli_command *cmd, int argc, char **argv)
 static const cli_opt gp_opts[] = {
     {"output", 'o', 1}, {"net", 0, 1}, {"layers", 0, 1}, {"filters", 0, 1}, {"pool", 0, 1},
     {"seed", 0, 1}, {"threads", 't', 1}, {"max-pixels", 0, 1}, {"image-size", 0, 1},
+    {"center", 0, 1},
 };
-enum { GP_OUTPUT, GP_NET, GP_LAYERS, GP_FILTERS, GP_POOL, GP_SEED, GP_THREADS, GP_MAX_PIXELS, GP_SIZE, GP_NOPTS };
+enum { GP_OUTPUT, GP_NET, GP_LAYERS, GP_FILTERS, GP_POOL, GP_SEED, GP_THREADS, GP_MAX_PIXELS, GP_SIZE, GP_CENTER, GP_NOPTS };
 
 int cli_cmd_gram_preset(const cli_command *cmd, int argc, char **argv)
 {
@@ -570,11 +688,21 @@ int cli_cmd_gram_preset(const cli_command *cmd, int argc, char **argv)
     gc_tensor grams[GC_SYNTH_MAX_LAYERS];
     memset(grams, 0, sizeof grams);
     uint32_t mask = 0;
-    rc = cli_synth_make_net(ctx, &no, GC_DTYPE_F32, &net, &mask);
-    if (rc == CLI_OK)
-        rc = cli_synth_read_image(ctx, a.pos[1], "the style image", &img);
+    rc = cli_synth_read_image(ctx, a.pos[1], "the style image", &img);
     if (rc == CLI_OK && side)
         rc = cli_synth_resize_long_side(ctx, &img, side, &sized);
+    if (rc == CLI_OK) { /* the random net is centred on the image's mean, or --center */
+        double mean[4] = {0};
+        tx_means(side ? &sized : &img, mean);
+        if (a.value[GP_CENTER] && strcmp(a.value[GP_CENTER], "mean") != 0 &&
+            tx_parse_center(a.value[GP_CENTER], mean) != CLI_OK)
+            rc = cli_error(CLI_USAGE, "%s: --center must be 'mean' or three numbers R,G,B "
+                           "(presets blend only when they share one)", cmd->name);
+        for (int c = 0; c < 3; c++)
+            no.center[c] = mean[c];
+        if (rc == CLI_OK)
+            rc = cli_synth_make_net(ctx, &no, GC_DTYPE_F32, &net, &mask);
+    }
     if (rc == CLI_OK) {
         if (!mask)
             mask = gc_synth_net_default_style_layers(net);
@@ -593,8 +721,8 @@ int cli_cmd_gram_preset(const cli_command *cmd, int argc, char **argv)
                 ent[n].tensor = &grams[l];
                 n++;
             }
-        char scales[512] = "", filters[32] = "", seed[32] = "", channels[8] = "3";
-        gc_safetensors_meta meta[8];
+        char scales[512] = "", filters[32] = "", seed[32] = "", channels[8] = "3", center[96];
+        gc_safetensors_meta meta[9];
         int64_t nm = 0;
         meta[nm++] = (gc_safetensors_meta){"format", "gramconv-gram-preset"};
         meta[nm++] = (gc_safetensors_meta){"version", "1"};
@@ -611,6 +739,8 @@ int cli_cmd_gram_preset(const cli_command *cmd, int argc, char **argv)
             meta[nm++] = (gc_safetensors_meta){"filters", filters};
             meta[nm++] = (gc_safetensors_meta){"seed", seed};
             meta[nm++] = (gc_safetensors_meta){"channels", channels};
+            tx_format_center(net, center, sizeof center);
+            meta[nm++] = (gc_safetensors_meta){"center", center};
         } else {
             meta[nm++] = (gc_safetensors_meta){"net", "vgg19"};
             meta[nm++] = (gc_safetensors_meta){"weights", no.net};
@@ -698,6 +828,7 @@ int cli_bench_synth(const cli_command *cmd, int argc, char **argv)
     gc_tensor x = {0}, start = {0};
     uint32_t mask = 0;
     gc_status st = GC_OK;
+    no.center[0] = no.center[1] = no.center[2] = 0.5; /* the cost does not depend on it */
     rc = cli_synth_make_net(ctx, &no, GC_DTYPE_F32, &net, &mask);
     gc_synth_desc d = gc_synth_desc_default();
     d.width = w, d.height = h, d.optimizer = opt;
@@ -762,6 +893,7 @@ const char cli_usage_texture[] =
     "usage: gramconv texture SAMPLE.(png|jpg) -o OUT.png [--size W,H] [--iters N] [--seed S]\n"
     "                [--optimizer lbfgs|adam] [--net random|WEIGHTS.safetensors] [--layers ...]\n"
     "                [--save-every K] [--quiet] [--stats-json FILE] [--max-memory B]\n"
+    "                [--pyramid N] [--spectrum W] [--histogram on|off] [--init mean|noise]\n"
     "       mpirun -np P gramconv texture SAMPLE.png -o OUT.png [same options]\n"
     "       gramconv texture --preset P.safetensors[,P2,...] [--blend-weights w1,w2,...]\n"
     "                -o OUT.png [same options, no --net/--layers]\n"
@@ -769,7 +901,8 @@ const char cli_usage_texture[] =
     "Synthesise a texture that looks like SAMPLE: starting from seeded noise, L-BFGS (or Adam)\n"
     "changes the image until the Gram matrices of its features match the sample's (Gatys et al.).\n"
     "The default network needs no download: one convolution layer of random filters at several\n"
-    "sizes (Ustyuzhaninov et al., ICLR 2017), ReLU, one Gram loss per size. Its output tiles\n"
+    "sizes (Ustyuzhaninov et al., ICLR 2017) applied to the image minus the sample's mean,\n"
+    "ReLU, one Gram loss per size. Its output tiles\n"
     "seamlessly (circular padding). Same seed and thread count: the same output bytes.\n"
     "\n"
     "options:\n"
@@ -786,6 +919,15 @@ const char cli_usage_texture[] =
     "  --filters N           random: filters per size (default 32; the paper used 128)\n"
     "  --pool max|avg        VGG-19 pooling (default max)\n"
     "  --tv-weight W         total-variation smoothing weight (default 0)\n"
+    "  --pyramid N           coarse to fine over N levels (default 1): level l synthesises\n"
+    "                        size/2^l from the sample halved l times, the coarsest --iters\n"
+    "                        iterations, each finer one half as many; for large outputs\n"
+    "  --spectrum W          weight of the spectrum constraint (Liu et al. 2016: the sample's\n"
+    "                        Fourier modulus; needs FFTW; 0: off; see docs/SYNTH.md for the default)\n"
+    "  --histogram on|off    match each colour channel's histogram to the sample's at the end\n"
+    "                        of every level (see docs/SYNTH.md for the default)\n"
+    "  --init noise|mean     start: uniform noise in [0, 1) (default), or the sample's mean\n"
+    "                        plus noise of width 0.2\n"
     "  --preset P[,P2..]     Gram matrices saved by `gramconv gram-preset save` instead of a\n"
     "                        sample; several are blended (--blend-weights, default equal)\n"
     "  --save-every K        also write OUT_<iter>.png every K iterations\n"
@@ -810,8 +952,11 @@ const char cli_usage_texture[] =
 const char cli_usage_gram_preset[] =
     "usage: gramconv gram-preset save STYLE_IMAGE -o PRESET.safetensors [--net random|W.safetensors]\n"
     "                [--layers L] [--filters N] [--pool max|avg] [--seed S] [--image-size N]\n"
+    "                [--center mean|R,G,B]\n"
     "\n"
     "Save the Gram matrix of every style layer of STYLE_IMAGE (C x C each, named gram.<layer>)\n"
     "with metadata naming the network, for `gramconv texture --preset PRESET.safetensors`.\n"
     "--image-size N resizes the style image to N pixels on its longer side first. The network\n"
-    "options are texture's; a VGG-19 preset records the weights' path.\n";
+    "options are texture's; a VGG-19 preset records the weights' path. The random network is\n"
+    "centred on the style image's mean (recorded as \"center\"); presets blend only when they\n"
+    "share a network, so give --center R,G,B (values in [0, 1]) to presets made to be blended.\n";

@@ -207,6 +207,9 @@ int cli_synth_make_net(gc_context *ctx, const cli_synth_netopts *o, gc_dtype dty
     if (!o->net || strcmp(o->net, "random") == 0) {
         gc_synth_random_desc rd = gc_synth_random_desc_default();
         rd.seed = o->seed;
+        for (int c = 0; c < 4; c++)
+            rd.center[c] = o->center[c];
+        rd.zero_mean = o->zero_mean;
         if (o->filters > 0)
             rd.filters = o->filters;
         if (o->layers) {

@@ -1024,9 +1024,10 @@ GC_API gc_status gc_safetensors_write(gc_context *ctx, const char *path,
  *
  * Networks (gc_synth_net, immutable once made, shareable between gc_synth objects):
  *  - random: one convolution layer with several filter sizes (Ustyuzhaninov, Brendel, Gatys &
- *    Bethge, ICLR 2017): for each size k, `filters` random k x k filters (uniform, zero mean,
- *    variance 1/(C k k), from a seeded generator: the same seed gives the same network on
- *    every machine), no bias, then ReLU. Layer i ("k<size>", e.g. "k11") is scale i's ReLU
+ *    Bethge, ICLR 2017): for each size k, `filters` random k x k filters (uniform, variance
+ *    1/(C k k), from a seeded generator: the same seed gives the same network on every
+ *    machine) applied to the image minus `center` (the sample's mean), then ReLU. Layer i
+ *    ("k<size>", e.g. "k11") is scale i's ReLU
  *    output. Target images are filtered 'valid' (no padding: the Gram sees only real pixels);
  *    the image being synthesised is filtered with circular padding k/2, so every pixel is
  *    constrained alike and the result tiles seamlessly. Sizes must be odd.
@@ -1053,6 +1054,15 @@ typedef struct gc_synth_random_desc {
     int64_t filters;                     /* filters per size, 1..4096 */
     int64_t channels;                    /* input channels, 1..4 */
     uint64_t seed;
+    /* Subtracted from each input channel before the filters (finite): the sample's mean
+     * (gc_synth_random_desc_center), so that a filter's response is signed around the
+     * texture's own level. Applied as a bias of -sum(w * center) per filter: exact with
+     * circular and valid padding alike. 0: none. */
+    double center[4];
+    /* 1: each filter made zero-mean after drawing (the network of gramconv 0.1 and of its
+     * presets). A zero-mean filter cannot see local brightness, so flat regions and the
+     * overall level are left free; 0 (the default) keeps the drawn means. */
+    int zero_mean;
 } gc_synth_random_desc;
 
 /* The default random network, scaled down from the paper's (sizes 3, 5, 7, 11, 15, 23, 37, 55
@@ -1060,6 +1070,9 @@ typedef struct gc_synth_random_desc {
  * 1/12 of the paper's work per pixel; the cost grows with the sum of the squared sizes times
  * the filters), 3 channels, seed 0. */
 GC_API gc_synth_random_desc gc_synth_random_desc_default(void);
+/* desc->center = the per-channel mean of image (C x H x W, C = desc->channels). */
+GC_API gc_status gc_synth_random_desc_center(gc_context *ctx, gc_synth_random_desc *desc,
+                                             const gc_tensor *image);
 GC_API gc_status gc_synth_net_create_random(gc_context *ctx, const gc_synth_random_desc *desc,
                                             gc_dtype dtype, gc_synth_net **out);
 
@@ -1119,6 +1132,14 @@ typedef struct gc_synth_progress {
 /* Return nonzero to stop early (gc_synth_run then returns GC_OK). */
 typedef int (*gc_synth_progress_fn)(const gc_synth_progress *progress, void *user);
 
+/* The start of gc_synth_texture. */
+typedef enum gc_synth_init {
+    GC_SYNTH_INIT_NOISE = 0,    /* uniform noise in [0, 1) (gc_synth_noise) */
+    GC_SYNTH_INIT_MEAN = 1      /* the sample's per-channel mean plus uniform noise of width
+                                   0.2: starts near a saddle (features near 0), where L-BFGS
+                                   without line search stalls on some textures */
+} gc_synth_init;
+
 typedef struct gc_synth_desc {
     int64_t height, width;       /* the image being synthesised */
     uint32_t style_layers;       /* bit l: layer l has a style loss; 0: the net's default */
@@ -1130,6 +1151,16 @@ typedef struct gc_synth_desc {
     int lbfgs_history;           /* 1..1000 (10) */
     gc_synth_progress_fn progress;  /* may be NULL */
     void *progress_user;
+    /* The spectrum constraint (Liu, Gousseau & Xia 2016), >= 0, 0: off: adds
+     * spectrum_weight * sum_c ||x_c - P(x_c)||^2 / (C H W var) to L, P(x_c) the image with the
+     * style images' Fourier modulus (carried to height x width) and x_c's own phases, var the
+     * samples' variance. Needs FFTW and a style image (not Grams alone). */
+    double spectrum_weight;
+    /* gc_synth_texture only: */
+    int pyramid;                 /* 1..8 levels of coarse-to-fine synthesis (1: one scale) */
+    int match_histogram;         /* 1: each channel's histogram matched to the sample's after
+                                    each level (gc_synth_match_histogram) */
+    gc_synth_init init;
 } gc_synth_desc;
 
 /* 256 x 256, default style layers, no content, weights style 1 content 1 tv 0, 200 iterations
@@ -1169,10 +1200,26 @@ GC_API gc_status gc_synth_run(gc_context *ctx, gc_synth *s, gc_tensor *image,
                               gc_synth_stats *stats);
 /* Fill `image` with uniform noise in [0, 1) from `seed` (any dtype, any strides). */
 GC_API gc_status gc_synth_noise(gc_tensor *image, uint64_t seed);
+/* The start image: GC_SYNTH_INIT_MEAN fills each channel c with mean[c] (0.5 when mean is
+ * NULL) plus uniform noise in [-0.1, 0.1); GC_SYNTH_INIT_NOISE is gc_synth_noise. The same
+ * seed gives the same image on every machine. */
+GC_API gc_status gc_synth_start(gc_tensor *image, gc_synth_init init, const double *mean,
+                                uint64_t seed);
+/* Histogram matching: each channel of `image` (C x H x W, any strides) gets the values of
+ * `reference`'s channel (C x H' x W') at the same ranks (its sorted values read at quantile
+ * (r + 0.5) / (H W), linearly interpolated; ties broken by position, so the result is
+ * deterministic). Allocates its sort buffers through the context. */
+GC_API gc_status gc_synth_match_histogram(gc_context *ctx, gc_tensor *image,
+                                          const gc_tensor *reference);
 
-/* Texture synthesis in one call: the Grams of `sample` on the desc's style layers, a noise
- * start from `seed`, desc.iters iterations; `out` (C x desc.height x desc.width, the net's
- * dtype, made by the caller) receives the texture. */
+/* Texture synthesis in one call: the Grams of `sample` on the desc's style layers, a start
+ * from `seed` (desc.init), desc.iters iterations; `out` (C x desc.height x desc.width, the
+ * net's dtype, made by the caller) receives the texture. With desc.pyramid = P > 1 it runs
+ * coarse to fine: level l (P-1 down to 0) synthesises height >> l x width >> l against the
+ * sample reduced by 2^l (2 x 2 means), starting from the previous level's result enlarged
+ * (bilinear, periodic); the coarsest level runs desc.iters iterations and each finer one half
+ * of the one before (at least 10). The progress callback counts iterations over all levels.
+ * Every level must leave the reduced sample at least as large as the largest filter. */
 GC_API gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net,
                                   const gc_tensor *sample, const gc_synth_desc *desc,
                                   uint64_t seed, gc_tensor *out, gc_synth_stats *stats);

@@ -28,6 +28,9 @@ struct gc_synth {
     gc_tensor x;                             /* C x H x W: the optimiser's iterate */
     gc_optimizer *opt;                       /* L-BFGS or Adam (optim.c), state made once */
     gc_context *run_ctx;                     /* the context of the gc_synth_run in progress */
+    gc_synth_spectrum spec;                  /* the spectrum constraint (spectrum_weight > 0) */
+    int spec_images;                         /* style images blended into spec */
+    int spec_grams;                          /* style targets added as Grams alone */
 };
 
 gc_synth_desc gc_synth_desc_default(void)
@@ -44,6 +47,10 @@ gc_synth_desc gc_synth_desc_default(void)
     d.optimizer = GC_SYNTH_OPTIM_LBFGS;
     d.learning_rate = 1.0;
     d.lbfgs_history = 10;
+    d.spectrum_weight = 0.0;
+    d.pyramid = 1;
+    d.match_histogram = 0;
+    d.init = GC_SYNTH_INIT_NOISE;
     return d;
 }
 
@@ -90,6 +97,14 @@ static gc_status gc_sy_check_desc(gc_context *ctx, const gc_synth_net *net,
         return gc_fail(ctx, GC_ERR_ARG, "%s: the learning rate must be finite and > 0", op);
     if (d->lbfgs_history < 1 || d->lbfgs_history > 1000)
         return gc_fail(ctx, GC_ERR_ARG, "%s: L-BFGS history %d (1..1000)", op, d->lbfgs_history);
+    if (!(d->spectrum_weight >= 0.0) || !isfinite(d->spectrum_weight))
+        return gc_fail(ctx, GC_ERR_ARG, "%s: the spectrum weight must be finite and >= 0", op);
+    if (d->pyramid < 1 || d->pyramid > 8)
+        return gc_fail(ctx, GC_ERR_ARG, "%s: pyramid of %d levels (1..8)", op, d->pyramid);
+    if (d->match_histogram != 0 && d->match_histogram != 1)
+        return gc_fail(ctx, GC_ERR_ARG, "%s: match_histogram must be 0 or 1", op);
+    if (d->init != GC_SYNTH_INIT_MEAN && d->init != GC_SYNTH_INIT_NOISE)
+        return gc_fail(ctx, GC_ERR_ARG, "%s: unknown start %d", op, (int)d->init);
     return GC_OK;
 }
 
@@ -104,6 +119,7 @@ void gc_synth_free(gc_synth *s)
     gc_tensor_free(&s->pfeat);
     gc_tensor_free(&s->x);
     gc_synth_plan_free(&s->plan);
+    gc_synth_spectrum_free(&s->spec);
     gc_optimizer_free(s->opt);
     const gc_allocator a = s->alloc; /* the one that made s */
     a.free(s, a.user);
@@ -174,6 +190,8 @@ gc_status gc_synth_create(gc_context *ctx, const gc_synth_net *net, const gc_syn
         st = gc_tensor_create(ctx, &s->x, net->dtype, 3, xd);
     if (st == GC_OK)
         st = gc_synth_make_optimizer(ctx, desc, net->dtype, net->in_channels * H * W, &s->opt);
+    if (st == GC_OK && desc->spectrum_weight > 0.0)
+        st = gc_synth_spectrum_init(ctx, &s->spec, net->in_channels, H, W);
     if (st != GC_OK) {
         gc_synth_free(s);
         return st;
@@ -289,8 +307,15 @@ gc_status gc_synth_add_style_image(gc_context *ctx, gc_synth *s, const gc_tensor
         return st;
     gc_tensor grams[GC_SYNTH_MAX_LAYERS];
     memset(grams, 0, sizeof grams);
-    if ((st = gc_synth_net_grams(ctx, s->net, image, s->style, grams)) != GC_OK)
+    if ((st = gc_synth_net_grams(ctx, s->net, image, s->style, grams)) == GC_OK &&
+        s->desc.spectrum_weight > 0.0 &&
+        (st = gc_synth_spectrum_add(ctx, &s->spec, image, weight, s->style_total)) == GC_OK)
+        s->spec_images++;
+    if (st != GC_OK) {
+        for (int l = 0; l < GC_SYNTH_MAX_LAYERS; l++)
+            gc_tensor_free(&grams[l]);
         return st;
+    }
     gc_sy_blend(s, grams, weight);
     for (int l = 0; l < GC_SYNTH_MAX_LAYERS; l++)
         gc_tensor_free(&grams[l]);
@@ -323,6 +348,7 @@ gc_status gc_synth_add_style_grams(gc_context *ctx, gc_synth *s, const gc_tensor
                                s->net->names[l]);
     }
     gc_sy_blend(s, grams, weight);
+    s->spec_grams++;
     return GC_OK;
 }
 
@@ -435,10 +461,16 @@ static gc_status gc_sy_eval(gc_context *ctx, gc_synth *s, const gc_tensor *x, do
         return gc_fail(ctx, GC_ERR_ARG, "synth: no style target was added");
     if (s->content >= 0 && !s->has_content)
         return gc_fail(ctx, GC_ERR_ARG, "synth: no content image was set");
+    if (s->desc.spectrum_weight > 0.0 && (s->spec_grams || !s->spec_images))
+        return gc_fail(ctx, GC_ERR_ARG, "synth: the spectrum constraint needs style images "
+                       "(Grams alone carry no spectrum)");
     gc_status st = gc_synth_plan_eval(ctx, &s->plan, x, s->layers, gc_sy_loss_tap, s, loss,
                                       want_grad ? &s->plan.gimg : NULL);
     if (st == GC_OK && s->desc.tv_weight > 0.0)
         *loss += gc_sy_tv(x, s->desc.tv_weight, want_grad ? &s->plan.gimg : NULL);
+    if (st == GC_OK && s->desc.spectrum_weight > 0.0)
+        st = gc_synth_spectrum_loss(&s->spec, x, s->desc.spectrum_weight, loss,
+                                    want_grad ? &s->plan.gimg : NULL);
     return st;
 }
 
@@ -541,7 +573,7 @@ gc_status gc_synth_run(gc_context *ctx, gc_synth *s, gc_tensor *image, gc_synth_
     return GC_OK;
 }
 
-/* ---- noise and the one-call texture ----------------------------------------------------- */
+/* ---- noise ------------------------------------------------------------------------------ */
 
 gc_status gc_synth_noise(gc_tensor *image, uint64_t seed)
 {
@@ -567,22 +599,4 @@ gc_status gc_synth_noise(gc_tensor *image, uint64_t seed)
         }
     }
     return GC_OK;
-}
-
-gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net, const gc_tensor *sample,
-                           const gc_synth_desc *desc, uint64_t seed, gc_tensor *out,
-                           gc_synth_stats *stats)
-{
-    if (!out)
-        return gc_fail(ctx, GC_ERR_NULL, "synth_texture: out is NULL");
-    gc_synth *s = NULL;
-    gc_status st = gc_synth_create(ctx, net, desc, &s);
-    if (st == GC_OK)
-        st = gc_synth_add_style_image(ctx, s, sample, 1.0);
-    if (st == GC_OK && (st = gc_sy_check_image(ctx, net, out, "synth_texture")) == GC_OK)
-        st = gc_synth_noise(out, seed);
-    if (st == GC_OK)
-        st = gc_synth_run(ctx, s, out, stats);
-    gc_synth_free(s);
-    return st;
 }

@@ -27,7 +27,8 @@ struct gc_synth_net {
     gc_synth_random_desc rdesc;                   /* random only */
     int nconv;                                    /* random: nscales; VGG: 16 */
     gc_tensor weights[GC_SYNTH_MAX_LAYERS];       /* owned; random: F x C x k x k */
-    gc_tensor biases[GC_SYNTH_MAX_LAYERS];        /* owned; VGG only (rank 0 if none) */
+    gc_tensor biases[GC_SYNTH_MAX_LAYERS];        /* owned; VGG's, or the random net's centring
+                                                     bias -sum(w * center) (no data: none) */
     gc_synth_pool pool;                           /* VGG */
 };
 
@@ -93,6 +94,31 @@ static inline uint64_t gc_synth_rng_next(uint64_t *state)
 static inline double gc_synth_rng_uniform(uint64_t *state)
 {
     return (double)(gc_synth_rng_next(state) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* The spectrum constraint (synth_spectrum.c): the target power spectrum at the output size and
+ * the FFT buffers, made once. */
+typedef struct gc_synth_spectrum {
+    int64_t C, H, W;
+    gc_tensor power;       /* C x H x (W/2+1) float64: target |T|^2 on the r2c half grid */
+    gc_tensor real, spec;  /* H x W and H x (W/2+1) complex: one channel's transform */
+    void *fwd, *bwd;       /* FFTW plans (cached by fft_plan.c) */
+    double var;            /* the samples' (blended) variance: the loss's scale */
+} gc_synth_spectrum;
+gc_status gc_synth_spectrum_init(gc_context *ctx, gc_synth_spectrum *sp, int64_t C, int64_t H,
+                                 int64_t W);
+void gc_synth_spectrum_free(gc_synth_spectrum *sp);
+/* Blend sample (C x Hs x Ws) into the target with `weight` (total: the weight so far). */
+gc_status gc_synth_spectrum_add(gc_context *ctx, gc_synth_spectrum *sp, const gc_tensor *sample,
+                                double weight, double total);
+/* *loss += the constraint at x (C x H x W, contiguous); grad (same, contiguous) += its gradient. */
+gc_status gc_synth_spectrum_loss(gc_synth_spectrum *sp, const gc_tensor *x, double weight,
+                                 double *loss, gc_tensor *grad);
+
+/* Scale i's bias, or NULL when it has none. */
+static inline const gc_tensor *gc_synth_net_bias(const gc_synth_net *net, int i)
+{
+    return net->biases[i].data ? &net->biases[i] : NULL;
 }
 
 #endif /* GC_SYNTH_H */

@@ -3,7 +3,8 @@
  *
  * Random multi-scale net, one scale at a time (the scales share nothing, so one feature
  * buffer serves them all):
- *   feat  (F x OH x OW) = ReLU(conv_k(image))          conv2d, circular pad k/2 or valid
+ *   feat  (F x OH x OW) = ReLU(conv_k(image) + b)      conv2d, circular pad k/2 or valid; b the
+ *                                                      centring bias (none: 0)
  *   gfeat (F x OH x OW) = tap's dloss/dfeat * (feat > 0)
  *   gimg  (C x H x W)  += conv2d_backward_input(gfeat)
  * VGG-19 (a chain):
@@ -62,6 +63,23 @@ static void gc_se_add(gc_dtype dt, void *dst, const void *src, int64_t n)
         const double *s = src;
         for (int64_t i = 0; i < n; i++)
             d[i] += s[i];
+    }
+}
+
+/* plane f of x (F planes of hw elements) += b[f] */
+static void gc_se_add_bias(gc_dtype dt, void *x, const gc_tensor *b, int64_t hw)
+{
+    for (int64_t f = 0; f < b->dims[0]; f++) {
+        const double v = gc_load(b->data, b->dtype, f * b->strides[0]);
+        if (dt == GC_DTYPE_F32) {
+            float *p = (float *)x + f * hw;
+            for (int64_t i = 0; i < hw; i++)
+                p[i] += (float)v;
+        } else {
+            double *p = (double *)x + f * hw;
+            for (int64_t i = 0; i < hw; i++)
+                p[i] += v;
+        }
     }
 }
 
@@ -352,9 +370,11 @@ static gc_status gc_se_eval_random(gc_context *ctx, gc_synth_plan *plan, const g
             const gc_corr_desc cd = {GC_CORR_XCORR, 2, GC_MODE_SAME, GC_CORR_METHOD_FFT,
                                      GC_BOUNDARY_WRAP, 0.0};
             st = gc_corr(ctx, &cd, image, &net->weights[s], &feat);
+            if (st == GC_OK && gc_synth_net_bias(net, s))
+                gc_se_add_bias(dt, feat.data, &net->biases[s], d[1] * d[2]);
         } else {
-            st = gc_conv2d_forward(ctx, &desc, image, &net->weights[s], NULL, &feat, plan->ws,
-                                   plan->ws_bytes);
+            st = gc_conv2d_forward(ctx, &desc, image, &net->weights[s], gc_synth_net_bias(net, s),
+                                   &feat, plan->ws, plan->ws_bytes);
         }
         if (st != GC_OK)
             break;

@@ -44,25 +44,68 @@ void gc_synth_net_free(gc_synth_net *net)
     a.free(net, a.user);
 }
 
-/* Uniform filters with zero mean over each filter and variance 1/(C k k): values
- * (u - mean(u)) * sqrt(3/(C k k)) * 2 with u uniform in [-0.5, 0.5)... written out: draw
- * u in [-1, 1) (variance 1/3), subtract the filter's mean, scale by sqrt(3 / (C k k)). */
-static void gc_synth_random_fill(gc_tensor *w, uint64_t *rng)
+/* Uniform filters of variance 1/(C k k): u in [-1, 1) (variance 1/3) scaled by
+ * sqrt(3 / (C k k)), one draw per weight in (filter, channel, row, column) order; with
+ * zero_mean, each filter's mean is subtracted (its draws are made twice: once for the mean). */
+static void gc_synth_random_fill(gc_tensor *w, uint64_t *rng, int zero_mean)
 {
     const int64_t F = w->dims[0], per = w->dims[1] * w->dims[2] * w->dims[3];
     const double scale = sqrt(3.0 / (double)per);
     for (int64_t f = 0; f < F; f++) {
         double mean = 0.0;
-        uint64_t save = *rng;
-        for (int64_t i = 0; i < per; i++)
-            mean += 2.0 * gc_synth_rng_uniform(rng) - 1.0;
-        mean /= (double)per;
-        *rng = save;
+        if (zero_mean) {
+            uint64_t save = *rng;
+            for (int64_t i = 0; i < per; i++)
+                mean += 2.0 * gc_synth_rng_uniform(rng) - 1.0;
+            mean /= (double)per;
+            *rng = save;
+        }
         for (int64_t i = 0; i < per; i++) {
             double v = (2.0 * gc_synth_rng_uniform(rng) - 1.0 - mean) * scale;
             gc_store(w->data, w->dtype, f * per + i, v);
         }
     }
+}
+
+/* b[f] = -sum over (c, i, j) of w[f][c][i][j] * center[c]: conv(x - center) = conv(x) + b. */
+static void gc_synth_center_bias(const gc_tensor *w, const double *center, gc_tensor *b)
+{
+    const int64_t F = w->dims[0], C = w->dims[1], kk = w->dims[2] * w->dims[3];
+    for (int64_t f = 0; f < F; f++) {
+        double sum = 0.0;
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t i = 0; i < kk; i++)
+                sum += gc_load(w->data, w->dtype, (f * C + c) * kk + i) * center[c];
+        gc_store(b->data, b->dtype, f, -sum);
+    }
+}
+
+gc_status gc_synth_random_desc_center(gc_context *ctx, gc_synth_random_desc *desc,
+                                      const gc_tensor *image)
+{
+    const char *op = "synth_random_desc_center";
+    if (!desc || !image)
+        return gc_fail(ctx, GC_ERR_NULL, "%s: desc or image is NULL", op);
+    gc_status st = gc_tensor_check(ctx, image, "image");
+    if (st != GC_OK)
+        return st;
+    if (image->rank != 3 || image->dims[0] != desc->channels || image->dims[1] < 1 ||
+        image->dims[2] < 1)
+        return gc_fail(ctx, GC_ERR_SHAPE, "%s: the image must be %lld x H x W", op,
+                       (long long)desc->channels);
+    const int64_t H = image->dims[1], W = image->dims[2];
+    for (int64_t c = 0; c < image->dims[0]; c++) {
+        double sum = 0.0;
+        for (int64_t y = 0; y < H; y++)
+            for (int64_t x = 0; x < W; x++)
+                sum += gc_load(image->data, image->dtype,
+                               c * image->strides[0] + y * image->strides[1] + x * image->strides[2]);
+        const double m = sum / (double)(H * W);
+        if (!isfinite(m))
+            return gc_fail(ctx, GC_ERR_ARG, "%s: the image is not finite", op);
+        desc->center[c] = m;
+    }
+    return GC_OK;
 }
 
 gc_status gc_synth_net_create_random(gc_context *ctx, const gc_synth_random_desc *desc,
@@ -84,6 +127,10 @@ gc_status gc_synth_net_create_random(gc_context *ctx, const gc_synth_random_desc
     if (desc->channels < 1 || desc->channels > 4)
         return gc_fail(ctx, GC_ERR_ARG, "synth_net_create_random: %lld input channels (1..4)",
                        (long long)desc->channels);
+    for (int c = 0; c < 4; c++)
+        if (!isfinite(desc->center[c]) || (c >= desc->channels && desc->center[c] != 0.0))
+            return gc_fail(ctx, GC_ERR_ARG, "synth_net_create_random: center[%d] must be finite "
+                           "(and 0 past the input channels)", c);
     for (int i = 0; i < desc->nscales; i++) {
         const int64_t k = desc->sizes[i];
         if (k < 1 || k > 255 || k % 2 == 0)
@@ -108,6 +155,9 @@ gc_status gc_synth_net_create_random(gc_context *ctx, const gc_synth_random_desc
     net->nconv = net->nlayers = desc->nscales;
     net->default_content = desc->nscales > 1 ? 1 : 0; /* the second-smallest scale */
     uint64_t rng = desc->seed;
+    int centred = 0;
+    for (int c = 0; c < desc->channels; c++)
+        centred |= desc->center[c] != 0.0;
     for (int i = 0; i < desc->nscales && st == GC_OK; i++) {
         const int64_t k = desc->sizes[i];
         const int64_t dims[4] = {desc->filters, desc->channels, k, k};
@@ -116,7 +166,10 @@ gc_status gc_synth_net_create_random(gc_context *ctx, const gc_synth_random_desc
         net->default_style |= 1u << i;
         st = gc_tensor_create(ctx, &net->weights[i], dtype, 4, dims);
         if (st == GC_OK)
-            gc_synth_random_fill(&net->weights[i], &rng);
+            gc_synth_random_fill(&net->weights[i], &rng, desc->zero_mean);
+        if (st == GC_OK && centred &&
+            (st = gc_tensor_create(ctx, &net->biases[i], dtype, 1, dims)) == GC_OK)
+            gc_synth_center_bias(&net->weights[i], desc->center, &net->biases[i]);
     }
     if (st != GC_OK) {
         gc_synth_net_free(net);

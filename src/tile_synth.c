@@ -251,7 +251,8 @@ static gc_status gc_ts_feat(gc_context *ctx, const gc_synth_tiled *t, int i, con
 {
     const gc_tensor *w = &t->net->weights[i];
     const gc_conv2d_desc d = gc_ts_conv(w->dims[2]);
-    gc_status st = gc_conv2d_forward_band(ctx, &d, t->H, x, 0, w, NULL, y0, feat);
+    gc_status st = gc_conv2d_forward_band(ctx, &d, t->H, x, 0, w, gc_synth_net_bias(t->net, i),
+                                          y0, feat);
     if (st == GC_OK)
         gc_ts_relu(feat);
     return st;
