@@ -31,8 +31,8 @@ installed).
 
 from ._lib import Error, LIBRARY_PATH, version as _version
 from ._core import (Progress, conv2, conv2d, conv2d_backward, conv3, get_num_threads, gram,
-                    gram_backward, set_num_threads, style, style_loss, texture, texture_score,
-                    xcorr2, xcorr3)
+                    gram_backward, imread, imwrite, set_num_threads, style, style_loss, texture,
+                    texture_score, xcorr2, xcorr3)
 
 __version__: str = _version()
 
@@ -41,6 +41,6 @@ __all__ = [
     "xcorr2", "conv2", "xcorr3", "conv3",
     "gram", "gram_backward", "style_loss",
     "conv2d", "conv2d_backward",
-    "texture", "style", "texture_score",
+    "texture", "style", "texture_score", "imread", "imwrite",
     "set_num_threads", "get_num_threads",
 ]

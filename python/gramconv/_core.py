@@ -467,23 +467,58 @@ _OPTIMIZERS = {"lbfgs": 0, "adam": 1}
 _POOLS = {"max": 0, "avg": 1, "average": 1}
 
 
+def _read_chw(path: PathLike, channels: int, max_pixels: Optional[int], op: str,
+              what: str) -> np.ndarray:
+    c = L.ctx()
+    opts = L.ImageReadOpts(channels, _int(max_pixels or 0, op, "max_pixels"))
+    t = L.Tensor()
+    bpath = os.fsencode(path)
+    st = L.gc_image_read(c, bpath, byref(opts), byref(t))
+    if st != L.OK:
+        raise Error(f"{op}: cannot read {what} '{os.fsdecode(bpath)}': {L.last_error(c)}", st)
+    try:
+        n = t.dims[0] * t.dims[1] * t.dims[2]
+        buf = (ctypes.c_float * n).from_address(t.data)
+        return np.frombuffer(buf, np.float32).reshape(t.dims[0], t.dims[1], t.dims[2]).copy()
+    finally:
+        L.gc_tensor_free(byref(t))
+
+
+def imread(path: PathLike, channels: int = 0, max_pixels: Optional[int] = None) -> np.ndarray:
+    """Read a PNG or JPEG as an H x W x C float32 array in [0, 1] (``gramconv image-to-npy``'s
+    reading, channels last). ``channels``: 0 as stored, 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA.
+    ``max_pixels`` refuses larger images before decoding them (default 8192 x 8192)."""
+    ch = _int(channels, "imread", "channels")
+    if not 0 <= ch <= 4:
+        raise Error(f"imread: channels must be 0..4, not {channels}", L.ERR_ARG)
+    return np.ascontiguousarray(_read_chw(path, ch, max_pixels, "imread", "the image")
+                                .transpose(1, 2, 0))
+
+
+def imwrite(path: PathLike, image: ArrayLike, quality: int = 90, bit_depth: int = 8) -> None:
+    """Write an H x W or H x W x C (C 1..4) image, float in [0, 1] (clamped) or uint8, as PNG
+    or JPEG by the file's extension; written to a temporary name and renamed, so ``path`` is
+    never left half-written."""
+    op = "imwrite"
+    a = np.asarray(image)
+    if a.dtype == np.uint8:
+        a = a.astype(np.float32) / np.float32(255)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3:
+        raise Error(f"{op}: the image must be H x W or H x W x C, not {a.shape}", L.ERR_RANK)
+    chw = _array(a, op, "image").transpose(2, 0, 1)   # a view: the library takes the strides
+    keep, (t,) = _inputs(op, image=chw)
+    opts = L.ImageWriteOpts(0, _int(quality, op, "quality"), _int(bit_depth, op, "bit_depth"))
+    c = L.ctx()
+    L.check(L.gc_image_write(c, os.fsencode(path), byref(t), byref(opts)), c, op)
+
+
 def _image_chw(img: Union[ArrayLike, PathLike], op: str, what: str,
                max_pixels: Optional[int]) -> np.ndarray:
     """A C x H x W float32 array in [0, 1] from an H x W (x C) array or an image file."""
     if isinstance(img, (str, bytes, os.PathLike)):
-        c = L.ctx()
-        opts = L.ImageReadOpts(3, int(max_pixels or 0))
-        t = L.Tensor()
-        path = os.fsencode(img)
-        st = L.gc_image_read(c, path, byref(opts), byref(t))
-        if st != L.OK:
-            raise Error(f"{op}: cannot read {what} '{os.fsdecode(path)}': {L.last_error(c)}", st)
-        try:
-            n = t.dims[0] * t.dims[1] * t.dims[2]
-            buf = (ctypes.c_float * n).from_address(t.data)
-            return np.frombuffer(buf, np.float32).reshape(t.dims[0], t.dims[1], t.dims[2]).copy()
-        finally:
-            L.gc_tensor_free(byref(t))
+        return _read_chw(img, 3, max_pixels, op, what)
     a = np.asarray(img)
     if a.ndim == 2:
         a = a[:, :, None]

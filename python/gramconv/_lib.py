@@ -68,6 +68,10 @@ class ImageReadOpts(Structure):
     _fields_ = [("channels", c_int), ("max_pixels", c_int64)]
 
 
+class ImageWriteOpts(Structure):
+    _fields_ = [("format", c_int), ("quality", c_int), ("bit_depth", c_int)]
+
+
 class SynthRandomDesc(Structure):
     _fields_ = [("nscales", c_int), ("sizes", c_int64 * SYNTH_MAX_LAYERS), ("filters", c_int64),
                 ("channels", c_int64), ("seed", c_uint64)]
@@ -184,6 +188,7 @@ gc_conv2d_backward_weight = _sig("gc_conv2d_backward_weight", _ST, _CTX, POINTER
                                  _T, c_double, _T, _T, c_void_p, c_size_t)
 
 gc_image_read = _sig("gc_image_read", _ST, _CTX, c_char_p, POINTER(ImageReadOpts), _T)
+gc_image_write = _sig("gc_image_write", _ST, _CTX, c_char_p, _T, POINTER(ImageWriteOpts))
 gc_image_resize = _sig("gc_image_resize", _ST, _CTX, _T, c_int, _T)
 
 gc_synth_random_desc_default = _sig("gc_synth_random_desc_default", SynthRandomDesc)

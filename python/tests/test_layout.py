@@ -14,7 +14,8 @@ from gramconv import _lib as L
 STRUCTS = {
     "gc_tensor": L.Tensor, "gc_allocator": L.Allocator, "gc_corr_desc": L.CorrDesc,
     "gc_gram_desc": L.GramDesc, "gc_conv2d_desc": L.Conv2dDesc,
-    "gc_image_read_opts": L.ImageReadOpts, "gc_synth_random_desc": L.SynthRandomDesc,
+    "gc_image_read_opts": L.ImageReadOpts, "gc_image_write_opts": L.ImageWriteOpts,
+    "gc_synth_random_desc": L.SynthRandomDesc,
     "gc_synth_progress": L.SynthProgress, "gc_synth_desc": L.SynthDesc,
     "gc_synth_stats": L.SynthStats,
 }

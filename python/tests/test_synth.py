@@ -69,6 +69,23 @@ def test_style_runs_and_keeps_content_size():
 
 
 @pytest.mark.skipif(not _lib.gc_image_supported(1), reason="library built without PNG")
+def test_imwrite_imread_round_trip(tmp_path):
+    img = _sample(12, 10)
+    p = tmp_path / "x.png"
+    gramconv.imwrite(p, img)
+    back = gramconv.imread(p)
+    assert back.shape == img.shape and back.dtype == np.float32
+    np.testing.assert_allclose(back, np.floor(img * 255 + 0.5) / 255, atol=1e-6)
+    gramconv.imwrite(str(p), (img[..., 0] * 255).astype(np.uint8))   # gray, uint8
+    assert gramconv.imread(p).shape == (12, 10, 1)
+    assert gramconv.imread(p, channels=3).shape == (12, 10, 3)
+    with pytest.raises(gramconv.Error, match="x.bmp"):
+        gramconv.imwrite(tmp_path / "x.bmp", img)
+    with pytest.raises(gramconv.Error, match="cannot read"):
+        gramconv.imread(tmp_path / "none.png")
+
+
+@pytest.mark.skipif(not _lib.gc_image_supported(1), reason="library built without PNG")
 def test_texture_from_a_file_matches_the_cli(tmp_path):
     """A path is read as RGB like the CLI's; with the CLI at hand (ctest passes it in
     GRAMCONV_CLI), the same seed and thread count give the CLI's PNG exactly."""
