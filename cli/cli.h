@@ -232,6 +232,9 @@ int cli_snapshot_begin(int64_t k, int64_t iters, const char *path);
  * failing rename is reported, rc becomes CLI_FAIL and the outputs already renamed are
  * removed); otherwise the staging files and this run's snapshots are removed. Returns rc. */
 int cli_files_finish(int rc);
+/* The run's outcome is settled (rc known; under mpirun, before MPI_Finalize): a signal from
+ * here on still removes the run's files but prints nothing. */
+void cli_run_decided(void);
 /* SIGINT, SIGTERM, SIGHUP (one line on stderr) and SIGPIPE (silent): remove the temporaries,
  * staging files and snapshots of the run (async-signal-safe, from fixed tables), then die of
  * the signal. SIGXFSZ is ignored, so that a write past `ulimit -f` fails with EFBIG and is

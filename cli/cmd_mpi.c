@@ -43,6 +43,7 @@ int cli_gram_mpi(gc_context *ctx, const cli_command *cmd, const cli_gram_opts *o
     gc_tensor_free(&g);
     /* every rank exits with rank 0's verdict on the write */
     MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    cli_run_decided(); /* mpirun may stop this rank with SIGTERM from here on */
     if (!inited)
         MPI_Finalize();
     return rc;
@@ -86,6 +87,7 @@ int cli_mpi_agree(int rc)
 int cli_mpi_end(cli_mpi_world *w, int rc)
 {
     rc = cli_mpi_agree(rc);
+    cli_run_decided(); /* mpirun may stop this rank with SIGTERM from here on */
     if (w->inited_here)
         MPI_Finalize();
     return rc;

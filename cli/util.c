@@ -249,6 +249,7 @@ static int cli_nfiles;
 /* --save-every snapshots: "<prefix><k><suffix>" for k = every, 2 every, ... up to `upto`, and
  * `final` when it was written. Plain storage, read by the signal handler. */
 static char cli_snap_prefix[4200], cli_snap_suffix[64];
+static volatile sig_atomic_t cli_decided; /* the run's outcome is settled (cli_run_decided) */
 static volatile sig_atomic_t cli_snap_on;
 static volatile int64_t cli_snap_every, cli_snap_upto, cli_snap_final;
 
@@ -606,9 +607,12 @@ static void cli_files_release(void)
     cli_snap_on = 0;
 }
 
+void cli_run_decided(void) { cli_decided = 1; }
+
 int cli_files_finish(int rc)
 {
     char q[64];
+    cli_decided = 1;
     if (rc == CLI_OK) {
         for (int i = 0; i < cli_nfiles && rc == CLI_OK; i++) {
             cli_file *f = &cli_files[i];
@@ -656,7 +660,9 @@ static void cli_on_signal(int sig)
     cli_snap_unlink_all();            /* snapshots this run wrote */
     const char *name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM"
                      : sig == SIGHUP ? "SIGHUP" : NULL;
-    if (name) { /* SIGPIPE (a reader gone) dies silently, as other tools do */
+    /* SIGPIPE (a reader gone) dies silently, as other tools do; so does a run whose outcome
+     * was settled (mpirun stops the other ranks with SIGTERM once one has exited non-zero) */
+    if (name && !cli_decided) {
         cli_put("gramconv: interrupted by ");
         cli_put(name);
         cli_put("; the run's files were removed, nothing was written\n");
