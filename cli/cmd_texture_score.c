@@ -9,13 +9,15 @@
 #include <string.h>
 
 static const cli_opt tsc_table[] = {
-    {"json", 0, 0}, {"max-pixels", 0, 1}, {"directions", 0, 1}, {"seed", 0, 1}, {"threads", 't', 1},
+    {"json", 0, 0},    {"max-pixels", 0, 1}, {"directions", 0, 1},
+    {"seed", 0, 1},    {"threads", 't', 1},  {"channels", 0, 1},
 };
-enum { TSC_JSON, TSC_MAX_PIXELS, TSC_DIRECTIONS, TSC_SEED, TSC_THREADS, TSC_NOPTS };
+enum { TSC_JSON, TSC_MAX_PIXELS, TSC_DIRECTIONS, TSC_SEED, TSC_THREADS, TSC_CHANNELS, TSC_NOPTS };
 
 typedef struct tsc_opts {
     const char *sample, *candidate;
     int json, threads;
+    int channels;        /* 0: as stored; 1..4: both images converted on reading */
     int64_t max_pixels;  /* 0: the default limit */
     gc_texture_score_desc desc;
     int help;
@@ -47,6 +49,11 @@ static int tsc_parse(int argc, char *const *argv, tsc_opts *o, cli_err *err)
         return rc;
     if (a.value[TSC_THREADS] && (rc = cli_parse_threads(a.value[TSC_THREADS], &o->threads, err)) != CLI_OK)
         return rc;
+    if (a.value[TSC_CHANNELS]) {
+        if ((rc = cli_parse_int64(a.value[TSC_CHANNELS], 0, 4, "--channels", &v, err)) != CLI_OK)
+            return rc;
+        o->channels = (int)v;
+    }
     if (a.npos != 2)
         return cli_seterr(err, CLI_USAGE, "needs two images, SAMPLE and CANDIDATE (got %d)", a.npos);
     o->sample = a.pos[0];
@@ -54,12 +61,13 @@ static int tsc_parse(int argc, char *const *argv, tsc_opts *o, cli_err *err)
     return CLI_OK;
 }
 
-static int tsc_read(gc_context *ctx, const char *path, const char *what, int64_t max_pixels,
+static int tsc_read(gc_context *ctx, const char *path, const char *what, const tsc_opts *o,
                     gc_tensor *out)
 {
     char q[64], prefix[200];
-    gc_image_read_opts ro = gc_image_read_opts_default(); /* channels as stored */
-    ro.max_pixels = max_pixels;
+    gc_image_read_opts ro = gc_image_read_opts_default();
+    ro.channels = o->channels;
+    ro.max_pixels = o->max_pixels;
     gc_status st = gc_image_read(ctx, path, &ro, out);
     if (st == GC_OK)
         return CLI_OK;
@@ -84,13 +92,13 @@ int cli_cmd_texture_score(const cli_command *cmd, int argc, char **argv)
     gc_tensor s = {0}, c = {0};
     gc_texture_score r;
     memset(&r, 0, sizeof r);
-    rc = tsc_read(ctx, o.sample, "sample", o.max_pixels, &s);
+    rc = tsc_read(ctx, o.sample, "sample", &o, &s);
     if (rc == CLI_OK)
-        rc = tsc_read(ctx, o.candidate, "candidate", o.max_pixels, &c);
+        rc = tsc_read(ctx, o.candidate, "candidate", &o, &c);
     if (rc == CLI_OK && s.dims[0] != c.dims[0])
         rc = cli_error(CLI_FAIL,
                        "%s: the sample '%s' has %lld channel%s and the candidate '%s' %lld "
-                       "(they must match)",
+                       "(they must match; --channels converts both)",
                        cmd->name, cli_quote(o.sample, q1, sizeof q1), (long long)s.dims[0],
                        s.dims[0] == 1 ? "" : "s", cli_quote(o.candidate, q2, sizeof q2),
                        (long long)c.dims[0]);
@@ -132,7 +140,8 @@ int cli_cmd_texture_score(const cli_command *cmd, int argc, char **argv)
 
 const char cli_usage_texture_score[] =
     "usage: gramconv texture-score SAMPLE.(png|jpg) CANDIDATE.(png|jpg) [--json]\n"
-    "                              [--max-pixels N] [--directions N] [--seed S] [--threads N]\n"
+    "                              [--channels N] [--max-pixels N] [--directions N] [--seed S]\n"
+    "                              [--threads N]\n"
     "\n"
     "How far CANDIDATE (a synthesised texture, or a piece of the texture) is from the texture\n"
     "SAMPLE, with no network (docs/SYNTH.md, \"Scoring a texture\"):\n"
@@ -143,8 +152,9 @@ const char cli_usage_texture_score[] =
     "Each is printed raw and relative to Gaussian noise of the candidate's size with the\n"
     "sample's per-channel mean and deviation: 1 means as far from the sample as that noise; a\n"
     "real piece of a texture scores about 0.1 - 0.3. The images may differ in size (each side\n"
-    "at least 8) but must have the same channels, as stored (gray 1, gray+alpha 2, RGB 3,\n"
-    "RGBA 4). Deterministic: the same numbers for any thread count.\n"
+    "at least 8) but must have the same channels: as stored (gray 1, gray+alpha 2, RGB 3,\n"
+    "RGBA 4), or both converted with --channels. Deterministic: the same numbers for any\n"
+    "thread count.\n"
     "\n"
     "output (text):\n"
     "  swd 0.0123 (0.19 x noise 0.0651)\n"
@@ -156,6 +166,10 @@ const char cli_usage_texture_score[] =
     "\n"
     "options:\n"
     "  --json            one JSON object instead of the text\n"
+    "  --channels N      read both images as 1 gray, 2 gray+alpha, 3 RGB or 4 RGBA (colour to\n"
+    "                    gray: 0.299 R + 0.587 G + 0.114 B; gray to RGB: repeated); 0: as\n"
+    "                    stored (default). For a gray sample and a synthesised RGB result:\n"
+    "                    --channels 1\n"
     "  --max-pixels N    refuse images of more than N pixels (default 8192 x 8192)\n"
     "  --directions N    random projection directions for swd, 1..65536 (default 256)\n"
     "  --seed S          the directions, the neighbourhoods drawn and the noise (default 0)\n"

@@ -6,9 +6,9 @@
 # Images come from `gramconv sample` (procedural, tileable Voronoi mosaics) and from .npy files
 # written here and turned into PNGs with `gramconv npy-to-image`. Checks: another piece of the
 # same texture scores below noise, flat images above it, identical images 0, the same output
-# on repeat and for 1 or 2 threads, --json parses; refusals (usage, missing or corrupt file,
-# channel mismatch, an image over --max-pixels) give one 'gramconv: texture-score: ' line,
-# exit 2 or 1 and nothing on stdout. A build without PNG support skips the image checks (they
+# on repeat and for 1 or 2 threads, --json parses, --channels converts both images; refusals
+# (usage, missing or corrupt file, channel mismatch, an image over --max-pixels) give one
+# 'gramconv: texture-score: ' line, exit 2 or 1 and nothing on stdout. A build without PNG support skips the image checks (they
 # are counted as skipped). Ends with the cli_lib.sh summary line.
 set -u
 
@@ -158,6 +158,16 @@ expect_refusal "gray sample, RGB candidate" 1 - "$GC" texture-score gray1.png a.
 expect_grep "mismatch names both counts" "has 1 channel and the candidate 'a.png' 3" "$T/err"
 expect_refusal "RGB sample, gray candidate" 1 - "$GC" texture-score a.png gray1.png --json
 expect_grep "mismatch names both counts" "has 3 channels and the candidate 'gray1.png' 1" "$T/err"
+run "$GC" image-to-npy c.png --channels 1 -o cg.npy
+run "$GC" npy-to-image cg.npy -o cg.png
+check "gray piece written" '[ -s cg.png ]'
+expect_refusal "gray piece, RGB sample" 1 - "$GC" texture-score a.png cg.png
+expect_ok "gray piece, RGB sample, --channels 1" "$GC" texture-score a.png cg.png --channels 1 --json
+expect_grep "--channels 1: both gray" '"sample":"128 x 128 x 1","candidate":"192 x 96 x 1"' "$T/out"
+check "--channels 1: below noise ($(json_num swd_rel))" 'lt "$(json_num swd_rel)" 0.5'
+expect_ok "--channels 3" "$GC" texture-score cg.png a.png --channels 3 --json
+expect_grep "--channels 3: both RGB" '"sample":"192 x 96 x 3","candidate":"128 x 128 x 3"' "$T/out"
+expect_refusal "--channels 5" 2 - "$GC" texture-score a.png cg.png --channels 5
 expect_refusal "missing candidate" 1 - "$GC" texture-score a.png nothere.png
 expect_grep "names the candidate" "cannot read the candidate 'nothere.png'" "$T/err"
 [ -n "${SKIPPING:-}" ] || head -c 200 a.png >trunc.png
