@@ -2,15 +2,61 @@
 # Source after setting GC (the gramconv binary) and T (a scratch dir):
 #   . "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 # Every check calls pass or fail; cli_summary NAME prints
-# "NAME: N passed, N failed" (ctest matches "[1-9][0-9]* failed") and
-# returns non-zero on any failure.
+# "NAME: N passed, N failed, N skipped" (ctest matches "[1-9][0-9]* failed") and
+# returns 1 on any failure, 77 (ctest's SKIP_RETURN_CODE) when checks were skipped.
+#
+# Checks that need a feature this build lacks are skipped, not run and not passed:
+#   why=; [ "$have_png" = 1 ] || why=$(cli_missing PNG)
+#   cli_skip_begin "$why"; ...checks...; cli_skip_end
+# Between the two (they nest; an empty reason skips nothing), run runs nothing and every
+# pass or fail counts as one skipped check.
 
 PASS=0
 FAIL=0
-pass() { PASS=$((PASS + 1)); }
-fail() { FAIL=$((FAIL + 1)); echo "FAIL: $*"; }
-# run CMD...: stdout to $T/out, stderr to $T/err, exit code in RC.
+SKIP=0
+SKIPPING=
+SKIP_WHY=
+SKIP_STACK=()
+pass() { if [ -n "$SKIPPING" ]; then SKIP=$((SKIP + 1)); else PASS=$((PASS + 1)); fi; }
+fail() {
+    if [ -n "$SKIPPING" ]; then SKIP=$((SKIP + 1)); return; fi
+    FAIL=$((FAIL + 1))
+    echo "FAIL: $*"
+}
+# cli_skip_begin WHY / cli_skip_end: the checks between them are counted as skipped when WHY
+# (or an enclosing one) is not empty; each reason is said once in the summary.
+cli_skip_state() {
+    local w
+    SKIPPING=
+    for w in "${SKIP_STACK[@]}"; do [ -n "$w" ] && SKIPPING=$w && return 0; done
+    return 0
+}
+cli_skip_begin() {
+    SKIP_STACK+=("$1")
+    cli_skip_state
+    [ -n "$1" ] || return 0
+    case "; $SKIP_WHY;" in *"; $1;"*) ;; *) SKIP_WHY=${SKIP_WHY:+$SKIP_WHY; }$1 ;; esac
+}
+cli_skip_end() {
+    [ ${#SKIP_STACK[@]} -eq 0 ] || unset 'SKIP_STACK[-1]'
+    cli_skip_state
+}
+# cli_missing FEATURE (PNG, JPEG, FFTW, MPI): "no FEATURE support: install PKG ..." with the
+# package named in scripts/install-deps.sh (its "(GC_WITH_FEATURE)" lines).
+cli_missing() {
+    local pkgs
+    pkgs=$(awk -v t="(GC_WITH_$1)" 'index($0, t) {printf "%s%s", s, $2; s = " "}' \
+        "$(dirname "${BASH_SOURCE[0]}")/../scripts/install-deps.sh" 2>/dev/null)
+    echo "no $1 support in this build: install ${pkgs:-its library} (scripts/install-deps.sh) and rebuild"
+}
+# run CMD...: stdout to $T/out, stderr to $T/err, exit code in RC (nothing runs while skipping).
 run() {
+    if [ -n "$SKIPPING" ]; then
+        : >"$T/out"
+        : >"$T/err"
+        RC=0
+        return 0
+    fi
     "$@" >"$T/out" 2>"$T/err"
     RC=$?
 }
@@ -74,8 +120,10 @@ expect_dtype() {
 expect_grep() {
     if grep -q -- "$2" "$3"; then pass; else fail "$1: '$2' not in: $(head -c 300 "$3")"; fi
 }
-# cli_summary NAME: the summary line; non-zero status when anything failed.
+# cli_summary NAME: the summary line; 1 when anything failed (or nothing was checked), 77
+# when checks were skipped, else 0.
 cli_summary() {
-    echo "$1: $PASS passed, $FAIL failed"
-    [ "$FAIL" -eq 0 ] && [ "$PASS" -gt 0 ]
+    echo "$1: $PASS passed, $FAIL failed, $SKIP skipped${SKIP_WHY:+ ($SKIP_WHY)}"
+    [ "$FAIL" -eq 0 ] && [ $((PASS + SKIP)) -gt 0 ] || return 1
+    [ "$SKIP" -eq 0 ] || return 77
 }

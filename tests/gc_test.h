@@ -1,5 +1,6 @@
 /* gc_test.h - the tiny test harness: every check counts, the runner prints
- * "N passed, N failed" and exits non-zero on any failure. */
+ * "N passed, N failed, N skipped" and exits non-zero on any failure (77 when tests were
+ * skipped and none failed). */
 #ifndef GC_TEST_H
 #define GC_TEST_H
 
@@ -8,6 +9,10 @@
 #include <stdio.h>
 
 extern int gc_test_failures; /* checks failed in the current test */
+/* The current test (or a part of it) needs what this build or machine lacks (why: e.g. "no
+ * PNG support in this build"): the runner reports it as skipped, not passed. Its checks still
+ * count: a failed check fails it. */
+void gc_test_skip(const char *why);
 
 #define GC_CHECK(cond)                                                                         \
     do {                                                                                       \

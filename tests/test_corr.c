@@ -694,7 +694,7 @@ static void test_wide_split_and_tall(void)
 static void test_fft_boundary_moot(void)
 {
     if (!gc_fft_available()) {
-        printf("     (no FFTW in this build: corr_fft_boundary_moot skipped)\n");
+        gc_test_skip("no FFTW in this build");
         return;
     }
     gc_rng rng = {31};

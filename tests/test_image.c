@@ -106,8 +106,8 @@ static int imgt_skip(gc_image_format f, const char *test)
     gc_tensor t;
     const char *name = f == GC_IMAGE_PNG ? "io_rgb8.png" : "io_base.jpg";
     GC_CHECK_STATUS(gc_image_read(NULL, gc_test_golden(name), NULL, &t), GC_ERR_UNSUPPORTED);
-    printf("  %s: skipped (this build has no %s support)\n", test,
-           f == GC_IMAGE_PNG ? "PNG" : "JPEG");
+    (void)test;
+    gc_test_skip(f == GC_IMAGE_PNG ? "no PNG support in this build" : "no JPEG support in this build");
     return 1;
 }
 
@@ -459,7 +459,7 @@ static void test_write_refusals(void)
     } else {
         GC_CHECK_STATUS(gc_image_write(ctx, imgt_file(&d, "a.png"), &t, NULL),
                         GC_ERR_UNSUPPORTED);
-        printf("  image_write_refusals: PNG part skipped (no PNG support)\n");
+        gc_test_skip("no PNG support in this build: the PNG part");
     }
     gc_tensor_free(&t);
     gc_tensor_free(&t5);
@@ -675,7 +675,8 @@ static void test_alloc_failure(void)
     for (int f = 0; f < 2; f++) {
         gc_image_format fmt = f == 0 ? GC_IMAGE_PNG : GC_IMAGE_JPEG;
         if (!gc_image_supported(fmt)) {
-            printf("  image_alloc_failure: %s skipped (not in this build)\n", files[f]);
+            gc_test_skip(f == 0 ? "no PNG support in this build: the PNG part"
+                                : "no JPEG support in this build: the JPEG part");
             continue;
         }
         imgt_count cnt;
