@@ -1,8 +1,12 @@
 /* io_file.c - non-blocking input opens, whole-file reads, output targets (temporary + rename,
  * or in place for a device or FIFO) and the table of temporaries in flight; see io_file.h. */
+#if !defined(_XOPEN_SOURCE)
+#define _XOPEN_SOURCE 700 /* realpath */
+#endif
 #include "io_file.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -181,6 +185,43 @@ gc_status gc_io_resolve(gc_context *ctx, const char *what, const char *path, cha
             st = gc_fail(ctx, GC_ERR_IO, "%s: cannot write '%s': %s", what, qp, strerror(errno));
             break;
         }
+        if (S_ISLNK(sb.st_mode) && hops == 0) {
+            /* What the link finally names, by the kernel's own lookup (which also knows the
+             * magic links of /proc, such as /dev/stdout -> /proc/self/fd/1 -> pipe:[N]). */
+            struct stat fin;
+            if (stat(cur, &fin) == 0) {
+                if (S_ISCHR(fin.st_mode) || S_ISFIFO(fin.st_mode)) {
+                    *kind = GC_IO_INPLACE; /* open() follows the link */
+                    *target = cur;
+                    return GC_OK;
+                }
+                if (S_ISREG(fin.st_mode)) {
+                    char *real = realpath(cur, NULL);
+                    if (!real) {
+                        st = gc_fail(ctx, GC_ERR_IO, "%s: cannot write '%s': %s", what, qp,
+                                     strerror(errno));
+                        break;
+                    }
+                    char *copy = NULL;
+                    st = gc_io_strdup(ctx, real, strlen(real), &copy);
+                    free(real);
+                    if (st != GC_OK)
+                        break;
+                    gc_free(ctx, cur);
+                    *kind = GC_IO_REPLACE;
+                    *target = copy;
+                    return GC_OK;
+                }
+                /* a directory, socket or block device: refused below, by its own type */
+                sb = fin;
+                goto classify;
+            }
+            if (errno != ENOENT) {
+                st = gc_fail(ctx, GC_ERR_IO, "%s: cannot write '%s': %s", what, qp, strerror(errno));
+                break;
+            }
+            /* a dangling link: follow it link by link to the name to create */
+        }
         if (S_ISLNK(sb.st_mode)) {
             if (hops >= 40) {
                 st = gc_fail(ctx, GC_ERR_IO, "%s: cannot write '%s': %s", what, qp,
@@ -206,6 +247,7 @@ gc_status gc_io_resolve(gc_context *ctx, const char *what, const char *path, cha
             cur = next;
             continue;
         }
+    classify:
         if (S_ISREG(sb.st_mode)) {
             *kind = GC_IO_REPLACE;
         } else if (S_ISCHR(sb.st_mode) || S_ISFIFO(sb.st_mode)) {

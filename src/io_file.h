@@ -6,9 +6,10 @@
  * What an output path may name (the write rule, docs/RELIABILITY.md):
  *   - nothing yet, or a regular file: a temporary "gramconv.tmp.<pid>.<6 hex>" is created in
  *     the same directory, written, flushed, fsync'ed, closed and renamed over the target;
- *   - a symbolic link (a chain of at most 40): followed to its final target, which is then
- *     treated as above (the temporary lives in the target's directory, the rename replaces
- *     the target, the link stays a link); a dangling link creates its target;
+ *   - a symbolic link: followed to what it finally names (the kernel's lookup, so /dev/stdout
+ *     works too), which is then treated as above and below (for a file the temporary lives in
+ *     the file's directory and the rename replaces the file; the link stays a link); a
+ *     dangling link (a chain of at most 40) creates its final target;
  *   - a character device or a FIFO: written in place (opened for writing, no temporary, no
  *     rename, never replaced); a write error such as ENOSPC is reported;
  *   - a directory, a block device or a socket: refused (GC_ERR_IO), nothing touched.

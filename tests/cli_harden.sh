@@ -85,6 +85,15 @@ check "the link stays a link" '[ -L link.npy ] && cmp -s sub/real.npy ref.npy'
 echo old >sub/real.npy
 expect_ok "xcorr2 -o symlink to a file" $TO "$GC" xcorr2 "$IN" "$K" -o link.npy
 check "written through the link" '[ -L link.npy ] && cmp -s sub/real.npy ref.npy && no_temps && no_temps sub'
+# a link to standard output (what /dev/stdout is, made here so that /dev is never at risk)
+ln -s /proc/self/fd/1 so.npy
+run $TO "$GC" xcorr2 "$IN" "$K" -o so.npy
+check "-o link to stdout, stdout a file: the file gets the array" '[ $RC -eq 0 ] && [ -L so.npy ] &&
+    cmp -s "$T/out" ref.npy && no_temps'
+$TO "$GC" xcorr2 "$IN" "$K" -o so.npy | cat >piped.npy
+ps0=${PIPESTATUS[0]}
+check "-o link to stdout, stdout a pipe: written into the pipe" '[ "$ps0" -eq 0 ] &&
+    cmp -s piped.npy ref.npy && [ -L so.npy ] && no_temps'
 if command -v python3 >/dev/null 2>&1 &&
    python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" sock.npy 2>/dev/null; then
     expect_err "xcorr2 -o socket" 1 - $TO "$GC" xcorr2 "$IN" "$K" -o sock.npy
@@ -172,14 +181,14 @@ sigrun() {
     RC=$?
 }
 for sig in INT TERM HUP; do
-    sigrun $sig
+    sigrun $sig 2>/dev/null  # (bash's notices of the killed job)
     want=$((128 + $(kill -l $sig)))
     check "SIG$sig: exit $want, one line" '[ $RC -eq $want ] && [ "$(wc -l <"$T/err")" -eq 1 ] &&
         grep -q "^gramconv: interrupted by SIG$sig" "$T/err"'
     check "SIG$sig: no output, snapshot or temporary left" \
         '[ ! -e sig/out.png ] && ! ls sig | grep -q "out_[0-9]" && no_temps sig'
 done
-sigrun KILL
+sigrun KILL 2>/dev/null
 check "SIGKILL: the staging file stays (documented)" '[ $RC -eq 137 ] && ! no_temps sig'
 rm -f sig/out_*.png
 expect_rc "the next run tolerates the stale temporary" 0 \
