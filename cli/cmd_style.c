@@ -22,12 +22,12 @@ static const cli_opt st_opts[] = {
     {"net", 0, 1},             {"layers", 0, 1},              {"content-layer", 0, 1},
     {"filters", 0, 1},         {"pool", 0, 1},                {"save-every", 0, 1},
     {"quiet", 'q', 0},         {"stats-json", 0, 1},          {"threads", 't', 1},
-    {"max-pixels", 0, 1},      {"lr", 0, 1},
+    {"max-pixels", 0, 1},      {"lr", 0, 1},                  {"histogram", 0, 1},
 };
 enum {
     ST_OUTPUT, ST_BLEND, ST_CW, ST_SW, ST_TV, ST_INIT, ST_ORIG, ST_SIZE, ST_SCALE, ST_OPT,
     ST_SEED, ST_ITERS, ST_NET, ST_LAYERS, ST_CLAYER, ST_FILTERS, ST_POOL, ST_SAVE, ST_QUIET,
-    ST_STATS, ST_THREADS, ST_MAXPIX, ST_LR, ST_NOPTS
+    ST_STATS, ST_THREADS, ST_MAXPIX, ST_LR, ST_HIST, ST_NOPTS
 };
 
 typedef enum { ST_INIT_CONTENT, ST_INIT_RANDOM, ST_INIT_IMAGE } st_init;
@@ -40,7 +40,7 @@ typedef struct st_opts_t {
     double blend[ST_MAX_STYLES];
     double cw, sw, tv, scale, lr;
     st_init init;
-    int original_colors, quiet, threads;
+    int original_colors, quiet, threads, histogram;
     int64_t image_size, iters, save_every, max_pixels;
     uint64_t seed;
     gc_synth_optimizer optimizer;
@@ -92,6 +92,12 @@ static int st_parse(int argc, char *const *argv, st_opts_t *o, cli_err *err)
         return cli_seterr(err, CLI_USAGE, "--style-scale must be > 0");
     if (a.value[ST_LR] && !(o->lr > 0.0))
         return cli_seterr(err, CLI_USAGE, "--lr must be > 0");
+    if (a.value[ST_HIST]) {
+        if (strcmp(a.value[ST_HIST], "on") == 0)
+            o->histogram = 1;
+        else if (strcmp(a.value[ST_HIST], "off") != 0)
+            return cli_seterr(err, CLI_USAGE, "--histogram must be on or off");
+    }
     o->net.filters = v;
     o->net.seed = o->seed;
     o->net.net = a.value[ST_NET];
@@ -193,14 +199,24 @@ int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
         gc_context_set_max_pixels(ctx, o.max_pixels);
     gc_synth_net *net = NULL;
     gc_synth *s = NULL;
-    gc_tensor raw = {0}, content = {0}, style = {0}, out = {0};
+    gc_tensor raw = {0}, content = {0}, style = {0}, out = {0}, hist_ref = {0};
+    int hist_from = 0;
     uint32_t mask = 0;
     gc_status st = GC_OK;
     char q[64];
-    rc = cli_synth_make_net(ctx, &o.net, GC_DTYPE_F32, &net, &mask);
-    if (rc == CLI_OK && (rc = cli_synth_read_image(ctx, o.content, "the content image", &raw)) == CLI_OK) {
+    if ((rc = cli_synth_read_image(ctx, o.content, "the content image", &raw)) == CLI_OK) {
         rc = cli_synth_resize_long_side(ctx, &raw, o.image_size, &content);
         gc_tensor_free(&raw);
+    }
+    if (rc == CLI_OK) { /* the random net is centred on the content's mean */
+        const int64_t n = content.dims[1] * content.dims[2];
+        for (int c = 0; c < 3; c++) {
+            double m = 0.0;
+            for (int64_t i = 0; i < n; i++)
+                m += (double)((const float *)content.data)[c * n + i];
+            o.net.center[c] = m / (double)n;
+        }
+        rc = cli_synth_make_net(ctx, &o.net, GC_DTYPE_F32, &net, &mask);
     }
     gc_synth_desc d = gc_synth_desc_default();
     cli_synth_progress pr = {ctx, o.quiet, cli_synth_is_tty(), o.save_every, o.output, 0, 0};
@@ -239,6 +255,12 @@ int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
             snprintf(err.msg, sizeof err.msg, "style: the style image '%s'", cli_quote(o.styles[i], q, sizeof q));
             rc = cli_lib_error(ctx, st, err.msg);
         }
+        if (rc == CLI_OK && o.histogram && (i == 0 || o.blend[i] > o.blend[hist_from])) {
+            gc_tensor_free(&hist_ref); /* the palette of the most-weighted style */
+            hist_ref = style;
+            hist_from = i;
+            memset(&style, 0, sizeof style);
+        }
         gc_tensor_free(&style);
     }
     gc_synth_stats stats;
@@ -266,6 +288,8 @@ int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
     }
     if (rc == CLI_OK && st != GC_OK)
         rc = cli_lib_error(ctx, st, "style");
+    if (rc == CLI_OK && o.histogram && (st = gc_synth_match_histogram(ctx, &out, &hist_ref)) != GC_OK)
+        rc = cli_lib_error(ctx, st, "style: --histogram");
     if (rc == CLI_OK && o.original_colors)
         st_original_colors(&out, &content);
     if (rc == CLI_OK && (st = gc_image_write(ctx, wout, &out, NULL)) != GC_OK) {
@@ -281,6 +305,7 @@ int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
                (long long)stats.iters, stats.seconds);
     gc_synth_free(s);
     gc_synth_net_free(net);
+    gc_tensor_free(&hist_ref);
     gc_tensor_free(&content);
     gc_tensor_free(&out);
     gc_context_free(ctx);
@@ -293,7 +318,7 @@ const char cli_usage_style[] =
     "                [--init content|random|image:PATH] [--original-colors] [--image-size N]\n"
     "                [--style-scale s] [--optimizer lbfgs|adam] [--seed S] [--iters N]\n"
     "                [--net random|WEIGHTS.safetensors] [--layers L] [--content-layer NAME]\n"
-    "                [--save-every K] [--quiet] [--stats-json FILE]\n"
+    "                [--save-every K] [--quiet] [--stats-json FILE] [--histogram on|off]\n"
     "\n"
     "Style transfer (Gatys et al.): an image with CONTENT's layout (its features at the content\n"
     "layer) and the styles' textures (the Gram matrices of the style layers, a weighted mean of\n"
@@ -308,6 +333,8 @@ const char cli_usage_style[] =
     "  --tv-weight c             default 0\n"
     "  --init I                  content (default), random (seeded noise) or image:PATH\n"
     "  --original-colors         keep the content's colours (only the luminance is styled)\n"
+    "  --histogram on|off        match the result's colour histograms to the (most-weighted)\n"
+    "                            style image's at the end (default off)\n"
     "  --image-size N            the content's longer side, in pixels (default 256)\n"
     "  --style-scale s           style images' longer side = s * image-size (default 1)\n"
     "  --optimizer O, --lr X     lbfgs (default, step 1) or adam (step 0.02)\n"
