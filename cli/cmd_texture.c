@@ -37,8 +37,8 @@ enum {
 };
 
 /* Defaults of the quality options (docs/SYNTH.md has the table they were chosen by). */
-#define TX_SPECTRUM_DEFAULT 0.0
-#define TX_HISTOGRAM_DEFAULT 0
+#define TX_SPECTRUM_DEFAULT 1.0
+#define TX_HISTOGRAM_DEFAULT 1
 
 typedef struct tx_opts_t {
     const char *sample, *output, *stats;
