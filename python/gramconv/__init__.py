@@ -30,14 +30,14 @@ installed).
 """
 
 from ._lib import Error, LIBRARY_PATH, version as _version
-from ._core import (Progress, conv2, conv2d, conv2d_backward, conv3, get_num_threads, gram,
+from ._core import (Progress, TextureScore, conv2, conv2d, conv2d_backward, conv3, get_num_threads, gram,
                     gram_backward, imread, imwrite, set_num_threads, style, style_loss, texture,
                     texture_score, xcorr2, xcorr3)
 
 __version__: str = _version()
 
 __all__ = [
-    "Error", "Progress", "LIBRARY_PATH", "__version__",
+    "Error", "Progress", "TextureScore", "LIBRARY_PATH", "__version__",
     "xcorr2", "conv2", "xcorr3", "conv3",
     "gram", "gram_backward", "style_loss",
     "conv2d", "conv2d_backward",

@@ -44,6 +44,9 @@ def _float_dtype(dt: np.dtype, op: str, what: str) -> np.dtype:
 
 def _array(x: ArrayLike, op: str, what: str) -> np.ndarray:
     if isinstance(x, np.ndarray):
+        dt = x.dtype
+        if dt is _F64 or dt is _F32:   # the common case, decided without dtype comparisons
+            return x
         a = x
     else:
         try:
@@ -58,8 +61,10 @@ def _array(x: ArrayLike, op: str, what: str) -> np.ndarray:
 
 def _common(arrays: Sequence[np.ndarray]) -> Sequence[np.ndarray]:
     """A mixed float32/float64 set is computed in float64 (as the CLI does)."""
-    if any(a.dtype == _F64 for a in arrays) and any(a.dtype == _F32 for a in arrays):
-        return [a.astype(_F64) if a.dtype == _F32 else a for a in arrays]
+    first = arrays[0].dtype
+    for a in arrays:
+        if a.dtype != first:
+            return [a.astype(_F64) if a.dtype == _F32 else a for a in arrays]
     return arrays
 
 
@@ -117,11 +122,18 @@ def _view(a: np.ndarray, op: str, what: str) -> Tuple[np.ndarray, L.Tensor]:
 
 
 def _inputs(op: str, **named: ArrayLike) -> Tuple[list, list]:
+    """The named operands as arrays of one float dtype (kept alive by the caller for the
+    call) and their gc_tensor views."""
+    names = list(named)
     arrays = _common([_array(v, op, k) for k, v in named.items()])
     keep, ts = [], []
-    for name, a in zip(named, arrays):
-        a2, t = _view(a, op, name)
-        keep.append(a2)
+    for i, a in enumerate(arrays):
+        try:
+            t = _wrap(a, op, names[i])
+        except _Copy:
+            a = np.ascontiguousarray(a)
+            t = _wrap(a, op, names[i])
+        keep.append(a)
         ts.append(t)
     return keep, ts
 
@@ -201,13 +213,31 @@ _METHODS = {"auto": 0, "direct": 1, "fft": 2}
 _BOUNDARIES = {"fill": 0, "wrap": 1, "symm": 2, "reflect": 3, "replicate": 4}
 
 
+_corr_descs: Dict[tuple, "L.CorrDesc"] = {}
+
+
+def _corr_desc(op: str, kind: int, sd: int, mode: str, method: str, boundary: str,
+               fill_value: float) -> "L.CorrDesc":
+    """The descriptor, made once per set of options (read-only once made)."""
+    try:
+        key = (op, mode, method, boundary, fill_value)
+        d = _corr_descs.get(key)
+    except TypeError:  # unhashable option: validated (and refused) below
+        key, d = None, None
+    if d is None:
+        d = L.CorrDesc(kind, sd, _choice(mode, _MODES, op, "mode"),
+                       _choice(method, _METHODS, op, "method"),
+                       _choice(boundary, _BOUNDARIES, op, "boundary"),
+                       _real(fill_value, op, "fill_value"))
+        if key is not None and len(_corr_descs) < 256:
+            _corr_descs[key] = d
+    return d
+
+
 def _corr(op: str, kind: int, sd: int, input: ArrayLike, kernel: ArrayLike, mode: str,
           method: str, boundary: str, fill_value: float, out: Optional[np.ndarray]) -> np.ndarray:
     c = L.ctx()
-    desc = L.CorrDesc(kind, sd, _choice(mode, _MODES, op, "mode"),
-                      _choice(method, _METHODS, op, "method"),
-                      _choice(boundary, _BOUNDARIES, op, "boundary"),
-                      _real(fill_value, op, "fill_value"))
+    desc = _corr_desc(op, kind, sd, mode, method, boundary, fill_value)
     keep, (ti, tk) = _inputs(op, input=input, kernel=kernel)
     rank, dims = c_int(), (c_int64 * L.MAX_RANK)()
     L.check(L.gc_corr_shape(c, byref(desc), byref(ti), byref(tk), byref(rank), dims), c, op)
@@ -515,10 +545,11 @@ def imwrite(path: PathLike, image: ArrayLike, quality: int = 90, bit_depth: int 
 
 
 def _image_chw(img: Union[ArrayLike, PathLike], op: str, what: str,
-               max_pixels: Optional[int]) -> np.ndarray:
-    """A C x H x W float32 array in [0, 1] from an H x W (x C) array or an image file."""
+               max_pixels: Optional[int], channels: int = 3) -> np.ndarray:
+    """A C x H x W float32 array in [0, 1] from an H x W (x C) array or an image file (read
+    with `channels`: 3 RGB as the synthesis commands read, 0 as stored)."""
     if isinstance(img, (str, bytes, os.PathLike)):
-        return _read_chw(img, 3, max_pixels, op, what)
+        return _read_chw(img, channels, max_pixels, op, what)
     a = np.asarray(img)
     if a.ndim == 2:
         a = a[:, :, None]
@@ -562,7 +593,8 @@ def _resize_long_side(chw: np.ndarray, side: int, op: str) -> np.ndarray:
 
 class _Net:
     def __init__(self, op: str, net: Union[str, PathLike], layers: Optional[Sequence[Any]],
-                 filters: Optional[int], pool: str, seed: int, channels: int):
+                 filters: Optional[int], pool: str, seed: int, channels: int,
+                 center_on: Optional[np.ndarray] = None):
         c = L.ctx()
         self.ptr = c_void_p()
         self.style = 0
@@ -570,6 +602,10 @@ class _Net:
             rd = L.gc_synth_random_desc_default()
             rd.seed = seed
             rd.channels = channels
+            if center_on is not None:   # the net centred on the sample's mean (the CLI's)
+                L.check(L.gc_synth_random_desc_center(c, byref(rd),
+                                                      byref(_view(center_on, op, "sample")[1])),
+                        c, op)
             if filters is not None:
                 rd.filters = _int(filters, op, "filters")
             if layers is not None:
@@ -614,7 +650,7 @@ class _Synth:
     True, and carries its exceptions (KeyboardInterrupt too) out of the run."""
 
     def __init__(self, op: str, net: _Net, desc: "L.SynthDesc",
-                 progress: Optional[Callable[[Progress], Any]]):
+                 progress: Optional[Callable[[Progress], Any]], create: bool = True):
         self.op = op
         self.user_fn = progress
         self.exc: Optional[BaseException] = None
@@ -622,8 +658,16 @@ class _Synth:
         desc.progress = self.fn
         self.net = net
         self.ptr = c_void_p()
-        c = L.ctx()
-        L.check(L.gc_synth_create(c, net.ptr, byref(desc), byref(self.ptr)), c, op)
+        if create:
+            c = L.ctx()
+            L.check(L.gc_synth_create(c, net.ptr, byref(desc), byref(self.ptr)), c, op)
+
+    def finish(self, st: int) -> None:
+        """After a run: the callback's exception first, else the status."""
+        if self.exc is not None:
+            e, self.exc = self.exc, None
+            raise e
+        L.check(st, L.ctx(), self.op)
 
     def _tramp(self, p, user) -> int:
         try:
@@ -641,18 +685,19 @@ class _Synth:
         _, ti = _view(image, self.op, "image")
         stats = L.SynthStats()
         st = L.gc_synth_run(c, self.ptr, byref(ti), byref(stats))
-        if self.exc is not None:
-            e, self.exc = self.exc, None
-            raise e
-        L.check(st, c, self.op)
-        return {"iters": int(stats.iters), "evals": int(stats.evals),
-                "initial_loss": float(stats.initial_loss), "final_loss": float(stats.final_loss),
-                "seconds": float(stats.seconds)}
+        self.finish(st)
+        return _stats(stats)
 
     def __del__(self):
         if getattr(self, "ptr", None):
             L.gc_synth_free(self.ptr)
             self.ptr = None
+
+
+def _stats(stats: "L.SynthStats") -> Dict[str, float]:
+    return {"iters": int(stats.iters), "evals": int(stats.evals),
+            "initial_loss": float(stats.initial_loss), "final_loss": float(stats.final_loss),
+            "seconds": float(stats.seconds)}
 
 
 def _synth_desc(op: str, iters: int, optimizer: str, lr: Optional[float]) -> "L.SynthDesc":
@@ -672,20 +717,27 @@ def _as_result(hwc: np.ndarray, like_uint8: bool) -> np.ndarray:
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
+_INITS = {"noise": 0, "mean": 1}
+
+
 def texture(sample: Union[ArrayLike, PathLike], size: Optional[Tuple[int, int]] = None,
             iters: int = 200, seed: int = 0, optimizer: str = "lbfgs", lr: Optional[float] = None,
             net: Union[str, PathLike] = "random", layers: Optional[Sequence[Any]] = None,
             filters: Optional[int] = None, pool: str = "max", tv_weight: float = 0.0,
-            max_pixels: Optional[int] = None,
+            spectrum: float = 0.0, pyramid: int = 1, histogram: bool = False,
+            init: str = "noise", max_pixels: Optional[int] = None,
             progress: Optional[Callable[[Progress], Any]] = None,
             return_stats: bool = False) -> Any:
     """Texture synthesis (``gramconv texture``): an image whose feature Grams match the
-    sample's, from seeded noise. ``sample``: an H x W x C array (C 1..4; uint8, uint16 or float
-    in [0, 1]) or an image file (read as RGB). ``size=(width, height)`` (default: the sample's).
-    ``net="random"`` (``layers``: odd filter sizes, ``filters`` per size) or VGG-19 weights
-    (``layers``: style layer names). Returns H x W x C: uint8 for a uint8 sample, else float32
-    in [0, 1]; with ``return_stats`` the pair (image, stats dict). The same seed and thread
-    count give the CLI's image."""
+    sample's, from a seeded start. ``sample``: an H x W x C array (C 1..4; uint8, uint16 or
+    float in [0, 1]) or an image file (read as RGB). ``size=(width, height)`` (default: the
+    sample's). ``net="random"`` (centred on the sample's mean; ``layers``: odd filter sizes,
+    ``filters`` per size) or VGG-19 weights (``layers``: style layer names). The CLI's options:
+    ``spectrum`` (weight of the spectrum constraint, needs FFTW), ``pyramid`` (coarse-to-fine
+    levels), ``histogram`` (match the sample's colour histograms), ``init`` ("noise" or
+    "mean"). Returns H x W x C: uint8 for a uint8 sample, else float32 in [0, 1]; with
+    ``return_stats`` the pair (image, stats dict). The same seed and thread count give the
+    CLI's image."""
     op = "texture"
     chw = _image_chw(sample, op, "the sample", max_pixels)
     like_uint8 = isinstance(sample, np.ndarray) and sample.dtype == np.uint8
@@ -697,20 +749,25 @@ def texture(sample: Union[ArrayLike, PathLike], size: Optional[Tuple[int, int]] 
     else:
         w, h = _pair(size, op, "size (width, height)")
     d = _synth_desc(op, iters, optimizer, lr)
-    n = _Net(op, net, layers, filters, pool, seed, chw.shape[0])
+    d.spectrum_weight = _real(spectrum, op, "spectrum")
+    d.pyramid = _int(pyramid, op, "pyramid")
+    d.match_histogram = 1 if histogram else 0
+    d.init = _choice(init, _INITS, op, "init")
+    n = _Net(op, net, layers, filters, pool, seed, chw.shape[0], center_on=chw)
     d.width, d.height = w, h
     d.style_layers = n.style
     d.content_layer = -1
     d.tv_weight = _real(tv_weight, op, "tv_weight")
-    s = _Synth(op, n, d, progress)
+    s = _Synth(op, n, d, progress, create=False)
     c = L.ctx()
-    L.check(L.gc_synth_add_style_image(c, s.ptr, byref(_view(chw, op, "sample")[1]), 1.0), c, op)
     img = np.empty((chw.shape[0], h, w), np.float32)
-    L.check(L.gc_synth_noise(byref(_wrap(img, op, "image")), (seed ^ _NOISE_MIX) & (2**64 - 1)),
-            c, op)
-    stats = s.run(img)
+    _, ts = _inputs(op, sample=chw)
+    stats = L.SynthStats()
+    st = L.gc_synth_texture(c, n.ptr, byref(ts[0]), byref(d), (seed ^ _NOISE_MIX) & (2**64 - 1),
+                            byref(_wrap(img, op, "image")), byref(stats))
+    s.finish(st)
     res = _as_result(img.transpose(1, 2, 0), like_uint8)
-    return (res, stats) if return_stats else res
+    return (res, _stats(stats)) if return_stats else res
 
 
 def style(content: Union[ArrayLike, PathLike], styles: Any,
@@ -794,9 +851,43 @@ def style(content: Union[ArrayLike, PathLike], styles: Any,
     return (res, stats) if return_stats else res
 
 
-def texture_score(sample: Union[ArrayLike, PathLike], candidate: Union[ArrayLike, PathLike]
-                  ) -> float:
-    """How much ``candidate`` looks like ``sample`` as a texture (the score of
-    ``gramconv texture-score``). Needs the library's gc_texture_score."""
-    raise Error("texture_score: this gramconv library has no texture score (gc_texture_score) "
-                "yet", L.ERR_UNSUPPORTED)
+class TextureScore(NamedTuple):
+    """:func:`texture_score`'s result: each distance raw, for noise of the candidate's size
+    with the sample's per-channel mean and deviation, and their ratio (1: as far from the
+    sample as that noise; a real piece of a texture scores about 0.1 - 0.3)."""
+    swd: float
+    swd_noise: float
+    swd_rel: float
+    spectrum: float
+    spectrum_noise: float
+    spectrum_rel: float
+    levels: int
+
+
+def texture_score(sample: Union[ArrayLike, PathLike], candidate: Union[ArrayLike, PathLike],
+                  directions: int = 256, seed: int = 0, channels: int = 0,
+                  max_pixels: Optional[int] = None) -> TextureScore:
+    """How far ``candidate`` is from the texture ``sample`` (``gramconv texture-score``):
+    the sliced Wasserstein distance between 7 x 7 neighbourhoods of their Laplacian pyramids
+    (``swd``) and the RMS difference of their log power spectra (``spectrum``), no network.
+    Images: H x W x C arrays (uint8, uint16 or float in [0, 1]) or image files (read with
+    ``channels``: 0 as stored, 1 gray, 3 RGB, ...); both must have the same channels, each side
+    at least 8. Deterministic for any thread count."""
+    op = "texture_score"
+    ch = _int(channels, op, "channels")
+    if not 0 <= ch <= 4:
+        raise Error(f"{op}: channels must be 0..4, not {channels}", L.ERR_ARG)
+    a = _image_chw(sample, op, "the sample", max_pixels, ch)
+    b = _image_chw(candidate, op, "the candidate", max_pixels, ch)
+    d = L.gc_texture_score_desc_default()
+    d.directions = _int(directions, op, "directions")
+    seed = _int(seed, op, "seed")
+    if not 0 <= seed < 1 << 64:
+        raise Error(f"{op}: seed must be 0 .. 2**64 - 1", L.ERR_ARG)
+    d.seed = seed
+    keep, (ta, tb) = _inputs(op, sample=a, candidate=b)
+    r = L.TextureScoreOut()
+    c = L.ctx()
+    L.check(L.gc_texture_score_compute(c, byref(d), byref(ta), byref(tb), byref(r)), c, op)
+    return TextureScore(r.swd, r.swd_noise, r.swd_rel, r.spectrum, r.spectrum_noise,
+                        r.spectrum_rel, int(r.levels))

@@ -74,7 +74,8 @@ class ImageWriteOpts(Structure):
 
 class SynthRandomDesc(Structure):
     _fields_ = [("nscales", c_int), ("sizes", c_int64 * SYNTH_MAX_LAYERS), ("filters", c_int64),
-                ("channels", c_int64), ("seed", c_uint64)]
+                ("channels", c_int64), ("seed", c_uint64), ("center", c_double * 4),
+                ("zero_mean", c_int)]
 
 
 class SynthProgress(Structure):
@@ -90,12 +91,26 @@ class SynthDesc(Structure):
                 ("content_layer", c_int), ("style_weight", c_double), ("content_weight", c_double),
                 ("tv_weight", c_double), ("iters", c_int64), ("optimizer", c_int),
                 ("learning_rate", c_double), ("lbfgs_history", c_int),
-                ("progress", SYNTH_PROGRESS_FN), ("progress_user", c_void_p)]
+                ("progress", SYNTH_PROGRESS_FN), ("progress_user", c_void_p),
+                ("spectrum_weight", c_double), ("pyramid", c_int), ("match_histogram", c_int),
+                ("init", c_int)]
 
 
 class SynthStats(Structure):
     _fields_ = [("iters", c_int64), ("evals", c_int64), ("initial_loss", c_double),
                 ("final_loss", c_double), ("seconds", c_double)]
+
+
+class TextureScoreDesc(Structure):
+    _fields_ = [("patch", c_int), ("directions", c_int), ("max_descriptors", c_int64),
+                ("min_level_size", c_int), ("spectrum_window", c_int), ("max_windows", c_int64),
+                ("seed", c_uint64)]
+
+
+class TextureScoreOut(Structure):
+    _fields_ = [("swd", c_double), ("swd_noise", c_double), ("swd_rel", c_double),
+                ("spectrum", c_double), ("spectrum_noise", c_double), ("spectrum_rel", c_double),
+                ("levels", c_int)]
 
 
 # ---- loading -------------------------------------------------------------------------------
@@ -207,10 +222,15 @@ gc_synth_add_style_image = _sig("gc_synth_add_style_image", _ST, _CTX, c_void_p,
 gc_synth_set_content = _sig("gc_synth_set_content", _ST, _CTX, c_void_p, _T)
 gc_synth_run = _sig("gc_synth_run", _ST, _CTX, c_void_p, _T, POINTER(SynthStats))
 gc_synth_noise = _sig("gc_synth_noise", _ST, _T, c_uint64)
+gc_synth_start = _sig("gc_synth_start", _ST, _T, c_int, POINTER(c_double), c_uint64)
+gc_synth_random_desc_center = _sig("gc_synth_random_desc_center", _ST, _CTX,
+                                   POINTER(SynthRandomDesc), _T)
+gc_synth_texture = _sig("gc_synth_texture", _ST, _CTX, c_void_p, _T, POINTER(SynthDesc), c_uint64,
+                        _T, POINTER(SynthStats))
 
-# The texture score (gramconv texture-score) is not in the C API yet; gramconv.texture_score
-# is wired to it once include/gramconv.h declares it.
-HAS_TEXTURE_SCORE = hasattr(lib, "gc_texture_score")
+gc_texture_score_desc_default = _sig("gc_texture_score_desc_default", TextureScoreDesc)
+gc_texture_score_compute = _sig("gc_texture_score_compute", _ST, _CTX, POINTER(TextureScoreDesc),
+                                _T, _T, POINTER(TextureScoreOut))
 
 
 def _status_name(status: int) -> str:

@@ -119,6 +119,12 @@ def test_texture_and_style_bad_input(tmp_path):
     raises(lambda: gramconv.style(np.ones((8, 8, 3)), []), "GC_ERR_ARG", "style")
     raises(lambda: gramconv.style(np.ones((8, 8, 3)), np.ones((8, 8, 1)), iters=1),
            "GC_ERR_SHAPE", "channels")
-    raises(lambda: gramconv.texture_score(np.ones((8, 8, 3)), np.ones((8, 8, 3))) if not
-           gramconv._lib.HAS_TEXTURE_SCORE else (_ for _ in ()).throw(gramconv.Error("skip", 14)),
-           "GC_ERR_UNSUPPORTED")
+    raises(lambda: gramconv.texture(np.ones((8, 8, 3)), init="zero"), "GC_ERR_ARG", "init")
+    raises(lambda: gramconv.texture(np.ones((8, 8, 3)), pyramid=0, iters=1), "GC_ERR_ARG")
+    rng = np.random.default_rng(1)
+    tex = rng.random((32, 32, 3))
+    raises(lambda: gramconv.texture_score(tex, np.ones((32, 32, 1))), "GC_ERR_SHAPE")
+    raises(lambda: gramconv.texture_score(np.full((32, 32, 3), 0.5), tex), "GC_ERR_ARG")
+    raises(lambda: gramconv.texture_score(tex, tex[:4]), "GC_ERR_SHAPE")
+    raises(lambda: gramconv.texture_score(tex, tex, directions=0), "GC_ERR_ARG")
+    raises(lambda: gramconv.texture_score(tex, tex, channels=5), "GC_ERR_ARG", "channels")

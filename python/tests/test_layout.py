@@ -17,7 +17,8 @@ STRUCTS = {
     "gc_image_read_opts": L.ImageReadOpts, "gc_image_write_opts": L.ImageWriteOpts,
     "gc_synth_random_desc": L.SynthRandomDesc,
     "gc_synth_progress": L.SynthProgress, "gc_synth_desc": L.SynthDesc,
-    "gc_synth_stats": L.SynthStats,
+    "gc_synth_stats": L.SynthStats, "gc_texture_score_desc": L.TextureScoreDesc,
+    "gc_texture_score": L.TextureScoreOut,
 }
 
 

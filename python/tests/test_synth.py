@@ -1,6 +1,7 @@
 """texture() and style(): shapes, dtypes, determinism, progress callbacks (stop early, errors
 carried out of the run), image files."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -31,6 +32,36 @@ def test_texture_shapes_dtypes_and_determinism():
     assert b.shape == (30, 40, 3) and b.dtype == np.uint8
     g = gramconv.texture(s[..., 0], iters=2, layers=[3, 5], filters=8)   # gray H x W
     assert g.shape == s.shape[:2] + (1,)
+
+
+def test_texture_options():
+    s = _sample()
+    a = gramconv.texture(s, iters=4, pyramid=2, histogram=True, init="mean", size=(32, 32),
+                         layers=[3, 5], filters=8)
+    assert a.shape == (32, 32, 3)
+    # histogram matching: the result's values are the sample's, channel by channel
+    for ch in range(3):
+        np.testing.assert_allclose(np.sort(a[..., ch].ravel())[[0, -1]],
+                                   np.sort(s[..., ch].ravel())[[0, -1]], atol=0.02)
+    if _lib.gc_fft_available():
+        b = gramconv.texture(s, iters=3, spectrum=1.0)
+        assert b.shape == s.shape and np.isfinite(b).all()
+
+
+def test_texture_score():
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:96, 0:96]
+    tex = (0.5 + 0.3 * np.sin(xx * 0.7 + np.sin(yy * 0.3))[..., None]
+           + 0.05 * rng.standard_normal((96, 96, 3))).clip(0, 1)
+    piece = gramconv.texture_score(tex, tex[20:84, 10:74])
+    noise = gramconv.texture_score(tex, rng.random((64, 64, 3)))
+    assert isinstance(piece, gramconv.TextureScore) and piece.levels >= 1
+    assert piece.swd_rel < 0.6 < noise.swd_rel
+    assert piece.swd_rel == pytest.approx(piece.swd / piece.swd_noise)
+    assert gramconv.texture_score(tex, tex[20:84, 10:74]) == piece   # deterministic
+    gramconv.set_num_threads(1)
+    assert gramconv.texture_score(tex, tex[20:84, 10:74]) == piece   # at any thread count
+    assert gramconv.texture_score(tex, tex[20:84, 10:74], seed=1) != piece
 
 
 def test_texture_progress_stop_and_exceptions():
@@ -106,4 +137,12 @@ def test_texture_from_a_file_matches_the_cli(tmp_path):
                    capture_output=True)
     cli_img = np.load(npy).transpose(1, 2, 0)
     ours = np.floor(a * 255 + 0.5) / 255
-    np.testing.assert_allclose(ours, cli_img, atol=1.01 / 255)
+    np.testing.assert_allclose(ours, cli_img, atol=1e-6)
+    # texture-score --json gives the numbers texture_score gives
+    r = subprocess.run([cli, "texture-score", str(png), str(out), "--json"], check=True,
+                       capture_output=True, text=True)
+    want = json.loads(r.stdout)
+    got = gramconv.texture_score(str(png), str(out))
+    for k in ("swd", "swd_noise", "swd_rel", "spectrum", "spectrum_noise", "spectrum_rel"):
+        assert getattr(got, k) == pytest.approx(want[k], rel=1e-8), k
+    assert got.levels == want["levels"]
