@@ -103,8 +103,9 @@ def _wrap(a: np.ndarray, op: str, what: str) -> L.Tensor:
     if data % isz:
         raise _Copy()
     pad = _ZEROS[nd:]
-    return L.Tensor.from_buffer_copy(_TENSOR.pack(_GC_DTYPE[a.dtype], nd, *shape, *pad, *strides,
-                                                  *pad, data, 0, 0, 0, 0))
+    t = L.Tensor()
+    _TENSOR.pack_into(t, 0, _GC_DTYPE[a.dtype], nd, *shape, *pad, *strides, *pad, data, 0, 0, 0, 0)
+    return t
 
 
 class _Copy(Exception):
@@ -239,11 +240,41 @@ def _corr(op: str, kind: int, sd: int, input: ArrayLike, kernel: ArrayLike, mode
     c = L.ctx()
     desc = _corr_desc(op, kind, sd, mode, method, boundary, fill_value)
     keep, (ti, tk) = _inputs(op, input=input, kernel=kernel)
-    rank, dims = c_int(), (c_int64 * L.MAX_RANK)()
-    L.check(L.gc_corr_shape(c, byref(desc), byref(ti), byref(tk), byref(rank), dims), c, op)
-    o, to = _output(out, _dims(rank, dims), keep[0].dtype, op)
+    shape = _corr_out_shape(keep[0].shape, keep[1].shape, sd, desc.mode)
+    if shape is None:   # not a pairing the shortcut knows: the library says what is wrong
+        rank, dims = c_int(), (c_int64 * L.MAX_RANK)()
+        L.check(L.gc_corr_shape(c, byref(desc), byref(ti), byref(tk), byref(rank), dims), c, op)
+        shape = _dims(rank, dims)
+    o, to = _output(out, shape, keep[0].dtype, op)
+    # gc_corr checks everything gc_corr_shape does, the output's shape included
     L.check(L.gc_corr(c, byref(desc), byref(ti), byref(tk), byref(to)), c, op)
     return o
+
+
+def _corr_out_shape(s: Tuple[int, ...], k: Tuple[int, ...], sd: int,
+                    mode: int) -> Optional[Tuple[int, ...]]:
+    """The output shape for a valid rank pairing with non-empty sizes (the README's table),
+    else None (then gc_corr_shape finds the error). Saves a library call on small inputs."""
+    ni, nk = len(s), len(k)
+    if ni == sd and nk == sd:
+        lead: Tuple[int, ...] = ()
+    elif ni == sd + 1 and nk == sd + 1 and s[0] == k[0]:
+        lead = (s[0],)
+    elif ni == sd + 1 and nk == sd + 2 and s[0] == k[1]:
+        lead = (k[0],)
+    else:
+        return None
+    out = []
+    for n, kk in zip(s[-sd:], k[-sd:]):
+        if n < 1 or kk < 1:
+            return None
+        o = n - kk + 1 if mode == 0 else (n + kk - 1 if mode == 1 else n)
+        if o < 1:
+            return None
+        out.append(o)
+    if 0 in lead:
+        return None
+    return lead + tuple(out)
 
 
 def xcorr2(input: ArrayLike, kernel: ArrayLike, mode: str = "V", method: str = "auto",
