@@ -130,6 +130,15 @@ for r in range(ARGS.rounds):
 
 common = {"threads": 1, "dtype": "f32", "rounds": ARGS.rounds,
           "library": os.path.basename(gramconv.LIBRARY_PATH), "version": gramconv.__version__}
+peers = {"numpy": np.__version__, "torch": torch.__version__ if torch is not None else None}
+try:  # which BLAS the peers run on, and its kernels
+    import threadpoolctl
+    peers["blas"] = [{k: i.get(k) for k in ("internal_api", "version", "architecture",
+                                               "num_threads", "filepath")}
+                     for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+except ImportError:
+    pass
+emit({"peers": peers})
 med = {}
 for (case, tool), vals in results.items():
     med[(case, tool)] = statistics.median(vals)
