@@ -28,12 +28,12 @@ static const cli_opt tx_opts[] = {
     {"pool", 0, 1},        {"save-every", 0, 1}, {"quiet", 'q', 0},    {"stats-json", 0, 1},
     {"preset", 0, 1},      {"blend-weights", 0, 1}, {"threads", 't', 1}, {"max-pixels", 0, 1},
     {"lr", 0, 1},          {"tv-weight", 0, 1},  {"max-memory", 0, 1},   {"spectrum", 0, 1},
-    {"pyramid", 0, 1},     {"histogram", 0, 1},  {"init", 0, 1},
+    {"pyramid", 0, 1},     {"histogram", 0, 1},  {"init", 0, 1},       {"loss", 0, 1},
 };
 enum {
     TX_OUTPUT, TX_SIZE, TX_ITERS, TX_SEED, TX_OPTIMIZER, TX_NET, TX_LAYERS, TX_FILTERS, TX_POOL,
     TX_SAVE_EVERY, TX_QUIET, TX_STATS, TX_PRESET, TX_BLEND, TX_THREADS, TX_MAX_PIXELS, TX_LR,
-    TX_TV, TX_MAX_MEMORY, TX_SPECTRUM, TX_PYRAMID, TX_HISTOGRAM, TX_INIT, TX_NOPTS
+    TX_TV, TX_MAX_MEMORY, TX_SPECTRUM, TX_PYRAMID, TX_HISTOGRAM, TX_INIT, TX_LOSS, TX_NOPTS
 };
 
 /* Defaults of the quality options (docs/SYNTH.md has the table they were chosen by). */
@@ -62,6 +62,7 @@ typedef struct tx_opts_t {
     int pyramid;                    /* --pyramid: levels of coarse-to-fine synthesis */
     int histogram;                  /* --histogram on|off: colours matched to the sample's */
     gc_synth_init init;             /* --init mean|noise */
+    gc_synth_loss_kind loss;        /* --loss gram|swd|both */
     int help;
 } tx_opts_t;
 
@@ -158,6 +159,16 @@ static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
         else
             return cli_seterr(err, CLI_USAGE, "--init must be mean or noise");
     }
+    if (a.value[TX_LOSS]) {
+        if (strcmp(a.value[TX_LOSS], "gram") == 0)
+            o->loss = GC_SYNTH_LOSS_GRAM;
+        else if (strcmp(a.value[TX_LOSS], "swd") == 0)
+            o->loss = GC_SYNTH_LOSS_SWD;
+        else if (strcmp(a.value[TX_LOSS], "both") == 0)
+            o->loss = GC_SYNTH_LOSS_BOTH;
+        else
+            return cli_seterr(err, CLI_USAGE, "--loss must be gram, swd or both");
+    }
     if (a.value[TX_PRESET]) {
         if (strlen(a.value[TX_PRESET]) >= sizeof o->presets_buf)
             return cli_seterr(err, CLI_USAGE, "--preset: the list is too long");
@@ -170,6 +181,9 @@ static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
         if (o->pyramid > 1 || o->spectrum_set)
             return cli_seterr(err, CLI_USAGE, "--pyramid and --spectrum need a sample image, "
                                               "not --preset (Grams hold neither)");
+        if (o->loss != GC_SYNTH_LOSS_GRAM)
+            return cli_seterr(err, CLI_USAGE, "--loss swd and both need a sample image, not "
+                                              "--preset (Grams hold no feature distributions)");
         o->spectrum = 0.0;
         if (a.npos > 0)
             return cli_seterr(err, CLI_USAGE, "give a SAMPLE image or --preset, not both");
@@ -523,6 +537,9 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
     /* the spectrum constraint by default where the build has FFTW; asked for, it must run */
     if (!o.spectrum_set && !gc_fft_available())
         o.spectrum = 0.0;
+    if (rc == CLI_OK && split && o.loss != GC_SYNTH_LOSS_GRAM)
+        rc = cli_error(CLI_USAGE, "%s: --loss swd and both do not run in bands or ranks (%s)",
+                       cmd->name, world ? "mpirun" : "--max-memory");
     if (rc == CLI_OK && split && (o.pyramid > 1 || o.spectrum_set))
         rc = cli_error(CLI_USAGE, "%s: --pyramid and --spectrum do not run in bands or ranks "
                        "(%s)", cmd->name, world ? "mpirun" : "--max-memory");
@@ -545,6 +562,7 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
         d.pyramid = o.pyramid;
         d.match_histogram = o.histogram;
         d.init = o.init;
+        d.loss = o.loss;
         if (!split && o.npresets && (st = gc_synth_create(ctx, net, &d, &s)) != GC_OK)
             rc = cli_lib_error(ctx, st, "texture");
     }
@@ -833,6 +851,8 @@ int cli_bench_synth(const cli_command *cmd, int argc, char **argv)
     gc_synth_desc d = gc_synth_desc_default();
     d.width = w, d.height = h, d.optimizer = opt;
     d.learning_rate = opt == GC_SYNTH_OPTIM_ADAM ? 0.02 : 1.0;
+    /* texture's default iteration: with the spectrum constraint where the build has FFTW */
+    d.spectrum_weight = gc_fft_available() ? TX_SPECTRUM_DEFAULT : 0.0;
     const int64_t dims[3] = {3, h, w};
     if (rc == CLI_OK) {
         d.iters = 1;
@@ -872,9 +892,10 @@ int cli_bench_synth(const cli_command *cmd, int argc, char **argv)
         }
         snprintf(extra + n, sizeof extra - (size_t)n,
                  "],\"filters\":%lld,\"size\":[%lld,%lld],\"optimizer\":\"%s\",\"iters\":%lld,"
-                 "\"s_per_iter\":%.6g",
+                 "\"spectrum\":%g,\"s_per_iter\":%.6g",
                  (long long)rd.filters, (long long)w, (long long)h,
-                 opt == GC_SYNTH_OPTIM_ADAM ? "adam" : "lbfgs", (long long)iters, per / 1e3);
+                 opt == GC_SYNTH_OPTIM_ADAM ? "adam" : "lbfgs", (long long)iters, d.spectrum_weight,
+                 per / 1e3);
         snprintf(shape, sizeof shape, "3x%lldx%lld", (long long)h, (long long)w);
         cli_bench_report_ex(ctx, "synth", shape, "iteration", extra, "f32", per, flops, rn);
     }
@@ -894,6 +915,7 @@ const char cli_usage_texture[] =
     "                [--optimizer lbfgs|adam] [--net random|WEIGHTS.safetensors] [--layers ...]\n"
     "                [--save-every K] [--quiet] [--stats-json FILE] [--max-memory B]\n"
     "                [--pyramid N] [--spectrum W] [--histogram on|off] [--init mean|noise]\n"
+    "                [--loss gram|swd|both]\n"
     "       mpirun -np P gramconv texture SAMPLE.png -o OUT.png [same options]\n"
     "       gramconv texture --preset P.safetensors[,P2,...] [--blend-weights w1,w2,...]\n"
     "                -o OUT.png [same options, no --net/--layers]\n"
@@ -928,6 +950,9 @@ const char cli_usage_texture[] =
     "                        of every level (see docs/SYNTH.md for the default)\n"
     "  --init noise|mean     start: uniform noise in [0, 1) (default), or the sample's mean\n"
     "                        plus noise of width 0.2\n"
+    "  --loss L              the style term: gram (default; Gram matrices), swd (sliced\n"
+    "                        Wasserstein: sorted random projections of the features, Heitz\n"
+    "                        et al. 2021) or both (their sum); swd/both need a SAMPLE\n"
     "  --preset P[,P2..]     Gram matrices saved by `gramconv gram-preset save` instead of a\n"
     "                        sample; several are blended (--blend-weights, default equal)\n"
     "  --save-every K        also write OUT_<iter>.png every K iterations\n"

@@ -177,6 +177,7 @@ static void gc_tx_means(const gc_tensor *image, double *mean)
 typedef struct gc_tx_progress {
     const gc_synth_desc *d;
     int64_t done, total;
+    double seconds;        /* of the levels before this one */
     double initial_loss;
     int have_initial;
     int stopped;
@@ -194,6 +195,7 @@ static int gc_tx_progress_fn(const gc_synth_progress *p, void *user)
     q.iter = t->done + p->iter;
     q.iters = t->total;
     q.initial_loss = t->initial_loss;
+    q.seconds = t->seconds + p->seconds;
     if (t->d->progress(&q, t->d->progress_user)) {
         t->stopped = 1;
         return 1;
@@ -247,7 +249,7 @@ gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net, const gc_te
     }
     gc_synth_stats local, total;
     memset(&total, 0, sizeof total);
-    gc_tx_progress tp = {desc, 0, 0, 0.0, 0, 0};
+    gc_tx_progress tp = {desc, 0, 0, 0.0, 0.0, 0, 0};
     for (int l = P - 1; l >= 0; l--)
         tp.total += gc_tx_level_iters(desc, P - 1 - l);
     gc_tensor samples[8], prev = {0}, cur = {0};
@@ -308,6 +310,7 @@ gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net, const gc_te
             total.final_loss = local.final_loss;
             total.seconds += local.seconds;
             tp.done += d.iters;
+            tp.seconds += local.seconds;
         }
         gc_tensor_free(&prev);
         if (l > 0) {

@@ -99,9 +99,43 @@ check "preset says what it holds" 'grep -q "2 Gram matrices (k3, k5)" "$T/out"'
 expect_ok "gram-preset save 2" "$GC" gram-preset save "$C" $NET --seed 3 -o p2.safetensors
 expect_ok "texture --preset" "$GC" texture --preset p1.safetensors -o pa.png --size 20,16 --iters 8 \
     --seed 3 -q --threads 2
-check "preset = sample" 'cmp -s pa.png a.png'
-expect_ok "texture preset blend" "$GC" texture --preset p1.safetensors,p2.safetensors \
+# a preset holds the Grams only: the same run from the sample without the spectrum constraint
+# and the histogram matching (which need the sample's pixels)
+expect_ok "texture, Grams only" "$GC" texture "$S" -o a0.png --size 20,16 --iters 8 $NET --seed 3 \
+    --spectrum 0 --histogram off -q --threads 2
+check "preset = sample" 'cmp -s pa.png a0.png'
+check "spectrum and histogram change the result" '! cmp -s a0.png a.png'
+expect_err "presets of two centres" 1 pb.png "$GC" texture --preset p1.safetensors,p2.safetensors \
     --blend-weights 1,3 -o pb.png --size 16 --iters 2 -q
+expect_grep "presets of two centres: why" "center differs" "$T/err"
+expect_ok "gram-preset save, one centre" "$GC" gram-preset save "$S" $NET --seed 3 \
+    --center 0.5,0.5,0.5 -o p3.safetensors
+expect_ok "gram-preset save 2, one centre" "$GC" gram-preset save "$C" $NET --seed 3 \
+    --center 0.5,0.5,0.5 -o p4.safetensors
+expect_ok "texture preset blend" "$GC" texture --preset p3.safetensors,p4.safetensors \
+    --blend-weights 1,3 -o pb.png --size 16 --iters 2 -q
+expect_err "gram-preset bad centre" 2 p5.safetensors "$GC" gram-preset save "$S" $NET \
+    --center 0.5,x -o p5.safetensors
+
+# ---- the quality options ----
+expect_ok "texture --pyramid 2" "$GC" texture "$S" -o py.png --size 48,48 --iters 10 $NET \
+    --pyramid 2 -q --threads 2
+check "pyramid wrote 48 x 48" '[ -s py.png ]'
+expect_ok "texture --pyramid 2 again" "$GC" texture "$S" -o py2.png --size 48,48 --iters 10 $NET \
+    --pyramid 2 -q --threads 2
+check "pyramid: the same bytes" 'cmp -s py.png py2.png'
+expect_err "pyramid too deep" 1 pz.png "$GC" texture "$S" -o pz.png --size 48,48 --iters 2 $NET \
+    --pyramid 6 -q
+expect_grep "pyramid too deep: why" "use fewer levels" "$T/err"
+expect_err "pyramid with a preset" 2 pz.png "$GC" texture --preset p1.safetensors -o pz.png \
+    --pyramid 2 -q
+expect_err "bad --pyramid" 2 pz.png "$GC" texture "$S" -o pz.png --pyramid 0
+expect_err "bad --spectrum" 2 pz.png "$GC" texture "$S" -o pz.png --spectrum -1
+expect_err "bad --histogram" 2 pz.png "$GC" texture "$S" -o pz.png --histogram maybe
+expect_err "bad --init" 2 pz.png "$GC" texture "$S" -o pz.png --init zero
+expect_ok "texture --init mean" "$GC" texture "$S" -o im.png --size 16 --iters 2 $NET --init mean -q
+expect_ok "style --histogram on" "$GC" style "$C" "$S" -o sh.png --image-size 16 --iters 2 $NET \
+    --histogram on -q
 expect_ok "gram-preset vgg" "$GC" gram-preset save "$S" --net "$V" -o pv.safetensors
 expect_ok "texture vgg preset" "$GC" texture --preset pv.safetensors -o pv.png --size 16 --iters 2 -q
 expect_err "preset + --net" 2 x.png "$GC" texture --preset p1.safetensors --net random -o x.png
