@@ -6,7 +6,9 @@
 #   scripts/install-deps.sh                 install what is missing (default groups)
 #   scripts/install-deps.sh --check         only report what is missing (exit 1 if anything is)
 #   scripts/install-deps.sh --list          print the package names, one line, and exit
-#   scripts/install-deps.sh --with ci       add a group; --without python drops one
+#   scripts/install-deps.sh --with ci       add a group; --without torch drops one
+#
+# Groups: build, libs, tests, python, torch (the default), ci (clang, for .ci/run).
 #
 # Idempotent: a package already installed is left alone, and with nothing missing it prints
 # one line and runs no apt-get at all. Debian and Ubuntu only (apt-get, dpkg); elsewhere it
@@ -30,14 +32,14 @@ libs      openmpi-bin        mpirun, for tests/mpi_test.sh (GC_WITH_MPI)
 tests     valgrind           ctest valgrind (memcheck over CLI commands)
 python    python3-numpy      the Python package and its tests
 python    python3-scipy      the Python tests (reference correlations)
-python    python3-torch      the Python tests (reference convolutions and Gram matrices)
+torch     python3-torch      the Python tests of the PyTorch ops (libtorch: the largest group by far)
 python    python3-pytest     the Python test runner
 python    python3-venv       a virtual environment for the Python package
 python    python3-pip        installing the Python package
 ci        clang              .ci/run: clang -Werror, ASan+UBSan, TSan, libFuzzer
 EOF
 )
-DEFAULT_GROUPS='build libs tests python'
+DEFAULT_GROUPS='build libs tests python torch'
 
 me=install-deps
 usage() {
@@ -111,14 +113,15 @@ fi
 echo "$me: installing: ${missing[*]}"
 "${as_root[@]}" apt-get update -q
 # A package the configured archives do not have (an older release, another distribution) is
-# named; one in the python group only warns, any other fails the script after the rest is in.
+# named; one in the python or torch group only warns, any other fails the script after the
+# rest is in.
 avail=() unavail=() fatal=0
 for pkg in "${missing[@]}"; do
   if apt-cache show --no-all-versions "$pkg" >/dev/null 2>&1; then
     avail+=("$pkg")
   else
     unavail+=("$pkg")
-    [ "$(group_of "$pkg")" = python ] || fatal=1
+    case $(group_of "$pkg") in python|torch) ;; *) fatal=1 ;; esac
   fi
 done
 if [ ${#avail[@]} -gt 0 ]; then
