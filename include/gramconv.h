@@ -1140,6 +1140,22 @@ typedef enum gc_synth_init {
                                    without line search stalls on some textures */
 } gc_synth_init;
 
+/* The style term (gc_synth_desc.loss). GC_SYNTH_LOSS_SWD is the sliced Wasserstein loss of
+ * Heitz, Vanhoey, Chambon & Belcour (CVPR 2021): per style layer l with features F (C_l x N,
+ * N = H_l W_l), D = C_l fixed random unit directions d_k (the same on every machine), the
+ * projections p_k = d_k^T F sorted and compared with the style images' sorted projections:
+ *   Loss_l = (1 / (D N)) sum_k sum_i (sort(p_k)_i - t_k((i + 0.5) / N))^2 / s_l
+ * with t_k the target quantile function (the style features, valid padding, projected on d_k;
+ * min(N_t, 4096) quantiles kept; blends average the quantile functions with their weights)
+ * and s_l the mean of t_k^2 (1 if 0). The style term is style_weight * (1/|style|) sum_l
+ * Loss_l; GC_SYNTH_LOSS_BOTH adds it to the Gram term. It needs style images: with Grams
+ * alone (gc_synth_add_style_grams) evaluation fails with GC_ERR_ARG. Not in bands or ranks. */
+typedef enum gc_synth_loss_kind {
+    GC_SYNTH_LOSS_GRAM = 0,     /* Gram matrices (the default) */
+    GC_SYNTH_LOSS_SWD = 1,      /* sliced Wasserstein distance of the features */
+    GC_SYNTH_LOSS_BOTH = 2      /* the sum of the two */
+} gc_synth_loss_kind;
+
 typedef struct gc_synth_desc {
     int64_t height, width;       /* the image being synthesised */
     uint32_t style_layers;       /* bit l: layer l has a style loss; 0: the net's default */
@@ -1161,6 +1177,7 @@ typedef struct gc_synth_desc {
     int match_histogram;         /* 1: each channel's histogram matched to the sample's after
                                     each level (gc_synth_match_histogram) */
     gc_synth_init init;
+    gc_synth_loss_kind loss;     /* the style term (GC_SYNTH_LOSS_GRAM) */
 } gc_synth_desc;
 
 /* 256 x 256, default style layers, no content, weights style 1 content 1 tv 0, 200 iterations

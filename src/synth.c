@@ -31,6 +31,7 @@ struct gc_synth {
     gc_synth_spectrum spec;                  /* the spectrum constraint (spectrum_weight > 0) */
     int spec_images;                         /* style images blended into spec */
     int spec_grams;                          /* style targets added as Grams alone */
+    gc_synth_swd swd;                        /* the sliced Wasserstein loss (desc.loss) */
 };
 
 gc_synth_desc gc_synth_desc_default(void)
@@ -105,6 +106,9 @@ static gc_status gc_sy_check_desc(gc_context *ctx, const gc_synth_net *net,
         return gc_fail(ctx, GC_ERR_ARG, "%s: match_histogram must be 0 or 1", op);
     if (d->init != GC_SYNTH_INIT_MEAN && d->init != GC_SYNTH_INIT_NOISE)
         return gc_fail(ctx, GC_ERR_ARG, "%s: unknown start %d", op, (int)d->init);
+    if (d->loss != GC_SYNTH_LOSS_GRAM && d->loss != GC_SYNTH_LOSS_SWD &&
+        d->loss != GC_SYNTH_LOSS_BOTH)
+        return gc_fail(ctx, GC_ERR_ARG, "%s: unknown loss %d", op, (int)d->loss);
     return GC_OK;
 }
 
@@ -120,6 +124,7 @@ void gc_synth_free(gc_synth *s)
     gc_tensor_free(&s->x);
     gc_synth_plan_free(&s->plan);
     gc_synth_spectrum_free(&s->spec);
+    gc_synth_swd_free(&s->swd);
     gc_optimizer_free(s->opt);
     const gc_allocator a = s->alloc; /* the one that made s */
     a.free(s, a.user);
@@ -190,6 +195,8 @@ gc_status gc_synth_create(gc_context *ctx, const gc_synth_net *net, const gc_syn
         st = gc_tensor_create(ctx, &s->x, net->dtype, 3, xd);
     if (st == GC_OK)
         st = gc_synth_make_optimizer(ctx, desc, net->dtype, net->in_channels * H * W, &s->opt);
+    if (st == GC_OK && desc->loss != GC_SYNTH_LOSS_GRAM)
+        st = gc_synth_swd_init(ctx, &s->swd, &s->plan, s->style);
     if (st == GC_OK && desc->spectrum_weight > 0.0)
         st = gc_synth_spectrum_init(ctx, &s->spec, net->in_channels, H, W);
     if (st != GC_OK) {
@@ -308,14 +315,19 @@ gc_status gc_synth_add_style_image(gc_context *ctx, gc_synth *s, const gc_tensor
     gc_tensor grams[GC_SYNTH_MAX_LAYERS];
     memset(grams, 0, sizeof grams);
     if ((st = gc_synth_net_grams(ctx, s->net, image, s->style, grams)) == GC_OK &&
-        s->desc.spectrum_weight > 0.0 &&
+        s->desc.loss != GC_SYNTH_LOSS_GRAM)
+        st = gc_synth_swd_measure(ctx, &s->swd, s->net, image);
+    if (st == GC_OK && s->desc.spectrum_weight > 0.0 &&
         (st = gc_synth_spectrum_add(ctx, &s->spec, image, weight, s->style_total)) == GC_OK)
         s->spec_images++;
     if (st != GC_OK) {
+        gc_synth_swd_discard(&s->swd);
         for (int l = 0; l < GC_SYNTH_MAX_LAYERS; l++)
             gc_tensor_free(&grams[l]);
         return st;
     }
+    if (s->desc.loss != GC_SYNTH_LOSS_GRAM)
+        gc_synth_swd_commit(&s->swd, weight, s->style_total);
     gc_sy_blend(s, grams, weight);
     for (int l = 0; l < GC_SYNTH_MAX_LAYERS; l++)
         gc_tensor_free(&grams[l]);
@@ -396,7 +408,7 @@ static gc_status gc_sy_loss_tap(gc_context *ctx, void *user, int layer, const gc
     const gc_dtype dt = feat->dtype;
     const int64_t n = feat->dims[0] * feat->dims[1] * feat->dims[2];
     gc_status st = GC_OK;
-    if (s->style >> layer & 1) {
+    if ((s->style >> layer & 1) && s->desc.loss != GC_SYNTH_LOSS_SWD) {
         const gc_gram_desc gd = gc_gram_desc_default();
         const double w = s->desc.style_weight / ((double)s->nstyle * s->tnorm[layer]);
         double ls = 0.0;
@@ -407,6 +419,10 @@ static gc_status gc_sy_loss_tap(gc_context *ctx, void *user, int layer, const gc
     } else if (grad) {
         memset(grad->data, 0, (size_t)n * gc_dtype_size(dt));
     }
+    if ((s->style >> layer & 1) && s->desc.loss != GC_SYNTH_LOSS_GRAM &&
+        (st = gc_synth_swd_loss(&s->swd, layer, feat, s->desc.style_weight / (double)s->nstyle,
+                                loss, grad)) != GC_OK)
+        return st;
     if (layer == s->content) {
         const double w = s->desc.content_weight / s->pnorm;
         double sum = 0.0;
@@ -464,6 +480,9 @@ static gc_status gc_sy_eval(gc_context *ctx, gc_synth *s, const gc_tensor *x, do
     if (s->desc.spectrum_weight > 0.0 && (s->spec_grams || !s->spec_images))
         return gc_fail(ctx, GC_ERR_ARG, "synth: the spectrum constraint needs style images "
                        "(Grams alone carry no spectrum)");
+    if (s->desc.loss != GC_SYNTH_LOSS_GRAM && (s->spec_grams || !s->swd.images))
+        return gc_fail(ctx, GC_ERR_ARG, "synth: the sliced Wasserstein loss needs style images "
+                       "(Grams alone carry no feature distributions)");
     gc_status st = gc_synth_plan_eval(ctx, &s->plan, x, s->layers, gc_sy_loss_tap, s, loss,
                                       want_grad ? &s->plan.gimg : NULL);
     if (st == GC_OK && s->desc.tv_weight > 0.0)

@@ -115,6 +115,39 @@ gc_status gc_synth_spectrum_add(gc_context *ctx, gc_synth_spectrum *sp, const gc
 gc_status gc_synth_spectrum_loss(gc_synth_spectrum *sp, const gc_tensor *x, double weight,
                                  double *loss, gc_tensor *grad);
 
+/* The sliced Wasserstein loss (synth_swd.c; its definition is at the top of that file). */
+typedef struct gc_synth_swd_scratch {
+    int64_t n;
+    double *proj, *grad;              /* n: one direction's projections and their gradient */
+    uint32_t *key, *key2, *idx, *idx2;/* n: the radix sort's keys and indices (two of each) */
+} gc_synth_swd_scratch;
+typedef struct gc_synth_swd {
+    gc_allocator alloc;
+    uint32_t style;
+    int images;                                /* style images blended into quant */
+    int64_t D[GC_SYNTH_MAX_LAYERS];            /* directions: C_l */
+    int64_t Q[GC_SYNTH_MAX_LAYERS];            /* quantiles kept per direction */
+    double *dirs[GC_SYNTH_MAX_LAYERS];         /* D x C_l unit directions */
+    double *quant[GC_SYNTH_MAX_LAYERS];        /* D x Q: the blended target quantiles */
+    double *next[GC_SYNTH_MAX_LAYERS];         /* D x Q: a measured image not yet blended */
+    double snorm[GC_SYNTH_MAX_LAYERS];         /* mean(quant^2), 1 if 0 */
+    gc_synth_swd_scratch scratch;              /* the largest style layer of the plan */
+} gc_synth_swd;
+/* Directions and the scratch for the style layers of `plan` (the synthesis plan). */
+gc_status gc_synth_swd_init(gc_context *ctx, gc_synth_swd *sw, const gc_synth_plan *plan,
+                            uint32_t style);
+void gc_synth_swd_free(gc_synth_swd *sw);  /* safe on a zeroed or freed one */
+/* The quantiles of a style image (valid padding) into sw->next; on failure none are kept. */
+gc_status gc_synth_swd_measure(gc_context *ctx, gc_synth_swd *sw, const gc_synth_net *net,
+                               const gc_tensor *image);
+/* Blend the measured image in with `weight` (total: the weight so far); cannot fail. */
+void gc_synth_swd_commit(gc_synth_swd *sw, double weight, double total);
+void gc_synth_swd_discard(gc_synth_swd *sw);
+/* *loss += weight * Loss_l at layer l's features (C_l x H_l x W_l, contiguous); grad (same) +=
+ * its gradient. Allocates nothing. */
+gc_status gc_synth_swd_loss(gc_synth_swd *sw, int layer, const gc_tensor *feat, double weight,
+                            double *loss, gc_tensor *grad);
+
 /* Scale i's bias, or NULL when it has none. */
 static inline const gc_tensor *gc_synth_net_bias(const gc_synth_net *net, int i)
 {

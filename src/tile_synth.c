@@ -125,6 +125,9 @@ gc_status gc_synth_tiled_create_part(gc_context *ctx, const gc_synth_net *net,
                        "only (VGG-19 needs halos through 16 layers and its poolings)", op);
     if (desc->content_layer != -1)
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "%s: no content term in bands (texture only)", op);
+    if (desc->loss != GC_SYNTH_LOSS_GRAM)
+        return gc_fail(ctx, GC_ERR_UNSUPPORTED, "%s: the Gram loss only in bands (the sliced "
+                       "Wasserstein loss sorts whole feature maps)", op);
     if (desc->optimizer != GC_SYNTH_OPTIM_LBFGS && desc->optimizer != GC_SYNTH_OPTIM_ADAM)
         return gc_fail(ctx, GC_ERR_ARG, "%s: unknown optimizer %d", op, (int)desc->optimizer);
     if (desc->height < 1 || desc->width < 1 || desc->iters < 0 ||
