@@ -134,6 +134,12 @@ expect_err "bad --spectrum" 2 pz.png "$GC" texture "$S" -o pz.png --spectrum -1
 expect_err "bad --histogram" 2 pz.png "$GC" texture "$S" -o pz.png --histogram maybe
 expect_err "bad --init" 2 pz.png "$GC" texture "$S" -o pz.png --init zero
 expect_ok "texture --init mean" "$GC" texture "$S" -o im.png --size 16 --iters 2 $NET --init mean -q
+expect_ok "texture --loss swd" "$GC" texture "$S" -o ls.png --size 32,32 --iters 3 $NET --loss swd -q
+expect_ok "texture --loss gram" "$GC" texture "$S" -o lg.png --size 32,32 --iters 3 $NET --loss gram -q
+check "--loss swd changes the result" '! cmp -s ls.png lg.png'
+expect_err "bad --loss" 2 pz.png "$GC" texture "$S" -o pz.png --loss wasserstein
+expect_err "--loss swd with a preset" 2 pz.png "$GC" texture --preset p1.safetensors -o pz.png --loss swd
+expect_err "--loss both in bands" 2 pz.png "$GC" texture "$S" -o pz.png --loss both --max-memory 64M
 expect_ok "style --histogram on" "$GC" style "$C" "$S" -o sh.png --image-size 16 --iters 2 $NET \
     --histogram on -q
 expect_ok "gram-preset vgg" "$GC" gram-preset save "$S" --net "$V" -o pv.safetensors
