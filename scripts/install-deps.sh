@@ -8,7 +8,7 @@
 #   scripts/install-deps.sh --list          print the package names, one line, and exit
 #   scripts/install-deps.sh --with ci       add a group; --without torch drops one
 #
-# Groups: build, libs, tests, python, torch (the default), ci (clang, for .ci/run).
+# Groups: build, libs, tests, python, torch (installed by default); ci (clang, for .ci/run).
 #
 # Idempotent: a package already installed is left alone, and with nothing missing it prints
 # one line and runs no apt-get at all. Debian and Ubuntu only (apt-get, dpkg); elsewhere it
@@ -32,10 +32,10 @@ libs      openmpi-bin        mpirun, for tests/mpi_test.sh (GC_WITH_MPI)
 tests     valgrind           ctest valgrind (memcheck over CLI commands)
 python    python3-numpy      the Python package and its tests
 python    python3-scipy      the Python tests (reference correlations)
-torch     python3-torch      the Python tests of the PyTorch ops (libtorch: the largest group by far)
 python    python3-pytest     the Python test runner
 python    python3-venv       a virtual environment for the Python package
 python    python3-pip        installing the Python package
+torch     python3-torch      the Python tests of the PyTorch ops (libtorch: the largest group by far)
 ci        clang              .ci/run: clang -Werror, ASan+UBSan, TSan, libFuzzer
 EOF
 )
