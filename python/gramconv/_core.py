@@ -18,7 +18,7 @@ from . import _lib as L
 from ._lib import Error
 
 ArrayLike = Any  # numpy.typing.ArrayLike where NumPy has it; kept loose for old NumPy
-PathLike = Union[str, "os.PathLike[str]"]
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 Pair = Union[int, Sequence[int]]
 
 _F32 = np.dtype(np.float32)
