@@ -116,10 +116,11 @@ gc_status gc_synth_spectrum_loss(gc_synth_spectrum *sp, const gc_tensor *x, doub
                                  double *loss, gc_tensor *grad);
 
 /* The sliced Wasserstein loss (synth_swd.c; its definition is at the top of that file). */
+#define GC_SYNTH_SWD_BLOCK 4   /* directions projected per pass over the features */
 typedef struct gc_synth_swd_scratch {
     int64_t n;
-    double *proj, *grad;              /* n: one direction's projections and their gradient */
-    uint32_t *key, *key2, *idx, *idx2;/* n: the radix sort's keys and indices (two of each) */
+    double *proj, *grad;   /* BLOCK x n: a block of directions' projections and gradients */
+    uint64_t *kv, *kv2;    /* n: the radix sort's (key << 32 | index) pairs, two buffers */
 } gc_synth_swd_scratch;
 typedef struct gc_synth_swd {
     gc_allocator alloc;

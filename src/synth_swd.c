@@ -24,9 +24,10 @@
  *
  * Sorting: a stable LSD radix sort (4 passes of 8 bits) of (the projection rounded to float32,
  * made order-preserving as a uint32; the element's index) pairs, so ties go by index and the
- * result is deterministic. One direction at a time, single-threaded: scratch of O(N), made
- * once by gc_synth_swd_init; an evaluation allocates nothing, and its bytes do not depend on
- * the thread count. */
+ * result is deterministic. The features are projected on 4 directions per pass, and each is
+ * sorted on its own: scratch of O(N) (4 N doubles of projections, 4 N of their gradients, 2 N
+ * sort pairs), made once by gc_synth_swd_init; an evaluation allocates nothing, and it runs on
+ * one thread in a fixed order, so its bytes do not depend on the thread count. */
 #include "synth.h"
 
 #include <math.h>
@@ -36,6 +37,9 @@
 #define GC_SWD_SEED 0x9c5a1f3b7d2e4860ull
 
 /* ---- scratch and sorting ---------------------------------------------------------------- */
+
+#define GC_SWD_B GC_SYNTH_SWD_BLOCK
+#define GC_SWD_TILE 256 /* positions per tile of the blocked projection and scatter */
 
 static void gc_swd_release(const gc_allocator *a, void **p)
 {
@@ -48,10 +52,8 @@ static void gc_swd_scratch_free(const gc_allocator *a, gc_synth_swd_scratch *sc)
 {
     gc_swd_release(a, (void **)&sc->proj);
     gc_swd_release(a, (void **)&sc->grad);
-    gc_swd_release(a, (void **)&sc->key);
-    gc_swd_release(a, (void **)&sc->key2);
-    gc_swd_release(a, (void **)&sc->idx);
-    gc_swd_release(a, (void **)&sc->idx2);
+    gc_swd_release(a, (void **)&sc->kv);
+    gc_swd_release(a, (void **)&sc->kv2);
     sc->n = 0;
 }
 
@@ -63,17 +65,13 @@ static gc_status gc_swd_scratch_make(gc_context *ctx, int64_t n, int with_grad,
         return gc_fail(ctx, GC_ERR_LIMIT, "synth: %lld feature positions are too many for the "
                        "sliced Wasserstein loss (at most 2^32 - 1)", (long long)n);
     const int64_t m = n ? n : 1;
-    gc_status st = gc_alloc(ctx, m, sizeof(double), (void **)&sc->proj);
+    gc_status st = gc_alloc(ctx, GC_SWD_B * m, sizeof(double), (void **)&sc->proj);
     if (st == GC_OK && with_grad)
-        st = gc_alloc(ctx, m, sizeof(double), (void **)&sc->grad);
+        st = gc_alloc(ctx, GC_SWD_B * m, sizeof(double), (void **)&sc->grad);
     if (st == GC_OK)
-        st = gc_alloc(ctx, m, sizeof(uint32_t), (void **)&sc->key);
+        st = gc_alloc(ctx, m, sizeof(uint64_t), (void **)&sc->kv);
     if (st == GC_OK)
-        st = gc_alloc(ctx, m, sizeof(uint32_t), (void **)&sc->key2);
-    if (st == GC_OK)
-        st = gc_alloc(ctx, m, sizeof(uint32_t), (void **)&sc->idx);
-    if (st == GC_OK)
-        st = gc_alloc(ctx, m, sizeof(uint32_t), (void **)&sc->idx2);
+        st = gc_alloc(ctx, m, sizeof(uint64_t), (void **)&sc->kv2);
     if (st != GC_OK)
         gc_swd_scratch_free(gc_ctx_allocator(ctx), sc);
     else
@@ -90,100 +88,118 @@ static inline uint32_t gc_swd_key(double v)
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
-/* Sort the n projections in sc->proj: returns the indices in increasing order of the keys
- * (stable LSD radix sort; equal keys by index). */
-static const uint32_t *gc_swd_sort(gc_synth_swd_scratch *sc, int64_t n)
+/* Sort the n values p: returns (key << 32 | index) pairs in increasing order of the keys,
+ * equal keys by index (a stable LSD radix sort on the key's 4 bytes; the indices start in
+ * order). The index of rank i is the low 32 bits of element i. */
+static const uint64_t *gc_swd_sort(gc_synth_swd_scratch *sc, const double *p, int64_t n)
 {
-    uint32_t *key = sc->key, *idx = sc->idx, *key2 = sc->key2, *idx2 = sc->idx2;
+    uint64_t *a = sc->kv, *b = sc->kv2;
     uint32_t count[4][256];
     memset(count, 0, sizeof count);
     for (int64_t i = 0; i < n; i++) {
-        const uint32_t k = gc_swd_key(sc->proj[i]);
-        key[i] = k;
-        idx[i] = (uint32_t)i;
+        const uint32_t k = gc_swd_key(p[i]);
+        a[i] = (uint64_t)k << 32 | (uint64_t)i;
         count[0][k & 255]++;
         count[1][(k >> 8) & 255]++;
         count[2][(k >> 16) & 255]++;
         count[3][k >> 24]++;
     }
     for (int pass = 0; pass < 4 && n > 1; pass++) {
-        const int shift = 8 * pass;
-        if (count[pass][(key[0] >> shift) & 255] == (uint32_t)n)
+        const int shift = 32 + 8 * pass;
+        if (count[pass][(a[0] >> shift) & 255] == (uint32_t)n)
             continue; /* every key has this byte: the pass would not move anything */
         uint32_t off[256], sum = 0;
-        for (int b = 0; b < 256; b++) {
-            off[b] = sum;
-            sum += count[pass][b];
+        for (int v = 0; v < 256; v++) {
+            off[v] = sum;
+            sum += count[pass][v];
         }
-        for (int64_t i = 0; i < n; i++) {
-            const uint32_t pos = off[(key[i] >> shift) & 255]++;
-            key2[pos] = key[i];
-            idx2[pos] = idx[i];
-        }
-        uint32_t *t = key;
-        key = key2, key2 = t;
-        t = idx;
-        idx = idx2, idx2 = t;
+        for (int64_t i = 0; i < n; i++)
+            b[off[(a[i] >> shift) & 255]++] = a[i];
+        uint64_t *t = a;
+        a = b, b = t;
     }
-    return idx;
+    return a;
 }
 
-/* p = d^T F for features F (C x n, contiguous, feat's dtype). */
-static void gc_swd_project(const gc_tensor *feat, const double *d, int64_t C, int64_t n,
+/* p[b] = d_b^T F for the nb (<= BLOCK) directions d (nb x C) and the features F (C x n,
+ * contiguous, feat's dtype); p: nb x n. Each value sums over c in increasing order. */
+static void gc_swd_project(const gc_tensor *feat, const double *d, int nb, int64_t C, int64_t n,
                            double *p)
 {
-    memset(p, 0, (size_t)n * sizeof *p);
-    for (int64_t c = 0; c < C; c++) {
-        const double dc = d[c];
-        if (dc == 0.0)
-            continue;
-        if (feat->dtype == GC_DTYPE_F32) {
-            const float *f = (const float *)feat->data + c * n;
-            for (int64_t i = 0; i < n; i++)
-                p[i] += dc * (double)f[i];
-        } else {
-            const double *f = (const double *)feat->data + c * n;
-            for (int64_t i = 0; i < n; i++)
-                p[i] += dc * f[i];
+    double acc[GC_SWD_B][GC_SWD_TILE];
+    for (int64_t i0 = 0; i0 < n; i0 += GC_SWD_TILE) {
+        const int64_t m = n - i0 < GC_SWD_TILE ? n - i0 : GC_SWD_TILE;
+        for (int b = 0; b < nb; b++)
+            memset(acc[b], 0, (size_t)m * sizeof(double));
+        for (int64_t c = 0; c < C; c++) {
+            if (feat->dtype == GC_DTYPE_F32) {
+                const float *f = (const float *)feat->data + c * n + i0;
+                for (int b = 0; b < nb; b++) {
+                    const double dc = d[b * C + c];
+                    double *ab = acc[b];
+                    for (int64_t i = 0; i < m; i++)
+                        ab[i] += dc * (double)f[i];
+                }
+            } else {
+                const double *f = (const double *)feat->data + c * n + i0;
+                for (int b = 0; b < nb; b++) {
+                    const double dc = d[b * C + c];
+                    double *ab = acc[b];
+                    for (int64_t i = 0; i < m; i++)
+                        ab[i] += dc * f[i];
+                }
+            }
         }
+        for (int b = 0; b < nb; b++)
+            memcpy(p + b * n + i0, acc[b], (size_t)m * sizeof(double));
     }
 }
 
-/* grad (C x n, contiguous, its dtype) += d gp^T */
-static void gc_swd_scatter(gc_tensor *grad, const double *d, int64_t C, int64_t n,
+/* grad (C x n, contiguous, its dtype) += sum_b d_b gp_b^T for nb directions (gp: nb x n), the
+ * block's terms summed in double in increasing b before they are added. */
+static void gc_swd_scatter(gc_tensor *grad, const double *d, int nb, int64_t C, int64_t n,
                            const double *gp)
 {
-    for (int64_t c = 0; c < C; c++) {
-        const double dc = d[c];
-        if (dc == 0.0)
-            continue;
-        if (grad->dtype == GC_DTYPE_F32) {
-            float *g = (float *)grad->data + c * n;
-            for (int64_t i = 0; i < n; i++)
-                g[i] = (float)((double)g[i] + dc * gp[i]);
-        } else {
-            double *g = (double *)grad->data + c * n;
-            for (int64_t i = 0; i < n; i++)
-                g[i] += dc * gp[i];
+    double acc[GC_SWD_TILE];
+    for (int64_t i0 = 0; i0 < n; i0 += GC_SWD_TILE) {
+        const int64_t m = n - i0 < GC_SWD_TILE ? n - i0 : GC_SWD_TILE;
+        for (int64_t c = 0; c < C; c++) {
+            const double d0 = d[c];
+            const double *g0 = gp + i0;
+            for (int64_t i = 0; i < m; i++)
+                acc[i] = d0 * g0[i];
+            for (int b = 1; b < nb; b++) {
+                const double db = d[b * C + c];
+                const double *gb = gp + b * n + i0;
+                for (int64_t i = 0; i < m; i++)
+                    acc[i] += db * gb[i];
+            }
+            if (grad->dtype == GC_DTYPE_F32) {
+                float *g = (float *)grad->data + c * n + i0;
+                for (int64_t i = 0; i < m; i++)
+                    g[i] = (float)((double)g[i] + acc[i]);
+            } else {
+                double *g = (double *)grad->data + c * n + i0;
+                for (int64_t i = 0; i < m; i++)
+                    g[i] += acc[i];
+            }
         }
     }
 }
 
-/* The value at quantile (r + 0.5) / n of the m values v (read in the order ord, or directly
- * when ord is NULL): linear between the points (j + 0.5) / m, constant beyond the ends. */
-static inline double gc_swd_quantile(const double *v, const uint32_t *ord, int64_t m, int64_t r,
-                                     int64_t n)
-{
-    double pos = ((double)r + 0.5) * (double)m / (double)n - 0.5;
-    if (pos < 0.0)
-        pos = 0.0;
-    if (pos > (double)(m - 1))
-        pos = (double)(m - 1);
-    const int64_t j0 = (int64_t)pos, j1 = j0 + 1 < m ? j0 + 1 : j0;
-    const double t = pos - (double)j0;
-    const double a = ord ? v[ord[j0]] : v[j0], b = ord ? v[ord[j1]] : v[j1];
-    return t == 0.0 ? a : a * (1.0 - t) + b * t;
-}
+/* The value at quantile (r + 0.5) / n of m sorted values, given ratio = m / n: linear between
+ * the points (j + 0.5) / m, constant beyond the ends. v(j) reads the j-th smallest. */
+#define GC_SWD_QUANTILE(out, ratio, m, r, V)                                                    \
+    do {                                                                                         \
+        double pos_ = ((double)(r) + 0.5) * (ratio) - 0.5;                                      \
+        if (pos_ < 0.0)                                                                          \
+            pos_ = 0.0;                                                                          \
+        if (pos_ > (double)((m) - 1))                                                            \
+            pos_ = (double)((m) - 1);                                                            \
+        const int64_t j0_ = (int64_t)pos_, j1_ = j0_ + 1 < (m) ? j0_ + 1 : j0_;                  \
+        const double t_ = pos_ - (double)j0_;                                                    \
+        (out) = t_ == 0.0 ? V(j0_) : V(j0_) * (1.0 - t_) + V(j1_) * t_;                          \
+    } while (0)
 
 /* ---- the object ------------------------------------------------------------------------- */
 
@@ -267,12 +283,19 @@ static gc_status gc_swd_measure_tap(gc_context *ctx, void *user, int layer, cons
     gc_synth_swd *sw = a->sw;
     const int64_t C = feat->dims[0], n = feat->dims[1] * feat->dims[2];
     const int64_t D = sw->D[layer], Q = sw->Q[layer];
-    for (int64_t k = 0; k < D; k++) {
-        gc_swd_project(feat, sw->dirs[layer] + k * C, C, n, a->sc->proj);
-        const uint32_t *ord = gc_swd_sort(a->sc, n);
-        double *q = sw->next[layer] + k * Q;
-        for (int64_t j = 0; j < Q; j++)
-            q[j] = gc_swd_quantile(a->sc->proj, ord, n, j, Q);
+    const double ratio = (double)n / (double)Q;
+    for (int64_t k0 = 0; k0 < D; k0 += GC_SWD_B) {
+        const int nb = D - k0 < GC_SWD_B ? (int)(D - k0) : GC_SWD_B;
+        gc_swd_project(feat, sw->dirs[layer] + k0 * C, nb, C, n, a->sc->proj);
+        for (int b = 0; b < nb; b++) {
+            const double *p = a->sc->proj + b * n;
+            const uint64_t *ord = gc_swd_sort(a->sc, p, n);
+            double *q = sw->next[layer] + (k0 + b) * Q;
+#define GC_SWD_V(j) p[(uint32_t)ord[j]]
+            for (int64_t j = 0; j < Q; j++)
+                GC_SWD_QUANTILE(q[j], ratio, n, j, GC_SWD_V);
+#undef GC_SWD_V
+        }
     }
     return GC_OK;
 }
@@ -360,20 +383,30 @@ gc_status gc_synth_swd_loss(gc_synth_swd *sw, int layer, const gc_tensor *feat, 
         return GC_OK;
     gc_synth_swd_scratch *sc = &sw->scratch;
     const double k2 = 2.0 * weight / ((double)D * (double)n * sw->snorm[layer]);
+    const double ratio = (double)Q / (double)n;
     double sum = 0.0;
-    for (int64_t k = 0; k < D; k++) {
-        const double *d = sw->dirs[layer] + k * C, *t = sw->quant[layer] + k * Q;
-        gc_swd_project(feat, d, C, n, sc->proj);
-        const uint32_t *ord = gc_swd_sort(sc, n);
-        for (int64_t i = 0; i < n; i++) {
-            const uint32_t e = ord[i];
-            const double diff = sc->proj[e] - gc_swd_quantile(t, NULL, Q, i, n);
-            sum += diff * diff;
-            if (grad)
-                sc->grad[e] = k2 * diff;
+    for (int64_t k0 = 0; k0 < D; k0 += GC_SWD_B) {
+        const int nb = D - k0 < GC_SWD_B ? (int)(D - k0) : GC_SWD_B;
+        const double *d = sw->dirs[layer] + k0 * C;
+        gc_swd_project(feat, d, nb, C, n, sc->proj);
+        for (int b = 0; b < nb; b++) {
+            const double *p = sc->proj + b * n, *t = sw->quant[layer] + (k0 + b) * Q;
+            double *gp = grad ? sc->grad + b * n : NULL;
+            const uint64_t *ord = gc_swd_sort(sc, p, n);
+#define GC_SWD_T(j) t[j]
+            for (int64_t i = 0; i < n; i++) {
+                const uint32_t e = (uint32_t)ord[i];
+                double ti;
+                GC_SWD_QUANTILE(ti, ratio, Q, i, GC_SWD_T);
+                const double diff = p[e] - ti;
+                sum += diff * diff;
+                if (gp)
+                    gp[e] = k2 * diff;
+            }
+#undef GC_SWD_T
         }
         if (grad)
-            gc_swd_scatter(grad, d, C, n, sc->grad);
+            gc_swd_scatter(grad, d, nb, C, n, sc->grad);
     }
     *loss += weight * sum / ((double)D * (double)n * sw->snorm[layer]);
     return GC_OK;
