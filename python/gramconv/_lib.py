@@ -246,7 +246,7 @@ def _status_name(status: int) -> str:
 class _Context:
     """A gc_context owned by one Python thread (the library wants one context per thread)."""
 
-    __slots__ = ("ptr", "threads_gen", "_free")
+    __slots__ = ("ptr", "threads_gen", "fork_gen", "_free")
 
     def __init__(self):
         p = c_void_p()
@@ -255,6 +255,7 @@ class _Context:
             raise Error("cannot create a gramconv context (out of memory?)", st or ERR_NOMEM)
         self.ptr = p.value
         self.threads_gen = -1
+        self.fork_gen = _fork_gen
         self._free = gc_context_free
 
     def __del__(self):
@@ -270,11 +271,26 @@ _local = threading.local()
 _settings_lock = threading.Lock()
 _num_threads = 0      # 0: the library's default (GC_NUM_THREADS, else all cores)
 _threads_gen = 0
+_fork_gen = 0         # bumped in a forked child: contexts made before the fork are left alone
+
+
+def _after_fork_in_child() -> None:
+    # A context's worker threads do not exist in a forked child; freeing it there would wait
+    # for them. The child's calls get new contexts; the old ones are dropped unfreed.
+    global _fork_gen
+    _fork_gen += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def ctx() -> int:
     """The calling thread's gc_context pointer, with the current thread count applied."""
     c = getattr(_local, "c", None)
+    if c is not None and c.fork_gen != _fork_gen:
+        c.ptr = None   # made before a fork: not used, not freed
+        c = None
     if c is None:
         c = _local.c = _Context()
     if c.threads_gen != _threads_gen:

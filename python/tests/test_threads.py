@@ -1,6 +1,7 @@
 """Threads: the same results at 1 and 2 threads, and the GIL released during computations
 (two Python threads overlap)."""
 
+import os
 import threading
 import time
 
@@ -75,14 +76,10 @@ def _long_call(op, rng):
     return lambda: gramconv.conv2d(x, w, padding=1)
 
 
-@pytest.mark.parametrize("op", ["gram", "xcorr2", "conv2d"])
-def test_gil_released(rng, op):
-    """While one thread is inside a gramconv call, another Python thread keeps running
-    Python code: its clock readings fill the call's interval. A call holding the GIL would
-    leave the interval empty (the other thread could run no bytecode until it returned)."""
-    gramconv.set_num_threads(1)
-    call = _long_call(op, rng)
-    call()  # warm-up (plans, pools)
+def _python_ran_during_call(call):
+    """One try: a worker thread makes the call while this thread reads the clock in a loop;
+    True if a reading falls in the middle 80 % of the call's interval. Holding the GIL, the
+    call would let this thread run only in the microseconds before and after the C call."""
     span = {}
     started = threading.Event()
 
@@ -100,11 +97,21 @@ def test_gil_released(rng, op):
         ticks.append(time.perf_counter())
     th.join()
     t0, t1 = span["t"]
-    inside = [t for t in ticks if t0 < t < t1]
     assert t1 - t0 > 0.02, "the call was too short to tell"
-    assert inside, "no Python ran during the call: the GIL was held"
-    covered = (max(inside) - min(inside)) / (t1 - t0)
-    assert covered > 0.5, f"Python ran in only {covered:.0%} of the call"
+    lo, hi = t0 + 0.1 * (t1 - t0), t1 - 0.1 * (t1 - t0)
+    return any(lo < t < hi for t in ticks)
+
+
+@pytest.mark.parametrize("op", ["gram", "xcorr2", "conv2d"])
+def test_gil_released(rng, op):
+    """While one thread is inside a gramconv call, another Python thread keeps running
+    Python code. (Up to 3 tries: on a loaded machine this thread may get no core for most of
+    one call; with the GIL held no try could pass.)"""
+    gramconv.set_num_threads(1)
+    call = _long_call(op, rng)
+    call()  # warm-up (plans, pools)
+    assert any(_python_ran_during_call(call) for _ in range(3)), \
+        "no Python ran during the call: the GIL was held"
 
 
 def test_two_threads_calling_gram_overlap(rng):
@@ -134,3 +141,30 @@ def test_two_threads_calling_gram_overlap(rng):
         t.join()
     # (holding the GIL, the calls could only be seen together in the instants before them)
     assert sum(both) >= 5, f"the two calls were seen together {sum(both)} times"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+def test_forked_child_gets_its_own_context(rng):
+    """After a fork (multiprocessing's default on Linux) the child's calls work, on threads of
+    their own: the parent's context, whose workers do not exist in the child, is not used."""
+    x = rng.standard_normal((64, 80, 80)).astype(np.float32)
+    gramconv.set_num_threads(2)
+    want = gramconv.gram(x)   # the parent's context has started its workers
+    pid = os.fork()
+    if pid == 0:   # the child: exit code 0 if the result matches
+        code = 1
+        try:
+            code = 0 if np.array_equal(gramconv.gram(x), want) else 3
+        finally:
+            os._exit(code)
+    deadline = time.time() + 60
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.time() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child hung in gramconv")
+        time.sleep(0.01)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
