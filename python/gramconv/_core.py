@@ -9,7 +9,7 @@ import math
 import os
 import struct
 import threading
-from ctypes import byref, c_double, c_int, c_int64, c_size_t, c_uint64, c_void_p
+from ctypes import byref, c_double, c_int, c_int64, c_size_t, c_void_p
 from typing import (Any, Callable, Dict, NamedTuple, Optional, Sequence, Tuple, Union)
 
 import numpy as np

@@ -15,7 +15,6 @@ float32 and float64 are computed in their own dtype, float16 / bfloat16 in float
 cast back). Backward passes are first-order (no double backward).
 """
 
-import math
 from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
