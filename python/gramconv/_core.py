@@ -7,6 +7,7 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import signal
 import struct
 import threading
 from ctypes import byref, c_double, c_int, c_int64, c_size_t, c_void_p
@@ -736,6 +737,7 @@ class _Synth:
         self.op = op
         self.user_fn = progress
         self.exc: Optional[BaseException] = None
+        self.interrupted = False
         self.fn = L.SYNTH_PROGRESS_FN(self._tramp)  # kept alive as long as the run
         desc.progress = self.fn
         self.net = net
@@ -744,14 +746,37 @@ class _Synth:
             c = L.ctx()
             L.check(L.gc_synth_create(c, net.ptr, byref(desc), byref(self.ptr)), c, op)
 
+    def call(self, fn: Callable[[], int]) -> int:
+        """Run fn (the C run) with Ctrl-C turned into a stop: on the main thread, while the
+        default SIGINT handler is in place, SIGINT only sets a flag, which the next progress
+        call answers by stopping; KeyboardInterrupt is raised once the run has returned. (A
+        KeyboardInterrupt raised inside the callback would be lost by ctypes.)"""
+        self.interrupted = False
+        swap = (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+        if not swap:
+            return fn()
+        old = signal.signal(signal.SIGINT, self._on_sigint)
+        try:
+            return fn()
+        finally:
+            signal.signal(signal.SIGINT, old)
+
+    def _on_sigint(self, signum, frame) -> None:
+        self.interrupted = True
+
     def finish(self, st: int) -> None:
-        """After a run: the callback's exception first, else the status."""
+        """After a run: the callback's exception first, then an interrupt, else the status."""
         if self.exc is not None:
             e, self.exc = self.exc, None
             raise e
+        if getattr(self, "interrupted", False):
+            raise KeyboardInterrupt
         L.check(st, L.ctx(), self.op)
 
     def _tramp(self, p, user) -> int:
+        if self.interrupted:
+            return 1
         try:
             if self.user_fn is not None:
                 q = p.contents
@@ -766,7 +791,7 @@ class _Synth:
         c = L.ctx()
         _, ti = _view(image, self.op, "image")
         stats = L.SynthStats()
-        st = L.gc_synth_run(c, self.ptr, byref(ti), byref(stats))
+        st = self.call(lambda: L.gc_synth_run(c, self.ptr, byref(ti), byref(stats)))
         self.finish(st)
         return _stats(stats)
 
@@ -845,8 +870,10 @@ def texture(sample: Union[ArrayLike, PathLike], size: Optional[Tuple[int, int]] 
     img = np.empty((chw.shape[0], h, w), np.float32)
     _, ts = _inputs(op, sample=chw)
     stats = L.SynthStats()
-    st = L.gc_synth_texture(c, n.ptr, byref(ts[0]), byref(d), (seed ^ _NOISE_MIX) & (2**64 - 1),
-                            byref(_wrap(img, op, "image")), byref(stats))
+    timg = _wrap(img, op, "image")
+    st = s.call(lambda: L.gc_synth_texture(c, n.ptr, byref(ts[0]), byref(d),
+                                           (seed ^ _NOISE_MIX) & (2**64 - 1), byref(timg),
+                                           byref(stats)))
     s.finish(st)
     res = _as_result(img.transpose(1, 2, 0), like_uint8)
     return (res, _stats(stats)) if return_stats else res

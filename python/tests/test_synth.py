@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -85,6 +86,26 @@ def test_texture_progress_stop_and_exceptions():
 
     with pytest.raises(Boom):
         gramconv.texture(s, iters=5, progress=boom)
+
+
+def test_ctrl_c_stops_a_synthesis():
+    """SIGINT during texture() stops the run at the next iteration and raises
+    KeyboardInterrupt from the call; the SIGINT handler is restored."""
+    code = (
+        "import gramconv, numpy as np, os, signal, sys, threading, time\n"
+        "s = np.random.default_rng(0).random((48, 48, 3)).astype(np.float32)\n"
+        "threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()\n"
+        "t = time.time()\n"
+        "try:\n"
+        "    gramconv.texture(s, iters=1000000)\n"
+        "except KeyboardInterrupt:\n"
+        "    ok = signal.getsignal(signal.SIGINT) is signal.default_int_handler\n"
+        "    print('interrupted', round(time.time() - t, 1), ok)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    words = r.stdout.split()
+    assert words[0] == "interrupted" and words[2] == "True", r.stdout
+    assert float(words[1]) < 30
 
 
 def test_style_runs_and_keeps_content_size():
