@@ -321,9 +321,9 @@ expect_err "unwritable directory for --stats-json" 1 early.png $TO "$GC" texture
 
 # ---- 11. blend weights at the ends of the doubles -----------------------------------------------
 fresh
-$TO "$GC" gram-preset save s.png --layers 3 --filters 4 -o p1.safetensors >/dev/null &&
+$TO "$GC" gram-preset save s.png --layers 3 --filters 4 --center 0.5,0.5,0.5 -o p1.safetensors >/dev/null &&
 $TO "$GC" sample -o c.png --size 16,16 --seed 7 >/dev/null &&
-$TO "$GC" gram-preset save c.png --layers 3 --filters 4 -o p2.safetensors >/dev/null
+$TO "$GC" gram-preset save c.png --layers 3 --filters 4 --center 0.5,0.5,0.5 -o p2.safetensors >/dev/null
 expect_rc "blend 1,1" 0 $TO "$GC" texture --preset p1.safetensors,p2.safetensors --blend-weights 1,1 \
     -o b11.png --size 16,16 --iters 3 -q
 for w in 1e308,1e308 1e-320,1e-320 4.9e-324,4.9e-324; do
