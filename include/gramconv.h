@@ -1236,7 +1236,9 @@ GC_API gc_status gc_synth_match_histogram(gc_context *ctx, gc_tensor *image,
  * sample reduced by 2^l (2 x 2 means), starting from the previous level's result enlarged
  * (bilinear, periodic); the coarsest level runs desc.iters iterations and each finer one half
  * of the one before (at least 10). The progress callback counts iterations over all levels.
- * Every level must leave the reduced sample at least as large as the largest filter. */
+ * Every level must leave the reduced sample at least as large as the largest filter. A grey
+ * sample (every pixel's channels equal) gives a grey texture: the channels are averaged at the
+ * end (and matched to the sample's histogram again with desc.match_histogram). */
 GC_API gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net,
                                   const gc_tensor *sample, const gc_synth_desc *desc,
                                   uint64_t seed, gc_tensor *out, gc_synth_stats *stats);

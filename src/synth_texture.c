@@ -172,6 +172,37 @@ static void gc_tx_means(const gc_tensor *image, double *mean)
     }
 }
 
+/* 1 if every pixel of image (C > 1 channels) has equal channels: a grey picture as RGB */
+static int gc_tx_is_grey(const gc_tensor *im)
+{
+    if (im->dims[0] < 2)
+        return 0;
+    for (int64_t y = 0; y < im->dims[1]; y++)
+        for (int64_t x = 0; x < im->dims[2]; x++) {
+            const int64_t o = y * im->strides[1] + x * im->strides[2];
+            const double v = gc_load(im->data, im->dtype, o);
+            for (int64_t c = 1; c < im->dims[0]; c++)
+                if (gc_load(im->data, im->dtype, o + c * im->strides[0]) != v)
+                    return 0;
+        }
+    return 1;
+}
+
+/* every channel of image = the mean of its channels */
+static void gc_tx_to_grey(gc_tensor *im)
+{
+    const int64_t C = im->dims[0];
+    for (int64_t y = 0; y < im->dims[1]; y++)
+        for (int64_t x = 0; x < im->dims[2]; x++) {
+            const int64_t o = y * im->strides[1] + x * im->strides[2];
+            double m = 0.0;
+            for (int64_t c = 0; c < C; c++)
+                m += gc_load(im->data, im->dtype, o + c * im->strides[0]);
+            for (int64_t c = 0; c < C; c++)
+                gc_store(im->data, im->dtype, o + c * im->strides[0], m / (double)C);
+        }
+}
+
 /* ---- the one call ----------------------------------------------------------------------- */
 
 typedef struct gc_tx_progress {
@@ -317,6 +348,12 @@ gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net, const gc_te
             prev = cur;
             memset(&cur, 0, sizeof cur);
         }
+    }
+    if (st == GC_OK && !tp.stopped && gc_tx_is_grey(sample)) {
+        /* a grey sample gives a grey texture (the net sees colour, the loss allows tints) */
+        gc_tx_to_grey(out);
+        if (desc->match_histogram)
+            st = gc_synth_match_histogram(ctx, out, sample);
     }
     if (tp.stopped && st == GC_OK && cur.data != out->data) {
         /* stopped at a coarse level: the caller still gets a full-size image */
