@@ -39,6 +39,14 @@ def run(cmd):
     return r.stdout
 
 
+def seam_ratio(img):
+    """Mean absolute step across the wrap-around seams (last row/column to the first) over the
+    mean step between neighbours inside: about 1 for an image that tiles seamlessly."""
+    inner = np.mean([np.abs(np.diff(img, axis=0)).mean(), np.abs(np.diff(img, axis=1)).mean()])
+    seam = np.mean([np.abs(img[0] - img[-1]).mean(), np.abs(img[:, 0] - img[:, -1]).mean()])
+    return float(seam / inner) if inner > 0 else float("nan")
+
+
 def score(gc, sample, cand):
     return json.loads(run([gc, "texture-score", sample, cand, "--json"]))
 
@@ -101,6 +109,8 @@ def main():
                    "real": score(gc, sp, rp), "gramconv": score(gc, sp, gp)}
             if os.path.exists(rcp):
                 row["recipe"] = score(gc, sp, rcp)
+            row["seam"] = {"gramconv": seam_ratio(textures.read_png(gp)),
+                           "real": seam_ratio(textures.read_png(rp))}
             rows.append(row)
             ims = [textures.read_png(p) for p in (sp, rp, rcp if os.path.exists(rcp) else None, gp) if p]
             gap = np.ones((size, 4, 3))
@@ -131,6 +141,9 @@ def main():
               f"{mean('gramconv', 'swd_rel') / mean('recipe', 'swd_rel'):.2f} | "
               f"{mean('real', 'spectrum_rel'):.3f} | {mean('recipe', 'spectrum_rel'):.3f} | "
               f"{mean('gramconv', 'spectrum_rel'):.3f} |")
+    seams = [r["seam"]["gramconv"] for r in rows]
+    print(f"# tiling: gramconv's wrap-around seams step {np.mean(seams):.2f}x its inner neighbours "
+          f"on average (max {np.max(seams):.2f}); a real piece's {np.mean([r['seam']['real'] for r in rows]):.2f}x")
 
 
 if __name__ == "__main__":
