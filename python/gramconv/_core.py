@@ -825,24 +825,26 @@ def _as_result(hwc: np.ndarray, like_uint8: bool) -> np.ndarray:
 
 
 _INITS = {"noise": 0, "mean": 1}
+_LOSSES = {"gram": 0, "swd": 1, "both": 2}
 
 
 def texture(sample: Union[ArrayLike, PathLike], size: Optional[Tuple[int, int]] = None,
             iters: int = 200, seed: int = 0, optimizer: str = "lbfgs", lr: Optional[float] = None,
             net: Union[str, PathLike] = "random", layers: Optional[Sequence[Any]] = None,
             filters: Optional[int] = None, pool: str = "max", tv_weight: float = 0.0,
-            spectrum: float = 0.0, pyramid: int = 1, histogram: bool = False,
-            init: str = "noise", max_pixels: Optional[int] = None,
+            spectrum: Optional[float] = None, pyramid: int = 1, histogram: bool = True,
+            init: str = "noise", loss: str = "gram", max_pixels: Optional[int] = None,
             progress: Optional[Callable[[Progress], Any]] = None,
             return_stats: bool = False) -> Any:
-    """Texture synthesis (``gramconv texture``): an image whose feature Grams match the
-    sample's, from a seeded start. ``sample``: an H x W x C array (C 1..4; uint8, uint16 or
-    float in [0, 1]) or an image file (read as RGB). ``size=(width, height)`` (default: the
-    sample's). ``net="random"`` (centred on the sample's mean; ``layers``: odd filter sizes,
-    ``filters`` per size) or VGG-19 weights (``layers``: style layer names). The CLI's options:
-    ``spectrum`` (weight of the spectrum constraint, needs FFTW), ``pyramid`` (coarse-to-fine
-    levels), ``histogram`` (match the sample's colour histograms), ``init`` ("noise" or
-    "mean"). Returns H x W x C: uint8 for a uint8 sample, else float32 in [0, 1]; with
+    """Texture synthesis (``gramconv texture``): an image whose features match the sample's,
+    from a seeded start. ``sample``: an H x W x C array (C 1..4; uint8, uint16 or float in
+    [0, 1]) or an image file (read as RGB). ``size=(width, height)`` (default: the sample's).
+    ``net="random"`` (centred on the sample's mean; ``layers``: odd filter sizes, ``filters``
+    per size) or VGG-19 weights (``layers``: style layer names). The CLI's options and
+    defaults: ``spectrum`` (the spectrum constraint's weight; default 1 where the library has
+    FFTW, else 0), ``pyramid`` (coarse-to-fine levels, 1), ``histogram`` (match the sample's
+    colour histograms, on), ``init`` ("noise" or "mean"), ``loss`` ("gram", "swd" or
+    "both"). Returns H x W x C: uint8 for a uint8 sample, else float32 in [0, 1]; with
     ``return_stats`` the pair (image, stats dict). The same seed and thread count give the
     CLI's image."""
     op = "texture"
@@ -856,7 +858,10 @@ def texture(sample: Union[ArrayLike, PathLike], size: Optional[Tuple[int, int]] 
     else:
         w, h = _pair(size, op, "size (width, height)")
     d = _synth_desc(op, iters, optimizer, lr)
+    if spectrum is None:   # on by default where the build has FFTW; asked for, it must run
+        spectrum = 1.0 if L.gc_fft_available() else 0.0
     d.spectrum_weight = _real(spectrum, op, "spectrum")
+    d.loss = _choice(loss, _LOSSES, op, "loss")
     d.pyramid = _int(pyramid, op, "pyramid")
     d.match_histogram = 1 if histogram else 0
     d.init = _choice(init, _INITS, op, "init")
@@ -887,15 +892,17 @@ def style(content: Union[ArrayLike, PathLike], styles: Any,
           lr: Optional[float] = None, iters: int = 200, seed: int = 0,
           net: Union[str, PathLike] = "random", layers: Optional[Sequence[Any]] = None,
           content_layer: Optional[str] = None, filters: Optional[int] = None, pool: str = "max",
-          max_pixels: Optional[int] = None,
+          histogram: bool = False, max_pixels: Optional[int] = None,
           progress: Optional[Callable[[Progress], Any]] = None,
           return_stats: bool = False) -> Any:
     """Style transfer (``gramconv style``): ``content``'s layout with the textures of
     ``styles`` (one image or a list, blended by ``style_weights``). Images as in
     :func:`texture`. The content is resized to ``image_size`` pixels on its longer side (None:
     kept), each style to ``style_scale`` times that. ``init``: ``"content"``, ``"random"``
-    (seeded noise) or an image. ``original_colors`` keeps the content's colours (3 channels).
-    Returns H x W x C like :func:`texture`."""
+    (seeded noise) or an image. The random net is centred on the content's mean.
+    ``histogram`` matches the result's colour histograms to the most-weighted style image's;
+    ``original_colors`` then keeps the content's colours (3 channels). Returns H x W x C like
+    :func:`texture`."""
     op = "style"
     like_uint8 = isinstance(content, np.ndarray) and content.dtype == np.uint8
     cont = _image_chw(content, op, "the content image", max_pixels)
@@ -915,7 +922,7 @@ def style(content: Union[ArrayLike, PathLike], styles: Any,
     if not 0 <= seed < 1 << 64:
         raise Error(f"{op}: seed must be 0 .. 2**64 - 1", L.ERR_ARG)
     d = _synth_desc(op, iters, optimizer, lr)
-    n = _Net(op, net, layers, filters, pool, seed, cont.shape[0])
+    n = _Net(op, net, layers, filters, pool, seed, cont.shape[0], center_on=cont)
     d.height, d.width = cont.shape[1], cont.shape[2]
     d.style_layers = n.style
     d.content_layer = n.layer(content_layer, op) if content_layer is not None else -2
@@ -929,12 +936,15 @@ def style(content: Union[ArrayLike, PathLike], styles: Any,
     if not scale > 0:
         raise Error(f"{op}: style_scale must be > 0", L.ERR_ARG)
     side = max(int(math.floor(scale * max(cont.shape[1], cont.shape[2]) + 0.5)), 1)
+    hist_ref, hist_w = None, 0.0
     for i, (simg, wt) in enumerate(zip(styles, ws)):
         sc = _resize_long_side(_image_chw(simg, op, f"style image {i}", max_pixels), side, op)
         if sc.shape[0] != cont.shape[0]:
             raise Error(f"{op}: style image {i} has {sc.shape[0]} channels, the content "
                         f"{cont.shape[0]}", L.ERR_SHAPE)
         L.check(L.gc_synth_add_style_image(c, s.ptr, byref(_view(sc, op, "style")[1]), wt), c, op)
+        if histogram and (hist_ref is None or wt > hist_w):   # the most-weighted style's palette
+            hist_ref, hist_w = sc, wt
     if isinstance(init, str) and init == "content":
         img = cont.copy()
     elif isinstance(init, str) and init == "random":
@@ -950,6 +960,9 @@ def style(content: Union[ArrayLike, PathLike], styles: Any,
             raise Error(f"{op}: the init image has {img.shape[0]} channels, the content "
                         f"{cont.shape[0]}", L.ERR_SHAPE)
     stats = s.run(img)
+    if hist_ref is not None:
+        _, (tr,) = _inputs(op, reference=hist_ref)
+        L.check(L.gc_synth_match_histogram(c, byref(_wrap(img, op, "image")), byref(tr)), c, op)
     if original_colors:
         if img.shape[0] != 3:
             raise Error(f"{op}: original_colors needs RGB images", L.ERR_SHAPE)

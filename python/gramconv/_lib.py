@@ -223,6 +223,7 @@ gc_synth_set_content = _sig("gc_synth_set_content", _ST, _CTX, c_void_p, _T)
 gc_synth_run = _sig("gc_synth_run", _ST, _CTX, c_void_p, _T, POINTER(SynthStats))
 gc_synth_noise = _sig("gc_synth_noise", _ST, _T, c_uint64)
 gc_synth_start = _sig("gc_synth_start", _ST, _T, c_int, POINTER(c_double), c_uint64)
+gc_synth_match_histogram = _sig("gc_synth_match_histogram", _ST, _CTX, _T, _T)
 gc_synth_random_desc_center = _sig("gc_synth_random_desc_center", _ST, _CTX,
                                    POINTER(SynthRandomDesc), _T)
 gc_synth_texture = _sig("gc_synth_texture", _ST, _CTX, c_void_p, _T, POINTER(SynthDesc), c_uint64,

@@ -120,6 +120,7 @@ def test_texture_and_style_bad_input(tmp_path):
     raises(lambda: gramconv.style(np.ones((8, 8, 3)), np.ones((8, 8, 1)), iters=1),
            "GC_ERR_SHAPE", "channels")
     raises(lambda: gramconv.texture(np.ones((8, 8, 3)), init="zero"), "GC_ERR_ARG", "init")
+    raises(lambda: gramconv.texture(np.ones((8, 8, 3)), loss="l1"), "GC_ERR_ARG", "loss")
     raises(lambda: gramconv.texture(np.ones((8, 8, 3)), pyramid=0, iters=1), "GC_ERR_ARG")
     rng = np.random.default_rng(1)
     tex = rng.random((32, 32, 3))

@@ -47,6 +47,9 @@ def test_texture_options():
     if _lib.gc_fft_available():
         b = gramconv.texture(s, iters=3, spectrum=1.0)
         assert b.shape == s.shape and np.isfinite(b).all()
+    for loss in ("swd", "both"):
+        c = gramconv.texture(s, iters=2, loss=loss, spectrum=0, histogram=False)
+        assert c.shape == s.shape and np.isfinite(c).all()
 
 
 def test_texture_score():
@@ -159,6 +162,19 @@ def test_texture_from_a_file_matches_the_cli(tmp_path):
     cli_img = np.load(npy).transpose(1, 2, 0)
     ours = np.floor(a * 255 + 0.5) / 255
     np.testing.assert_allclose(ours, cli_img, atol=1e-6)
+    # style: the CLI's image too (content and style resized, the net centred on the content)
+    png2 = tmp_path / "s2.png"
+    subprocess.run([cli, "sample", "-o", str(png2), "--size", "40,36", "--seed", "3"], check=True,
+                   capture_output=True)
+    st = gramconv.style(str(png2), [str(png)], image_size=34, iters=3, seed=2, histogram=True)
+    out2 = tmp_path / "st.png"
+    subprocess.run([cli, "style", str(png2), str(png), "-o", str(out2), "--image-size", "34",
+                    "--iters", "3", "--seed", "2", "--histogram", "on", "--threads", "1",
+                    "--quiet"], check=True, capture_output=True)
+    subprocess.run([cli, "image-to-npy", str(out2), "-o", str(npy)], check=True,
+                   capture_output=True)
+    np.testing.assert_allclose(np.floor(st * 255 + 0.5) / 255, np.load(npy).transpose(1, 2, 0),
+                               atol=1e-6)
     # texture-score --json gives the numbers texture_score gives
     r = subprocess.run([cli, "texture-score", str(png), str(out), "--json"], check=True,
                        capture_output=True, text=True)
