@@ -540,7 +540,7 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
     if (rc == CLI_OK && split && o.loss != GC_SYNTH_LOSS_GRAM)
         rc = cli_error(CLI_USAGE, "%s: --loss swd and both do not run in bands or ranks (%s)",
                        cmd->name, world ? "mpirun" : "--max-memory");
-    if (rc == CLI_OK && split && (o.pyramid > 1 || o.spectrum_set))
+    if (rc == CLI_OK && split && (o.pyramid > 1 || (o.spectrum_set && o.spectrum > 0.0)))
         rc = cli_error(CLI_USAGE, "%s: --pyramid and --spectrum do not run in bands or ranks "
                        "(%s)", cmd->name, world ? "mpirun" : "--max-memory");
     if (split)
@@ -603,8 +603,8 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
             st = gc_synth_run(ctx, s, &out, &stats);
         else
             st = gc_synth_texture(ctx, net, &sample, &d, o.seed ^ TX_NOISE_MIX, &out, &stats);
-        if (st == GC_OK && split && o.sample && o.histogram)
-            st = gc_synth_match_histogram(ctx, &out, &sample);
+        if (st == GC_OK && split && o.sample) /* as gc_synth_texture ends */
+            st = gc_synth_finish(ctx, &out, &sample, o.histogram);
         cli_synth_progress_end(&pr);
         if (pr.failed)
             rc = CLI_FAIL;

@@ -1228,6 +1228,11 @@ GC_API gc_status gc_synth_start(gc_tensor *image, gc_synth_init init, const doub
  * deterministic). Allocates its sort buffers through the context. */
 GC_API gc_status gc_synth_match_histogram(gc_context *ctx, gc_tensor *image,
                                           const gc_tensor *reference);
+/* The end of gc_synth_texture, for results made otherwise (the banded and distributed runs):
+ * a grey sample (every pixel's channels equal) makes the image grey (channels averaged), and
+ * match_histogram = 1 matches each channel's histogram to the sample's. */
+GC_API gc_status gc_synth_finish(gc_context *ctx, gc_tensor *image, const gc_tensor *sample,
+                                 int match_histogram);
 
 /* Texture synthesis in one call: the Grams of `sample` on the desc's style layers, a start
  * from `seed` (desc.init), desc.iters iterations; `out` (C x desc.height x desc.width, the

@@ -203,6 +203,24 @@ static void gc_tx_to_grey(gc_tensor *im)
         }
 }
 
+gc_status gc_synth_finish(gc_context *ctx, gc_tensor *image, const gc_tensor *sample,
+                          int match_histogram)
+{
+    if (!image || !sample)
+        return gc_fail(ctx, GC_ERR_NULL, "synth_finish: image or sample is NULL");
+    gc_status st = gc_tensor_check(ctx, image, "image");
+    if (st == GC_OK)
+        st = gc_tensor_check(ctx, sample, "sample");
+    if (st != GC_OK)
+        return st;
+    if (image->rank != 3 || sample->rank != 3 || image->dims[0] != sample->dims[0])
+        return gc_fail(ctx, GC_ERR_SHAPE, "synth_finish: image and sample must be C x H x W with one C");
+    const int grey = gc_tx_is_grey(sample);
+    if (grey)
+        gc_tx_to_grey(image);
+    return match_histogram ? gc_synth_match_histogram(ctx, image, sample) : GC_OK;
+}
+
 /* ---- the one call ----------------------------------------------------------------------- */
 
 typedef struct gc_tx_progress {
@@ -349,12 +367,8 @@ gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net, const gc_te
             memset(&cur, 0, sizeof cur);
         }
     }
-    if (st == GC_OK && !tp.stopped && gc_tx_is_grey(sample)) {
-        /* a grey sample gives a grey texture (the net sees colour, the loss allows tints) */
-        gc_tx_to_grey(out);
-        if (desc->match_histogram)
-            st = gc_synth_match_histogram(ctx, out, sample);
-    }
+    if (st == GC_OK && !tp.stopped && gc_tx_is_grey(sample))
+        st = gc_synth_finish(ctx, out, sample, desc->match_histogram);
     if (tp.stopped && st == GC_OK && cur.data != out->data) {
         /* stopped at a coarse level: the caller still gets a full-size image */
         gc_tensor_free(&cur);
