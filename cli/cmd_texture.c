@@ -73,7 +73,7 @@ static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
     o->iters = 200;
     o->optimizer = GC_SYNTH_OPTIM_LBFGS;
     o->spectrum = TX_SPECTRUM_DEFAULT;
-    o->pyramid = 1;
+    o->pyramid = 0; /* auto: gc_synth_texture picks the levels from the sizes */
     o->histogram = TX_HISTOGRAM_DEFAULT;
     o->init = GC_SYNTH_INIT_NOISE;
     int rc = cli_parse_args(argc, argv, tx_opts, TX_NOPTS, 1, &a, err);
@@ -138,7 +138,7 @@ static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
             return cli_seterr(err, CLI_USAGE, "--spectrum must be >= 0 (0: off)");
         o->spectrum_set = 1;
     }
-    if (a.value[TX_PYRAMID]) {
+    if (a.value[TX_PYRAMID] && strcmp(a.value[TX_PYRAMID], "auto") != 0) {
         if ((rc = cli_parse_int64(a.value[TX_PYRAMID], 1, 8, "--pyramid", &v, err)) != CLI_OK)
             return rc;
         o->pyramid = (int)v;
@@ -185,6 +185,7 @@ static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
             return cli_seterr(err, CLI_USAGE, "--loss swd and both need a sample image, not "
                                               "--preset (Grams hold no feature distributions)");
         o->spectrum = 0.0;
+        o->pyramid = 1;
         if (a.npos > 0)
             return cli_seterr(err, CLI_USAGE, "give a SAMPLE image or --preset, not both");
     } else if (a.npos < 1) {
@@ -543,8 +544,10 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
     if (rc == CLI_OK && split && (o.pyramid > 1 || (o.spectrum_set && o.spectrum > 0.0)))
         rc = cli_error(CLI_USAGE, "%s: --pyramid and --spectrum do not run in bands or ranks "
                        "(%s)", cmd->name, world ? "mpirun" : "--max-memory");
-    if (split)
+    if (split) {
         o.spectrum = 0.0;
+        o.pyramid = 1;
+    }
     gc_synth_desc d = gc_synth_desc_default();
     cli_synth_progress pr = {ctx, o.quiet, cli_synth_is_tty(), o.save_every, o.output, 0, 0};
     if (rc == CLI_OK) {
@@ -941,9 +944,11 @@ const char cli_usage_texture[] =
     "  --filters N           random: filters per size (default 32; the paper used 128)\n"
     "  --pool max|avg        VGG-19 pooling (default max)\n"
     "  --tv-weight W         total-variation smoothing weight (default 0)\n"
-    "  --pyramid N           coarse to fine over N levels (default 1): level l synthesises\n"
-    "                        size/2^l from the sample halved l times, the coarsest --iters\n"
-    "                        iterations, each finer one half as many; for large outputs\n"
+    "  --pyramid N|auto      coarse to fine over N levels: level l synthesises size/2^l from\n"
+    "                        the sample halved l times, the coarsest --iters iterations, each\n"
+    "                        finer one half as many (default auto: as many levels as keep the\n"
+    "                        coarsest output's shorter side >= 128 and the sample >= twice\n"
+    "                        the largest filter: 1 at 128^2, 2 at 256^2, 4 at 1024^2)\n"
     "  --spectrum W          weight of the spectrum constraint (Liu et al. 2016: the sample's\n"
     "                        Fourier modulus; needs FFTW; 0: off; see docs/SYNTH.md for the default)\n"
     "  --histogram on|off    match each colour channel's histogram to the sample's at the end\n"

@@ -1173,7 +1173,10 @@ typedef struct gc_synth_desc {
      * samples' variance. Needs FFTW and a style image (not Grams alone). */
     double spectrum_weight;
     /* gc_synth_texture only: */
-    int pyramid;                 /* 1..8 levels of coarse-to-fine synthesis (1: one scale) */
+    int pyramid;                 /* 1..8 levels of coarse-to-fine synthesis (1: one scale);
+                                    0 (the default): auto, the most levels that keep the
+                                    coarsest output's shorter side >= 128 and the reduced
+                                    sample's >= twice the largest filter */
     int match_histogram;         /* 1: each channel's histogram matched to the sample's after
                                     each level (gc_synth_match_histogram) */
     gc_synth_init init;

@@ -49,7 +49,7 @@ gc_synth_desc gc_synth_desc_default(void)
     d.learning_rate = 1.0;
     d.lbfgs_history = 10;
     d.spectrum_weight = 0.0;
-    d.pyramid = 1;
+    d.pyramid = 0; /* auto */
     d.match_histogram = 0;
     d.init = GC_SYNTH_INIT_NOISE;
     return d;
@@ -100,8 +100,8 @@ static gc_status gc_sy_check_desc(gc_context *ctx, const gc_synth_net *net,
         return gc_fail(ctx, GC_ERR_ARG, "%s: L-BFGS history %d (1..1000)", op, d->lbfgs_history);
     if (!(d->spectrum_weight >= 0.0) || !isfinite(d->spectrum_weight))
         return gc_fail(ctx, GC_ERR_ARG, "%s: the spectrum weight must be finite and >= 0", op);
-    if (d->pyramid < 1 || d->pyramid > 8)
-        return gc_fail(ctx, GC_ERR_ARG, "%s: pyramid of %d levels (1..8)", op, d->pyramid);
+    if (d->pyramid < 0 || d->pyramid > 8)
+        return gc_fail(ctx, GC_ERR_ARG, "%s: pyramid of %d levels (0: auto, 1..8)", op, d->pyramid);
     if (d->match_histogram != 0 && d->match_histogram != 1)
         return gc_fail(ctx, GC_ERR_ARG, "%s: match_histogram must be 0 or 1", op);
     if (d->init != GC_SYNTH_INIT_MEAN && d->init != GC_SYNTH_INIT_NOISE)

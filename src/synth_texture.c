@@ -252,12 +252,12 @@ static int gc_tx_progress_fn(const gc_synth_progress *p, void *user)
     return 0;
 }
 
-static int64_t gc_tx_level_iters(const gc_synth_desc *d, int from_coarsest)
+static int64_t gc_tx_level_iters(const gc_synth_desc *d, int levels, int from_coarsest)
 {
     int64_t it = d->iters;
     for (int i = 0; i < from_coarsest; i++)
         it /= 2;
-    return d->pyramid > 1 && it < 10 && d->iters >= 10 ? 10 : it;
+    return levels > 1 && it < 10 && d->iters >= 10 ? 10 : it;
 }
 
 static int64_t gc_tx_largest_filter(const gc_synth_net *net)
@@ -270,6 +270,19 @@ static int64_t gc_tx_largest_filter(const gc_synth_net *net)
     return k;
 }
 
+/* The automatic pyramid: the most levels (up to 8) that keep the coarsest output's shorter side
+ * at least GC_TX_AUTO_MIN and the coarsest sample's at least twice the largest filter. */
+#define GC_TX_AUTO_MIN 128
+static int gc_tx_auto_levels(const gc_synth_desc *d, const gc_tensor *sample, int64_t kmax)
+{
+    const int64_t out = d->height < d->width ? d->height : d->width;
+    const int64_t smp = sample->dims[1] < sample->dims[2] ? sample->dims[1] : sample->dims[2];
+    int P = 1;
+    while (P < 8 && (out >> P) >= GC_TX_AUTO_MIN && (smp >> P) >= 2 * kmax)
+        P++;
+    return P;
+}
+
 gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net, const gc_tensor *sample,
                            const gc_synth_desc *desc, uint64_t seed, gc_tensor *out,
                            gc_synth_stats *stats)
@@ -277,15 +290,16 @@ gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net, const gc_te
     const char *op = "synth_texture";
     if (!out || !net || !desc || !sample)
         return gc_fail(ctx, GC_ERR_NULL, "%s: NULL argument", op);
-    if (desc->pyramid < 1 || desc->pyramid > 8)
-        return gc_fail(ctx, GC_ERR_ARG, "%s: pyramid of %d levels (1..8)", op, desc->pyramid);
+    if (desc->pyramid < 0 || desc->pyramid > 8)
+        return gc_fail(ctx, GC_ERR_ARG, "%s: pyramid of %d levels (0: auto, 1..8)", op,
+                       desc->pyramid);
     gc_status st = gc_tensor_check(ctx, sample, "sample");
     if (st != GC_OK)
         return st;
     if (sample->rank != 3)
         return gc_fail(ctx, GC_ERR_SHAPE, "%s: the sample must be C x H x W", op);
-    const int P = desc->pyramid;
     const int64_t kmax = gc_tx_largest_filter(net);
+    const int P = desc->pyramid ? desc->pyramid : gc_tx_auto_levels(desc, sample, kmax);
     if (P > 1) {
         const int64_t sh = sample->dims[1] >> (P - 1), sw = sample->dims[2] >> (P - 1);
         const int64_t oh = desc->height >> (P - 1), ow = desc->width >> (P - 1);
@@ -300,7 +314,7 @@ gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net, const gc_te
     memset(&total, 0, sizeof total);
     gc_tx_progress tp = {desc, 0, 0, 0.0, 0.0, 0, 0};
     for (int l = P - 1; l >= 0; l--)
-        tp.total += gc_tx_level_iters(desc, P - 1 - l);
+        tp.total += gc_tx_level_iters(desc, P, P - 1 - l);
     gc_tensor samples[8], prev = {0}, cur = {0};
     memset(samples, 0, sizeof samples);
     for (int l = 1; l < P && st == GC_OK; l++)
@@ -310,7 +324,7 @@ gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net, const gc_te
         gc_synth_desc d = *desc;
         d.height = desc->height >> l;
         d.width = desc->width >> l;
-        d.iters = gc_tx_level_iters(desc, P - 1 - l);
+        d.iters = gc_tx_level_iters(desc, P, P - 1 - l);
         if (desc->progress) {
             d.progress = gc_tx_progress_fn;
             d.progress_user = &tp;

@@ -278,6 +278,19 @@ static void test_synth_pyramid(void)
     d.pyramid = 1;
     GC_CHECK_OK(gc_synth_texture(NULL, net, &sample, &d, 4, &b, NULL));
     GC_CHECK(memcmp(a.data, b.data, 3 * 24 * 28 * sizeof(float)) != 0);
+    d.pyramid = 0; /* auto: 24 x 28 keeps one level, the same bytes as pyramid 1 */
+    GC_CHECK_OK(gc_synth_texture(NULL, net, &sample, &d, 4, &a, NULL));
+    GC_CHECK(memcmp(a.data, b.data, 3 * 24 * 28 * sizeof(float)) == 0);
+    {   /* auto at 256 x 260: two levels (128 x 130 is the last with a side >= 128) */
+        gc_tensor big = sq_image(GC_DTYPE_F32, 3, 256, 260, 0);
+        gc_synth_desc db = d;
+        db.height = 256, db.width = 260, db.iters = 2, db.pyramid = 0;
+        sq_count c2 = {0, 0, 0};
+        db.progress = sq_progress, db.progress_user = &c2;
+        GC_CHECK_OK(gc_synth_texture(NULL, net, &sample, &db, 4, &big, NULL));
+        GC_CHECK_MSG(c2.iters == 3, "auto pyramid ran %lld iterations, not 2 + 1", (long long)c2.iters);
+        gc_tensor_free(&big);
+    }
     d.pyramid = 4; /* 24 >> 3 = 3 < 5 */
     GC_CHECK_STATUS(gc_synth_texture(NULL, net, &sample, &d, 4, &b, NULL), GC_ERR_SHAPE);
     d.pyramid = 9;

@@ -832,7 +832,7 @@ def texture(sample: Union[ArrayLike, PathLike], size: Optional[Tuple[int, int]] 
             iters: int = 200, seed: int = 0, optimizer: str = "lbfgs", lr: Optional[float] = None,
             net: Union[str, PathLike] = "random", layers: Optional[Sequence[Any]] = None,
             filters: Optional[int] = None, pool: str = "max", tv_weight: float = 0.0,
-            spectrum: Optional[float] = None, pyramid: int = 1, histogram: bool = True,
+            spectrum: Optional[float] = None, pyramid: int = 0, histogram: bool = True,
             init: str = "noise", loss: str = "gram", max_pixels: Optional[int] = None,
             progress: Optional[Callable[[Progress], Any]] = None,
             return_stats: bool = False) -> Any:
@@ -842,7 +842,8 @@ def texture(sample: Union[ArrayLike, PathLike], size: Optional[Tuple[int, int]] 
     ``net="random"`` (centred on the sample's mean; ``layers``: odd filter sizes, ``filters``
     per size) or VGG-19 weights (``layers``: style layer names). The CLI's options and
     defaults: ``spectrum`` (the spectrum constraint's weight; default 1 where the library has
-    FFTW, else 0), ``pyramid`` (coarse-to-fine levels, 1), ``histogram`` (match the sample's
+    FFTW, else 0), ``pyramid`` (coarse-to-fine levels; 0, the default: as many as keep the
+    coarsest output's shorter side >= 128, so 1 at 128 x 128, 2 at 256 x 256), ``histogram`` (match the sample's
     colour histograms, on), ``init`` ("noise" or "mean"), ``loss`` ("gram", "swd" or
     "both"). Returns H x W x C: uint8 for a uint8 sample, else float32 in [0, 1]; with
     ``return_stats`` the pair (image, stats dict). The same seed and thread count give the

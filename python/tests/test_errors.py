@@ -121,7 +121,7 @@ def test_texture_and_style_bad_input(tmp_path):
            "GC_ERR_SHAPE", "channels")
     raises(lambda: gramconv.texture(np.ones((8, 8, 3)), init="zero"), "GC_ERR_ARG", "init")
     raises(lambda: gramconv.texture(np.ones((8, 8, 3)), loss="l1"), "GC_ERR_ARG", "loss")
-    raises(lambda: gramconv.texture(np.ones((8, 8, 3)), pyramid=0, iters=1), "GC_ERR_ARG")
+    raises(lambda: gramconv.texture(np.ones((8, 8, 3)), pyramid=-1, iters=1), "GC_ERR_ARG")
     rng = np.random.default_rng(1)
     tex = rng.random((32, 32, 3))
     raises(lambda: gramconv.texture_score(tex, np.ones((32, 32, 1))), "GC_ERR_SHAPE")
