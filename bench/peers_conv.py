@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """SpatialConvolution (conv2d), gramconv against its peers in the same run and thread count,
-float32, N = 1 (issue 4): the VGG-19 3x3 layers at 224 x 224 plus a 1x1 and a 5x5 layer.
+float32, N = 1: the VGG-19 3x3 layers at 224 x 224 plus a 1x1 and a 5x5 layer.
 
   fwd : gramconv bench conv  vs  torch.nn.functional.conv2d (oneDNN)  and  im2col (numpy) +
         OpenBLAS sgemm (scipy's OpenBLAS), the Torch7 / Caffe approach;

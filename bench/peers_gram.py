@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Gram matrices, gramconv against its peers in the same run and thread count, float32, on the
-VGG-19 feature shapes of a 512 x 512 image (issue 3):
+VGG-19 feature shapes of a 512 x 512 image:
 
   fwd : gramconv gram  vs  torch.bmm(F, F^T) (MKL)  and  OpenBLAS ssyrk (scipy's OpenBLAS,
         SkylakeX kernels);  GFLOP/s for every tool count the needed flops C(C+1)/2 * HW * 2 * N;

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Texture synthesis, one iteration (forward + backward + Gram losses + optimiser step), gramconv
-against the same network written in PyTorch, same thread count, float32 (issue 6).
+against the same network written in PyTorch, same thread count, float32.
 
 The network is the one `gramconv bench synth` names in its JSON line ("scales", "filters",
 "size"): one convolution layer per filter size k (filters x 3 x k x k, circular padding k/2,

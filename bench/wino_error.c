@@ -1,5 +1,5 @@
 /* wino_error.c - float32 error of the conv2d forward paths against the float64 reference on
- * random normal inputs and weights (issue 4's Winograd error measure):
+ * random normal inputs and weights (Winograd error measure):
  *   err = max |y - ref| / max |ref|, ref = GC_CONV_ALGO_REFERENCE on float64 copies.
  * Not built by CMake. Build and run:
  *   cc -O2 -std=gnu11 -Iinclude bench/wino_error.c build/libgramconv.a -lfftw3 -lfftw3f -lm \

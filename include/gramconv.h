@@ -434,7 +434,7 @@ GC_API gc_status gc_npy_read_mem(gc_context *ctx, const void *buf, size_t size, 
  * so `path` is never left half-written. */
 GC_API gc_status gc_npy_write(gc_context *ctx, const char *path, const gc_tensor *t);
 
-/* ==== section fft: FFT planning and method controls (issue 8; the method and boundary fields live in gc_corr_desc) ==== */
+/* ==== section fft: FFT planning and method controls (the method and boundary fields live in gc_corr_desc) ==== */
 /*
  * The FFT path of gc_corr (desc->method GC_CORR_METHOD_FFT, or AUTO's choice): overlap-save
  * over output tiles; per tile, real-to-complex FFTW3 transforms of the input window (N points,
@@ -468,7 +468,7 @@ GC_API gc_status gc_corr_select_method(gc_context *ctx, const gc_corr_desc *desc
                                        gc_corr_method *method);
 /* ==== end section fft ==== */
 
-/* ==== section optim: Optimisers: L-BFGS and Adam on a flat vector (issue 5) ==== */
+/* ==== section optim: Optimisers: L-BFGS and Adam on a flat vector ==== */
 /*
  * Minimise f(x) over a float32 or float64 tensor x (a flat parameter vector or an image: any
  * shape, C-contiguous). You give an objective callback; the optimiser calls it at the points
@@ -675,7 +675,7 @@ GC_API gc_status gc_optimizer_set_reduce(gc_context *ctx, gc_optimizer *opt, gc_
                                          void *user);
 /* ==== end section optim ==== */
 
-/* ==== section nn: nn: modules, containers and criteria (issue 5) ==== */
+/* ==== section nn: nn: modules, containers and criteria ==== */
 /*
  * Torch's nn in C: modules with the three passes, containers, and criteria.
  *
@@ -862,7 +862,7 @@ GC_API void gc_criterion_free(gc_criterion *c);
 GC_API const char *gc_criterion_name(const gc_criterion *c);
 /* ==== end section nn ==== */
 
-/* ==== section io: Images and safetensors (issue 6) ==== */
+/* ==== section io: Images and safetensors ==== */
 
 /*
  * Images. PNG through libpng and JPEG through libjpeg-turbo, both optional at build time
@@ -1015,7 +1015,7 @@ GC_API gc_status gc_safetensors_write(gc_context *ctx, const char *path,
 
 /* ==== end section io ==== */
 
-/* ==== section synth: Texture and style synthesis (issue 6) ==== */
+/* ==== section synth: Texture and style synthesis ==== */
 /*
  * Gram-matching synthesis (Gatys, Ecker & Bethge): find an image whose feature Gram matrices
  * match target Grams (texture synthesis), optionally plus a content term on one layer and a
@@ -1299,7 +1299,7 @@ GC_API gc_status gc_texture_score_compute(gc_context *ctx, const gc_texture_scor
                                           gc_texture_score *out);
 /* ==== end section score ==== */
 
-/* ==== section tile: Tiled and distributed execution (issue 9) ==== */
+/* ==== section tile: Tiled and distributed execution ==== */
 /*
  * Streaming Gram: G = norm * scale * Fc Fc^T of one M x K matrix (an M x K input, or a
  * C x H x W map with K = H*W, or one item of a batch) fed as consecutive bands of columns

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cli_fft.sh - the CLI side of the FFT method and the boundaries (issue 8):
+# cli_fft.sh - the CLI side of the FFT method and the boundaries:
 #   --method auto|direct|fft, --boundary fill|wrap|symm|reflect|replicate, --fill-value V on
 #   xcorr2/conv2/xcorr3/conv3, and the "method" field of `bench xcorr2`.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cli_winograd.sh - `gramconv bench conv --algo ...` (issue 4, the Winograd path): every
+# cli_winograd.sh - `gramconv bench conv --algo ...` (the Winograd path): every
 # algorithm name is accepted and reported in the JSON line, winograd runs on 3x3 and 5x5
 # layers and is refused (one error line, exit 1) on a 7x7 one, an unknown name is a usage error (exit 2),
 # --algo is refused by the other bench targets; --dtype bf16 (forward only).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cli_xcorr.sh - CLI regressions of xcorr2 (issue 2): the FFT method with a boundary that no
+# cli_xcorr.sh - CLI regressions of xcorr2: the FFT method with a boundary that no
 # output reaches (1x1 kernel in F/S/V, any kernel in V) runs instead of failing with an
 # internal error; the values are checked in the unit tests (corr_fft_boundary_moot).
 #

@@ -1,4 +1,4 @@
-/* test_alloc.c - allocation failure and allocation limits, op by op (issue 7).
+/* test_alloc.c - allocation failure and allocation limits, op by op.
  *
  * Every public call that allocates runs under a counting allocator (gc_context_set_allocator):
  * once cleanly, counting its allocations (n) and the largest one; then n more times, the k-th

@@ -1,4 +1,4 @@
-/* test_optim.c - the optimisers (issue 5): L-BFGS against PyTorch's torch.optim.LBFGS iterates
+/* test_optim.c - the optimisers: L-BFGS against PyTorch's torch.optim.LBFGS iterates
  * (float64 goldens from tests/golden/make_optim_golden.py: a 6-D quadratic step by step with
  * and without the strong-Wolfe search, whole runs with their iteration/evaluation counts, and
  * the Rosenbrock function), Adam against torch.optim.Adam; both flavours and both line-search

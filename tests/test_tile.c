@@ -1,4 +1,4 @@
-/* test_tile.c - tiled / streamed execution (issue 9): the streaming Gram accumulator against
+/* test_tile.c - tiled / streamed execution: the streaming Gram accumulator against
  * gc_gram_forward (bitwise where gc_gram_forward sums in one part: one thread; within float
  * rounding when it splits K over two threads), band splits that straddle chunks, centring's
  * two passes, partial sums added over "parts" as MPI would, the .npy streamed Gram under a

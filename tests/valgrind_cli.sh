@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# valgrind_cli.sh - valgrind memcheck over a handful of gramconv commands (issue 7).
+# valgrind_cli.sh - valgrind memcheck over a handful of gramconv commands.
 #
 #   bash tests/valgrind_cli.sh PATH/TO/gramconv PATH/TO/tests/golden
 #
