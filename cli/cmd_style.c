@@ -208,16 +208,9 @@ int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
         rc = cli_synth_resize_long_side(ctx, &raw, o.image_size, &content);
         gc_tensor_free(&raw);
     }
-    if (rc == CLI_OK) { /* the random net is centred on the content's mean */
-        const int64_t n = content.dims[1] * content.dims[2];
-        for (int c = 0; c < 3; c++) {
-            double m = 0.0;
-            for (int64_t i = 0; i < n; i++)
-                m += (double)((const float *)content.data)[c * n + i];
-            o.net.center[c] = m / (double)n;
-        }
+    o.net.center_on = &content; /* the random net is centred on the content's mean */
+    if (rc == CLI_OK)
         rc = cli_synth_make_net(ctx, &o.net, GC_DTYPE_F32, &net, &mask);
-    }
     gc_synth_desc d = gc_synth_desc_default();
     cli_synth_progress pr = {ctx, o.quiet, cli_synth_is_tty(), o.save_every, o.output, 0, 0};
     if (rc == CLI_OK) {

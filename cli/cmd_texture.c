@@ -218,18 +218,6 @@ static const char *const tx_meta_keys[] = {"net", "scales", "filters", "channels
                                            "pool", "center"};
 enum { TX_NMETA = sizeof tx_meta_keys / sizeof tx_meta_keys[0] };
 
-/* mean[c] = channel c's mean of image (3 x H x W float32 from cli_synth_read_image) */
-static void tx_means(const gc_tensor *image, double *mean)
-{
-    const int64_t n = image->dims[1] * image->dims[2];
-    for (int64_t c = 0; c < image->dims[0] && c < 4; c++) {
-        double m = 0.0;
-        for (int64_t i = 0; i < n; i++)
-            m += (double)((const float *)image->data)[c * n + i];
-        mean[c] = n ? m / (double)n : 0.5;
-    }
-}
-
 /* "r,g,b": three finite numbers (a preset's "center"). */
 static int tx_parse_center(const char *s, double *center)
 {
@@ -523,13 +511,9 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
     } else {
         /* the random net is centred on the sample's mean: the sample first */
         rc = cli_synth_read_image(ctx, o.sample, "the sample", &sample);
-        if (rc == CLI_OK) {
-            double mean[4] = {0};
-            tx_means(&sample, mean);
-            for (int c = 0; c < 3; c++)
-                o.net.center[c] = mean[c];
+        o.net.center_on = &sample;
+        if (rc == CLI_OK)
             rc = cli_synth_make_net(ctx, &o.net, GC_DTYPE_F32, &net, &mask);
-        }
         if (rc == CLI_OK && !o.width) {
             o.width = sample.dims[2];
             o.height = sample.dims[1];
@@ -583,11 +567,9 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
     if (rc == CLI_OK) {
         const int64_t dims[3] = {3, o.height, o.width};
         double mean[4] = {0.5, 0.5, 0.5, 0.5};
-        gc_synth_random_desc rd;
-        if (o.sample)
-            tx_means(&sample, mean);
-        else if (gc_synth_net_random_desc(net, &rd) == GC_OK && !rd.zero_mean)
-            memcpy(mean, rd.center, sizeof mean); /* a preset's sample mean */
+        gc_synth_random_desc rd; /* a centred random net's centre is its sample's mean */
+        if (gc_synth_net_random_desc(net, &rd) == GC_OK && !rd.zero_mean)
+            memcpy(mean, rd.center, sizeof mean);
         if ((st = gc_tensor_create(ctx, &out, GC_DTYPE_F32, 3, dims)) == GC_OK)
             st = gc_synth_start(&out, o.init, mean, o.seed ^ TX_NOISE_MIX);
         if (st != GC_OK)
@@ -713,14 +695,11 @@ int cli_cmd_gram_preset(const cli_command *cmd, int argc, char **argv)
     if (rc == CLI_OK && side)
         rc = cli_synth_resize_long_side(ctx, &img, side, &sized);
     if (rc == CLI_OK) { /* the random net is centred on the image's mean, or --center */
-        double mean[4] = {0};
-        tx_means(side ? &sized : &img, mean);
-        if (a.value[GP_CENTER] && strcmp(a.value[GP_CENTER], "mean") != 0 &&
-            tx_parse_center(a.value[GP_CENTER], mean) != CLI_OK)
+        if (!a.value[GP_CENTER] || strcmp(a.value[GP_CENTER], "mean") == 0)
+            no.center_on = side ? &sized : &img;
+        else if (tx_parse_center(a.value[GP_CENTER], no.center) != CLI_OK)
             rc = cli_error(CLI_USAGE, "%s: --center must be 'mean' or three numbers R,G,B "
                            "(presets blend only when they share one)", cmd->name);
-        for (int c = 0; c < 3; c++)
-            no.center[c] = mean[c];
         if (rc == CLI_OK)
             rc = cli_synth_make_net(ctx, &no, GC_DTYPE_F32, &net, &mask);
     }

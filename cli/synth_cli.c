@@ -209,6 +209,8 @@ int cli_synth_make_net(gc_context *ctx, const cli_synth_netopts *o, gc_dtype dty
         rd.seed = o->seed;
         for (int c = 0; c < 4; c++)
             rd.center[c] = o->center[c];
+        if (o->center_on && (st = gc_synth_random_desc_center(ctx, &rd, o->center_on)) != GC_OK)
+            return cli_lib_error(ctx, st, "--net random: the centre");
         rd.zero_mean = o->zero_mean;
         if (o->filters > 0)
             rd.filters = o->filters;

@@ -15,7 +15,8 @@ typedef struct cli_synth_netopts {
     int64_t filters;       /* random: filters per size; 0: default */
     gc_synth_pool pool;
     uint64_t seed;
-    double center[4];      /* random: subtracted before the filters (the sample's mean) */
+    double center[4];      /* random: subtracted before the filters */
+    const gc_tensor *center_on; /* random: if set, center = this image's channel means */
     int zero_mean;         /* random: zero-mean filters (presets made before centring) */
 } cli_synth_netopts;
 

@@ -149,6 +149,21 @@ void gc_synth_swd_discard(gc_synth_swd *sw);
 gc_status gc_synth_swd_loss(gc_synth_swd *sw, int layer, const gc_tensor *feat, double weight,
                             double *loss, gc_tensor *grad);
 
+/* mean[c] = channel c's mean of image (C x H x W, any strides, C <= 4), summed in float64 in
+ * raster order. */
+static inline void gc_synth_means(const gc_tensor *image, double *mean)
+{
+    const int64_t H = image->dims[1], W = image->dims[2];
+    for (int64_t c = 0; c < image->dims[0] && c < 4; c++) {
+        double sum = 0.0;
+        for (int64_t y = 0; y < H; y++)
+            for (int64_t x = 0; x < W; x++)
+                sum += gc_load(image->data, image->dtype, c * image->strides[0] +
+                               y * image->strides[1] + x * image->strides[2]);
+        mean[c] = sum / (double)(H * W);
+    }
+}
+
 /* Scale i's bias, or NULL when it has none. */
 static inline const gc_tensor *gc_synth_net_bias(const gc_synth_net *net, int i)
 {

@@ -93,17 +93,12 @@ gc_status gc_synth_random_desc_center(gc_context *ctx, gc_synth_random_desc *des
         image->dims[2] < 1)
         return gc_fail(ctx, GC_ERR_SHAPE, "%s: the image must be %lld x H x W", op,
                        (long long)desc->channels);
-    const int64_t H = image->dims[1], W = image->dims[2];
+    double mean[4] = {0};
+    gc_synth_means(image, mean);
     for (int64_t c = 0; c < image->dims[0]; c++) {
-        double sum = 0.0;
-        for (int64_t y = 0; y < H; y++)
-            for (int64_t x = 0; x < W; x++)
-                sum += gc_load(image->data, image->dtype,
-                               c * image->strides[0] + y * image->strides[1] + x * image->strides[2]);
-        const double m = sum / (double)(H * W);
-        if (!isfinite(m))
+        if (!isfinite(mean[c]))
             return gc_fail(ctx, GC_ERR_ARG, "%s: the image is not finite", op);
-        desc->center[c] = m;
+        desc->center[c] = mean[c];
     }
     return GC_OK;
 }

@@ -158,20 +158,6 @@ gc_status gc_synth_start(gc_tensor *image, gc_synth_init init, const double *mea
     return GC_OK;
 }
 
-/* the per-channel means of image (C x H x W, C <= 4) */
-static void gc_tx_means(const gc_tensor *image, double *mean)
-{
-    const int64_t hs = image->dims[1], ws = image->dims[2];
-    for (int64_t c = 0; c < image->dims[0] && c < 4; c++) {
-        double m = 0.0;
-        for (int64_t y = 0; y < hs; y++)
-            for (int64_t x = 0; x < ws; x++)
-                m += gc_load(image->data, image->dtype, c * image->strides[0] +
-                             y * image->strides[1] + x * image->strides[2]);
-        mean[c] = m / (double)(hs * ws);
-    }
-}
-
 /* 1 if every pixel of image (C > 1 channels) has equal channels: a grey picture as RGB */
 static int gc_tx_is_grey(const gc_tensor *im)
 {
@@ -345,7 +331,7 @@ gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net, const gc_te
             st = gc_synth_add_style_image(ctx, s, smp, 1.0);
         if (st == GC_OK && l == P - 1) {
             double mean[4] = {0.5, 0.5, 0.5, 0.5};
-            gc_tx_means(smp, mean);
+            gc_synth_means(smp, mean);
             st = gc_synth_start(&cur, desc->init, mean, seed);
         }
         if (st == GC_OK && l < P - 1) {
