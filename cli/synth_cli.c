@@ -1,7 +1,7 @@
 /* synth_cli.c - helpers of the synthesis commands: value parsers, the network from the
  * command line, image reading and resizing, the progress bar, stats files. */
 #include "synth_cli.h"
-#include "../src/io_file.h"
+#include "io/io_file.h"
 
 #include <errno.h>
 #include <float.h>

@@ -4,7 +4,7 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #endif
 #include "cli.h"
-#include "../src/io_file.h"
+#include "io/io_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

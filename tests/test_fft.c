@@ -12,7 +12,7 @@
  * other checks still run. */
 #include "gc_test.h"
 
-#include "corr_fft.h"
+#include "ops/corr/corr_fft.h"
 
 #include <float.h>
 #include <math.h>

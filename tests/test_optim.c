@@ -11,7 +11,7 @@
  * problems are well conditioned). Minima: the stop tolerances bound what is reachable, so the
  * bounds below are the algorithm's (checked against the known x*), not rounding bounds. */
 #include "gc_test.h"
-#include "optim.h"
+#include "optim/optim.h"
 
 #include <math.h>
 #include <pthread.h>

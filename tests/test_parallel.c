@@ -2,7 +2,7 @@
  * (thread t runs tasks t, t+n, ...), back-to-back calls with changing thread counts, a nested
  * call from a task, and two application threads sharing one context. */
 #include "gc_test.h"
-#include "internal.h"
+#include "base/internal.h"
 
 #include <pthread.h>
 #include <stdlib.h>

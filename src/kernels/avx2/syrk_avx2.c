@@ -1,0 +1,200 @@
+/* syrk_avx2.c - AVX2 + FMA Gram kernels (contracts in gram.h; the plain references are the
+ * portable kernels in syrk_scalar.c, which compute the same sums per lane).
+ *   float32 SYRK: panels of L = 8 rows, tiles of (v <= 3 panels = 24 rows) x NR = 4 columns:
+ *     12 ymm accumulators, per k: v loads + 4 broadcasts + 4v FMAs.
+ *   float64 SYRK: L = 4, NR = 4, (12 rows) x 4 columns.
+ *   float32 GEMM: GR x GW = 4 x 24;  float64 GEMM: 4 x 12. */
+#include "kernels/syrk.h"
+
+#include <immintrin.h>
+
+#define GC_INLINE static inline __attribute__((always_inline))
+
+/* acc[c*ld + r] += sum_k a[(r/8)*ps + k*8 + r%8] * b[k*8 + c],  r < 8v, c < 4 */
+GC_INLINE void gc_syrk_f32_v2(const int V, int64_t kc, const float *a, int64_t ps,
+                              const float *b, double *acc, int64_t ld)
+{
+    __m256 c0[4], c1[4], c2[4];
+    #pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        c0[j] = c1[j] = c2[j] = _mm256_setzero_ps();
+    const float *a0 = a, *a1 = a + ps, *a2 = a + 2 * ps;
+    for (int64_t k = 0; k < kc; k++) {
+        const __m256 x0 = _mm256_loadu_ps(a0 + k * 8);
+        const __m256 x1 = V > 1 ? _mm256_loadu_ps(a1 + k * 8) : x0;
+        const __m256 x2 = V > 2 ? _mm256_loadu_ps(a2 + k * 8) : x0;
+        const float *bk = b + k * 8;
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            const __m256 y = _mm256_broadcast_ss(bk + j);
+            c0[j] = _mm256_fmadd_ps(x0, y, c0[j]);
+            if (V > 1)
+                c1[j] = _mm256_fmadd_ps(x1, y, c1[j]);
+            if (V > 2)
+                c2[j] = _mm256_fmadd_ps(x2, y, c2[j]);
+        }
+    }
+    #pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        #pragma GCC unroll 3
+        for (int u = 0; u < V; u++) {
+            const __m256 c = u == 0 ? c0[j] : u == 1 ? c1[j] : c2[j];
+            double *d = acc + j * ld + u * 8;
+            const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(c));
+            const __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(c, 1));
+            _mm256_storeu_pd(d, _mm256_add_pd(_mm256_loadu_pd(d), lo));
+            _mm256_storeu_pd(d + 4, _mm256_add_pd(_mm256_loadu_pd(d + 4), hi));
+        }
+}
+
+void gc_syrk_f32_avx2(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
+                      int64_t ld)
+{
+    if (v >= 3)
+        gc_syrk_f32_v2(3, kc, a, ps, b, acc, ld);
+    else if (v == 2)
+        gc_syrk_f32_v2(2, kc, a, ps, b, acc, ld);
+    else
+        gc_syrk_f32_v2(1, kc, a, ps, b, acc, ld);
+}
+
+/* acc[c*ld + r] += sum_k a[(r/4)*ps + k*4 + r%4] * b[k*4 + c],  r < 4v, c < 4 */
+GC_INLINE void gc_syrk_f64_v2(const int V, int64_t kc, const double *a, int64_t ps,
+                              const double *b, double *acc, int64_t ld)
+{
+    __m256d c0[4], c1[4], c2[4];
+    #pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        c0[j] = c1[j] = c2[j] = _mm256_setzero_pd();
+    const double *a0 = a, *a1 = a + ps, *a2 = a + 2 * ps;
+    for (int64_t k = 0; k < kc; k++) {
+        const __m256d x0 = _mm256_loadu_pd(a0 + k * 4);
+        const __m256d x1 = V > 1 ? _mm256_loadu_pd(a1 + k * 4) : x0;
+        const __m256d x2 = V > 2 ? _mm256_loadu_pd(a2 + k * 4) : x0;
+        const double *bk = b + k * 4;
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            const __m256d y = _mm256_broadcast_sd(bk + j);
+            c0[j] = _mm256_fmadd_pd(x0, y, c0[j]);
+            if (V > 1)
+                c1[j] = _mm256_fmadd_pd(x1, y, c1[j]);
+            if (V > 2)
+                c2[j] = _mm256_fmadd_pd(x2, y, c2[j]);
+        }
+    }
+    #pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+        double *d = acc + j * ld;
+        _mm256_storeu_pd(d, _mm256_add_pd(_mm256_loadu_pd(d), c0[j]));
+        if (V > 1)
+            _mm256_storeu_pd(d + 4, _mm256_add_pd(_mm256_loadu_pd(d + 4), c1[j]));
+        if (V > 2)
+            _mm256_storeu_pd(d + 8, _mm256_add_pd(_mm256_loadu_pd(d + 8), c2[j]));
+    }
+}
+
+void gc_syrk_f64_avx2(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
+                      int64_t ld)
+{
+    if (v >= 3)
+        gc_syrk_f64_v2(3, kc, a, ps, b, acc, ld);
+    else if (v == 2)
+        gc_syrk_f64_v2(2, kc, a, ps, b, acc, ld);
+    else
+        gc_syrk_f64_v2(1, kc, a, ps, b, acc, ld);
+}
+
+/* tile[r*24 + c] = sum_j s[j*lds + r] * b[j*24 + c],  r < 4, c < 24 */
+void gc_gemm_f32_avx2(int64_t m, const void *s, int64_t lds, const void *b, void *tile)
+{
+    const float *S = s, *B = b;
+    __m256 c0[4], c1[4], c2[4];
+    #pragma GCC unroll 4
+    for (int r = 0; r < 4; r++)
+        c0[r] = c1[r] = c2[r] = _mm256_setzero_ps();
+    for (int64_t j = 0; j < m; j++) {
+        const __m256 b0 = _mm256_loadu_ps(B + j * 24);
+        const __m256 b1 = _mm256_loadu_ps(B + j * 24 + 8);
+        const __m256 b2 = _mm256_loadu_ps(B + j * 24 + 16);
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++) {
+            const __m256 y = _mm256_broadcast_ss(S + j * lds + r);
+            c0[r] = _mm256_fmadd_ps(y, b0, c0[r]);
+            c1[r] = _mm256_fmadd_ps(y, b1, c1[r]);
+            c2[r] = _mm256_fmadd_ps(y, b2, c2[r]);
+        }
+    }
+    float *o = tile;
+    #pragma GCC unroll 4
+    for (int r = 0; r < 4; r++) {
+        _mm256_storeu_ps(o + r * 24, c0[r]);
+        _mm256_storeu_ps(o + r * 24 + 8, c1[r]);
+        _mm256_storeu_ps(o + r * 24 + 16, c2[r]);
+    }
+}
+
+/* tile[r*12 + c] = sum_j s[j*lds + r] * b[j*12 + c],  r < 4, c < 12 */
+void gc_gemm_f64_avx2(int64_t m, const void *s, int64_t lds, const void *b, void *tile)
+{
+    const double *S = s, *B = b;
+    __m256d c0[4], c1[4], c2[4];
+    #pragma GCC unroll 4
+    for (int r = 0; r < 4; r++)
+        c0[r] = c1[r] = c2[r] = _mm256_setzero_pd();
+    for (int64_t j = 0; j < m; j++) {
+        const __m256d b0 = _mm256_loadu_pd(B + j * 12);
+        const __m256d b1 = _mm256_loadu_pd(B + j * 12 + 4);
+        const __m256d b2 = _mm256_loadu_pd(B + j * 12 + 8);
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; r++) {
+            const __m256d y = _mm256_broadcast_sd(S + j * lds + r);
+            c0[r] = _mm256_fmadd_pd(y, b0, c0[r]);
+            c1[r] = _mm256_fmadd_pd(y, b1, c1[r]);
+            c2[r] = _mm256_fmadd_pd(y, b2, c2[r]);
+        }
+    }
+    double *o = tile;
+    #pragma GCC unroll 4
+    for (int r = 0; r < 4; r++) {
+        _mm256_storeu_pd(o + r * 12, c0[r]);
+        _mm256_storeu_pd(o + r * 12 + 4, c1[r]);
+        _mm256_storeu_pd(o + r * 12 + 8, c2[r]);
+    }
+}
+
+/* Transpose-pack, L = 8: dst[k*8 + r] = src[r*lds + k] - mu[r] for r < rows (0 past them),
+ * k < kc; 8 x 8 blocks through registers (the portable packer in gram.c is the reference). */
+void gc_pack_f32_avx2(int64_t kc, int64_t rows, const void *src, int64_t lds, const double *mu,
+                      void *dst)
+{
+    const float *s = src;
+    float *d = dst;
+    __m256 m[8];
+    for (int r = 0; r < 8; r++)
+        m[r] = _mm256_set1_ps(mu && r < rows ? (float)mu[r] : 0.0f);
+    for (int64_t k0 = 0; k0 < kc; k0 += 8) {
+        const int64_t n = kc - k0 < 8 ? kc - k0 : 8;
+        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n),
+                                                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        __m256 x[8];
+#pragma GCC unroll 8
+        for (int r = 0; r < 8; r++)
+            x[r] = r < rows ? _mm256_sub_ps(_mm256_maskload_ps(s + r * lds + k0, mask), m[r])
+                            : _mm256_setzero_ps();
+        const __m256 t0 = _mm256_unpacklo_ps(x[0], x[1]), t1 = _mm256_unpackhi_ps(x[0], x[1]);
+        const __m256 t2 = _mm256_unpacklo_ps(x[2], x[3]), t3 = _mm256_unpackhi_ps(x[2], x[3]);
+        const __m256 t4 = _mm256_unpacklo_ps(x[4], x[5]), t5 = _mm256_unpackhi_ps(x[4], x[5]);
+        const __m256 t6 = _mm256_unpacklo_ps(x[6], x[7]), t7 = _mm256_unpackhi_ps(x[6], x[7]);
+        const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+        const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+        const __m256 col[8] = {
+            _mm256_permute2f128_ps(s0, s4, 0x20), _mm256_permute2f128_ps(s1, s5, 0x20),
+            _mm256_permute2f128_ps(s2, s6, 0x20), _mm256_permute2f128_ps(s3, s7, 0x20),
+            _mm256_permute2f128_ps(s0, s4, 0x31), _mm256_permute2f128_ps(s1, s5, 0x31),
+            _mm256_permute2f128_ps(s2, s6, 0x31), _mm256_permute2f128_ps(s3, s7, 0x31)};
+        for (int64_t c = 0; c < n; c++)
+            _mm256_storeu_ps(d + (k0 + c) * 8, col[c]);
+    }
+}

@@ -1,0 +1,41 @@
+/* kernels/winograd.h - the Winograd F(2x2, 3x3) / F(2x2, 5x5) transform kernels
+ * (kernels/{scalar,avx2,avx512}/conv2d_winograd_*.c; driver ops/conv2d/conv2d_winograd.c).
+ * Private. */
+#ifndef GC_KERNELS_WINOGRAD_H
+#define GC_KERNELS_WINOGRAD_H
+
+#include <stdint.h>
+
+/* Transform kernels; arrays are float (f32) or double (f64). Shapes in
+ * conv2d_winograd_body.h. */
+typedef void (*gc_wino_wt_fn)(const void *k, int64_t gw, void *u, int64_t uxs);
+typedef void (*gc_wino_in_fn)(const void *src, int64_t cs, int64_t rs, const int64_t *off,
+                              int64_t step, int64_t nc, void *v, int64_t vxs);
+typedef void (*gc_wino_out_fn)(const void *m, int64_t mxs, int64_t ncol, const void *bias,
+                               int64_t bs, void *out, int64_t os, int64_t ys, int64_t xs,
+                               int64_t nr, int64_t nx);
+
+#define GC_WINO_KERNELS(SFX)                                                                   \
+    void gc_wino_wt_##SFX(const void *k, int64_t gw, void *u, int64_t uxs);                    \
+    void gc_wino_wt5_##SFX(const void *k, int64_t gw, void *u, int64_t uxs);                   \
+    void gc_wino_in_##SFX(const void *src, int64_t cs, int64_t rs, const int64_t *off,         \
+                          int64_t step, int64_t nc, void *v, int64_t vxs);                     \
+    void gc_wino_out_##SFX(const void *m, int64_t mxs, int64_t ncol, const void *bias,         \
+                           int64_t bs, void *out, int64_t os, int64_t ys, int64_t xs,          \
+                           int64_t nr, int64_t nx);                                            \
+    void gc_wino_out2_##SFX(const void *m, int64_t mxs, int64_t ncol, const void *bias,        \
+                            int64_t bs, void *out, int64_t os, int64_t ys, int64_t xs,         \
+                            int64_t nr, int64_t nx);
+GC_WINO_KERNELS(f32_scalar)
+GC_WINO_KERNELS(f64_scalar)
+#if defined(GC_HAVE_AVX2)
+GC_WINO_KERNELS(f32_avx2)
+GC_WINO_KERNELS(f64_avx2)
+#endif
+#if defined(GC_HAVE_AVX512)
+GC_WINO_KERNELS(f32_avx512)
+GC_WINO_KERNELS(f64_avx512)
+#endif
+#undef GC_WINO_KERNELS
+
+#endif /* GC_KERNELS_WINOGRAD_H */
