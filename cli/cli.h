@@ -2,7 +2,7 @@
  *
  * Adding a subcommand: write cli/cmd_NAME.c with `int cli_cmd_NAME(const cli_command *, int,
  * char **)` (argv[0] is the subcommand's name), declare it below, and add one row to the
- * table in main.c. Adding a bench target: one row in the table in cmd_bench.c.
+ * table in main.c. Adding a bench target: one row in the table in bench/cmd_bench.c.
  *
  * Conventions: a command prints its results on stdout; on any error it prints exactly one line
  * "gramconv: ..." on stderr (cli_error / cli_lib_error) and returns CLI_USAGE (bad command
@@ -39,13 +39,13 @@ const cli_command *cli_find_command(const char *name);
 /* Subcommands. */
 int cli_cmd_corr(const cli_command *cmd, int argc, char **argv);    /* cmd_corr.c */
 int cli_cmd_demo(const cli_command *cmd, int argc, char **argv);    /* cmd_demo.c */
-int cli_cmd_bench(const cli_command *cmd, int argc, char **argv);   /* cmd_bench.c */
+int cli_cmd_bench(const cli_command *cmd, int argc, char **argv);   /* bench/cmd_bench.c */
 int cli_cmd_compare(const cli_command *cmd, int argc, char **argv); /* cmd_compare.c */
 /* gram, gram-backward, style-loss (cmd_gram.c; dispatched on argv[0]). */
 int cli_cmd_gram(const cli_command *cmd, int argc, char **argv);
 /* spatialconv forward|backward (cmd_spatialconv.c). */
 int cli_cmd_spatialconv(const cli_command *cmd, int argc, char **argv);
-/* texture, gram-preset, `bench synth` (cmd_texture.c) and style (cmd_style.c); usage texts
+/* texture, gram-preset (cmd_texture.c), `bench synth` (bench/bench_synth.c) and style (cmd_style.c); usage texts
  * live beside them. */
 int cli_cmd_texture(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_gram_preset(const cli_command *cmd, int argc, char **argv);
@@ -144,7 +144,7 @@ const char *cli_padding_mode_name(gc_padding_mode m);
  * Reports and returns CLI_FAIL when the allocation fails. */
 int cli_alloc_workspace(size_t bytes, void **out);
 
-/* Parsed `bench` arguments (cmd_bench.c). */
+/* Parsed `bench` arguments (bench/cmd_bench.c). */
 typedef struct cli_bench_opts {
     const char *op;                 /* "xcorr2" unless given */
     int in_rank, k_rank;            /* 0: not given (run the op's default suite) */
@@ -162,7 +162,7 @@ typedef struct cli_bench_opts {
     int help;
 } cli_bench_opts;
 int cli_bench_parse(int argc, char *const *argv, cli_bench_opts *out, cli_err *err);
-/* `bench peak`: FMA throughput of this machine on the context's ISA and threads (bench_peak.c). */
+/* `bench peak`: FMA throughput of this machine on the context's ISA and threads (bench/bench_peak.c). */
 int cli_bench_peak(gc_context *ctx, const cli_bench_opts *o);
 
 /* Bench helpers for every bench target: time body(arg) (one warm-up; then `repeat` runs, or

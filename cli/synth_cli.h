@@ -77,4 +77,8 @@ int cli_synth_stats_json(const char *path, const gc_context *ctx, const gc_synth
                          const gc_synth_net *net, int64_t w, int64_t h, uint64_t seed,
                          gc_synth_optimizer opt, const char *command);
 
+/* The texture command's default spectrum-constraint weight (docs/SYNTH.md has the table it was
+ * chosen by); `bench synth` times the same loss. */
+#define CLI_TEXTURE_SPECTRUM_DEFAULT 1.0
+
 #endif /* GC_SYNTH_CLI_H */

@@ -23,7 +23,7 @@ rank() {
     synth) echo 4 ;;
     tile) echo 5 ;;
     dist) echo 6 ;;
-    cli) echo 7 ;;
+    cli | cli/bench) echo 7 ;;
     *) echo -1 ;;
   esac
 }

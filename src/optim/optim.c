@@ -1,7 +1,7 @@
 /* optim.c - optimiser objects: descriptor defaults and checks, memory planned once at
  * creation (one block through the context's allocator), reset/free, and the checks that
  * gc_optimizer_run / gc_optimizer_step make before handing over to optim_lbfgs.c /
- * optim_adam.c. */
+ * optim_adam.c (their shared evaluation and reduction: optim_eval.c). */
 #include "optim/optim.h"
 
 #include <math.h>
@@ -284,23 +284,6 @@ gc_status gc_optimizer_set_reduce(gc_context *ctx, gc_optimizer *opt, gc_reduce_
     return GC_OK;
 }
 
-gc_status gc_optim_reduce(gc_context *ctx, gc_optimizer *opt, gc_reduce_op op, double *v, int n)
-{
-    if (!opt->reduce)
-        return GC_OK;
-    gc_clear_error(ctx);
-    gc_status st = opt->reduce(opt->reduce_user, op, v, n);
-    if (st != GC_OK && ctx) {
-        char prev[sizeof ctx->error];
-        memcpy(prev, ctx->error, sizeof prev);
-        gc_fail(ctx, st, "optimiser: the reduction over the parts failed%s%s", prev[0] ? ": " : "",
-                prev);
-    } else if (st != GC_OK) {
-        gc_fail(ctx, st, "optimiser: the reduction over the parts failed");
-    }
-    return st;
-}
-
 static gc_status gc_optimizer_check_call(gc_context *ctx, gc_optimizer *opt, gc_tensor *x,
                                          gc_objective_fn fn)
 {
@@ -370,32 +353,4 @@ gc_status gc_optimizer_step(gc_context *ctx, gc_optimizer *opt, gc_tensor *x, gc
                             void *user, gc_optim_result *result)
 {
     return gc_optimizer_call(ctx, opt, x, fn, user, result, 1);
-}
-
-gc_status gc_optim_eval(gc_context *ctx, gc_optimizer *opt, const gc_tensor *x, const void *point,
-                        void *grad, gc_objective_fn fn, void *user, double *loss,
-                        gc_optim_result *res)
-{
-    gc_tensor xt = *x, gt = *x;
-    xt.data = (void *)point;
-    xt.owned_ = NULL;
-    gt.data = grad;
-    gt.owned_ = NULL;
-    gc_ov_zero(opt->dtype, opt->n, grad);
-    double f = NAN;
-    gc_clear_error(ctx);
-    gc_status st = fn(user, &xt, &gt, &f);
-    opt->total_eval++;
-    res->evaluations++;
-    if (st != GC_OK) {
-        if (ctx) {
-            char prev[sizeof ctx->error];
-            memcpy(prev, ctx->error, sizeof prev);
-            gc_fail(ctx, st, "objective failed at evaluation %lld of this run%s%s",
-                    (long long)res->evaluations, prev[0] ? ": " : "", prev);
-        }
-        return st;
-    }
-    *loss = f;
-    return GC_OK;
 }
