@@ -1,6 +1,6 @@
 /* npy_file.c - reading pieces of a .npy file by offsets (gc_npy_open / gc_npy_file_read): the
  * streamed Gram reads bands of rows, MPI ranks read their own slices. The header is parsed
- * and checked by npy.c (gc_npy_probe_fd); C order only. */
+ * and checked by npy_read.c (gc_npy_probe_fd); C order only. */
 #include "io/io_file.h"
 #include "io/npy.h"
 

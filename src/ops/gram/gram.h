@@ -39,10 +39,11 @@ gc_status gc_gram_check_g(gc_context *ctx, const gc_gram_problem *p, const gc_te
 gc_status gc_gram_check_like_input(gc_context *ctx, const gc_tensor *input, const gc_tensor *t,
                                    const char *op, const char *what);
 
-/* Optimised drivers (gram.c). */
+/* Optimised drivers (gram.c, gram_backward.c). */
 gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const gc_gram_gview *g);
 /* grad (strides gs, input-shaped) = (accumulate ? grad : 0) + beta * (S) Fc with
- * S = dG + dG^T (dG from `dg`), the row-mean subtraction being identically zero (see gram.c). */
+ * S = dG + dG^T (dG from `dg`), the row-mean subtraction being identically zero (see
+ * gram_backward.c). */
 gc_status gc_gram_backward_run(gc_context *ctx, const gc_gram_problem *p, const gc_gram_gview *dg,
                                double beta, int accumulate, const gc_tensor *grad);
 
