@@ -42,6 +42,50 @@ static void gc_rows_pack(const gc_tensor *t, int64_t t0, int64_t r0, int64_t r1,
                 }
 }
 
+/* Every rank checks the same facts in `all` (size spans): owned ranges disjoint, every
+ * needed row owned by some rank. */
+static gc_status gc_rows_check_spans(gc_context *ctx, const gc_rowspan *all, int size)
+{
+    gc_status st = GC_OK;
+    for (int p = 0; p < size && st == GC_OK; p++)
+        for (int q = p + 1; q < size && st == GC_OK; q++)
+            if (gc_max64(all[p].own0, all[q].own0) < gc_min64(all[p].own1, all[q].own1))
+                st = gc_fail(ctx, GC_ERR_SHAPE, "mpi rows_gather: ranks %d and %d both own rows "
+                             "from %lld", p, q, (long long)gc_max64(all[p].own0, all[q].own0));
+    for (int p = 0; p < size && st == GC_OK; p++) {
+        int64_t covered = 0;
+        for (int q = 0; q < size; q++)
+            covered += gc_max64(0, gc_min64(all[q].own1, all[p].need1) -
+                                       gc_max64(all[q].own0, all[p].need0));
+        if (covered != all[p].need1 - all[p].need0)
+            st = gc_fail(ctx, GC_ERR_SHAPE, "mpi rows_gather: rank %d needs rows [%lld, %lld), "
+                         "not all owned by a rank", p, (long long)all[p].need0,
+                         (long long)all[p].need1);
+    }
+    return st;
+}
+
+/* Rows [c0, c1) (global) from own (first row own0) into out (first row need0): the rows a
+ * rank owns and needs itself. */
+static void gc_rows_copy_own(const gc_tensor *own, int64_t own0, gc_tensor *out, int64_t need0,
+                             int64_t c0, int64_t c1)
+{
+    const int o = own->rank == 4 ? 1 : 0;
+    const int64_t nn = own->rank == 4 ? own->dims[0] : 1;
+    for (int64_t i = 0; i < nn; i++)
+        for (int64_t j = 0; j < own->dims[o]; j++)
+            for (int64_t y = c0; y < c1; y++)
+                for (int64_t x = 0; x < own->dims[o + 2]; x++) {
+                    const int64_t so = (own->rank == 4 ? i * own->strides[0] : 0) +
+                                       j * own->strides[o] + (y - own0) * own->strides[o + 1] +
+                                       x * own->strides[o + 2];
+                    const int64_t doff = (out->rank == 4 ? i * out->strides[0] : 0) +
+                                         j * out->strides[o] + (y - need0) * out->strides[o + 1] +
+                                         x * out->strides[o + 2];
+                    gc_store(out->data, out->dtype, doff, gc_load(own->data, own->dtype, so));
+                }
+}
+
 gc_status gc_mpi_rows_gather(gc_context *ctx, MPI_Comm comm, const gc_tensor *own, int64_t own0,
                              int64_t need0, int64_t need1, gc_tensor *out)
 {
@@ -84,21 +128,8 @@ gc_status gc_mpi_rows_gather(gc_context *ctx, MPI_Comm comm, const gc_tensor *ow
     }
     MPI_Allgather(&mine, 4, MPI_INT64_T, all, 4, MPI_INT64_T, comm);
     /* every rank checks the same facts: owned ranges disjoint, every needed row owned */
-    for (int p = 0; p < size && st == GC_OK; p++)
-        for (int q = p + 1; q < size && st == GC_OK; q++)
-            if (gc_max64(all[p].own0, all[q].own0) < gc_min64(all[p].own1, all[q].own1))
-                st = gc_fail(ctx, GC_ERR_SHAPE, "mpi rows_gather: ranks %d and %d both own rows "
-                             "from %lld", p, q, (long long)gc_max64(all[p].own0, all[q].own0));
-    for (int p = 0; p < size && st == GC_OK; p++) {
-        int64_t covered = 0;
-        for (int q = 0; q < size; q++)
-            covered += gc_max64(0, gc_min64(all[q].own1, all[p].need1) -
-                                       gc_max64(all[q].own0, all[p].need0));
-        if (covered != all[p].need1 - all[p].need0)
-            st = gc_fail(ctx, GC_ERR_SHAPE, "mpi rows_gather: rank %d needs rows [%lld, %lld), "
-                         "not all owned by a rank", p, (long long)all[p].need0,
-                         (long long)all[p].need1);
-    }
+    if (st == GC_OK)
+        st = gc_rows_check_spans(ctx, all, size);
     /* buffers: one per peer, sends then receives */
     const int64_t n = own->rank == 4 ? own->dims[0] : 1;
     const int64_t plane = n * own->dims[o] * own->dims[o + 2];
@@ -153,19 +184,7 @@ gc_status gc_mpi_rows_gather(gc_context *ctx, MPI_Comm comm, const gc_tensor *ow
     }
     /* the rows this rank owns and needs itself: copied */
     const int64_t c0 = gc_max64(mine.own0, need0), c1 = gc_min64(mine.own1, need1);
-    const int64_t nn = own->rank == 4 ? own->dims[0] : 1;
-    for (int64_t i = 0; i < nn; i++)
-        for (int64_t j = 0; j < own->dims[o]; j++)
-            for (int64_t y = c0; y < c1; y++)
-                for (int64_t x = 0; x < own->dims[o + 2]; x++) {
-                    const int64_t so = (own->rank == 4 ? i * own->strides[0] : 0) +
-                                       j * own->strides[o] + (y - own0) * own->strides[o + 1] +
-                                       x * own->strides[o + 2];
-                    const int64_t doff = (out->rank == 4 ? i * out->strides[0] : 0) +
-                                         j * out->strides[o] + (y - need0) * out->strides[o + 1] +
-                                         x * out->strides[o + 2];
-                    gc_store(out->data, out->dtype, doff, gc_load(own->data, own->dtype, so));
-                }
+    gc_rows_copy_own(own, own0, out, need0, c0, c1);
     int rc = MPI_Waitall(nreq, req, MPI_STATUSES_IGNORE);
     for (int i = 0; i < nrecv; i++)
         gc_rows_pack(out, need0, rlo[i], rhi[i], rbuf[i], 1);

@@ -212,6 +212,66 @@ static gc_status npy_shape(npy_lexer *lx, int *rank, int64_t *dims)
     return GC_OK;
 }
 
+/* The element type from the 'descr' value: *order 1 for little-endian, 0 for big; *itemsize
+ * 4 or 8. */
+static gc_status npy_dtype(gc_context *ctx, int structured, const char *descr, size_t descr_len,
+                           int *order_out, size_t *itemsize_out)
+{
+    if (structured)
+        return gc_fail(ctx, GC_ERR_DTYPE,
+                       "npy: unsupported structured dtype (a list of fields) (" NPY_SUPPORTED ")");
+    int order = -1; /* 1 little, 0 big */
+    size_t itemsize = 0;
+    if (descr_len == 3 && descr[1] == 'f' && (descr[2] == '4' || descr[2] == '8')) {
+        if (descr[0] == '<')
+            order = 1;
+        else if (descr[0] == '>')
+            order = 0;
+        else if (descr[0] == '=')
+            order = npy_host_little();
+        itemsize = descr[2] == '4' ? 4 : 8;
+    }
+    if (order < 0) {
+        char snip[40];
+        return gc_fail(ctx, GC_ERR_DTYPE, "npy: unsupported dtype '%s' (" NPY_SUPPORTED ")",
+                       npy_snippet(snip, sizeof snip, descr, descr_len));
+    }
+    *order_out = order;
+    *itemsize_out = itemsize;
+    return GC_OK;
+}
+
+/* The element count and data size of the shape, refusing a rank over GC_MAX_RANK, a negative
+ * dimension and any overflow. */
+static gc_status npy_sizes(gc_context *ctx, int rank, const int64_t *dims, size_t itemsize,
+                           int64_t *numel_out, int64_t *bytes_out)
+{
+    if (rank > GC_MAX_RANK)
+        return gc_fail(ctx, GC_ERR_RANK,
+                       "npy: the array has %d dimensions (gramconv takes at most %d)", rank,
+                       GC_MAX_RANK);
+    int64_t numel = 1;
+    for (int i = 0; i < rank; i++)
+        if (dims[i] < 0)
+            return gc_fail(ctx, GC_ERR_FORMAT, "npy: shape dimension %d is negative (%lld)", i,
+                           (long long)dims[i]);
+    for (int i = 0; i < rank; i++)
+        if (!gc_mul_ok(numel, dims[i], &numel))
+            return gc_fail(ctx, GC_ERR_OVERFLOW,
+                           "npy: the shape's element count overflows 64 bits");
+    int64_t bytes;
+    if (!gc_mul_ok(numel, (int64_t)itemsize, &bytes))
+        return gc_fail(ctx, GC_ERR_OVERFLOW,
+                       "npy: the data size (%lld elements of %zu bytes) overflows 64 bits",
+                       (long long)numel, itemsize);
+    if ((uint64_t)bytes > (uint64_t)SIZE_MAX)
+        return gc_fail(ctx, GC_ERR_OVERFLOW, "npy: the data size (%lld bytes) exceeds size_t",
+                       (long long)bytes);
+    *numel_out = numel;
+    *bytes_out = bytes;
+    return GC_OK;
+}
+
 /* Parse the dict and fill *info (dtype, order, shape). */
 static gc_status npy_parse_dict(gc_context *ctx, const char *text, size_t len, npy_info *info)
 {
@@ -292,49 +352,13 @@ static gc_status npy_parse_dict(gc_context *ctx, const char *text, size_t len, n
                        !have_descr ? " 'descr'" : "", !have_fortran ? " 'fortran_order'" : "",
                        !have_shape ? " 'shape'" : "");
 
-    /* dtype */
-    if (structured)
-        return gc_fail(ctx, GC_ERR_DTYPE,
-                       "npy: unsupported structured dtype (a list of fields) (" NPY_SUPPORTED ")");
     int order = -1; /* 1 little, 0 big */
     size_t itemsize = 0;
-    if (descr_len == 3 && descr[1] == 'f' && (descr[2] == '4' || descr[2] == '8')) {
-        if (descr[0] == '<')
-            order = 1;
-        else if (descr[0] == '>')
-            order = 0;
-        else if (descr[0] == '=')
-            order = npy_host_little();
-        itemsize = descr[2] == '4' ? 4 : 8;
-    }
-    if (order < 0) {
-        char snip[40];
-        return gc_fail(ctx, GC_ERR_DTYPE, "npy: unsupported dtype '%s' (" NPY_SUPPORTED ")",
-                       npy_snippet(snip, sizeof snip, descr, descr_len));
-    }
-
-    /* shape */
-    if (rank > GC_MAX_RANK)
-        return gc_fail(ctx, GC_ERR_RANK,
-                       "npy: the array has %d dimensions (gramconv takes at most %d)", rank,
-                       GC_MAX_RANK);
-    int64_t numel = 1;
-    for (int i = 0; i < rank; i++)
-        if (dims[i] < 0)
-            return gc_fail(ctx, GC_ERR_FORMAT, "npy: shape dimension %d is negative (%lld)", i,
-                           (long long)dims[i]);
-    for (int i = 0; i < rank; i++)
-        if (!gc_mul_ok(numel, dims[i], &numel))
-            return gc_fail(ctx, GC_ERR_OVERFLOW,
-                           "npy: the shape's element count overflows 64 bits");
-    int64_t bytes;
-    if (!gc_mul_ok(numel, (int64_t)itemsize, &bytes))
-        return gc_fail(ctx, GC_ERR_OVERFLOW,
-                       "npy: the data size (%lld elements of %zu bytes) overflows 64 bits",
-                       (long long)numel, itemsize);
-    if ((uint64_t)bytes > (uint64_t)SIZE_MAX)
-        return gc_fail(ctx, GC_ERR_OVERFLOW, "npy: the data size (%lld bytes) exceeds size_t",
-                       (long long)bytes);
+    if ((st = npy_dtype(ctx, structured, descr, descr_len, &order, &itemsize)) != GC_OK)
+        return st;
+    int64_t numel = 1, bytes = 0;
+    if ((st = npy_sizes(ctx, rank, dims, itemsize, &numel, &bytes)) != GC_OK)
+        return st;
 
     info->dtype = itemsize == 4 ? GC_DTYPE_F32 : GC_DTYPE_F64;
     info->itemsize = itemsize;

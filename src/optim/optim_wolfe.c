@@ -186,6 +186,30 @@ static gc_status gc_ls_eval(gc_context *ctx, gc_optimizer *opt, const gc_tensor 
     return st;
 }
 
+/* The zoom's safeguard: a trial step t too close to an end of the bracket [b[0], b[1]] (or
+ * outside it) is moved to 0.1 of the bracket from the nearer end, on the second such step in a
+ * row (*insuf tracks the first) or at once when t is outside. */
+static double gc_zoom_guard(int torch7, const double b[2], double t, int *insuf)
+{
+    const double bmax = b[0] > b[1] ? b[0] : b[1], bmin = b[0] < b[1] ? b[0] : b[1];
+    const int close = torch7 ? fmin(bmax - t, t - bmin) / (bmax - bmin) < 0.1
+                             : fmin(bmax - t, t - bmin) < 0.1 * (bmax - bmin);
+    if (close) {
+        if (*insuf || t >= bmax || t <= bmin) {
+            if (fabs(t - bmax) < fabs(t - bmin))
+                t = bmax - 0.1 * (bmax - bmin);
+            else
+                t = bmin + 0.1 * (bmax - bmin);
+            *insuf = 0;
+        } else {
+            *insuf = 1;
+        }
+    } else {
+        *insuf = 0;
+    }
+    return t;
+}
+
 gc_status gc_lbfgs_wolfe(gc_context *ctx, gc_optimizer *opt, const gc_tensor *x, gc_objective_fn fn,
                          void *user, double f, double gtd, int64_t max_ls, double *t_io,
                          double *f_out, int64_t *evals, gc_optim_result *res)
@@ -262,22 +286,7 @@ gc_status gc_lbfgs_wolfe(gc_context *ctx, gc_optimizer *opt, const gc_tensor *x,
         else
             t = gc_cubic_min(b[0], bf[0], bgtd[0], b[1], bf[1], bgtd[1],
                              fmin(b[0], b[1]), fmax(b[0], b[1]));
-        const double bmax = b[0] > b[1] ? b[0] : b[1], bmin = b[0] < b[1] ? b[0] : b[1];
-        const int close = torch7 ? fmin(bmax - t, t - bmin) / (bmax - bmin) < 0.1
-                                 : fmin(bmax - t, t - bmin) < 0.1 * (bmax - bmin);
-        if (close) {
-            if (insuf || t >= bmax || t <= bmin) {
-                if (fabs(t - bmax) < fabs(t - bmin))
-                    t = bmax - 0.1 * (bmax - bmin);
-                else
-                    t = bmin + 0.1 * (bmax - bmin);
-                insuf = 0;
-            } else {
-                insuf = 1;
-            }
-        } else {
-            insuf = 0;
-        }
+        t = gc_zoom_guard(torch7, b, t, &insuf);
         gn = gc_free_grad(bg[0], bg[1]);
         if ((st = gc_ls_eval(ctx, opt, x, fn, user, t, gn, &f_new, &gtd_new, res)) != GC_OK)
             return st;

@@ -269,6 +269,22 @@ static int gc_tx_auto_levels(const gc_synth_desc *d, const gc_tensor *sample, in
     return P;
 }
 
+/* A pyramid of P > 1 levels must leave the coarsest sample and output at least as large as
+ * the largest filter (kmax). */
+static gc_status gc_tx_check_pyramid(gc_context *ctx, const char *op, const gc_synth_desc *desc,
+                                     const gc_tensor *sample, int P, int64_t kmax)
+{
+    const int64_t sh = sample->dims[1] >> (P - 1), sw = sample->dims[2] >> (P - 1);
+    const int64_t oh = desc->height >> (P - 1), ow = desc->width >> (P - 1);
+    if (sh < kmax || sw < kmax || oh < kmax || ow < kmax)
+        return gc_fail(ctx, GC_ERR_SHAPE,
+                       "%s: a pyramid of %d levels reduces the sample to %lld x %lld and the "
+                       "output to %lld x %lld, smaller than the %lld x %lld filters: use fewer "
+                       "levels", op, P, (long long)sw, (long long)sh, (long long)ow,
+                       (long long)oh, (long long)kmax, (long long)kmax);
+    return GC_OK;
+}
+
 gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net, const gc_tensor *sample,
                            const gc_synth_desc *desc, uint64_t seed, gc_tensor *out,
                            gc_synth_stats *stats)
@@ -286,16 +302,8 @@ gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net, const gc_te
         return gc_fail(ctx, GC_ERR_SHAPE, "%s: the sample must be C x H x W", op);
     const int64_t kmax = gc_tx_largest_filter(net);
     const int P = desc->pyramid ? desc->pyramid : gc_tx_auto_levels(desc, sample, kmax);
-    if (P > 1) {
-        const int64_t sh = sample->dims[1] >> (P - 1), sw = sample->dims[2] >> (P - 1);
-        const int64_t oh = desc->height >> (P - 1), ow = desc->width >> (P - 1);
-        if (sh < kmax || sw < kmax || oh < kmax || ow < kmax)
-            return gc_fail(ctx, GC_ERR_SHAPE,
-                           "%s: a pyramid of %d levels reduces the sample to %lld x %lld and the "
-                           "output to %lld x %lld, smaller than the %lld x %lld filters: use fewer "
-                           "levels", op, P, (long long)sw, (long long)sh, (long long)ow,
-                           (long long)oh, (long long)kmax, (long long)kmax);
-    }
+    if (P > 1 && (st = gc_tx_check_pyramid(ctx, op, desc, sample, P, kmax)) != GC_OK)
+        return st;
     gc_synth_stats local, total;
     memset(&total, 0, sizeof total);
     gc_tx_progress tp = {desc, 0, 0, 0.0, 0.0, 0, 0};

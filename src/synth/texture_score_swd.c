@@ -288,6 +288,59 @@ static void ts_swd_task(int64_t task, int thread, void *arg)
     }
 }
 
+/* The ndir unit directions of dimension D into ut: Gaussian vectors normalised, in blocks of
+ * TS_KB (d-major within a block), zero-padded to whole blocks. */
+static void ts_directions(double *ut, int64_t ndir, int64_t nblocks, int64_t D, uint64_t seed)
+{
+    memset(ut, 0, (size_t)(nblocks * D * TS_KB) * sizeof(double));
+    ts_gauss g = {ts_stream_seed(seed, TS_STREAM_DIRECTIONS, 0), 0.0, 0};
+    for (int64_t k = 0; k < ndir; k++) {
+        double *u = ut + (k / TS_KB) * D * TS_KB + k % TS_KB;
+        double nrm = 0.0;
+        for (int64_t e = 0; e < D; e++) {
+            const double z = ts_gauss_next(&g);
+            u[e * TS_KB] = z;
+            nrm += z * z;
+        }
+        if (nrm > 0.0) {
+            nrm = 1.0 / sqrt(nrm);
+            for (int64_t e = 0; e < D; e++)
+                u[e * TS_KB] *= nrm;
+        } else {
+            u[0] = 1.0;
+        }
+    }
+}
+
+/* The descriptors of all three images (n[i] rows of D = C p p) normalised by the sample's
+ * per-channel mean and deviation (a deviation of 0 counts as 1). */
+static void ts_normalise(double *const X[TS_NIMG], const int64_t n[TS_NIMG], int64_t C,
+                         int64_t p, int64_t D)
+{
+    for (int64_t c = 0; c < C; c++) {
+        const int64_t e0 = c * p * p, e1 = e0 + p * p;
+        double s = 0.0;
+        for (int64_t r = 0; r < n[0]; r++)
+            for (int64_t e = e0; e < e1; e++)
+                s += X[0][r * D + e];
+        const double cnt = (double)(n[0] * p * p), mean = s / cnt;
+        double q = 0.0;
+        for (int64_t r = 0; r < n[0]; r++)
+            for (int64_t e = e0; e < e1; e++) {
+                const double v = X[0][r * D + e] - mean;
+                q += v * v;
+            }
+        double sd = sqrt(q / cnt);
+        if (!(sd > 0.0))
+            sd = 1.0;
+        const double inv = 1.0 / sd;
+        for (int i = 0; i < TS_NIMG; i++)
+            for (int64_t r = 0; r < n[i]; r++)
+                for (int64_t e = e0; e < e1; e++)
+                    X[i][r * D + e] = (X[i][r * D + e] - mean) * inv;
+    }
+}
+
 /* The sliced Wasserstein distances (candidate, noise) into d[2], levels into *levels. The
  * images in m->img are consumed (they become pyramid levels). */
 gc_status gc_ts_swd(gc_context *ctx, const gc_texture_score_desc *desc, ts_mem *m, double d[2],
@@ -343,25 +396,7 @@ gc_status gc_ts_swd(gc_context *ctx, const gc_texture_score_desc *desc, ts_mem *
     if (st != GC_OK)
         return st;
 
-    /* directions: Gaussian vectors normalised, in blocks of TS_KB (d-major within a block) */
-    memset(m->ut, 0, (size_t)(nblocks * D * TS_KB) * sizeof(double));
-    ts_gauss g = {ts_stream_seed(desc->seed, TS_STREAM_DIRECTIONS, 0), 0.0, 0};
-    for (int64_t k = 0; k < ndir; k++) {
-        double *u = m->ut + (k / TS_KB) * D * TS_KB + k % TS_KB;
-        double nrm = 0.0;
-        for (int64_t e = 0; e < D; e++) {
-            const double z = ts_gauss_next(&g);
-            u[e * TS_KB] = z;
-            nrm += z * z;
-        }
-        if (nrm > 0.0) {
-            nrm = 1.0 / sqrt(nrm);
-            for (int64_t e = 0; e < D; e++)
-                u[e * TS_KB] *= nrm;
-        } else {
-            u[0] = 1.0;
-        }
-    }
+    ts_directions(m->ut, ndir, nblocks, D, desc->seed);
 
     ts_pyr_scratch sc = {m->plane, m->taps, m->taps + 5 * hmax};
     double sum[2] = {0.0, 0.0};
@@ -385,28 +420,7 @@ gc_status gc_ts_swd(gc_context *ctx, const gc_texture_score_desc *desc, ts_mem *
             }
         }
         /* normalise all three by the sample's per-channel mean and deviation */
-        for (int64_t c = 0; c < C; c++) {
-            const int64_t e0 = c * p * p, e1 = e0 + p * p;
-            double s = 0.0;
-            for (int64_t r = 0; r < n[0]; r++)
-                for (int64_t e = e0; e < e1; e++)
-                    s += m->X[0][r * D + e];
-            const double cnt = (double)(n[0] * p * p), mean = s / cnt;
-            double q = 0.0;
-            for (int64_t r = 0; r < n[0]; r++)
-                for (int64_t e = e0; e < e1; e++) {
-                    const double v = m->X[0][r * D + e] - mean;
-                    q += v * v;
-                }
-            double sd = sqrt(q / cnt);
-            if (!(sd > 0.0))
-                sd = 1.0;
-            const double inv = 1.0 / sd;
-            for (int i = 0; i < TS_NIMG; i++)
-                for (int64_t r = 0; r < n[i]; r++)
-                    for (int64_t e = e0; e < e1; e++)
-                        m->X[i][r * D + e] = (m->X[i][r * D + e] - mean) * inv;
-        }
+        ts_normalise(m->X, n, C, p, D);
         ts_swd_job job = {D, ndir, m->ut, {m->X[0], m->X[1], m->X[2]}, {n[0], n[1], n[2]},
                           m->scratch, stride, m->dist, gc_ts_project_scalar};
 #if defined(GC_HAVE_AVX2)

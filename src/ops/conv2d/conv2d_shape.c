@@ -16,19 +16,10 @@ gc_conv2d_desc gc_conv2d_desc_default(void)
     return d;
 }
 
-gc_status gc_conv2d_prepare(gc_context *ctx, const gc_conv2d_desc *desc, const gc_tensor *input,
-                            const gc_tensor *weight, const gc_tensor *output,
-                            const gc_tensor *bias, gc_conv2d_problem *p)
+/* The descriptor's fields: strides, dilations, pads, groups, padding mode, algorithm and
+ * precision in range. */
+static gc_status gc_conv2d_check_desc(gc_context *ctx, const gc_conv2d_desc *desc)
 {
-    gc_clear_error(ctx);
-    if (!desc || !p)
-        return gc_fail(ctx, GC_ERR_NULL, "conv2d: NULL descriptor");
-    memset(p, 0, sizeof *p);
-    gc_status st = gc_tensor_check(ctx, input, "conv2d input");
-    if (st == GC_OK)
-        st = gc_tensor_check(ctx, weight, "conv2d weight");
-    if (st != GC_OK)
-        return st;
     for (int i = 0; i < 2; i++) {
         if (desc->stride[i] < 1 || desc->dilation[i] < 1 || desc->pad[i] < 0)
             return gc_fail(ctx, GC_ERR_ARG,
@@ -47,6 +38,52 @@ gc_status gc_conv2d_prepare(gc_context *ctx, const gc_conv2d_desc *desc, const g
         return gc_fail(ctx, GC_ERR_ARG, "conv2d: unknown algorithm %d", (int)desc->algo);
     if (desc->precision != GC_PRECISION_DEFAULT && desc->precision != GC_PRECISION_BF16)
         return gc_fail(ctx, GC_ERR_ARG, "conv2d: unknown precision %d", (int)desc->precision);
+    return GC_OK;
+}
+
+/* The caller's output (or grad_output) against the problem p: dtype and shape; fills p's
+ * output strides (o: the index of the channel dimension). */
+static gc_status gc_conv2d_check_output(gc_context *ctx, const gc_tensor *input,
+                                        const gc_tensor *output, int o, gc_conv2d_problem *p)
+{
+    gc_status st = gc_tensor_check(ctx, output, "conv2d output");
+    if (st != GC_OK)
+        return st;
+    if (output->dtype != p->dtype)
+        return gc_fail(ctx, GC_ERR_DTYPE, "conv2d: output is %s, input is %s",
+                       gc_dtype_name(output->dtype), gc_dtype_name(p->dtype));
+    const int64_t want[4] = {p->N, p->O, p->OH, p->OW};
+    int ok = output->rank == input->rank;
+    for (int i = 0; ok && i < output->rank; i++)
+        ok = output->dims[i] == want[i + (p->batched ? 0 : 1)];
+    if (!ok) {
+        char lead[32] = "";
+        if (p->batched)
+            snprintf(lead, sizeof lead, "%lld x ", (long long)p->N);
+        return gc_fail(ctx, GC_ERR_SHAPE, "conv2d: output (or grad_output) must be %s%lld x %lld x %lld",
+                       lead, (long long)p->O, (long long)p->OH, (long long)p->OW);
+    }
+    p->out_s[0] = p->batched ? output->strides[0] : 0;
+    for (int i = 0; i < 3; i++)
+        p->out_s[1 + i] = output->strides[o + i];
+    return GC_OK;
+}
+
+gc_status gc_conv2d_prepare(gc_context *ctx, const gc_conv2d_desc *desc, const gc_tensor *input,
+                            const gc_tensor *weight, const gc_tensor *output,
+                            const gc_tensor *bias, gc_conv2d_problem *p)
+{
+    gc_clear_error(ctx);
+    if (!desc || !p)
+        return gc_fail(ctx, GC_ERR_NULL, "conv2d: NULL descriptor");
+    memset(p, 0, sizeof *p);
+    gc_status st = gc_tensor_check(ctx, input, "conv2d input");
+    if (st == GC_OK)
+        st = gc_tensor_check(ctx, weight, "conv2d weight");
+    if (st != GC_OK)
+        return st;
+    if ((st = gc_conv2d_check_desc(ctx, desc)) != GC_OK)
+        return st;
     if (input->rank != 3 && input->rank != 4)
         return gc_fail(ctx, GC_ERR_RANK, "conv2d: input must be C x H x W or N x C x H x W (got rank %d)",
                        input->rank);
@@ -137,28 +174,8 @@ gc_status gc_conv2d_prepare(gc_context *ctx, const gc_conv2d_desc *desc, const g
             return gc_fail(ctx, GC_ERR_SHAPE, "conv2d: bias must be a vector of %lld values", (long long)p->O);
         p->b_s = bias->strides[0];
     }
-    if (output) {
-        st = gc_tensor_check(ctx, output, "conv2d output");
-        if (st != GC_OK)
-            return st;
-        if (output->dtype != p->dtype)
-            return gc_fail(ctx, GC_ERR_DTYPE, "conv2d: output is %s, input is %s",
-                           gc_dtype_name(output->dtype), gc_dtype_name(p->dtype));
-        const int64_t want[4] = {p->N, p->O, p->OH, p->OW};
-        int ok = output->rank == input->rank;
-        for (int i = 0; ok && i < output->rank; i++)
-            ok = output->dims[i] == want[i + (p->batched ? 0 : 1)];
-        if (!ok) {
-            char lead[32] = "";
-            if (p->batched)
-                snprintf(lead, sizeof lead, "%lld x ", (long long)p->N);
-            return gc_fail(ctx, GC_ERR_SHAPE, "conv2d: output (or grad_output) must be %s%lld x %lld x %lld",
-                           lead, (long long)p->O, (long long)p->OH, (long long)p->OW);
-        }
-        p->out_s[0] = p->batched ? output->strides[0] : 0;
-        for (int i = 0; i < 3; i++)
-            p->out_s[1 + i] = output->strides[o + i];
-    }
+    if (output)
+        return gc_conv2d_check_output(ctx, input, output, o, p);
     return GC_OK;
 }
 

@@ -113,25 +113,20 @@ static void gc_corr_call(const gc_corr_plan *pl, char *out, int64_t ops, int64_t
         kptr[t] = (const char *)kptr[t] - (size_t)(j0 * kos) * esz;
 }
 
-static void gc_corr_task(int64_t task, int thread, void *arg)
+/* Phase 1 of a task: the terms (input slot, depth) that reach output plane z, their kernels
+ * in kptr and their rpt input rows each in rows (direct pointers, or rows built with their
+ * padding in the panel; the edge rows of a split plan in erows). Returns the count. */
+static int64_t gc_corr_gather_rows(const gc_corr_plan *pl, char *ws, int64_t g, int64_t z,
+                                   int64_t y0, int64_t rpt)
 {
-    const gc_corr_plan *pl = arg;
     const gc_corr_problem *p = pl->p;
     const size_t esz = pl->esz;
-    char *ws = pl->scratch + (size_t)thread * pl->per_thread;
     const void **rows = (const void **)ws;
     const void **kptr = (const void **)(ws + pl->off_kptr);
     const void **erows = (const void **)(ws + pl->off_erows); /* split: left, then right */
     const int64_t nrowptr = pl->max_terms * pl->rows_per_term;
     const char *zero = ws + pl->off_zero;
     char *panel = ws + pl->off_panel;
-
-    const int64_t rb = task % pl->nrb;
-    const int64_t z = (task / pl->nrb) % p->o[0];
-    const int64_t g = task / pl->nrb / p->o[0];
-    const int64_t y0 = rb * pl->R;
-    const int64_t nr = p->o[1] - y0 < pl->R ? p->o[1] - y0 : pl->R;
-    const int64_t rpt = nr + p->k[1] - 1;
     const int sum = p->pairing == GC_PAIR_SUM;
     const int64_t i0 = sum ? 0 : g, i1 = sum ? p->nin : g + 1;
     const int64_t khw = p->k[1] * p->k[2];
@@ -178,6 +173,98 @@ static void gc_corr_task(int64_t task, int thread, void *arg)
             }
             nt++;
         }
+    return nt;
+}
+
+/* Phase 2: output planes j0 .. j0 + nb of rows y0 .. y0 + nr into `out` (plane stride ops,
+ * row stride ors) from the nt terms gathered: zeros without terms, else the kernel over the
+ * interior and, for a split plan, over the edges. */
+static void gc_corr_compute_block(const gc_corr_plan *pl, char *ws, char *out, int64_t ops,
+                                  int64_t ors, int64_t nb, int64_t nr, int64_t nt, int64_t j0)
+{
+    const gc_corr_problem *p = pl->p;
+    const size_t esz = pl->esz;
+    const void **rows = (const void **)ws;
+    const void **kptr = (const void **)(ws + pl->off_kptr);
+    const void **erows = (const void **)(ws + pl->off_erows); /* split: left, then right */
+    const int64_t nrowptr = pl->max_terms * pl->rows_per_term;
+    const int sum = p->pairing == GC_PAIR_SUM;
+    const int64_t khw = p->k[1] * p->k[2];
+    const int64_t ow = p->o[2];
+    if (nt == 0) {
+        for (int64_t jb = 0; jb < nb; jb++)
+            for (int64_t r = 0; r < nr; r++)
+                memset(out + (size_t)(jb * ops + r * ors) * esz, 0, (size_t)ow * esz);
+    } else {
+        const int64_t kos = sum ? p->nin * p->k[0] * khw : 0;
+        if (!pl->split) {
+            gc_corr_call(pl, out, ops, ors, nb, nr, ow, nt, rows, kptr, kos, j0);
+        } else {
+            gc_corr_call(pl, out + (size_t)pl->xl * esz, ops, ors, nb, nr, pl->xr - pl->xl, nt,
+                         rows, kptr, kos, j0);
+            if (pl->wl && pl->wr) {
+                /* both edges in one call over the joined edge rows [left | right]: its
+                 * outputs are xl left ones, kw-1 straddling ones (dropped), then the
+                 * right ones; into a small tile, then copied out */
+                const int64_t gap = pl->xl + p->k[2] - 1, owe = pl->wl + pl->wr - p->k[2] + 1;
+                char *et = ws + pl->off_etile;
+                gc_corr_call(pl, et, nr * owe, owe, nb, nr, owe, nt, erows, kptr, kos, j0);
+                for (int64_t jb = 0; jb < nb; jb++)
+                    for (int64_t r = 0; r < nr; r++) {
+                        const char *e = et + (size_t)(jb * nr * owe + r * owe) * esz;
+                        char *o = out + (size_t)(jb * ops + r * ors) * esz;
+                        memcpy(o, e, (size_t)pl->xl * esz);
+                        memcpy(o + (size_t)pl->xr * esz, e + (size_t)gap * esz,
+                               (size_t)(ow - pl->xr) * esz);
+                    }
+            } else if (pl->wl) {
+                gc_corr_call(pl, out, ops, ors, nb, nr, pl->xl, nt, erows, kptr, kos, j0);
+            } else if (pl->wr) {
+                gc_corr_call(pl, out + (size_t)pl->xr * esz, ops, ors, nb, nr, ow - pl->xr, nt,
+                             erows + nrowptr, kptr, kos, j0);
+            }
+        }
+    }
+}
+
+/* Phase 3 (when the output is not written directly): the tile into the strided output. */
+static void gc_corr_scatter_tile(const gc_corr_plan *pl, const char *out, int64_t ops,
+                                 int64_t ors, int64_t nb, int64_t nr, int64_t jglob, int64_t z,
+                                 int64_t y0)
+{
+    const gc_corr_problem *p = pl->p;
+    const size_t esz = pl->esz;
+    const int64_t ow = p->o[2];
+    for (int64_t jb = 0; jb < nb; jb++)
+        for (int64_t r = 0; r < nr; r++) {
+            const char *src = out + (size_t)(jb * ops + r * ors) * esz;
+            const int64_t base = (jglob + jb) * p->out_s[0] + z * p->out_s[1] +
+                                 (y0 + r) * p->out_s[2];
+            for (int64_t x = 0; x < ow; x++) {
+                if (esz == 4)
+                    ((float *)p->out)[base + x * p->out_s[3]] = ((const float *)src)[x];
+                else
+                    ((double *)p->out)[base + x * p->out_s[3]] = ((const double *)src)[x];
+            }
+        }
+}
+
+static void gc_corr_task(int64_t task, int thread, void *arg)
+{
+    const gc_corr_plan *pl = arg;
+    const gc_corr_problem *p = pl->p;
+    const size_t esz = pl->esz;
+    char *ws = pl->scratch + (size_t)thread * pl->per_thread;
+
+    const int64_t rb = task % pl->nrb;
+    const int64_t z = (task / pl->nrb) % p->o[0];
+    const int64_t g = task / pl->nrb / p->o[0];
+    const int64_t y0 = rb * pl->R;
+    const int64_t nr = p->o[1] - y0 < pl->R ? p->o[1] - y0 : pl->R;
+    const int64_t rpt = nr + p->k[1] - 1;
+    const int sum = p->pairing == GC_PAIR_SUM;
+
+    const int64_t nt = gc_corr_gather_rows(pl, ws, g, z, y0, rpt);
 
     const int64_t ow = p->o[2];
     const int64_t nplanes = sum ? p->nout : 1;
@@ -196,54 +283,9 @@ static void gc_corr_task(int64_t task, int thread, void *arg)
             ops = nr * ow;
             ors = ow;
         }
-        if (nt == 0) {
-            for (int64_t jb = 0; jb < nb; jb++)
-                for (int64_t r = 0; r < nr; r++)
-                    memset(out + (size_t)(jb * ops + r * ors) * esz, 0, (size_t)ow * esz);
-        } else {
-            const int64_t kos = sum ? p->nin * p->k[0] * khw : 0;
-            if (!pl->split) {
-                gc_corr_call(pl, out, ops, ors, nb, nr, ow, nt, rows, kptr, kos, j0);
-            } else {
-                gc_corr_call(pl, out + (size_t)pl->xl * esz, ops, ors, nb, nr, pl->xr - pl->xl, nt,
-                             rows, kptr, kos, j0);
-                if (pl->wl && pl->wr) {
-                    /* both edges in one call over the joined edge rows [left | right]: its
-                     * outputs are xl left ones, kw-1 straddling ones (dropped), then the
-                     * right ones; into a small tile, then copied out */
-                    const int64_t gap = pl->xl + p->k[2] - 1, owe = pl->wl + pl->wr - p->k[2] + 1;
-                    char *et = ws + pl->off_etile;
-                    gc_corr_call(pl, et, nr * owe, owe, nb, nr, owe, nt, erows, kptr, kos, j0);
-                    for (int64_t jb = 0; jb < nb; jb++)
-                        for (int64_t r = 0; r < nr; r++) {
-                            const char *e = et + (size_t)(jb * nr * owe + r * owe) * esz;
-                            char *o = out + (size_t)(jb * ops + r * ors) * esz;
-                            memcpy(o, e, (size_t)pl->xl * esz);
-                            memcpy(o + (size_t)pl->xr * esz, e + (size_t)gap * esz,
-                                   (size_t)(ow - pl->xr) * esz);
-                        }
-                } else if (pl->wl) {
-                    gc_corr_call(pl, out, ops, ors, nb, nr, pl->xl, nt, erows, kptr, kos, j0);
-                } else if (pl->wr) {
-                    gc_corr_call(pl, out + (size_t)pl->xr * esz, ops, ors, nb, nr, ow - pl->xr, nt,
-                                 erows + nrowptr, kptr, kos, j0);
-                }
-            }
-        }
-        if (!pl->direct_out) { /* scatter the tile into the strided output */
-            for (int64_t jb = 0; jb < nb; jb++)
-                for (int64_t r = 0; r < nr; r++) {
-                    const char *src = out + (size_t)(jb * ops + r * ors) * esz;
-                    const int64_t base = (jglob + jb) * p->out_s[0] + z * p->out_s[1] +
-                                         (y0 + r) * p->out_s[2];
-                    for (int64_t x = 0; x < ow; x++) {
-                        if (esz == 4)
-                            ((float *)p->out)[base + x * p->out_s[3]] = ((const float *)src)[x];
-                        else
-                            ((double *)p->out)[base + x * p->out_s[3]] = ((const double *)src)[x];
-                    }
-                }
-        }
+        gc_corr_compute_block(pl, ws, out, ops, ors, nb, nr, nt, j0);
+        if (!pl->direct_out) /* scatter the tile into the strided output */
+            gc_corr_scatter_tile(pl, out, ops, ors, nb, nr, jglob, z, y0);
     }
 }
 

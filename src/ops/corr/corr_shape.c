@@ -23,13 +23,9 @@ static void gc_shape_str(const gc_tensor *t, char *buf, size_t n)
         snprintf(buf, n, "scalar");
 }
 
-gc_status gc_corr_prepare(gc_context *ctx, const gc_corr_desc *desc, const gc_tensor *input,
-                          const gc_tensor *kernel, const gc_tensor *output, gc_corr_problem *p)
+/* The descriptor's fields: known kinds, modes, methods and boundaries, a finite fill. */
+static gc_status gc_corr_check_desc(gc_context *ctx, const gc_corr_desc *desc)
 {
-    gc_clear_error(ctx);
-    if (!desc || !p)
-        return gc_fail(ctx, GC_ERR_NULL, "NULL descriptor");
-    memset(p, 0, sizeof *p);
     if (desc->kind != GC_CORR_XCORR && desc->kind != GC_CORR_CONV)
         return gc_fail(ctx, GC_ERR_ARG, "unknown correlation kind %d", (int)desc->kind);
     if (desc->spatial_dims != 2 && desc->spatial_dims != 3)
@@ -43,8 +39,56 @@ gc_status gc_corr_prepare(gc_context *ctx, const gc_corr_desc *desc, const gc_te
         return gc_fail(ctx, GC_ERR_ARG, "unknown boundary %d", (int)desc->boundary);
     if (!isfinite(desc->fill_value))
         return gc_fail(ctx, GC_ERR_ARG, "fill value must be finite");
+    return GC_OK;
+}
+
+/* The caller's output against the problem p (its out_dims, r of them): dtype, shape, no
+ * overlap with the inputs or itself; fills p's output strides and pointer. */
+static gc_status gc_corr_check_output(gc_context *ctx, const char *op, const gc_tensor *input,
+                                      const gc_tensor *kernel, const gc_tensor *output,
+                                      int sd, int r, gc_corr_problem *p)
+{
+    gc_status st = gc_tensor_check(ctx, output, "output");
+    if (st != GC_OK)
+        return st;
+    if (output->dtype != p->dtype)
+        return gc_fail(ctx, GC_ERR_DTYPE, "%s: output is %s but input is %s", op,
+                       gc_dtype_name(output->dtype), gc_dtype_name(p->dtype));
+    int same = output->rank == r;
+    for (int i = 0; same && i < r; i++)
+        same = output->dims[i] == p->out_dims[i];
+    if (!same) {
+        char os[96];
+        gc_shape_str(output, os, sizeof os);
+        return gc_fail(ctx, GC_ERR_SHAPE, "%s: output is %s, expected %dD of the shape from gc_corr_shape",
+                       op, os, r);
+    }
+    if (gc_tensor_overlap(output, input) || gc_tensor_overlap(output, kernel))
+        return gc_fail(ctx, GC_ERR_ALIAS, "%s: output overlaps an input", op);
+    if (gc_tensor_self_overlaps(output))
+        return gc_fail(ctx, GC_ERR_LAYOUT, "%s: output has overlapping (broadcast) strides", op);
+    p->out_s[0] = p->pairing != GC_PAIR_SINGLE ? output->strides[0] : 0;
+    const int oo = r - sd;
+    for (int d = 0; d < 3; d++) {
+        const int sdim = d - (3 - sd);
+        p->out_s[1 + d] = sdim < 0 ? 0 : output->strides[oo + sdim];
+    }
+    p->out = output->data;
+    return GC_OK;
+}
+
+gc_status gc_corr_prepare(gc_context *ctx, const gc_corr_desc *desc, const gc_tensor *input,
+                          const gc_tensor *kernel, const gc_tensor *output, gc_corr_problem *p)
+{
+    gc_clear_error(ctx);
+    if (!desc || !p)
+        return gc_fail(ctx, GC_ERR_NULL, "NULL descriptor");
+    memset(p, 0, sizeof *p);
+    gc_status st = gc_corr_check_desc(ctx, desc);
+    if (st != GC_OK)
+        return st;
     const char *op = gc_corr_name(desc);
-    gc_status st = gc_tensor_check(ctx, input, "input");
+    st = gc_tensor_check(ctx, input, "input");
     if (st == GC_OK)
         st = gc_tensor_check(ctx, kernel, "kernel");
     if (st != GC_OK)
@@ -147,33 +191,7 @@ gc_status gc_corr_prepare(gc_context *ctx, const gc_corr_desc *desc, const gc_te
 
     if (!output)
         return GC_OK;
-    st = gc_tensor_check(ctx, output, "output");
-    if (st != GC_OK)
-        return st;
-    if (output->dtype != p->dtype)
-        return gc_fail(ctx, GC_ERR_DTYPE, "%s: output is %s but input is %s", op,
-                       gc_dtype_name(output->dtype), gc_dtype_name(p->dtype));
-    int same = output->rank == r;
-    for (int i = 0; same && i < r; i++)
-        same = output->dims[i] == p->out_dims[i];
-    if (!same) {
-        char os[96];
-        gc_shape_str(output, os, sizeof os);
-        return gc_fail(ctx, GC_ERR_SHAPE, "%s: output is %s, expected %dD of the shape from gc_corr_shape",
-                       op, os, r);
-    }
-    if (gc_tensor_overlap(output, input) || gc_tensor_overlap(output, kernel))
-        return gc_fail(ctx, GC_ERR_ALIAS, "%s: output overlaps an input", op);
-    if (gc_tensor_self_overlaps(output))
-        return gc_fail(ctx, GC_ERR_LAYOUT, "%s: output has overlapping (broadcast) strides", op);
-    p->out_s[0] = p->pairing != GC_PAIR_SINGLE ? output->strides[0] : 0;
-    const int oo = r - sd;
-    for (int d = 0; d < 3; d++) {
-        const int sdim = d - (3 - sd);
-        p->out_s[1 + d] = sdim < 0 ? 0 : output->strides[oo + sdim];
-    }
-    p->out = output->data;
-    return GC_OK;
+    return gc_corr_check_output(ctx, op, input, kernel, output, sd, r, p);
 }
 
 gc_status gc_corr_shape(gc_context *ctx, const gc_corr_desc *desc, const gc_tensor *input,
