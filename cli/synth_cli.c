@@ -410,10 +410,7 @@ int cli_write_text_file(const char *path, const char *text)
     gc_io_out o; /* io_file.h's rule: temporary + rename, or in place for a device or FIFO */
     gc_status st = gc_io_out_open(ctx, "text", path, &o);
     if (st == GC_OK) {
-        const size_t n = strlen(text);
-        if (fwrite(text, 1, n, o.f) != n)
-            st = gc_fail(ctx, GC_ERR_IO, "text: cannot write '%s': %s", cli_quote(path, q, sizeof q),
-                         strerror(errno));
+        st = gc_io_out_write(ctx, "text", path, &o, text, strlen(text));
         st = gc_io_out_finish(ctx, "text", path, &o, st);
     }
     int rc = CLI_OK;

@@ -362,6 +362,33 @@ gc_status gc_io_out_open(gc_context *ctx, const char *what, const char *path, gc
     return st;
 }
 
+gc_status gc_io_out_write(gc_context *ctx, const char *what, const char *path, gc_io_out *o,
+                          const void *data, size_t n)
+{
+    char mp[96];
+    const char *qp = gc_io_msg_path(path, mp, sizeof mp);
+    errno = 0;
+    if (fflush(o->f) != 0) /* nothing is buffered unless a codec wrote through the FILE */
+        return gc_fail(ctx, GC_ERR_IO, "%s: cannot write '%s': %s", what, qp,
+                       errno ? strerror(errno) : "write error");
+    const int fd = fileno(o->f);
+    const unsigned char *s = data;
+    while (n > 0) {
+        size_t chunk = n > ((size_t)1 << 30) ? (size_t)1 << 30 : n;
+        ssize_t w = write(fd, s, chunk);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return gc_fail(ctx, GC_ERR_IO, "%s: cannot write '%s': %s", what, qp, strerror(errno));
+        }
+        if (w == 0)
+            return gc_fail(ctx, GC_ERR_IO, "%s: cannot write '%s': no progress", what, qp);
+        s += w;
+        n -= (size_t)w;
+    }
+    return GC_OK;
+}
+
 gc_status gc_io_out_finish(gc_context *ctx, const char *what, const char *path, gc_io_out *o,
                            gc_status st)
 {

@@ -1,7 +1,10 @@
 /* io_file.h - private file helpers for the .npy, image and safetensors readers and writers:
  * opening an input without blocking on a FIFO, a whole-file read under the context's
  * allocation limit, and an output that is written under a short temporary name in its
- * target's directory and renamed over the target only once complete.
+ * target's directory and renamed over the target only once complete: the one writer of the
+ * library's files (.npy, images, safetensors) and the CLI's text files. The CLI's staged sets
+ * of outputs (cli/util.c) take their staging files from gc_io_temp_create and are written
+ * through gc_io_out_open like any other path.
  *
  * What an output path may name (the write rule, docs/RELIABILITY.md):
  *   - nothing yet, or a regular file: a temporary "gramconv.tmp.<pid>.<6 hex>" is created in
@@ -66,6 +69,13 @@ typedef struct gc_io_out {
 
 /* Open the output for `path` by the rule above. */
 gc_status gc_io_out_open(gc_context *ctx, const char *what, const char *path, gc_io_out *o);
+/* Append n bytes to the output, in pieces of at most 1 GiB, straight to its file descriptor
+ * (write(2), retried on EINTR; whatever the FILE holds is flushed first): the writers of
+ * .npy, safetensors and text files call it once per piece they hold. A failure is reported as
+ * "<what>: cannot write '<path>': <reason>"; the caller then passes the status to
+ * gc_io_out_finish, which removes the temporary. */
+gc_status gc_io_out_write(gc_context *ctx, const char *what, const char *path, gc_io_out *o,
+                          const void *data, size_t n);
 /* If st is GC_OK: flush, fsync, close and rename over the target (any failure is reported and
  * the temporary removed); otherwise close and remove the temporary. Returns the final status
  * and always releases o. */

@@ -6,30 +6,8 @@
 #include "io/io_file.h"
 #include "io/npy.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
-
-static gc_status npy_write_all(gc_context *ctx, int fd, const char *path, const void *src,
-                               size_t n)
-{
-    const unsigned char *s = src;
-    while (n > 0) {
-        size_t chunk = n > ((size_t)1 << 30) ? (size_t)1 << 30 : n;
-        ssize_t w = write(fd, s, chunk);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return gc_fail(ctx, GC_ERR_IO, "npy: cannot write '%s': %s", path, strerror(errno));
-        }
-        if (w == 0)
-            return gc_fail(ctx, GC_ERR_IO, "npy: cannot write '%s': no progress", path);
-        s += w;
-        n -= (size_t)w;
-    }
-    return GC_OK;
-}
 
 /* The preamble for t into buf (cap bytes); sets *len. Data starts at a multiple of 64. */
 static gc_status npy_make_header(gc_context *ctx, const gc_tensor *t, char *buf, size_t cap,
@@ -79,7 +57,8 @@ static gc_status npy_make_header(gc_context *ctx, const gc_tensor *t, char *buf,
 }
 
 /* The elements of t in C order, little-endian, through a bounded buffer. */
-static gc_status npy_write_data(gc_context *ctx, int fd, const char *path, const gc_tensor *t)
+static gc_status npy_write_data(gc_context *ctx, gc_io_out *o, const char *path,
+                                const gc_tensor *t)
 {
     int64_t n;
     gc_tensor_numel(t, &n);
@@ -88,7 +67,7 @@ static gc_status npy_write_data(gc_context *ctx, int fd, const char *path, const
     const size_t isz = gc_dtype_size(t->dtype);
     const int swap = !npy_host_little();
     if (gc_tensor_is_contiguous(t) && !swap)
-        return npy_write_all(ctx, fd, path, t->data, (size_t)n * isz);
+        return gc_io_out_write(ctx, "npy", path, o, t->data, (size_t)n * isz);
 
     enum { NPY_CHUNK = 1 << 16 };
     int64_t chunk_elems = NPY_CHUNK / (int64_t)isz;
@@ -107,7 +86,7 @@ static gc_status npy_write_data(gc_context *ctx, int fd, const char *path, const
         if (++fill == chunk_elems || e + 1 == n) {
             if (swap)
                 npy_swap_inplace(b, (size_t)fill, isz);
-            st = npy_write_all(ctx, fd, path, b, (size_t)fill * isz);
+            st = gc_io_out_write(ctx, "npy", path, o, b, (size_t)fill * isz);
             fill = 0;
         }
         for (int i = t->rank - 1; i >= 0; i--) {
@@ -144,11 +123,8 @@ gc_status gc_npy_write(gc_context *ctx, const char *path, const gc_tensor *t)
     gc_io_out o;
     if ((st = gc_io_out_open(ctx, "npy", path, &o)) != GC_OK)
         return st;
-    char mp[96];
-    const char *qp = gc_io_msg_path(path, mp, sizeof mp);
-    const int fd = fileno(o.f); /* unbuffered writes; the FILE only closes it */
-    st = npy_write_all(ctx, fd, qp, header, header_len);
+    st = gc_io_out_write(ctx, "npy", path, &o, header, header_len);
     if (st == GC_OK)
-        st = npy_write_data(ctx, fd, qp, t);
+        st = npy_write_data(ctx, &o, path, t);
     return gc_io_out_finish(ctx, "npy", path, &o, st);
 }

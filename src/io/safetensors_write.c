@@ -124,7 +124,7 @@ static gc_status stw_check_names(gc_context *ctx, const char **names, int64_t n,
 }
 
 /* The elements of t in C order, little-endian, through a bounded buffer. */
-static gc_status stw_data(gc_context *ctx, FILE *f, const char *path, const gc_tensor *t,
+static gc_status stw_data(gc_context *ctx, gc_io_out *o, const char *path, const gc_tensor *t,
                           unsigned char *buf, size_t cap)
 {
     int64_t n;
@@ -148,9 +148,9 @@ static gc_status stw_data(gc_context *ctx, FILE *f, const char *path, const gc_t
             }
         fill += isz;
         if (fill + isz > cap || e + 1 == n) {
-            if (fwrite(buf, 1, fill, f) != fill)
-                return gc_fail(ctx, GC_ERR_IO, "safetensors: cannot write '%s': write error",
-                               path);
+            gc_status st = gc_io_out_write(ctx, "safetensors", path, o, buf, fill);
+            if (st != GC_OK)
+                return st;
             fill = 0;
         }
         for (int i = t->rank - 1; i >= 0; i--) {
@@ -272,10 +272,11 @@ gc_status gc_safetensors_write(gc_context *ctx, const char *path,
     unsigned char len8[8];
     for (int i = 0; i < 8; i++)
         len8[i] = (unsigned char)(((uint64_t)b.n >> (8 * i)) & 0xff);
-    if (fwrite(len8, 1, 8, out.f) != 8 || fwrite(b.p, 1, b.n, out.f) != b.n)
-        st = gc_fail(ctx, GC_ERR_IO, "safetensors: cannot write '%s': write error", path);
+    st = gc_io_out_write(ctx, "safetensors", path, &out, len8, 8);
+    if (st == GC_OK)
+        st = gc_io_out_write(ctx, "safetensors", path, &out, b.p, b.n);
     for (int64_t i = 0; i < count && st == GC_OK; i++)
-        st = stw_data(ctx, out.f, path, tensors[i].tensor, chunk, STW_CHUNK);
+        st = stw_data(ctx, &out, path, tensors[i].tensor, chunk, STW_CHUNK);
     gc_free(ctx, chunk);
     gc_free(ctx, b.p);
     return gc_io_out_finish(ctx, "safetensors", path, &out, st);
