@@ -174,6 +174,44 @@ static const cli_opt gp_opts[] = {
 };
 enum { GP_OUTPUT, GP_NET, GP_LAYERS, GP_FILTERS, GP_POOL, GP_SEED, GP_THREADS, GP_MAX_PIXELS, GP_SIZE, GP_CENTER, GP_NOPTS };
 
+/* The text of a preset's metadata values (meta points into it). */
+typedef struct gp_meta_text {
+    char scales[512], filters[32], seed[32], channels[8], center[96];
+} gp_meta_text;
+
+/* A preset's metadata: the format, and the network (a random net's recipe and centre, or
+ * VGG-19's weights and pooling) into meta (at most 9); returns the count. */
+static int64_t gp_meta(const gc_synth_net *net, const cli_synth_netopts *no, gp_meta_text *t,
+                       gc_safetensors_meta *meta)
+{
+    memset(t, 0, sizeof *t);
+    t->channels[0] = '3';
+    int64_t nm = 0;
+    meta[nm++] = (gc_safetensors_meta){"format", "gramconv-gram-preset"};
+    meta[nm++] = (gc_safetensors_meta){"version", "1"};
+    gc_synth_random_desc rd;
+    if (gc_synth_net_random_desc(net, &rd) == GC_OK) {
+        int len = 0;
+        for (int i = 0; i < rd.nscales; i++)
+            len += snprintf(t->scales + len, sizeof t->scales - (size_t)len, "%s%lld", i ? "," : "",
+                            (long long)rd.sizes[i]);
+        snprintf(t->filters, sizeof t->filters, "%lld", (long long)rd.filters);
+        snprintf(t->seed, sizeof t->seed, "%llu", (unsigned long long)rd.seed);
+        meta[nm++] = (gc_safetensors_meta){"net", "random"};
+        meta[nm++] = (gc_safetensors_meta){"scales", t->scales};
+        meta[nm++] = (gc_safetensors_meta){"filters", t->filters};
+        meta[nm++] = (gc_safetensors_meta){"seed", t->seed};
+        meta[nm++] = (gc_safetensors_meta){"channels", t->channels};
+        tx_format_center(net, t->center, sizeof t->center);
+        meta[nm++] = (gc_safetensors_meta){"center", t->center};
+    } else {
+        meta[nm++] = (gc_safetensors_meta){"net", "vgg19"};
+        meta[nm++] = (gc_safetensors_meta){"weights", no->net};
+        meta[nm++] = (gc_safetensors_meta){"pool", no->pool == GC_SYNTH_POOL_AVG ? "avg" : "max"};
+    }
+    return nm;
+}
+
 int cli_cmd_gram_preset(const cli_command *cmd, int argc, char **argv)
 {
     cli_args a;
@@ -250,31 +288,9 @@ int cli_cmd_gram_preset(const cli_command *cmd, int argc, char **argv)
                 ent[n].tensor = &grams[l];
                 n++;
             }
-        char scales[512] = "", filters[32] = "", seed[32] = "", channels[8] = "3", center[96];
+        gp_meta_text text;
         gc_safetensors_meta meta[9];
-        int64_t nm = 0;
-        meta[nm++] = (gc_safetensors_meta){"format", "gramconv-gram-preset"};
-        meta[nm++] = (gc_safetensors_meta){"version", "1"};
-        gc_synth_random_desc rd;
-        if (gc_synth_net_random_desc(net, &rd) == GC_OK) {
-            int len = 0;
-            for (int i = 0; i < rd.nscales; i++)
-                len += snprintf(scales + len, sizeof scales - (size_t)len, "%s%lld", i ? "," : "",
-                                (long long)rd.sizes[i]);
-            snprintf(filters, sizeof filters, "%lld", (long long)rd.filters);
-            snprintf(seed, sizeof seed, "%llu", (unsigned long long)rd.seed);
-            meta[nm++] = (gc_safetensors_meta){"net", "random"};
-            meta[nm++] = (gc_safetensors_meta){"scales", scales};
-            meta[nm++] = (gc_safetensors_meta){"filters", filters};
-            meta[nm++] = (gc_safetensors_meta){"seed", seed};
-            meta[nm++] = (gc_safetensors_meta){"channels", channels};
-            tx_format_center(net, center, sizeof center);
-            meta[nm++] = (gc_safetensors_meta){"center", center};
-        } else {
-            meta[nm++] = (gc_safetensors_meta){"net", "vgg19"};
-            meta[nm++] = (gc_safetensors_meta){"weights", no.net};
-            meta[nm++] = (gc_safetensors_meta){"pool", no.pool == GC_SYNTH_POOL_AVG ? "avg" : "max"};
-        }
+        const int64_t nm = gp_meta(net, &no, &text, meta);
         gc_status st = GC_OK;
         for (int64_t i = 0; i < n && rc == CLI_OK; i++) /* a preset must hold finite Grams */
             rc = cli_check_finite(ent[i].tensor, "gram-preset: the Gram matrix", ent[i].name,

@@ -35,6 +35,52 @@ enum {
 /* Defaults of the quality options (docs/SYNTH.md has the table they were chosen by). */
 #define TX_HISTOGRAM_DEFAULT 1
 
+/* The quality options: --spectrum, --pyramid, --histogram, --init, --loss. */
+static int tx_parse_quality(const cli_args *a, tx_opts_t *o, cli_err *err)
+{
+    int64_t v = 0;
+    int rc;
+    if (a->value[TX_SPECTRUM]) {
+        if ((rc = cli_parse_finite_double(a->value[TX_SPECTRUM], "--spectrum", &o->spectrum, err)) != CLI_OK)
+            return rc;
+        if (o->spectrum < 0.0)
+            return cli_seterr(err, CLI_USAGE, "--spectrum must be >= 0 (0: off)");
+        o->spectrum_set = 1;
+    }
+    if (a->value[TX_PYRAMID] && strcmp(a->value[TX_PYRAMID], "auto") != 0) {
+        if ((rc = cli_parse_int64(a->value[TX_PYRAMID], 1, 8, "--pyramid", &v, err)) != CLI_OK)
+            return rc;
+        o->pyramid = (int)v;
+    }
+    if (a->value[TX_HISTOGRAM]) {
+        if (strcmp(a->value[TX_HISTOGRAM], "on") == 0)
+            o->histogram = 1;
+        else if (strcmp(a->value[TX_HISTOGRAM], "off") == 0)
+            o->histogram = 0;
+        else
+            return cli_seterr(err, CLI_USAGE, "--histogram must be on or off");
+    }
+    if (a->value[TX_INIT]) {
+        if (strcmp(a->value[TX_INIT], "mean") == 0)
+            o->init = GC_SYNTH_INIT_MEAN;
+        else if (strcmp(a->value[TX_INIT], "noise") == 0)
+            o->init = GC_SYNTH_INIT_NOISE;
+        else
+            return cli_seterr(err, CLI_USAGE, "--init must be mean or noise");
+    }
+    if (a->value[TX_LOSS]) {
+        if (strcmp(a->value[TX_LOSS], "gram") == 0)
+            o->loss = GC_SYNTH_LOSS_GRAM;
+        else if (strcmp(a->value[TX_LOSS], "swd") == 0)
+            o->loss = GC_SYNTH_LOSS_SWD;
+        else if (strcmp(a->value[TX_LOSS], "both") == 0)
+            o->loss = GC_SYNTH_LOSS_BOTH;
+        else
+            return cli_seterr(err, CLI_USAGE, "--loss must be gram, swd or both");
+    }
+    return CLI_OK;
+}
+
 static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
 {
     cli_args a;
@@ -100,44 +146,8 @@ static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
         if (o->tv < 0.0)
             return cli_seterr(err, CLI_USAGE, "--tv-weight must be >= 0");
     }
-    if (a.value[TX_SPECTRUM]) {
-        if ((rc = cli_parse_finite_double(a.value[TX_SPECTRUM], "--spectrum", &o->spectrum, err)) != CLI_OK)
-            return rc;
-        if (o->spectrum < 0.0)
-            return cli_seterr(err, CLI_USAGE, "--spectrum must be >= 0 (0: off)");
-        o->spectrum_set = 1;
-    }
-    if (a.value[TX_PYRAMID] && strcmp(a.value[TX_PYRAMID], "auto") != 0) {
-        if ((rc = cli_parse_int64(a.value[TX_PYRAMID], 1, 8, "--pyramid", &v, err)) != CLI_OK)
-            return rc;
-        o->pyramid = (int)v;
-    }
-    if (a.value[TX_HISTOGRAM]) {
-        if (strcmp(a.value[TX_HISTOGRAM], "on") == 0)
-            o->histogram = 1;
-        else if (strcmp(a.value[TX_HISTOGRAM], "off") == 0)
-            o->histogram = 0;
-        else
-            return cli_seterr(err, CLI_USAGE, "--histogram must be on or off");
-    }
-    if (a.value[TX_INIT]) {
-        if (strcmp(a.value[TX_INIT], "mean") == 0)
-            o->init = GC_SYNTH_INIT_MEAN;
-        else if (strcmp(a.value[TX_INIT], "noise") == 0)
-            o->init = GC_SYNTH_INIT_NOISE;
-        else
-            return cli_seterr(err, CLI_USAGE, "--init must be mean or noise");
-    }
-    if (a.value[TX_LOSS]) {
-        if (strcmp(a.value[TX_LOSS], "gram") == 0)
-            o->loss = GC_SYNTH_LOSS_GRAM;
-        else if (strcmp(a.value[TX_LOSS], "swd") == 0)
-            o->loss = GC_SYNTH_LOSS_SWD;
-        else if (strcmp(a.value[TX_LOSS], "both") == 0)
-            o->loss = GC_SYNTH_LOSS_BOTH;
-        else
-            return cli_seterr(err, CLI_USAGE, "--loss must be gram, swd or both");
-    }
+    if ((rc = tx_parse_quality(&a, o, err)) != CLI_OK)
+        return rc;
     if (a.value[TX_PRESET]) {
         if (strlen(a.value[TX_PRESET]) >= sizeof o->presets_buf)
             return cli_seterr(err, CLI_USAGE, "--preset: the list is too long");
@@ -275,6 +285,79 @@ static gc_status tx_split_run(gc_context *ctx, const tx_opts_t *o, const gc_synt
 
 /* ---- texture ---------------------------------------------------------------------------- */
 
+/* The run's files: inputs, then the outputs' staging files (*wout, *wstats) and snapshots. */
+static int tx_files(const tx_opts_t *o, const char **wout, const char **wstats)
+{
+    int rc = CLI_OK;
+    for (int i = 0; i < o->npresets && rc == CLI_OK; i++)
+        rc = cli_file_input(o->presets[i]);
+    if (rc == CLI_OK && o->sample)
+        rc = cli_file_input(o->sample);
+    if (rc == CLI_OK && o->net.net && strcmp(o->net.net, "random") != 0)
+        rc = cli_file_input(o->net.net);
+    if (rc == CLI_OK)
+        rc = cli_file_output(o->output, wout);
+    if (rc == CLI_OK && o->stats)
+        rc = cli_file_output(o->stats, wstats);
+    if (rc == CLI_OK)
+        rc = cli_file_snapshots(o->output, o->save_every, o->iters);
+    return rc;
+}
+
+/* The synthesis descriptor from the options (style layers `mask`, progress to pr). */
+static void tx_fill_desc(const tx_opts_t *o, uint32_t mask, cli_synth_progress *pr,
+                         gc_synth_desc *d)
+{
+    d->width = o->width;
+    d->height = o->height;
+    d->style_layers = mask;
+    d->content_layer = -1;
+    d->iters = o->iters;
+    d->optimizer = o->optimizer;
+    d->learning_rate = o->lr > 0.0 ? o->lr : (o->optimizer == GC_SYNTH_OPTIM_ADAM ? 0.02 : 1.0);
+    d->tv_weight = o->tv;
+    d->progress = cli_synth_progress_fn;
+    d->progress_user = pr;
+    d->spectrum_weight = o->spectrum;
+    d->pyramid = o->pyramid;
+    d->match_histogram = o->histogram;
+    d->init = o->init;
+    d->loss = o->loss;
+}
+
+/* The output tensor (3 x height x width) into *out, holding the start image. */
+static gc_status tx_start_image(gc_context *ctx, const tx_opts_t *o, const gc_synth_net *net,
+                                gc_tensor *out)
+{
+    const int64_t dims[3] = {3, o->height, o->width};
+    double mean[4] = {0.5, 0.5, 0.5, 0.5};
+    gc_synth_random_desc rd; /* a centred random net's centre is its sample's mean */
+    if (gc_synth_net_random_desc(net, &rd) == GC_OK && !rd.zero_mean)
+        memcpy(mean, rd.center, sizeof mean);
+    gc_status st = gc_tensor_create(ctx, out, GC_DTYPE_F32, 3, dims);
+    if (st == GC_OK)
+        st = gc_synth_start(out, o->init, mean, o->seed ^ TX_NOISE_MIX);
+    return st;
+}
+
+/* The banded and MPI paths (split) run the Gram loss alone: --loss swd/both, --pyramid and an
+ * asked-for --spectrum are refused there (rc stays CLI_OK otherwise); the defaults are turned
+ * off. */
+static int tx_split_options(const cli_command *cmd, tx_opts_t *o, int split, int mpi, int rc)
+{
+    if (rc == CLI_OK && split && o->loss != GC_SYNTH_LOSS_GRAM)
+        rc = cli_error(CLI_USAGE, "%s: --loss swd and both do not run in bands or ranks (%s)",
+                       cmd->name, mpi ? "mpirun" : "--max-memory");
+    if (rc == CLI_OK && split && (o->pyramid > 1 || (o->spectrum_set && o->spectrum > 0.0)))
+        rc = cli_error(CLI_USAGE, "%s: --pyramid and --spectrum do not run in bands or ranks "
+                       "(%s)", cmd->name, mpi ? "mpirun" : "--max-memory");
+    if (split) {
+        o->spectrum = 0.0;
+        o->pyramid = 1;
+    }
+    return rc;
+}
+
 /* world: NULL for one process; under mpirun this rank's view (every rank runs this). */
 static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_world *world)
 {
@@ -288,19 +371,7 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
         return cli_print_usage(cmd);
     const int rank0 = !world || world->rank == 0, split = world || o.max_memory;
     const char *wout = o.output, *wstats = o.stats; /* the staging files (cli_file_output) */
-    for (int i = 0; i < o.npresets && rc == CLI_OK; i++)
-        rc = cli_file_input(o.presets[i]);
-    if (rc == CLI_OK && o.sample)
-        rc = cli_file_input(o.sample);
-    if (rc == CLI_OK && o.net.net && strcmp(o.net.net, "random") != 0)
-        rc = cli_file_input(o.net.net);
-    if (rc == CLI_OK)
-        rc = cli_file_output(o.output, &wout);
-    if (rc == CLI_OK && o.stats)
-        rc = cli_file_output(o.stats, &wstats);
-    if (rc == CLI_OK)
-        rc = cli_file_snapshots(o.output, o.save_every, o.iters);
-    if (rc != CLI_OK)
+    if ((rc = tx_files(&o, &wout, &wstats)) != CLI_OK)
         return rc;
     if (world && !o.threads && !getenv("GC_NUM_THREADS")) { /* the node's cores shared out */
         const long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -337,34 +408,11 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
     /* the spectrum constraint by default where the build has FFTW; asked for, it must run */
     if (!o.spectrum_set && !gc_fft_available())
         o.spectrum = 0.0;
-    if (rc == CLI_OK && split && o.loss != GC_SYNTH_LOSS_GRAM)
-        rc = cli_error(CLI_USAGE, "%s: --loss swd and both do not run in bands or ranks (%s)",
-                       cmd->name, world ? "mpirun" : "--max-memory");
-    if (rc == CLI_OK && split && (o.pyramid > 1 || (o.spectrum_set && o.spectrum > 0.0)))
-        rc = cli_error(CLI_USAGE, "%s: --pyramid and --spectrum do not run in bands or ranks "
-                       "(%s)", cmd->name, world ? "mpirun" : "--max-memory");
-    if (split) {
-        o.spectrum = 0.0;
-        o.pyramid = 1;
-    }
+    rc = tx_split_options(cmd, &o, split, world != NULL, rc);
     gc_synth_desc d = gc_synth_desc_default();
     cli_synth_progress pr = {ctx, o.quiet, cli_synth_is_tty(), o.save_every, o.output, 0, 0};
     if (rc == CLI_OK) {
-        d.width = o.width;
-        d.height = o.height;
-        d.style_layers = mask;
-        d.content_layer = -1;
-        d.iters = o.iters;
-        d.optimizer = o.optimizer;
-        d.learning_rate = o.lr > 0.0 ? o.lr : (o.optimizer == GC_SYNTH_OPTIM_ADAM ? 0.02 : 1.0);
-        d.tv_weight = o.tv;
-        d.progress = cli_synth_progress_fn;
-        d.progress_user = &pr;
-        d.spectrum_weight = o.spectrum;
-        d.pyramid = o.pyramid;
-        d.match_histogram = o.histogram;
-        d.init = o.init;
-        d.loss = o.loss;
+        tx_fill_desc(&o, mask, &pr, &d);
         if (!split && o.npresets && (st = gc_synth_create(ctx, net, &d, &s)) != GC_OK)
             rc = cli_lib_error(ctx, st, "texture");
     }
@@ -379,17 +427,8 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
     memset(sgrams, 0, sizeof sgrams);
     if (rc == CLI_OK && split)
         rc = tx_split_prepare(ctx, cmd, &o, sts, net, mask, &sample, world != NULL, sgrams);
-    if (rc == CLI_OK) {
-        const int64_t dims[3] = {3, o.height, o.width};
-        double mean[4] = {0.5, 0.5, 0.5, 0.5};
-        gc_synth_random_desc rd; /* a centred random net's centre is its sample's mean */
-        if (gc_synth_net_random_desc(net, &rd) == GC_OK && !rd.zero_mean)
-            memcpy(mean, rd.center, sizeof mean);
-        if ((st = gc_tensor_create(ctx, &out, GC_DTYPE_F32, 3, dims)) == GC_OK)
-            st = gc_synth_start(&out, o.init, mean, o.seed ^ TX_NOISE_MIX);
-        if (st != GC_OK)
-            rc = cli_lib_error(ctx, st, "texture");
-    }
+    if (rc == CLI_OK && (st = tx_start_image(ctx, &o, net, &out)) != GC_OK)
+        rc = cli_lib_error(ctx, st, "texture");
     if (world) { /* every rank enters the run, or none */
         const int all = cli_mpi_agree(rc);
         if (rc == CLI_OK && all != CLI_OK)

@@ -70,6 +70,58 @@ static int bench_opt_allowed(int kind, int opt)
     }
 }
 
+/* bench conv's options: --input and --weight (both or neither), --stride, --pad, --dilation,
+ * --groups (with --input), --algo. */
+static int bench_parse_conv(const cli_args *a, cli_bench_opts *out, cli_err *err)
+{
+    char q[64];
+    int rc;
+    if (!a->value[OPT_INPUT] != !a->value[OPT_WEIGHT])
+        return cli_seterr(err, CLI_USAGE, "--input and --weight go together (give both, or "
+                                          "neither for the default suite)");
+    if (a->value[OPT_INPUT]) {
+        if ((rc = cli_parse_dims(a->value[OPT_INPUT], "--input", out->in_dims, GC_MAX_RANK,
+                                 &out->in_rank, err)) != CLI_OK)
+            return rc;
+        if ((rc = cli_parse_dims(a->value[OPT_WEIGHT], "--weight", out->k_dims, GC_MAX_RANK,
+                                 &out->k_rank, err)) != CLI_OK)
+            return rc;
+        if (out->in_rank != 4 && out->in_rank != 3)
+            return cli_seterr(err, CLI_USAGE, "--input must be N,C,H,W (or C,H,W), not '%s'",
+                              cli_quote(a->value[OPT_INPUT], q, sizeof q));
+        if (out->k_rank != 4)
+            return cli_seterr(err, CLI_USAGE, "--weight must be O,C/G,KH,KW, not '%s'",
+                              cli_quote(a->value[OPT_WEIGHT], q, sizeof q));
+    }
+    if (a->value[OPT_STRIDE] &&
+        (rc = cli_parse_pair(a->value[OPT_STRIDE], "--stride", 1, out->conv.stride, err)) != CLI_OK)
+        return rc;
+    if (a->value[OPT_PAD] && (rc = cli_parse_conv_pad(a->value[OPT_PAD], &out->conv, err)) != CLI_OK)
+        return rc;
+    if (a->value[OPT_DILATION] &&
+        (rc = cli_parse_pair(a->value[OPT_DILATION], "--dilation", 1, out->conv.dilation, err)) != CLI_OK)
+        return rc;
+    if (a->value[OPT_GROUPS] &&
+        (rc = cli_parse_int64(a->value[OPT_GROUPS], 1, INT32_MAX, "--groups", &out->conv.groups, err)) != CLI_OK)
+        return rc;
+    if (a->value[OPT_ALGO]) { /* gc_conv_algo, by name */
+        static const char *const algos[] = {"auto", "direct", "im2col", "reference", "winograd", "gemm"};
+        int found = -1;
+        for (int i = 0; i < (int)(sizeof algos / sizeof algos[0]); i++)
+            if (strcmp(a->value[OPT_ALGO], algos[i]) == 0)
+                found = i;
+        if (found < 0)
+            return cli_seterr(err, CLI_USAGE, "--algo must be auto, direct, im2col, gemm, winograd or "
+                                              "reference (got '%s')", cli_quote(a->value[OPT_ALGO], q, sizeof q));
+        out->conv.algo = (gc_conv_algo)found;
+    }
+    if (!a->value[OPT_INPUT] && (a->value[OPT_STRIDE] || a->value[OPT_PAD] ||
+                                a->value[OPT_DILATION] || a->value[OPT_GROUPS]))
+        return cli_seterr(err, CLI_USAGE, "--stride, --pad, --dilation and --groups need "
+                                          "--input and --weight (the default suite has its own)");
+    return CLI_OK;
+}
+
 int cli_bench_parse(int argc, char *const *argv, cli_bench_opts *out, cli_err *err)
 {
     cli_args a;
@@ -157,52 +209,8 @@ int cli_bench_parse(int argc, char *const *argv, cli_bench_opts *out, cli_err *e
         }
         return CLI_OK;
     }
-    if (kind == KIND_CONV) {
-        if (!a.value[OPT_INPUT] != !a.value[OPT_WEIGHT])
-            return cli_seterr(err, CLI_USAGE, "--input and --weight go together (give both, or "
-                                              "neither for the default suite)");
-        if (a.value[OPT_INPUT]) {
-            if ((rc = cli_parse_dims(a.value[OPT_INPUT], "--input", out->in_dims, GC_MAX_RANK,
-                                     &out->in_rank, err)) != CLI_OK)
-                return rc;
-            if ((rc = cli_parse_dims(a.value[OPT_WEIGHT], "--weight", out->k_dims, GC_MAX_RANK,
-                                     &out->k_rank, err)) != CLI_OK)
-                return rc;
-            if (out->in_rank != 4 && out->in_rank != 3)
-                return cli_seterr(err, CLI_USAGE, "--input must be N,C,H,W (or C,H,W), not '%s'",
-                                  cli_quote(a.value[OPT_INPUT], q, sizeof q));
-            if (out->k_rank != 4)
-                return cli_seterr(err, CLI_USAGE, "--weight must be O,C/G,KH,KW, not '%s'",
-                                  cli_quote(a.value[OPT_WEIGHT], q, sizeof q));
-        }
-        if (a.value[OPT_STRIDE] &&
-            (rc = cli_parse_pair(a.value[OPT_STRIDE], "--stride", 1, out->conv.stride, err)) != CLI_OK)
-            return rc;
-        if (a.value[OPT_PAD] && (rc = cli_parse_conv_pad(a.value[OPT_PAD], &out->conv, err)) != CLI_OK)
-            return rc;
-        if (a.value[OPT_DILATION] &&
-            (rc = cli_parse_pair(a.value[OPT_DILATION], "--dilation", 1, out->conv.dilation, err)) != CLI_OK)
-            return rc;
-        if (a.value[OPT_GROUPS] &&
-            (rc = cli_parse_int64(a.value[OPT_GROUPS], 1, INT32_MAX, "--groups", &out->conv.groups, err)) != CLI_OK)
-            return rc;
-        if (a.value[OPT_ALGO]) { /* gc_conv_algo, by name */
-            static const char *const algos[] = {"auto", "direct", "im2col", "reference", "winograd", "gemm"};
-            int found = -1;
-            for (int i = 0; i < (int)(sizeof algos / sizeof algos[0]); i++)
-                if (strcmp(a.value[OPT_ALGO], algos[i]) == 0)
-                    found = i;
-            if (found < 0)
-                return cli_seterr(err, CLI_USAGE, "--algo must be auto, direct, im2col, gemm, winograd or "
-                                                  "reference (got '%s')", cli_quote(a.value[OPT_ALGO], q, sizeof q));
-            out->conv.algo = (gc_conv_algo)found;
-        }
-        if (!a.value[OPT_INPUT] && (a.value[OPT_STRIDE] || a.value[OPT_PAD] ||
-                                    a.value[OPT_DILATION] || a.value[OPT_GROUPS]))
-            return cli_seterr(err, CLI_USAGE, "--stride, --pad, --dilation and --groups need "
-                                              "--input and --weight (the default suite has its own)");
-        return CLI_OK;
-    }
+    if (kind == KIND_CONV)
+        return bench_parse_conv(&a, out, err);
     if (!a.value[OPT_INPUT] != !a.value[OPT_KERNEL])
         return cli_seterr(err, CLI_USAGE, "--input and --kernel go together (give both, or "
                                           "neither for the default suite)");
