@@ -265,7 +265,7 @@ static int sconv_forward(gc_context *ctx, const cli_sconv_opts *o, gc_tensor t[N
     int64_t odims[GC_MAX_RANK] = {0};
     gc_status st = gc_conv2d_shape(ctx, &o->desc, &t[T_IN], &t[T_W], &orank, odims);
     if (st == GC_OK)
-        st = gc_conv2d_workspace_size(ctx, &o->desc, &t[T_IN], &t[T_W], GC_CONV_FORWARD, &wsb);
+        st = gc_conv2d_workspace_size(ctx, &o->desc, &t[T_IN], &t[T_W], GC_CONV_PASS_FORWARD, &wsb);
     if (st == GC_OK)
         st = gc_tensor_create(ctx, &out, t[T_IN].dtype, orank, odims);
     if (st != GC_OK) {
@@ -302,10 +302,10 @@ static int sconv_backward(gc_context *ctx, const cli_sconv_opts *o, gc_tensor t[
         goto done;
     }
     if (st == GC_OK)
-        st = gc_conv2d_workspace_size(ctx, &o->desc, &t[T_IN], &t[T_W], GC_CONV_BACKWARD_INPUT,
+        st = gc_conv2d_workspace_size(ctx, &o->desc, &t[T_IN], &t[T_W], GC_CONV_PASS_BACKWARD_INPUT,
                                       &wsb_in);
     if (st == GC_OK && want_w)
-        st = gc_conv2d_workspace_size(ctx, &o->desc, &t[T_IN], &t[T_W], GC_CONV_BACKWARD_WEIGHT,
+        st = gc_conv2d_workspace_size(ctx, &o->desc, &t[T_IN], &t[T_W], GC_CONV_PASS_BACKWARD_WEIGHT,
                                       &wsb_w);
     if (st == GC_OK)
         st = gc_tensor_create(ctx, &gi, t[T_IN].dtype, t[T_IN].rank, t[T_IN].dims);

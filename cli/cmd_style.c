@@ -229,7 +229,7 @@ int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
         d.tv_weight = o.tv;
         d.iters = o.iters;
         d.optimizer = o.optimizer;
-        d.learning_rate = o.lr > 0.0 ? o.lr : (o.optimizer == GC_SYNTH_OPTIM_ADAM ? 0.02 : 1.0);
+        d.learning_rate = o.lr > 0.0 ? o.lr : (o.optimizer == GC_SYNTH_OPTIMIZER_ADAM ? 0.02 : 1.0);
         d.progress = cli_synth_progress_fn;
         d.progress_user = &pr;
     }

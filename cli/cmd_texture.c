@@ -69,7 +69,7 @@ static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
     cli_args a;
     memset(o, 0, sizeof *o);
     o->iters = 200;
-    o->optimizer = GC_SYNTH_OPTIM_LBFGS;
+    o->optimizer = GC_SYNTH_OPTIMIZER_LBFGS;
     o->spectrum = CLI_TEXTURE_SPECTRUM_DEFAULT;
     o->pyramid = 0; /* auto: gc_synth_texture picks the levels from the sizes */
     o->histogram = TX_HISTOGRAM_DEFAULT;
@@ -159,11 +159,11 @@ static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
     }
     if (a.value[TX_LOSS]) {
         if (strcmp(a.value[TX_LOSS], "gram") == 0)
-            o->loss = GC_SYNTH_LOSS_GRAM;
+            o->loss = GC_SYNTH_LOSS_KIND_GRAM;
         else if (strcmp(a.value[TX_LOSS], "swd") == 0)
-            o->loss = GC_SYNTH_LOSS_SWD;
+            o->loss = GC_SYNTH_LOSS_KIND_SWD;
         else if (strcmp(a.value[TX_LOSS], "both") == 0)
-            o->loss = GC_SYNTH_LOSS_BOTH;
+            o->loss = GC_SYNTH_LOSS_KIND_BOTH;
         else
             return cli_seterr(err, CLI_USAGE, "--loss must be gram, swd or both");
     }
@@ -179,7 +179,7 @@ static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
         if (o->pyramid > 1 || o->spectrum_set)
             return cli_seterr(err, CLI_USAGE, "--pyramid and --spectrum need a sample image, "
                                               "not --preset (Grams hold neither)");
-        if (o->loss != GC_SYNTH_LOSS_GRAM)
+        if (o->loss != GC_SYNTH_LOSS_KIND_GRAM)
             return cli_seterr(err, CLI_USAGE, "--loss swd and both need a sample image, not "
                                               "--preset (Grams hold no feature distributions)");
         o->spectrum = 0.0;
@@ -520,7 +520,7 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
     /* the spectrum constraint by default where the build has FFTW; asked for, it must run */
     if (!o.spectrum_set && !gc_fft_available())
         o.spectrum = 0.0;
-    if (rc == CLI_OK && split && o.loss != GC_SYNTH_LOSS_GRAM)
+    if (rc == CLI_OK && split && o.loss != GC_SYNTH_LOSS_KIND_GRAM)
         rc = cli_error(CLI_USAGE, "%s: --loss swd and both do not run in bands or ranks (%s)",
                        cmd->name, world ? "mpirun" : "--max-memory");
     if (rc == CLI_OK && split && (o.pyramid > 1 || (o.spectrum_set && o.spectrum > 0.0)))
@@ -539,7 +539,7 @@ static int tx_main(const cli_command *cmd, int argc, char **argv, const cli_mpi_
         d.content_layer = -1;
         d.iters = o.iters;
         d.optimizer = o.optimizer;
-        d.learning_rate = o.lr > 0.0 ? o.lr : (o.optimizer == GC_SYNTH_OPTIM_ADAM ? 0.02 : 1.0);
+        d.learning_rate = o.lr > 0.0 ? o.lr : (o.optimizer == GC_SYNTH_OPTIMIZER_ADAM ? 0.02 : 1.0);
         d.tv_weight = o.tv;
         d.progress = cli_synth_progress_fn;
         d.progress_user = &pr;

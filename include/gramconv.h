@@ -188,8 +188,10 @@ GC_API gc_status gc_tensor_numel(const gc_tensor *t, int64_t *count);
 /* Correlation and convolution: Torch7's xcorr2 / conv2 / xcorr3 / conv3                    */
 
 typedef enum gc_corr_kind {
-    GC_CORR_XCORR = 0,  /* cross-correlation: out[y][x] = sum in[y+i][x+j] * k[i][j] (CNN "conv") */
-    GC_CORR_CONV = 1    /* convolution: the kernel turned 180 degrees in every spatial dim first */
+    GC_CORR_KIND_XCORR = 0,  /* cross-correlation: out[y][x] = sum in[y+i][x+j] * k[i][j]
+                                (CNN "conv") */
+    GC_CORR_KIND_CONV = 1    /* convolution: the kernel turned 180 degrees in every spatial
+                                dim first */
 } gc_corr_kind;
 
 typedef enum gc_mode {
@@ -387,9 +389,9 @@ typedef struct gc_conv2d_desc {
 GC_API gc_conv2d_desc gc_conv2d_desc_default(void);
 
 typedef enum gc_conv_pass {
-    GC_CONV_FORWARD = 0,
-    GC_CONV_BACKWARD_INPUT = 1,
-    GC_CONV_BACKWARD_WEIGHT = 2
+    GC_CONV_PASS_FORWARD = 0,
+    GC_CONV_PASS_BACKWARD_INPUT = 1,
+    GC_CONV_PASS_BACKWARD_WEIGHT = 2
 } gc_conv_pass;
 
 /* Output dims of the forward pass (rank 3 or 4, as the input). */
@@ -474,7 +476,7 @@ GC_API gc_status gc_corr_select_method(gc_context *ctx, const gc_corr_desc *desc
  * shape, C-contiguous). You give an objective callback; the optimiser calls it at the points
  * it needs and moves x.
  *
- *   gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);   // then change fields
+ *   gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_TORCH7);   // then change fields
  *   gc_optimizer *opt;
  *   gc_optimizer_create_lbfgs(ctx, &d, GC_DTYPE_F32, numel, &opt);  // all memory, once
  *   gc_optim_result r;
@@ -482,8 +484,8 @@ GC_API gc_status gc_corr_select_method(gc_context *ctx, const gc_corr_desc *desc
  *   gc_optimizer_free(opt);
  *
  * Two flavours, both followed literally (iterates match the originals up to rounding):
- *   GC_OPTIM_TORCH7   torch/optim (Lua): lbfgs.lua with lswolfe.lua, adam.lua.
- *   GC_OPTIM_PYTORCH  torch.optim.LBFGS (its _strong_wolfe) and torch.optim.Adam.
+ *   GC_OPTIM_FLAVOR_TORCH7   torch/optim (Lua): lbfgs.lua with lswolfe.lua, adam.lua.
+ *   GC_OPTIM_FLAVOR_PYTORCH  torch.optim.LBFGS (its _strong_wolfe) and torch.optim.Adam.
  * They differ only where noted on the fields below.
  *
  * State (history, moments, direction) is kept in the optimiser's dtype, as torch keeps it in
@@ -509,8 +511,8 @@ typedef gc_status (*gc_objective_fn)(void *user, const gc_tensor *x, gc_tensor *
                                      double *loss);
 
 typedef enum gc_optim_flavor {
-    GC_OPTIM_TORCH7 = 0,   /* torch/optim (Lua) */
-    GC_OPTIM_PYTORCH = 1   /* torch.optim */
+    GC_OPTIM_FLAVOR_TORCH7 = 0,   /* torch/optim (Lua) */
+    GC_OPTIM_FLAVOR_PYTORCH = 1   /* torch.optim */
 } gc_optim_flavor;
 
 typedef enum gc_line_search {
@@ -661,7 +663,7 @@ GC_API uint64_t gc_optimizer_memory_bytes(const gc_optimizer *opt);
  * y.s and y.y, g.d, the first step's sum|g|, the stop tests' norms, the line search's g.d and
  * max|d|, Adam's max|g|) is computed over this part and handed to `fn`, which must replace
  * values[0..n) (n <= 4) in place by their combination over all parts: the sum for
- * GC_REDUCE_SUM, the maximum for GC_REDUCE_MAX (NaN if any part's value is NaN). All parts
+ * GC_REDUCE_OP_SUM, the maximum for GC_REDUCE_OP_MAX (NaN if any part's value is NaN). All parts
  * make the same calls in the same order; the combined values must be bitwise the same on
  * every part (e.g. every part adds the gathered partials in part order), since the
  * optimiser's branches (stop tests, line search) depend on them. A nonzero status from fn
@@ -669,7 +671,7 @@ GC_API uint64_t gc_optimizer_memory_bytes(const gc_optimizer *opt);
  * only this part's elements: memory per part falls as 1/parts. fn NULL: no reduction (the
  * default; the whole vector is here). Survives gc_optimizer_reset.
  */
-typedef enum gc_reduce_op { GC_REDUCE_SUM = 0, GC_REDUCE_MAX = 1 } gc_reduce_op;
+typedef enum gc_reduce_op { GC_REDUCE_OP_SUM = 0, GC_REDUCE_OP_MAX = 1 } gc_reduce_op;
 typedef gc_status (*gc_reduce_fn)(void *user, gc_reduce_op op, double *values, int n);
 GC_API gc_status gc_optimizer_set_reduce(gc_context *ctx, gc_optimizer *opt, gc_reduce_fn fn,
                                          void *user);
@@ -891,10 +893,10 @@ GC_API const char *gc_criterion_name(const gc_criterion *c);
 #define GC_IMAGE_MAX_JPEG_SCANS 500
 
 typedef enum gc_image_format {
-    GC_IMAGE_AUTO = 0,  /* reading: from the magic bytes; writing: from the path's extension
-                           (.png; .jpg / .jpeg; case-insensitive) */
-    GC_IMAGE_PNG = 1,
-    GC_IMAGE_JPEG = 2
+    GC_IMAGE_FORMAT_AUTO = 0,  /* reading: from the magic bytes; writing: from the path's
+                                  extension (.png; .jpg / .jpeg; case-insensitive) */
+    GC_IMAGE_FORMAT_PNG = 1,
+    GC_IMAGE_FORMAT_JPEG = 2
 } gc_image_format;
 
 /* 1 if this build can read and write `format` (PNG or JPEG), else 0. */
@@ -925,12 +927,13 @@ GC_API gc_status gc_image_read_mem(gc_context *ctx, const void *buf, size_t size
                                    const gc_image_read_opts *opts, gc_tensor *out);
 
 typedef struct gc_image_write_opts {
-    gc_image_format format;  /* GC_IMAGE_AUTO: from the extension (an unknown one is GC_ERR_ARG) */
+    gc_image_format format;  /* GC_IMAGE_FORMAT_AUTO: from the extension (an unknown one is
+                                GC_ERR_ARG) */
     int quality;             /* JPEG quality 1..100; 0: 90 */
     int bit_depth;           /* PNG 8 or 16; 0: 8 (JPEG: always 8) */
 } gc_image_write_opts;
 
-/* {GC_IMAGE_AUTO, 0 (90), 0 (8 bits)}. */
+/* {GC_IMAGE_FORMAT_AUTO, 0 (90), 0 (8 bits)}. */
 GC_API gc_image_write_opts gc_image_write_opts_default(void);
 
 /* Write `image` (float32 or float64, any strides; C x H x W with C in 1..4 as above, or H x W
@@ -943,10 +946,12 @@ GC_API gc_status gc_image_write(gc_context *ctx, const char *path, const gc_tens
 
 /* Resampling for image tensors. */
 typedef enum gc_resize_filter {
-    GC_RESIZE_BILINEAR = 0,  /* PyTorch interpolate(mode='bilinear', align_corners=False,
-                                antialias=False): good for enlarging */
-    GC_RESIZE_AREA = 1       /* PyTorch interpolate(mode='area') = adaptive average pooling:
-                                each output pixel the mean of its input cell; for shrinking */
+    GC_RESIZE_FILTER_BILINEAR = 0,  /* PyTorch interpolate(mode='bilinear',
+                                       align_corners=False, antialias=False): good for
+                                       enlarging */
+    GC_RESIZE_FILTER_AREA = 1       /* PyTorch interpolate(mode='area') = adaptive average
+                                       pooling: each output pixel the mean of its input cell;
+                                       for shrinking */
 } gc_resize_filter;
 
 /* Resize `src` (C x H x W or H x W; float32 or float64; any strides) into `dst`, which the
@@ -1114,9 +1119,9 @@ GC_API gc_status gc_synth_net_grams(gc_context *ctx, const gc_synth_net *net,
                                     const gc_tensor *image, uint32_t layers, gc_tensor *grams);
 
 typedef enum gc_synth_optimizer {
-    GC_SYNTH_OPTIM_LBFGS = 0,  /* L-BFGS (gc_optimizer, torch7 flavour), history 10, no line
-                                  search, no early stop (as neural-style) */
-    GC_SYNTH_OPTIM_ADAM = 1
+    GC_SYNTH_OPTIMIZER_LBFGS = 0,  /* L-BFGS (gc_optimizer, torch7 flavour), history 10, no
+                                      line search, no early stop (as neural-style) */
+    GC_SYNTH_OPTIMIZER_ADAM = 1
 } gc_synth_optimizer;
 
 /* Progress, passed to the callback after every iteration. */
@@ -1140,7 +1145,7 @@ typedef enum gc_synth_init {
                                    without line search stalls on some textures */
 } gc_synth_init;
 
-/* The style term (gc_synth_desc.loss). GC_SYNTH_LOSS_SWD is the sliced Wasserstein loss of
+/* The style term (gc_synth_desc.loss). GC_SYNTH_LOSS_KIND_SWD is the sliced Wasserstein loss of
  * Heitz, Vanhoey, Chambon & Belcour (CVPR 2021): per style layer l with features F (C_l x N,
  * N = H_l W_l), D = C_l fixed random unit directions d_k (the same on every machine), the
  * projections p_k = d_k^T F sorted and compared with the style images' sorted projections:
@@ -1148,12 +1153,12 @@ typedef enum gc_synth_init {
  * with t_k the target quantile function (the style features, valid padding, projected on d_k;
  * min(N_t, 4096) quantiles kept; blends average the quantile functions with their weights)
  * and s_l the mean of t_k^2 (1 if 0). The style term is style_weight * (1/|style|) sum_l
- * Loss_l; GC_SYNTH_LOSS_BOTH adds it to the Gram term. It needs style images: with Grams
+ * Loss_l; GC_SYNTH_LOSS_KIND_BOTH adds it to the Gram term. It needs style images: with Grams
  * alone (gc_synth_add_style_grams) evaluation fails with GC_ERR_ARG. Not in bands or ranks. */
 typedef enum gc_synth_loss_kind {
-    GC_SYNTH_LOSS_GRAM = 0,     /* Gram matrices (the default) */
-    GC_SYNTH_LOSS_SWD = 1,      /* sliced Wasserstein distance of the features */
-    GC_SYNTH_LOSS_BOTH = 2      /* the sum of the two */
+    GC_SYNTH_LOSS_KIND_GRAM = 0,     /* Gram matrices (the default) */
+    GC_SYNTH_LOSS_KIND_SWD = 1,      /* sliced Wasserstein distance of the features */
+    GC_SYNTH_LOSS_KIND_BOTH = 2      /* the sum of the two */
 } gc_synth_loss_kind;
 
 typedef struct gc_synth_desc {
@@ -1180,7 +1185,7 @@ typedef struct gc_synth_desc {
     int match_histogram;         /* 1: each channel's histogram matched to the sample's after
                                     each level (gc_synth_match_histogram) */
     gc_synth_init init;
-    gc_synth_loss_kind loss;     /* the style term (GC_SYNTH_LOSS_GRAM) */
+    gc_synth_loss_kind loss;     /* the style term (GC_SYNTH_LOSS_KIND_GRAM) */
 } gc_synth_desc;
 
 /* 256 x 256, default style layers, no content, weights style 1 content 1 tv 0, 200 iterations

@@ -106,7 +106,7 @@ static gc_status run_untiled(const gc_conv2d_desc *d, int bwd, const gc_tensor *
 {
     size_t ws = 0;
     gc_status st = gc_conv2d_workspace_size(NULL, d, bwd ? out : a, w,
-                                            bwd ? GC_CONV_BACKWARD_INPUT : GC_CONV_FORWARD, &ws);
+                                            bwd ? GC_CONV_PASS_BACKWARD_INPUT : GC_CONV_PASS_FORWARD, &ws);
     void *buf = ws ? aligned_alloc(64, (ws + 63) & ~(size_t)63) : NULL;
     if (st == GC_OK)
         st = bwd ? gc_conv2d_backward_input(NULL, d, a, w, out, buf, ws)
@@ -401,7 +401,7 @@ static gc_status opt_reduce(void *user, gc_reduce_op op, double *v, int n)
         double a = all[i];
         for (int r = 1; r < size; r++) {
             const double b = all[r * n + i];
-            a = op == GC_REDUCE_SUM ? a + b : (b > a || isnan(b) ? b : a);
+            a = op == GC_REDUCE_OP_SUM ? a + b : (b > a || isnan(b) ? b : a);
         }
         v[i] = a;
     }
@@ -411,11 +411,11 @@ static gc_status opt_reduce(void *user, gc_reduce_op op, double *v, int n)
 static gc_status make_opt(gc_context *ctx, int kind, int64_t n, gc_optimizer **o)
 {
     if (kind == 4) {
-        gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_PYTORCH);
+        gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_FLAVOR_PYTORCH);
         d.learning_rate = 0.05, d.max_iter = 40, d.tol_grad = 1e-3;
         return gc_optimizer_create_adam(ctx, &d, GC_DTYPE_F64, n, o);
     }
-    gc_lbfgs_desc d = gc_lbfgs_desc_default(kind & 1 ? GC_OPTIM_PYTORCH : GC_OPTIM_TORCH7);
+    gc_lbfgs_desc d = gc_lbfgs_desc_default(kind & 1 ? GC_OPTIM_FLAVOR_PYTORCH : GC_OPTIM_FLAVOR_TORCH7);
     d.max_iter = 25, d.history = 5;
     d.line_search = kind & 2 ? GC_LINE_SEARCH_STRONG_WOLFE : GC_LINE_SEARCH_NONE;
     d.learning_rate = kind & 2 ? 1.0 : 0.2;
@@ -501,7 +501,7 @@ static void check_synth(gc_context *ctx)
         desc.height = xd[1], desc.width = xd[2], desc.iters = 4, desc.tv_weight = 0.05;
         desc.style_layers = 3u;
         if (adam)
-            desc.optimizer = GC_SYNTH_OPTIM_ADAM, desc.learning_rate = 0.02;
+            desc.optimizer = GC_SYNTH_OPTIMIZER_ADAM, desc.learning_rate = 0.02;
         gc_synth_tiled *t = NULL;
         gc_synth_stats s0, s1;
         CHECK(gc_synth_tiled_create(ctx, net, &desc, grams, 0, &t) == GC_OK, "tiled");

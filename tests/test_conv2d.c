@@ -41,7 +41,7 @@ gc_status gc_test_conv2d_forward(gc_context *ctx, const gc_conv2d_desc *d, const
                      const gc_tensor *b, gc_tensor *out)
 {
     size_t bytes = 0;
-    gc_status st = gc_conv2d_workspace_size(ctx, d, in, w, GC_CONV_FORWARD, &bytes);
+    gc_status st = gc_conv2d_workspace_size(ctx, d, in, w, GC_CONV_PASS_FORWARD, &bytes);
     void *ws = NULL;
     if (st == GC_OK && bytes && posix_memalign(&ws, 64, bytes))
         return GC_ERR_NOMEM;
@@ -55,7 +55,7 @@ gc_status gc_test_conv2d_backward_input(gc_context *ctx, const gc_conv2d_desc *d
                         gc_tensor *gin)
 {
     size_t bytes = 0;
-    gc_status st = gc_conv2d_workspace_size(ctx, d, gin, w, GC_CONV_BACKWARD_INPUT, &bytes);
+    gc_status st = gc_conv2d_workspace_size(ctx, d, gin, w, GC_CONV_PASS_BACKWARD_INPUT, &bytes);
     void *ws = NULL;
     if (st == GC_OK && bytes && posix_memalign(&ws, 64, bytes))
         return GC_ERR_NOMEM;
@@ -69,7 +69,7 @@ gc_status gc_test_conv2d_backward_weight(gc_context *ctx, const gc_conv2d_desc *
                        double scale, gc_tensor *gw, gc_tensor *gb)
 {
     size_t bytes = 0;
-    gc_status st = gc_conv2d_workspace_size(ctx, d, in, gw, GC_CONV_BACKWARD_WEIGHT, &bytes);
+    gc_status st = gc_conv2d_workspace_size(ctx, d, in, gw, GC_CONV_PASS_BACKWARD_WEIGHT, &bytes);
     void *ws = NULL;
     if (st == GC_OK && bytes && posix_memalign(&ws, 64, bytes))
         return GC_ERR_NOMEM;
@@ -435,14 +435,14 @@ static void test_refusals(void)
     GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &in, &w, NULL, NULL, NULL, 0), GC_ERR_NULL);
     /* too small a workspace */
     size_t bytes;
-    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes));
+    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes));
     if (bytes > 0)
         GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &in, &w, NULL, &out, NULL, 0), GC_ERR_ARG);
-    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_BACKWARD_WEIGHT, &bytes));
+    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_BACKWARD_WEIGHT, &bytes));
     GC_CHECK(bytes > 0); /* 4 -> 6 channels: the packed GEMM path */
     GC_CHECK_STATUS(gc_conv2d_backward_weight(ctx, &d, &in, &out, 1.0, &w, NULL, NULL, 0), GC_ERR_ARG);
     d.algo = GC_CONV_ALGO_IM2COL;
-    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes));
+    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes));
     GC_CHECK(bytes > 0);
     GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &in, &w, NULL, &out, NULL, 0), GC_ERR_ARG);
     d = gc_conv2d_desc_default();
@@ -452,7 +452,7 @@ static void test_refusals(void)
     GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &in, &w, NULL, &alias, NULL, 0), GC_ERR_ALIAS);
     d.algo = GC_CONV_ALGO_DIRECT;
     d.stride[0] = 2;
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
     gc_tensor *all[] = {&in, &in2, &w, &w2, &b, &out};
     for (size_t i = 0; i < 6; i++)
         gc_tensor_free(all[i]);

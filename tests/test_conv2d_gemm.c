@@ -216,7 +216,7 @@ static void test_gemm_sweep(void)
                 GC_CHECK_OK(gc_tensor_create(NULL, &in, GC_DTYPE_F32, 3, (int64_t[]){3, 11, 10}));
                 GC_CHECK_OK(gc_tensor_create(NULL, &w, GC_DTYPE_F32, 4, (int64_t[]){4, 3, 3, 3}));
                 size_t bytes;
-                GC_CHECK_STATUS(gc_conv2d_workspace_size(NULL, &d, &in, &w, GC_CONV_FORWARD, &bytes),
+                GC_CHECK_STATUS(gc_conv2d_workspace_size(NULL, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes),
                                 GC_ERR_UNSUPPORTED);
                 gc_tensor_free(&in), gc_tensor_free(&w);
                 continue;
@@ -319,7 +319,7 @@ static void test_gemm_no_alloc_and_fallback(void)
         GC_CHECK_OK(gc_context_set_isa(ctx, (gc_isa)isa));
         for (int pass = 0; pass < 2; pass++) {
             size_t bytes = 0;
-            GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, pass ? GC_CONV_BACKWARD_INPUT : GC_CONV_FORWARD, &bytes));
+            GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, pass ? GC_CONV_PASS_BACKWARD_INPUT : GC_CONV_PASS_FORWARD, &bytes));
             void *ws = NULL;
             GC_CHECK(bytes > 0 && posix_memalign(&ws, 64, bytes) == 0);
             const long before = cnt.calls;
@@ -482,25 +482,25 @@ static void test_gemm_bf16(void)
     gc_conv2d_desc d = gc_conv2d_desc_default();
     d.precision = GC_PRECISION_BF16;
     size_t bytes = 0;
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &i64, &w64, GC_CONV_FORWARD, &bytes), GC_ERR_DTYPE);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &i64, &w64, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_DTYPE);
     GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &i64, &w64, NULL, &o64, NULL, 0), GC_ERR_DTYPE);
     d.precision = (gc_precision)7;
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_ARG);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_ARG);
     d.precision = GC_PRECISION_BF16;
     d.algo = GC_CONV_ALGO_DIRECT;
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_ARG);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_ARG);
     GC_CHECK(strstr(gc_context_last_error(ctx), "gemm") != NULL);
     d.algo = GC_CONV_ALGO_AUTO;
     d.stride[0] = 2;
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
     d.stride[0] = 1;
     GC_CHECK_OK(gc_context_set_isa(ctx, GC_ISA_SCALAR));
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
     GC_CHECK(strstr(gc_context_last_error(ctx), "AVX512-BF16") != NULL);
     /* where it runs: the caller's workspace is all it uses; one byte short is refused */
     GC_CHECK_OK(gc_context_set_isa(ctx, gc_isa_detect()));
     GC_CHECK_OK(gc_context_set_threads(ctx, 2)); /* the workspace depends on the thread count */
-    if (gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes) == GC_OK) {
+    if (gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes) == GC_OK) {
         gc_test_counter cnt = {0};
         const gc_allocator alloc = gc_test_counter_allocator(&cnt);
         void *ws = NULL;

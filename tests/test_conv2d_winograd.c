@@ -315,7 +315,7 @@ static void test_wino_workspace_refusals(void)
     d.padding_mode = GC_PADDING_REFLECT;
     d.algo = GC_CONV_ALGO_WINOGRAD;
     size_t bytes = 0;
-    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes));
+    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes));
     GC_CHECK(bytes > 0);
     void *ws = NULL;
     GC_CHECK(posix_memalign(&ws, 64, bytes + 64) == 0);
@@ -331,22 +331,22 @@ static void test_wino_workspace_refusals(void)
     /* not 3x3 or 5x5 (7x7, 3x5), stride 2, dilation 2: refused, by the query and the call */
     gc_tensor w5, o2;
     GC_CHECK_OK(gc_tensor_create(NULL, &w5, GC_DTYPE_F32, 4, (int64_t[]){7, 6, 3, 5}));
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w5, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w5, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
     GC_CHECK(strstr(gc_context_last_error(ctx), "Winograd") != NULL);
     gc_tensor_free(&w5);
     GC_CHECK_OK(gc_tensor_create(NULL, &w5, GC_DTYPE_F32, 4, (int64_t[]){7, 6, 7, 7}));
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w5, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w5, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
     GC_CHECK(strstr(gc_context_last_error(ctx), "Winograd") != NULL);
     d.stride[0] = 2;
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
     GC_CHECK_OK(gc_tensor_create(NULL, &o2, GC_DTYPE_F32, 4, (int64_t[]){2, 7, 7, 11}));
     GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &in, &w, NULL, &o2, NULL, 0), GC_ERR_UNSUPPORTED);
     d.stride[0] = 1;
     d.dilation[1] = 2;
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
     d.dilation[1] = 1;
     d.algo = (gc_conv_algo)99;
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_ARG);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_ARG);
     GC_CHECK_OK(gc_context_set_allocator(ctx, NULL));
     gc_tensor *all[] = {&in, &w, &out, &w5, &o2};
     for (size_t i = 0; i < 5; i++)

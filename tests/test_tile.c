@@ -401,7 +401,7 @@ static gc_status conv_untiled(gc_context *ctx, const gc_conv2d_desc *desc, int b
     size_t ws = 0;
     const gc_tensor *in = backward ? out : a;
     gc_status st = gc_conv2d_workspace_size(ctx, desc, in, w,
-                                            backward ? GC_CONV_BACKWARD_INPUT : GC_CONV_FORWARD, &ws);
+                                            backward ? GC_CONV_PASS_BACKWARD_INPUT : GC_CONV_PASS_FORWARD, &ws);
     void *buf = ws ? aligned_alloc(64, (ws + 63) & ~(size_t)63) : NULL;
     if (st == GC_OK)
         st = backward ? gc_conv2d_backward_input(ctx, desc, a, w, out, buf, ws)

@@ -122,9 +122,9 @@ int gc_conv2d_gemm_ok(const gc_conv2d_problem *p, gc_conv_pass pass)
 {
     if (p->sh != 1 || p->sw != 1)
         return 0;
-    if (pass == GC_CONV_BACKWARD_INPUT && p->pmode != GC_PADDING_ZEROS)
+    if (pass == GC_CONV_PASS_BACKWARD_INPUT && p->pmode != GC_PADDING_ZEROS)
         return 0;
-    return pass == GC_CONV_FORWARD || pass == GC_CONV_BACKWARD_INPUT;
+    return pass == GC_CONV_PASS_FORWARD || pass == GC_CONV_PASS_BACKWARD_INPUT;
 }
 
 /* AUTO's rule (measured on Zen 4, AVX-512 and AVX2, float32, by thread CPU time): the
@@ -146,7 +146,7 @@ int gc_conv2d_gemm_preferred(const gc_conv2d_problem *p, gc_conv_pass pass, gc_i
     if (p->dh != 1 || p->dw != 1)
         return 1;
     const gc_cg_kernels k = gc_cg_kernels_for(isa, p->dtype);
-    const int fwd = pass == GC_CONV_FORWARD;
+    const int fwd = pass == GC_CONV_PASS_FORWARD;
     const int64_t red = (fwd ? p->Cg : p->Og) * p->KH * p->KW, rows = fwd ? p->Og : p->Cg;
     const int64_t OH = fwd ? p->OH : p->H, OW = fwd ? p->OW : p->W;
     if (red < 128 || rows < 1)
@@ -176,7 +176,7 @@ static gc_status gc_cg_plan_make(gc_context *ctx, const gc_conv2d_problem *p, gc
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d: the gemm algorithm needs stride 1 "
                        "(and zeros padding for backward_input)");
     pl->kern = gc_cg_kernels_for(gc_context_isa(ctx), p->dtype);
-    pl->bf16 = p->bf16 && pass == GC_CONV_FORWARD;
+    pl->bf16 = p->bf16 && pass == GC_CONV_PASS_FORWARD;
     if (pl->bf16) {
 #if defined(GC_HAVE_AVX512)
         if (gc_bf16_available(ctx))
@@ -188,7 +188,7 @@ static gc_status gc_cg_plan_make(gc_context *ctx, const gc_conv2d_problem *p, gc
     }
     pl->dtype = p->dtype;
     pl->esz = gc_dtype_size(p->dtype);
-    pl->fwd = pass == GC_CONV_FORWARD;
+    pl->fwd = pass == GC_CONV_PASS_FORWARD;
     pl->pmode = p->pmode;
     pl->G = p->G;
     pl->KH = p->KH, pl->KW = p->KW, pl->dh = p->dh, pl->dw = p->dw;
@@ -515,12 +515,12 @@ gc_status gc_conv2d_gemm_forward(gc_context *ctx, const gc_conv2d_problem *p, co
                                  const void *w, const void *bias, void *out, void *ws,
                                  size_t ws_bytes)
 {
-    return gc_cg_run(ctx, p, GC_CONV_FORWARD, in, w, bias, out, ws, ws_bytes);
+    return gc_cg_run(ctx, p, GC_CONV_PASS_FORWARD, in, w, bias, out, ws, ws_bytes);
 }
 
 gc_status gc_conv2d_gemm_backward_input(gc_context *ctx, const gc_conv2d_problem *p,
                                         const void *gout, const void *w, void *gin, void *ws,
                                         size_t ws_bytes)
 {
-    return gc_cg_run(ctx, p, GC_CONV_BACKWARD_INPUT, gout, w, NULL, gin, ws, ws_bytes);
+    return gc_cg_run(ctx, p, GC_CONV_PASS_BACKWARD_INPUT, gout, w, NULL, gin, ws, ws_bytes);
 }
