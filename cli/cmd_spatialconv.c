@@ -83,15 +83,23 @@ int cli_parse_conv_pad(const char *s, gc_conv2d_desc *desc, cli_err *err)
     return cli_parse_pair(s, "--pad", 0, desc->pad, err);
 }
 
-static const char *const sconv_pmode_names[] = {"zeros", "reflect", "replicate", "circular"};
+/* PyTorch's padding_mode names for the boundaries conv2d takes. */
+static const struct {
+    const char *name;
+    gc_boundary mode;
+} sconv_pmodes[] = {{"zeros", GC_BOUNDARY_FILL},
+                    {"reflect", GC_BOUNDARY_REFLECT},
+                    {"replicate", GC_BOUNDARY_REPLICATE},
+                    {"circular", GC_BOUNDARY_WRAP}};
+#define SCONV_NPMODES ((int)(sizeof sconv_pmodes / sizeof sconv_pmodes[0]))
 
-int cli_parse_padding_mode(const char *s, gc_padding_mode *out, cli_err *err)
+int cli_parse_padding_mode(const char *s, gc_boundary *out, cli_err *err)
 {
     char q[64];
-    for (int i = 0; s && i < 4; i++)
-        if (sconv_streq_nocase(s, sconv_pmode_names[i])) {
+    for (int i = 0; s && i < SCONV_NPMODES; i++)
+        if (sconv_streq_nocase(s, sconv_pmodes[i].name)) {
             if (out)
-                *out = (gc_padding_mode)i;
+                *out = sconv_pmodes[i].mode;
             return CLI_OK;
         }
     return cli_seterr(err, CLI_USAGE,
@@ -99,9 +107,12 @@ int cli_parse_padding_mode(const char *s, gc_padding_mode *out, cli_err *err)
                       cli_quote(s, q, sizeof q));
 }
 
-const char *cli_padding_mode_name(gc_padding_mode m)
+const char *cli_padding_mode_name(gc_boundary m)
 {
-    return (int)m >= 0 && (int)m < 4 ? sconv_pmode_names[m] : "?";
+    for (int i = 0; i < SCONV_NPMODES; i++)
+        if (sconv_pmodes[i].mode == m)
+            return sconv_pmodes[i].name;
+    return "?";
 }
 
 int cli_alloc_workspace(size_t bytes, void **out)

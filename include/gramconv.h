@@ -220,9 +220,11 @@ typedef enum gc_corr_method {
     GC_CORR_METHOD_FFT = 2     /* FFT (FFTW3); GC_ERR_UNSUPPORTED in a build without it */
 } gc_corr_method;
 
-/* What the input is taken to be outside its bounds, for modes F and S (mode V reads no value
- * outside the input, so the boundary is ignored there). Named as SciPy's correlate2d and
- * PyTorch's padding modes; for input index i outside [0, n) along a spatial dim: */
+/* What the input is taken to be outside its bounds: gc_corr_desc.boundary for modes F and S
+ * (mode V reads no value outside the input, so the boundary is ignored there), and
+ * gc_conv2d_desc.padding_mode (see there for the ones conv2d takes). Named as SciPy's
+ * correlate2d and PyTorch's padding modes; for input index i outside [0, n) along a spatial
+ * dim: */
 typedef enum gc_boundary {
     GC_BOUNDARY_FILL = 0,      /* fill_value (0: zeros, Torch7's F and S) */
     GC_BOUNDARY_WRAP = 1,      /* circular: i mod n */
@@ -230,7 +232,8 @@ typedef enum gc_boundary {
     GC_BOUNDARY_REFLECT = 3,   /* mirror, edge not repeated: ... c b | a b c | b a ... */
     GC_BOUNDARY_REPLICATE = 4  /* the edge value: ... a a | a b c | c c ... */
 } gc_boundary;
-/* (wrap, symm and reflect repeat periodically when the padding exceeds the input.) */
+/* (wrap, symm and reflect repeat periodically when the padding exceeds the input; conv2d
+ * limits the padding instead, below.) */
 
 /* Zero-initialised fields after `mode` keep Torch7's behaviour: auto method, zero fill. */
 typedef struct gc_corr_desc {
@@ -346,13 +349,6 @@ GC_API gc_status gc_gram_backward_reference(gc_context *ctx, const gc_gram_desc 
  * nn.SpatialConvolution(nIn, nOut, kW, kH, dW, dH, padW, padH) is stride (dH, dW), pad
  * (padH, padW), dilation 1, groups 1, zero padding. Pairs below are {height, width}.
  */
-typedef enum gc_padding_mode {
-    GC_PADDING_ZEROS = 0,
-    GC_PADDING_REFLECT = 1,    /* edge not repeated (PyTorch 'reflect'); pad < input size */
-    GC_PADDING_REPLICATE = 2,  /* edge value repeated */
-    GC_PADDING_CIRCULAR = 3    /* wrap around; pad <= input size */
-} gc_padding_mode;
-
 typedef enum gc_conv_algo {
     GC_CONV_ALGO_AUTO = 0,
     GC_CONV_ALGO_DIRECT = 1,   /* the correlation driver (stride 1, dilation 1) */
@@ -371,12 +367,18 @@ typedef enum gc_conv_algo {
                                    takes IM2COL's packed GEMM */
 } gc_conv_algo;
 
+/* padding_mode takes four of the gc_boundary values, PyTorch's padding modes:
+ *   GC_BOUNDARY_FILL       'zeros' (conv2d has no fill value)
+ *   GC_BOUNDARY_REFLECT    'reflect': edge not repeated; pad < input size
+ *   GC_BOUNDARY_REPLICATE  'replicate': edge value repeated
+ *   GC_BOUNDARY_WRAP       'circular': wrap around; pad <= input size
+ * GC_BOUNDARY_SYMM, or any value outside the enum, is GC_ERR_ARG. */
 typedef struct gc_conv2d_desc {
     int64_t stride[2];      /* >= 1 */
     int64_t pad[2];         /* >= 0, both sides; ignored when same_padding */
     int64_t dilation[2];    /* >= 1 */
     int64_t groups;         /* >= 1, divides C and O */
-    gc_padding_mode padding_mode;
+    gc_boundary padding_mode; /* FILL (zeros), REFLECT, REPLICATE or WRAP: see above */
     int same_padding;       /* PyTorch padding='same': stride 1 only; total d*(k-1), the
                                extra odd element after (bottom / right) */
     gc_conv_algo algo;

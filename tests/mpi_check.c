@@ -88,17 +88,17 @@ static double diff(const gc_tensor *a, const gc_tensor *b, double *amax)
 
 typedef struct conv_case {
     int64_t n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, groups;
-    gc_padding_mode mode;
+    gc_boundary mode;
 } conv_case;
 
 static const conv_case cases[] = {
-    {1, 3, 13, 11, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS},
-    {2, 4, 17, 9, 6, 3, 2, 2, 1, 0, 1, 1, 1, 2, GC_PADDING_ZEROS},
-    {1, 2, 19, 8, 3, 3, 3, 3, 2, 2, 0, 2, 1, 1, GC_PADDING_ZEROS},
-    {0, 3, 11, 7, 2, 5, 3, 1, 1, 4, 1, 1, 2, 1, GC_PADDING_ZEROS},
-    {1, 8, 5, 6, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS}, /* H 5: a rank may own 1 row */
-    {1, 3, 12, 9, 4, 3, 3, 1, 1, 2, 1, 1, 1, 1, GC_PADDING_REFLECT},
-    {1, 2, 9, 6, 3, 3, 3, 1, 1, 1, 2, 1, 1, 1, GC_PADDING_CIRCULAR},
+    {1, 3, 13, 11, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL},
+    {2, 4, 17, 9, 6, 3, 2, 2, 1, 0, 1, 1, 1, 2, GC_BOUNDARY_FILL},
+    {1, 2, 19, 8, 3, 3, 3, 3, 2, 2, 0, 2, 1, 1, GC_BOUNDARY_FILL},
+    {0, 3, 11, 7, 2, 5, 3, 1, 1, 4, 1, 1, 2, 1, GC_BOUNDARY_FILL},
+    {1, 8, 5, 6, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL}, /* H 5: a rank may own 1 row */
+    {1, 3, 12, 9, 4, 3, 3, 1, 1, 2, 1, 1, 1, 1, GC_BOUNDARY_REFLECT},
+    {1, 2, 9, 6, 3, 3, 3, 1, 1, 1, 2, 1, 1, 1, GC_BOUNDARY_WRAP},
 };
 
 static gc_status run_untiled(const gc_conv2d_desc *d, int bwd, const gc_tensor *a,
@@ -145,7 +145,7 @@ static void check_conv(gc_context *ctx, const conv_case *cc, gc_dtype dt, gc_con
     gc_tensor_create(NULL, &gin, dt, rk, in.dims);
     fill(&gout);
     CHECK(run_untiled(&d, 0, &in, &w, &bias, &out) == GC_OK, "untiled forward");
-    const int zeros = cc->mode == GC_PADDING_ZEROS;
+    const int zeros = cc->mode == GC_BOUNDARY_FILL;
     if (zeros)
         CHECK(run_untiled(&d, 1, &gout, &w, NULL, &gin) == GC_OK, "untiled backward");
     const int64_t H = cc->h, OH = od[o + 1];

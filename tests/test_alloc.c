@@ -361,7 +361,7 @@ static void test_alloc_conv2d(void)
     d.pad[0] = d.pad[1] = 1;
     conv_case("auto, 2 threads", 2, d, 13, (const int[]){ALLOCS_NONE, ALLOCS_NONE, ALLOCS_NONE});
     d.algo = GC_CONV_ALGO_DIRECT;
-    d.padding_mode = GC_PADDING_REFLECT;
+    d.padding_mode = GC_BOUNDARY_REFLECT;
     conv_case("direct reflect", 2, d, 13, (const int[]){ALLOCS_NONE, ALLOCS_NONE, ALLOCS_NONE});
     d = gc_conv2d_desc_default();
     d.algo = GC_CONV_ALGO_IM2COL;

@@ -225,7 +225,7 @@ static gc_status conv_pass(gc_context *ctx, const gc_conv2d_desc *d, gc_conv_pas
 static void test_nan_inf_conv2d(void)
 {
     const gc_conv_algo algos[] = {GC_CONV_ALGO_AUTO, GC_CONV_ALGO_DIRECT, GC_CONV_ALGO_IM2COL};
-    const gc_padding_mode pads[] = {GC_PADDING_ZEROS, GC_PADDING_REFLECT};
+    const gc_boundary pads[] = {GC_BOUNDARY_FILL, GC_BOUNDARY_REFLECT};
     for (int di = 0; di < 2; di++)
         for (int ai = 0; ai < 3; ai++)
             for (int pi = 0; pi < 2; pi++) {

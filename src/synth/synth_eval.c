@@ -154,7 +154,7 @@ static gc_conv2d_desc gc_se_random_desc(const gc_synth_plan *plan, int64_t k)
     gc_conv2d_desc d = gc_conv2d_desc_default();
     if (!plan->valid) {
         d.pad[0] = d.pad[1] = k / 2;
-        d.padding_mode = GC_PADDING_CIRCULAR;
+        d.padding_mode = GC_BOUNDARY_WRAP;
     }
     return d;
 }

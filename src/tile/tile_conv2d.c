@@ -255,7 +255,7 @@ gc_status gc_conv2d_backward_input_band(gc_context *ctx, const gc_conv2d_desc *d
     if ((st = gc_tile_problem(ctx, desc, rank, ncw, h, weight, NULL, grad_input_band->dtype,
                               grad_input_band->data, &p)) != GC_OK)
         return st;
-    if (p.pmode != GC_PADDING_ZEROS && (p.pt || p.pb || p.pl || p.pr))
+    if (p.pmode != GC_BOUNDARY_FILL && (p.pt || p.pb || p.pl || p.pr))
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d_backward_input_band: tiles take zero "
                        "padding only (the gradient of reflected/wrapped rows crosses bands)");
     if (iy0 < 0 || band < 1 || band > h - iy0)
@@ -431,7 +431,7 @@ gc_status gc_conv2d_backward_input_tiled(gc_context *ctx, const gc_conv2d_desc *
         return st;
     if (gc_tensor_overlap(grad_input, grad_output) || gc_tensor_overlap(grad_input, weight))
         return gc_fail(ctx, GC_ERR_ALIAS, "conv2d_backward_input_tiled: grad_input overlaps an input");
-    if (p.pmode != GC_PADDING_ZEROS && (p.pt || p.pb || p.pl || p.pr))
+    if (p.pmode != GC_BOUNDARY_FILL && (p.pt || p.pb || p.pl || p.pr))
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d_backward_input_tiled: tiles take zero "
                        "padding only (the gradient of reflected/wrapped rows crosses bands)");
     const int rank = grad_input->rank, o = rank == 4 ? 1 : 0;

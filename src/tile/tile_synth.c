@@ -45,7 +45,7 @@ static gc_conv2d_desc gc_ts_conv(int64_t k)
 {
     gc_conv2d_desc d = gc_conv2d_desc_default();
     d.pad[0] = d.pad[1] = k / 2;
-    d.padding_mode = GC_PADDING_CIRCULAR;
+    d.padding_mode = GC_BOUNDARY_WRAP;
     return d;
 }
 
@@ -285,7 +285,7 @@ static gc_status gc_ts_scatter(gc_context *ctx, gc_synth_tiled *t, int i, int64_
     if (st == GC_OK)
         for (int64_t c = 0; c < C; c++)
             for (int64_t r = 0; r < R; r++) {
-                const int64_t y = gc_pad_index(y0 + r - p, t->H, GC_PADDING_CIRCULAR);
+                const int64_t y = gc_pad_index(y0 + r - p, t->H, GC_BOUNDARY_WRAP);
                 const int64_t o = (c * t->H + y) * t->W, v = (c * R + r) * Wp;
                 for (int64_t q = 0; q < Wp; q++) { /* column q - p, wrapped */
                     const int64_t xx = q < p ? q - p + t->W : (q - p >= t->W ? q - p - t->W : q - p);

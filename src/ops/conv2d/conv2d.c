@@ -141,7 +141,7 @@ static gc_status gc_conv2d_direct_ws(gc_context *ctx, const gc_conv2d_problem *p
     const int64_t hp = p->H + p->pt + p->pb, wp = p->W + p->pl + p->pr;
     int64_t pad_elems = 0;
     *pad_bytes = 0;
-    if (p->pmode != GC_PADDING_ZEROS) {
+    if (p->pmode != GC_BOUNDARY_FILL) {
         if (!gc_mul_ok(p->C, hp, &pad_elems) || !gc_mul_ok(pad_elems, wp, &pad_elems) ||
             !gc_mul_ok(pad_elems, (int64_t)gc_dtype_size(p->dtype), &pad_elems))
             return gc_fail(ctx, GC_ERR_OVERFLOW, "conv2d: workspace size overflows");
@@ -149,14 +149,14 @@ static gc_status gc_conv2d_direct_ws(gc_context *ctx, const gc_conv2d_problem *p
     }
     /* hp * wp only where the padded copy exists: its C * hp * wp was checked (the workspace
      * size); at zero padding the product may not fit in 64 bits and is never needed */
-    const int64_t dense[4] = {0, p->pmode == GC_PADDING_ZEROS ? 0 : hp * wp, wp, 1};
+    const int64_t dense[4] = {0, p->pmode == GC_BOUNDARY_FILL ? 0 : hp * wp, wp, 1};
     gc_corr_problem q = pass == GC_CONV_PASS_FORWARD
                             ? gc_conv2d_fwd_corr(p, NULL, p->in_s, p->pt, p->pl, p->H, p->W, NULL, NULL, 0, 0)
-                            : gc_conv2d_bwd_corr(p, NULL, NULL, NULL, p->pmode == GC_PADDING_ZEROS ? p->in_s : dense,
-                                                 p->pmode == GC_PADDING_ZEROS ? p->pt : 0,
-                                                 p->pmode == GC_PADDING_ZEROS ? p->pl : 0,
-                                                 p->pmode == GC_PADDING_ZEROS ? p->H : hp,
-                                                 p->pmode == GC_PADDING_ZEROS ? p->W : wp, 0, 0);
+                            : gc_conv2d_bwd_corr(p, NULL, NULL, NULL, p->pmode == GC_BOUNDARY_FILL ? p->in_s : dense,
+                                                 p->pmode == GC_BOUNDARY_FILL ? p->pt : 0,
+                                                 p->pmode == GC_BOUNDARY_FILL ? p->pl : 0,
+                                                 p->pmode == GC_BOUNDARY_FILL ? p->H : hp,
+                                                 p->pmode == GC_BOUNDARY_FILL ? p->W : wp, 0, 0);
     return gc_corr_workspace(ctx, &q, corr_bytes);
 }
 
@@ -290,17 +290,17 @@ gc_status gc_conv2d_forward(gc_context *ctx, const gc_conv2d_desc *desc, const g
     const int64_t hp = p.H + p.pt + p.pb, wp = p.W + p.pl + p.pr;
     /* hp * wp only where the padded copy exists: its C * hp * wp was checked (the workspace
      * size); at zero padding the product may not fit in 64 bits and is never needed */
-    const int64_t dense[4] = {0, p.pmode == GC_PADDING_ZEROS ? 0 : hp * wp, wp, 1};
+    const int64_t dense[4] = {0, p.pmode == GC_BOUNDARY_FILL ? 0 : hp * wp, wp, 1};
     char *padbuf = (char *)workspace + cb;
     for (int64_t n = 0; n < p.N && st == GC_OK; n++) {
-        if (p.pmode != GC_PADDING_ZEROS)
+        if (p.pmode != GC_BOUNDARY_FILL)
             gc_conv2d_pad_input(&p, input->data, n, padbuf);
         for (int64_t g = 0; g < p.G && st == GC_OK; g++) {
             gc_corr_problem q =
-                p.pmode == GC_PADDING_ZEROS
+                p.pmode == GC_BOUNDARY_FILL
                     ? gc_conv2d_fwd_corr(&p, input->data, p.in_s, p.pt, p.pl, p.H, p.W, weight->data, output->data, n, g)
                     : gc_conv2d_fwd_corr(&p, padbuf, dense, 0, 0, hp, wp, weight->data, output->data, 0, g);
-            if (p.pmode != GC_PADDING_ZEROS) /* the padded buffer holds item n only */
+            if (p.pmode != GC_BOUNDARY_FILL) /* the padded buffer holds item n only */
                 q.out = (char *)output->data + (size_t)(n * p.out_s[0] + g * p.Og * p.out_s[1]) * gc_dtype_size(p.dtype);
             st = gc_corr_run(ctx, &q, workspace, cb);
         }
@@ -345,19 +345,19 @@ gc_status gc_conv2d_backward_input(gc_context *ctx, const gc_conv2d_desc *desc,
     const int64_t hp = p.H + p.pt + p.pb, wp = p.W + p.pl + p.pr;
     /* hp * wp only where the padded copy exists: its C * hp * wp was checked (the workspace
      * size); at zero padding the product may not fit in 64 bits and is never needed */
-    const int64_t dense[4] = {0, p.pmode == GC_PADDING_ZEROS ? 0 : hp * wp, wp, 1};
+    const int64_t dense[4] = {0, p.pmode == GC_BOUNDARY_FILL ? 0 : hp * wp, wp, 1};
     char *padbuf = (char *)workspace + cb;
     for (int64_t n = 0; n < p.N && st == GC_OK; n++) {
         for (int64_t g = 0; g < p.G && st == GC_OK; g++) {
             gc_corr_problem q =
-                p.pmode == GC_PADDING_ZEROS
+                p.pmode == GC_BOUNDARY_FILL
                     ? gc_conv2d_bwd_corr(&p, grad_output->data, weight->data, grad_input->data, p.in_s, p.pt, p.pl, p.H, p.W, n, g)
                     : gc_conv2d_bwd_corr(&p, grad_output->data, weight->data, padbuf, dense, 0, 0, hp, wp, n, g);
-            if (p.pmode != GC_PADDING_ZEROS)
+            if (p.pmode != GC_BOUNDARY_FILL)
                 q.out = padbuf + (size_t)(g * p.Cg * dense[1]) * gc_dtype_size(p.dtype);
             st = gc_corr_run(ctx, &q, workspace, cb);
         }
-        if (st == GC_OK && p.pmode != GC_PADDING_ZEROS) {
+        if (st == GC_OK && p.pmode != GC_BOUNDARY_FILL) {
             /* fold the padded gradient onto the pixels each padded one copies */
             for (int64_t c = 0; c < p.C; c++)
                 for (int64_t y = 0; y < p.H; y++)

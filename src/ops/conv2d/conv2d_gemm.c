@@ -96,7 +96,7 @@ typedef struct gc_cg_plan {
     gc_dtype dtype;
     size_t esz;
     int fwd;
-    gc_padding_mode pmode;
+    gc_boundary pmode;
     int64_t G, nin, nout;             /* groups; reduction / output channels per group */
     int64_t Hs, Ws, src_s[4];         /* source planes (input or grad_output) */
     int64_t OH, OW, dst_s[4];         /* destination planes (output or grad_input) */
@@ -122,7 +122,7 @@ int gc_conv2d_gemm_ok(const gc_conv2d_problem *p, gc_conv_pass pass)
 {
     if (p->sh != 1 || p->sw != 1)
         return 0;
-    if (pass == GC_CONV_PASS_BACKWARD_INPUT && p->pmode != GC_PADDING_ZEROS)
+    if (pass == GC_CONV_PASS_BACKWARD_INPUT && p->pmode != GC_BOUNDARY_FILL)
         return 0;
     return pass == GC_CONV_PASS_FORWARD || pass == GC_CONV_PASS_BACKWARD_INPUT;
 }
@@ -154,7 +154,7 @@ int gc_conv2d_gemm_preferred(const gc_conv2d_problem *p, gc_conv_pass pass, gc_i
     /* the GEMM's pitch at zero padding with both pads >= 0 (else its full padded width) */
     const int64_t plft = fwd ? p->pl : p->KW - 1 - p->pl, prgt = fwd ? p->pr : p->KW - 1 - p->pr;
     int64_t Wq = OW + p->KW - 1;
-    if (p->pmode == GC_PADDING_ZEROS && plft >= 0 && prgt >= 0)
+    if (p->pmode == GC_BOUNDARY_FILL && plft >= 0 && prgt >= 0)
         Wq -= plft < prgt ? plft : prgt;
     if (Wq < OW)
         Wq = OW;
@@ -212,7 +212,7 @@ static gc_status gc_cg_plan_make(gc_context *ctx, const gc_conv2d_problem *p, gc
                    pl->src_s[3] == 1 && pl->src_s[2] >= pl->Ws && pl->Ws == wfull;
     if (pl->zerocopy)
         pl->Wq = pl->src_s[2];
-    else if (p->pmode == GC_PADDING_ZEROS && pl->pl >= 0 && pl->pr >= 0)
+    else if (p->pmode == GC_BOUNDARY_FILL && pl->pl >= 0 && pl->pr >= 0)
         pl->Wq = wfull - (pl->pl < pl->pr ? pl->pl : pl->pr) < pl->OW
                      ? pl->OW : wfull - (pl->pl < pl->pr ? pl->pl : pl->pr);
     else
@@ -305,7 +305,7 @@ static void gc_cg_pack_plane(const gc_cg_arg *A, int64_t c, char *d0)
         const int64_t len = pl->zlen - y * pl->Wq < pl->Wq ? pl->zlen - y * pl->Wq : pl->Wq;
         char *d = d0 + (size_t)(y * pl->Wq) * esz;
         const int64_t Y = y - pl->pt;
-        if (pl->pmode == GC_PADDING_ZEROS) {
+        if (pl->pmode == GC_BOUNDARY_FILL) {
             if (Y < 0 || Y >= pl->Hs) {
                 memset(d, 0, (size_t)len * esz);
                 continue;

@@ -84,7 +84,7 @@ int gc_conv2d_winograd_ok(const gc_conv2d_problem *p)
 int gc_conv2d_winograd_bwd_ok(const gc_conv2d_problem *p)
 {
     const int64_t r1 = p->KH - 1;
-    return gc_conv2d_winograd_ok(p) && p->pmode == GC_PADDING_ZEROS && p->G == 1 && p->pt <= r1 &&
+    return gc_conv2d_winograd_ok(p) && p->pmode == GC_BOUNDARY_FILL && p->G == 1 && p->pt <= r1 &&
            p->pb <= r1 && p->pl <= r1 && p->pr <= r1;
 }
 
