@@ -20,6 +20,15 @@
  *  - Ops write into an output tensor the caller made with the shape the matching *_shape query
  *    returns. Outputs must not overlap inputs (GC_ERR_ALIAS). Outputs need not be contiguous.
  *  - Results are bitwise reproducible for a given thread count and ISA.
+ *  - Names: functions gc_<object>_<verb> (gc_gram_forward, gc_conv2d_backward_weight), types
+ *    gc_<name>, enum values GC_<ENUM>_<VALUE> with the enum's name in full (gc_corr_kind:
+ *    GC_CORR_KIND_XCORR; gc_boundary: GC_BOUNDARY_WRAP). The one exception is gc_status,
+ *    whose values are GC_OK and GC_ERR_<WHAT>.
+ *
+ * Sections, lower layers first: version; status codes; CPU instruction sets; context;
+ * tensors; correlation and convolution, and their FFT path; Gram matrices; conv2d; .npy
+ * files; images; safetensors files; networks (nn); optimisers; texture and style synthesis;
+ * the streaming Gram, tiled conv2d and synthesis in bands; texture scores.
  */
 #ifndef GRAMCONV_H
 #define GRAMCONV_H
@@ -30,6 +39,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---------------------------------------------------------------------------------------- */
+/* Version and symbol export                                                                */
 
 #define GC_VERSION_MAJOR 0
 #define GC_VERSION_MINOR 1
@@ -52,8 +64,10 @@ GC_API const char *gc_version(void);
 GC_API int gc_version_number(void);
 
 /* ---------------------------------------------------------------------------------------- */
-/* Status                                                                                   */
+/* Status codes                                                                             */
 
+/* The one enum whose values do not spell out its name (GC_OK and GC_ERR_<WHAT>, not
+ * GC_STATUS_*): every call returns one, and the short names read best there. */
 typedef enum gc_status {
     GC_OK = 0,
     GC_ERR_NULL = 1,          /* a required pointer argument was NULL */
@@ -78,7 +92,7 @@ typedef enum gc_status {
 GC_API const char *gc_status_str(gc_status status);
 
 /* ---------------------------------------------------------------------------------------- */
-/* Context: threads, ISA, allocator, limits, last error                                    */
+/* CPU instruction sets (ISA)                                                               */
 
 typedef enum gc_isa {
     GC_ISA_AUTO = 0,    /* best the CPU and build support */
@@ -92,6 +106,9 @@ GC_API const char *gc_isa_name(gc_isa isa);
 /* The best ISA this CPU and build can run (cpuid, once). GC_ISA=scalar|avx2|avx512 in the
  * environment lowers it for testing (it can never raise it above what the CPU has). */
 GC_API gc_isa gc_isa_detect(void);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Context: threads, ISA, allocator, limits, last error                                     */
 
 /* Allocator hook: alloc(size, align, user) returns memory aligned to `align` (a power of two
  * >= sizeof(void*)) or NULL; free(ptr, user) releases it. */
@@ -128,6 +145,11 @@ GC_API gc_status gc_context_set_allocator(gc_context *ctx, const gc_allocator *a
 /* Largest single allocation the library will make under this context, in bytes
  * (0 = the default, 16 GiB). Larger requests fail with GC_ERR_LIMIT before allocating. */
 GC_API gc_status gc_context_set_max_alloc(gc_context *ctx, uint64_t bytes);
+/* Pixel limit for images read under ctx (width * height); 0 restores the default
+ * GC_IMAGE_DEFAULT_MAX_PIXELS. Negative is GC_ERR_ARG. */
+GC_API gc_status gc_context_set_max_pixels(gc_context *ctx, int64_t pixels);
+/* The pixel limit in force (ctx may be NULL: the default). */
+GC_API int64_t gc_context_max_pixels(const gc_context *ctx);
 /* One line saying what the last failing call under this context found wrong ("" if none).
  * Valid until the next call with this context. ctx may be NULL (returns ""). */
 GC_API const char *gc_context_last_error(const gc_context *ctx);
@@ -210,7 +232,8 @@ typedef enum gc_mode {
  *   input p x S, kernel q x p x K -> output q x S' (out[j] = sum_i corr(in[i], k[j][i]))
  * Any other pairing is GC_ERR_RANK; a plane-count mismatch is GC_ERR_SHAPE.
  */
-/* How the sums are computed (see "section fft" for the choice and its error bound). */
+/* How the sums are computed (see "Correlation by FFT" below for the choice and its error
+ * bound). */
 typedef enum gc_corr_method {
     GC_CORR_METHOD_AUTO = 0,   /* direct, unless the cost model says FFT is faster AND the data
                                   allow it: never for integer-valued data, NaN/Inf, or a
@@ -267,6 +290,42 @@ GC_API gc_status gc_xcorr3(gc_context *ctx, const gc_tensor *input, const gc_ten
                            gc_mode mode, gc_tensor *output);
 GC_API gc_status gc_conv3(gc_context *ctx, const gc_tensor *input, const gc_tensor *kernel,
                           gc_mode mode, gc_tensor *output);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Correlation by FFT: plans, error bound, method choice                                    */
+
+/* The method and boundary fields live in gc_corr_desc. */
+/*
+ * The FFT path of gc_corr (desc->method GC_CORR_METHOD_FFT, or AUTO's choice): overlap-save
+ * over output tiles; per tile, real-to-complex FFTW3 transforms of the input window (N points,
+ * sizes with small prime factors), a product with the kernel spectrum (summed over input
+ * planes in the frequency domain for the q x p pairing), one transform back, crop. Error
+ * bound, for each output element of plane j (eps: the dtype's epsilon; w: the input window
+ * of the element's tile; x_i, k_ji the input planes and kernels that feed plane j, the input
+ * already padded by the boundary rule):
+ *     |fft - exact| <= GC_FFT_ERROR_C * eps * log2(N) * sum_i ||x_i on w||_2 / sqrt(N) * ||k_ji||_2
+ * (measured: within 0.22 of it over the tests' sweeps). AUTO takes FFT only when this bound
+ * is within the direct method's own normwise bound (m + 2) * eps * ||x on the kernel
+ * window||_2 * ||k||_2 (m: products per output) at every output, no value is NaN/Inf, and
+ * not every value is an integer. Tiles and plans do not depend on the thread count, so FFT
+ * results are bitwise reproducible for any thread count. Plans are made with FFTW_ESTIMATE
+ * under a mutex and cached for the life of the process; ops may run from many threads.
+ */
+#define GC_FFT_ERROR_C 8.0
+
+/* 1 if this build has the FFT path (FFTW3), else 0. */
+GC_API int gc_fft_available(void);
+/* Destroy every cached FFT plan (and FFTW's own planner state). Must not run while any
+ * gc_corr call is in flight; the next FFT call plans again. */
+GC_API void gc_fft_cache_clear(void);
+/* Number of plans in the cache (for tests and curious callers). */
+GC_API int gc_fft_cache_size(void);
+/* The method gc_corr would run with these arguments and ctx's thread count and ISA:
+ * GC_CORR_METHOD_DIRECT or GC_CORR_METHOD_FFT (desc->method AUTO resolved; a forced method
+ * is returned as is, FFT only if available). Validates like gc_corr_shape. */
+GC_API gc_status gc_corr_select_method(gc_context *ctx, const gc_corr_desc *desc,
+                                       const gc_tensor *input, const gc_tensor *kernel,
+                                       gc_corr_method *method);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Gram matrices                                                                            */
@@ -337,7 +396,7 @@ GC_API gc_status gc_gram_backward_reference(gc_context *ctx, const gc_gram_desc 
                                             gc_tensor *grad_input);
 
 /* ---------------------------------------------------------------------------------------- */
-/* SpatialConvolution (conv2d): Torch nn semantics plus PyTorch's options                    */
+/* SpatialConvolution (conv2d): Torch nn semantics plus PyTorch's options                   */
 
 /*
  * input  N x C x H x W (or C x H x W: a batch of one, output then O x OH x OW)
@@ -424,7 +483,7 @@ GC_API gc_status gc_conv2d_backward_weight(gc_context *ctx, const gc_conv2d_desc
                                            size_t workspace_bytes);
 
 /* ---------------------------------------------------------------------------------------- */
-/* .npy files (NumPy format versions 1.0, 2.0, 3.0)                                        */
+/* .npy files (NumPy format versions 1.0, 2.0, 3.0)                                         */
 
 /* Read a float32/float64 array ('<f4', '>f4', '<f8', '>f8'; C or Fortran order; rank up to
  * GC_MAX_RANK) into a new C-contiguous tensor in native byte order that owns its data.
@@ -438,41 +497,364 @@ GC_API gc_status gc_npy_read_mem(gc_context *ctx, const void *buf, size_t size, 
  * so `path` is never left half-written. */
 GC_API gc_status gc_npy_write(gc_context *ctx, const char *path, const gc_tensor *t);
 
-/* ==== section fft: FFT planning and method controls (the method and boundary fields live in gc_corr_desc) ==== */
+/* Reading pieces of a .npy file (float32/float64, either byte order, C order): the
+ * streaming and MPI paths read their bands and slices by file offsets. */
+typedef struct gc_npy_file gc_npy_file;
+/* Open and check the header (as gc_npy_read). Fortran-order files are refused
+ * (GC_ERR_UNSUPPORTED: a band of rows is not contiguous there). *out NULL on failure. */
+GC_API gc_status gc_npy_open(gc_context *ctx, const char *path, gc_npy_file **out);
+/* NULL-safe; closes the file. */
+GC_API void gc_npy_close(gc_npy_file *f);
+/* The array's dtype, rank and dims (dims holds GC_MAX_RANK entries). */
+GC_API gc_status gc_npy_file_shape(const gc_npy_file *f, gc_dtype *dtype, int *rank,
+                                   int64_t *dims);
+/* Elements [first, first + count) in C order into dst (native byte order, the file's dtype). */
+GC_API gc_status gc_npy_file_read(gc_context *ctx, gc_npy_file *f, int64_t first, int64_t count,
+                                  void *dst);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Images: PNG and JPEG files, resampling                                                   */
+
 /*
- * The FFT path of gc_corr (desc->method GC_CORR_METHOD_FFT, or AUTO's choice): overlap-save
- * over output tiles; per tile, real-to-complex FFTW3 transforms of the input window (N points,
- * sizes with small prime factors), a product with the kernel spectrum (summed over input
- * planes in the frequency domain for the q x p pairing), one transform back, crop. Error
- * bound, for each output element of plane j (eps: the dtype's epsilon; w: the input window
- * of the element's tile; x_i, k_ji the input planes and kernels that feed plane j, the input
- * already padded by the boundary rule):
- *     |fft - exact| <= GC_FFT_ERROR_C * eps * log2(N) * sum_i ||x_i on w||_2 / sqrt(N) * ||k_ji||_2
- * (measured: within 0.22 of it over the tests' sweeps). AUTO takes FFT only when this bound
- * is within the direct method's own normwise bound (m + 2) * eps * ||x on the kernel
- * window||_2 * ||k||_2 (m: products per output) at every output, no value is NaN/Inf, and
- * not every value is an integer. Tiles and plans do not depend on the thread count, so FFT
- * results are bitwise reproducible for any thread count. Plans are made with FFTW_ESTIMATE
- * under a mutex and cached for the life of the process; ops may run from many threads.
+ * Images. PNG through libpng and JPEG through libjpeg-turbo, both optional at build time
+ * (CMake GC_WITH_PNG / GC_WITH_JPEG); a build without one answers GC_ERR_UNSUPPORTED with a
+ * message for that format. gc_image_supported() says what this build has.
+ *
+ * An image in memory is a float32 tensor C x H x W, C-contiguous, values in [0, 1]
+ * (8-bit samples / 255, 16-bit samples / 65535), rows top to bottom, channels in the order
+ * gray | gray, alpha | R, G, B | R, G, B, A. Colour values are the file's own (sRGB-encoded;
+ * no gamma or ICC conversion). Channel conversions on reading (gc_image_read_opts.channels):
+ *   as stored (0): PNG gray 1, gray+alpha 2, RGB 3, RGBA 4, palette 3 (4 if it has
+ *                  transparency); JPEG gray 1, colour 3. Bit depths 1/2/4 expand to 8.
+ *   1: gray; colour becomes 0.299 R + 0.587 G + 0.114 B (BT.601 on the stored values);
+ *   3: RGB; gray is repeated into R, G, B;      alpha (if any) is dropped in both cases;
+ *   4: RGBA; alpha 1 is added where the file has none.   (2 is gray + alpha, likewise.)
+ *
+ * Limits, checked from the file's header BEFORE anything of the image's size is allocated
+ * or decoded: width * height <= the pixel limit (opts.max_pixels, else the context's
+ * gc_context_set_max_pixels, else GC_IMAGE_DEFAULT_MAX_PIXELS) -> GC_ERR_LIMIT naming the
+ * size and the limit; and every buffer goes through the context's allocator and its
+ * single-allocation limit (gc_context_set_max_alloc). Corrupt, truncated or unsupported files
+ * (CMYK JPEG, more than GC_IMAGE_MAX_JPEG_SCANS progressive scans) are GC_ERR_FORMAT /
+ * GC_ERR_UNSUPPORTED with the decoder's own message; the decoders never print.
  */
-#define GC_FFT_ERROR_C 8.0
+#define GC_IMAGE_DEFAULT_MAX_PIXELS ((int64_t)1 << 26) /* 67,108,864: 8192 x 8192 */
+#define GC_IMAGE_MAX_JPEG_SCANS 500
 
-/* 1 if this build has the FFT path (FFTW3), else 0. */
-GC_API int gc_fft_available(void);
-/* Destroy every cached FFT plan (and FFTW's own planner state). Must not run while any
- * gc_corr call is in flight; the next FFT call plans again. */
-GC_API void gc_fft_cache_clear(void);
-/* Number of plans in the cache (for tests and curious callers). */
-GC_API int gc_fft_cache_size(void);
-/* The method gc_corr would run with these arguments and ctx's thread count and ISA:
- * GC_CORR_METHOD_DIRECT or GC_CORR_METHOD_FFT (desc->method AUTO resolved; a forced method
- * is returned as is, FFT only if available). Validates like gc_corr_shape. */
-GC_API gc_status gc_corr_select_method(gc_context *ctx, const gc_corr_desc *desc,
-                                       const gc_tensor *input, const gc_tensor *kernel,
-                                       gc_corr_method *method);
-/* ==== end section fft ==== */
+typedef enum gc_image_format {
+    GC_IMAGE_FORMAT_AUTO = 0,  /* reading: from the magic bytes; writing: from the path's
+                                  extension (.png; .jpg / .jpeg; case-insensitive) */
+    GC_IMAGE_FORMAT_PNG = 1,
+    GC_IMAGE_FORMAT_JPEG = 2
+} gc_image_format;
 
-/* ==== section optim: Optimisers: L-BFGS and Adam on a flat vector ==== */
+/* 1 if this build can read and write `format` (PNG or JPEG), else 0. */
+GC_API int gc_image_supported(gc_image_format format);
+
+typedef struct gc_image_read_opts {
+    int channels;        /* 0: as stored; 1, 2, 3 or 4: converted as described above */
+    int64_t max_pixels;  /* > 0: the pixel limit for this call; 0: the context's */
+} gc_image_read_opts;
+
+/* {0, 0}: channels as stored, the context's pixel limit. */
+GC_API gc_image_read_opts gc_image_read_opts_default(void);
+
+/* Read a PNG (8 or 16 bits; gray, gray+alpha, RGB, RGBA, palette; interlaced or not) or a
+ * JPEG (baseline or progressive; gray or YCbCr/RGB) into a new float32 C x H x W tensor that
+ * owns its data (release with gc_tensor_free). opts may be NULL (defaults). The format comes
+ * from the first bytes, not the name. */
+GC_API gc_status gc_image_read(gc_context *ctx, const char *path, const gc_image_read_opts *opts,
+                               gc_tensor *out);
+/* The same from memory (size bytes at buf). */
+GC_API gc_status gc_image_read_mem(gc_context *ctx, const void *buf, size_t size,
+                                   const gc_image_read_opts *opts, gc_tensor *out);
+
+typedef struct gc_image_write_opts {
+    gc_image_format format;  /* GC_IMAGE_FORMAT_AUTO: from the extension (an unknown one is
+                                GC_ERR_ARG) */
+    int quality;             /* JPEG quality 1..100; 0: 90 */
+    int bit_depth;           /* PNG 8 or 16; 0: 8 (JPEG: always 8) */
+} gc_image_write_opts;
+
+/* {GC_IMAGE_FORMAT_AUTO, 0 (90), 0 (8 bits)}. */
+GC_API gc_image_write_opts gc_image_write_opts_default(void);
+
+/* Write `image` (float32 or float64, any strides; C x H x W with C in 1..4 as above, or H x W
+ * gray) as PNG or JPEG. Values are clamped to [0, 1] and rounded to the nearest level; NaN
+ * becomes 0. JPEG has no alpha: C = 2 is written gray and C = 4 RGB (alpha dropped). H and W
+ * must be 1..65535 (JPEG's limit; PNG the same here). The file is written to a temporary name
+ * beside `path` and renamed at the end, so `path` is never left half-written. */
+GC_API gc_status gc_image_write(gc_context *ctx, const char *path, const gc_tensor *image,
+                                const gc_image_write_opts *opts);
+
+/* Resampling for image tensors. */
+typedef enum gc_resize_filter {
+    GC_RESIZE_FILTER_BILINEAR = 0,  /* PyTorch interpolate(mode='bilinear',
+                                       align_corners=False, antialias=False): good for
+                                       enlarging */
+    GC_RESIZE_FILTER_AREA = 1       /* PyTorch interpolate(mode='area') = adaptive average
+                                       pooling: each output pixel the mean of its input cell;
+                                       for shrinking */
+} gc_resize_filter;
+
+/* Resize `src` (C x H x W or H x W; float32 or float64; any strides) into `dst`, which the
+ * caller made with the same rank, the same C and dtype, and the wanted OH x OW (>= 1). dst
+ * must not overlap src. No allocation. */
+GC_API gc_status gc_image_resize(gc_context *ctx, const gc_tensor *src, gc_resize_filter filter,
+                                 gc_tensor *dst);
+
+/* ---------------------------------------------------------------------------------------- */
+/* safetensors files                                                                        */
+
+/*
+ * safetensors files (https://github.com/huggingface/safetensors): an 8-byte little-endian
+ * header length N, N bytes of JSON {"name": {"dtype": "F32", "shape": [..], "data_offsets":
+ * [begin, end]}, ..., "__metadata__": {"key": "value", ...}}, then the data, little-endian, C
+ * order. Reading checks everything: N against the file (and 100 MB), the JSON syntax, every
+ * field's type, duplicate names, dtypes, ranks (<= GC_MAX_RANK), shape products against
+ * end - begin without overflow, offsets inside the data and tiling it with no gap or overlap
+ * (as the reference implementation requires). F32, F16 and BF16 tensors are converted to
+ * float32, F64 stays float64; tensors of other dtypes (integers, bool, F8) are validated and
+ * listed but gc_safetensors_get refuses them with GC_ERR_DTYPE. Everything is copied out of
+ * the file: the result does not depend on the file or buffer afterwards.
+ */
+typedef struct gc_safetensors gc_safetensors;
+
+/* Parse a file / a buffer into a new gc_safetensors (*out is NULL on failure). */
+GC_API gc_status gc_safetensors_read(gc_context *ctx, const char *path, gc_safetensors **out);
+GC_API gc_status gc_safetensors_read_mem(gc_context *ctx, const void *buf, size_t size,
+                                         gc_safetensors **out);
+/* NULL-safe. Invalidates every view gc_safetensors_get returned. */
+GC_API void gc_safetensors_free(gc_safetensors *st);
+
+/* Number of tensors, and the name of tensor i (0 <= i < count; NULL outside), in the file's
+ * order. Names are UTF-8 and valid until gc_safetensors_free. */
+GC_API int64_t gc_safetensors_count(const gc_safetensors *st);
+GC_API const char *gc_safetensors_name(const gc_safetensors *st, int64_t index);
+
+/* A view (not owning; valid until gc_safetensors_free) of the tensor called `name`.
+ * Missing name: GC_ERR_ARG ("no tensor named ..."). If rank >= 0 the tensor must have that
+ * rank (else GC_ERR_RANK) and, if dims is not NULL, dims[i] for every i where dims[i] >= 0
+ * (else GC_ERR_SHAPE, the message giving both shapes). rank < 0: no check. */
+GC_API gc_status gc_safetensors_get(gc_context *ctx, const gc_safetensors *st, const char *name,
+                                    int rank, const int64_t *dims, gc_tensor *out);
+
+/* The __metadata__ string map: count, the pair at `index`, and lookup by key (NULL if
+ * absent). Strings are valid until gc_safetensors_free. */
+GC_API int64_t gc_safetensors_metadata_count(const gc_safetensors *st);
+GC_API gc_status gc_safetensors_metadata_at(const gc_safetensors *st, int64_t index,
+                                            const char **key, const char **value);
+GC_API const char *gc_safetensors_metadata_get(const gc_safetensors *st, const char *key);
+
+/* One tensor / one metadata pair to write. */
+typedef struct gc_safetensors_entry {
+    const char *name;          /* UTF-8, non-empty, unique, not "__metadata__" */
+    const gc_tensor *tensor;   /* float32 (written F32) or float64 (written F64), any strides */
+} gc_safetensors_entry;
+typedef struct gc_safetensors_meta {
+    const char *key;
+    const char *value;
+} gc_safetensors_meta;
+
+/* Write `count` tensors (in the given order) and `nmeta` metadata pairs (meta may be NULL
+ * when nmeta is 0) as a safetensors file; JSON strings are escaped, the header padded with
+ * spaces to a multiple of 8. Written to a temporary name beside `path` and renamed at the
+ * end (never half-written). */
+GC_API gc_status gc_safetensors_write(gc_context *ctx, const char *path,
+                                      const gc_safetensors_entry *tensors, int64_t count,
+                                      const gc_safetensors_meta *meta, int64_t nmeta);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Networks: Torch's nn modules, containers and criteria                                    */
+
+/*
+ * Torch's nn in C: modules with the three passes, containers, and criteria.
+ *
+ *   forward            output = f(input)                       (Torch's updateOutput)
+ *   backward_input     grad_input = dL/dinput given dL/doutput  (updateGradInput, overwrites)
+ *   acc_grad_parameters  grad_params += scale * dL/dparams      (accGradParameters)
+ *   backward           both of the above, in that order          (Torch's backward)
+ *
+ * Values: what flows between modules is a gc_value, a tensor or a table (a flat list of up to
+ * GC_TABLE_MAX tensors; tables do not nest). ConcatTable makes tables, MM takes a pair.
+ * Values held by a module (its output and grad_input) are descriptors of memory the module
+ * owns (or views of its input, for View and Identity): valid until the next call on that
+ * module, never freed by the caller.
+ *
+ * Memory is planned once. A module sizes its buffers (outputs, gradients, conv workspaces)
+ * for an input signature (kind, dtypes, dims) the first time it sees it, in gc_module_plan or
+ * implicitly in the first pass; ops that size their own scratch (the Gram calls) run under a
+ * block cache owned by the module, filled by their first call (or by gc_module_plan, which
+ * runs them once on zeros). After gc_module_plan, or after one forward + backward, passes
+ * with inputs of the same signature allocate nothing through the context's allocator
+ * (tested with a counting allocator). A new signature re-plans (allocates again).
+ * With a NULL ctx there is no allocator to plan with: the Gram calls then allocate per call.
+ *
+ * backward_input, acc_grad_parameters and backward must follow a forward with the same input
+ * (max pooling keeps its argmax, Sequential its intermediate values). Inputs may have any
+ * strides (View needs contiguous input, as Torch's view does); outputs are C-contiguous.
+ * dtype: float32 or float64, one per network (a conv module has the dtype it was made with).
+ * A module is not safe to run from two threads at once; separate modules are, each thread
+ * with its own context (during an op call a pass lends the context's allocator hook to the
+ * module's cache).
+ */
+#define GC_TABLE_MAX 8
+
+typedef struct gc_value {
+    int is_table;                 /* 0: a tensor, t[0]; 1: a table of `count` tensors */
+    int count;                    /* 1 for a tensor, 1..GC_TABLE_MAX for a table */
+    gc_tensor t[GC_TABLE_MAX];    /* views (they own nothing) */
+} gc_value;
+
+/* A tensor value: a view of *t (t must outlive the value's use). */
+GC_API gc_value gc_value_tensor(const gc_tensor *t);
+/* A table of `count` tensors (views of ts[0..count)). */
+GC_API gc_status gc_value_table(gc_value *out, int count, const gc_tensor *ts);
+
+typedef struct gc_module gc_module;
+
+/* ---- constructors: *out is NULL on failure; free with gc_module_free ---- */
+/* nn.Sequential: children run in the order added. */
+GC_API gc_status gc_sequential_create(gc_context *ctx, gc_module **out);
+/* nn.ConcatTable: every child gets the same tensor input; the output is the table of their
+ * (tensor) outputs; grad_input is the sum of the children's grad_inputs. */
+GC_API gc_status gc_concat_table_create(gc_context *ctx, gc_module **out);
+/* Append `child` to a Sequential or ConcatTable, which then owns it (frees it with itself).
+ * On failure the child is freed too (so create-then-add needs no cleanup), except when it
+ * already belongs to a container or contains `container` (GC_ERR_ARG, nothing freed); a NULL
+ * child (a failed create) is GC_ERR_NULL. A failed add marks the container broken: later
+ * adds into it, adding it elsewhere, and its passes fail (GC_ERR_ARG), so a network built
+ * with unchecked creates and adds fails at the first check that looks. */
+GC_API gc_status gc_module_add(gc_context *ctx, gc_module *container, gc_module *child);
+/* nn.Identity: output = input (tensor or table), grad_input = grad_output. */
+GC_API gc_status gc_identity_create(gc_context *ctx, gc_module **out);
+/* nn.View(d0, d1, ...): a view of a contiguous input with these dims (one may be -1). With
+ * gc_view_set_num_input_dims(n) (Torch's setNumInputDims) an input with more than n dims is
+ * a batch: the leading dims fold into one batch dim before `dims`; e.g. View(-1) with n = 2
+ * takes C x H x W to C x (H*W) and H x W to (H*W). Exactly Torch's rule, including a batch of
+ * one: 1 x H x W -> 1 x (H*W). */
+GC_API gc_status gc_view_create(gc_context *ctx, int rank, const int64_t *dims, gc_module **out);
+GC_API gc_status gc_view_set_num_input_dims(gc_context *ctx, gc_module *view, int n);
+/* nn.ReLU: max(0, x); grad_input = grad_output where input > 0, else 0. */
+GC_API gc_status gc_relu_create(gc_context *ctx, gc_module **out);
+/* nn.MulConstant(c): c * x. c finite. */
+GC_API gc_status gc_mul_constant_create(gc_context *ctx, double c, gc_module **out);
+/* nn.MM(transA, transB): input the pair {A, B}, output op(A) op(B) with op = transpose if
+ * the flag is set. A, B are matrices (M x K) or batches of them (b x M x K, the batched MM;
+ * both batched with one b). grad_input is the pair {dA, dB}. */
+GC_API gc_status gc_mm_create(gc_context *ctx, int trans_a, int trans_b, gc_module **out);
+/* GramMatrix: gc_gram_forward / gc_gram_backward with this descriptor (input M x K,
+ * C x H x W or N x C x H x W; normalisation as in gc_gram_desc). desc NULL: the default
+ * (norm HW). */
+GC_API gc_status gc_gram_matrix_create(gc_context *ctx, const gc_gram_desc *desc,
+                                       gc_module **out);
+/* nn.SpatialConvolution(n_in, n_out, kw, kh, ...) on gc_conv2d_*: weight
+ * n_out x n_in/groups x kh x kw, bias n_out if with_bias (Torch's :noBias() otherwise),
+ * geometry from desc (NULL: stride 1, pad 0). Parameters start as Torch's reset():
+ * uniform in [-1/sqrt(kh*kw*n_in/groups), +...) from a fixed seed (deterministic); set them
+ * through gc_module_parameter. Input C x H x W or N x C x H x W of `dtype`. */
+GC_API gc_status gc_spatial_convolution_create(gc_context *ctx, gc_dtype dtype, int64_t n_in,
+                                               int64_t n_out, int64_t kh, int64_t kw,
+                                               const gc_conv2d_desc *desc, int with_bias,
+                                               gc_module **out);
+
+/*
+ * Pooling over C x H x W or N x C x H x W, Torch7's nn.SpatialMaxPooling /
+ * nn.SpatialAveragePooling (pairs {height, width}):
+ *   OH = floor((H + 2 ph - kh) / sh) + 1   (ceil instead of floor in ceil mode), then one less
+ *   if the last window would start at or past H + ph (Torch7 drops it only when padded; it
+ *   is then empty, so gramconv always drops it). Same for W. Needs pad <= kernel / 2.
+ * Max: the window clipped to the input (padding never wins); the first maximum in row-major
+ * order is the argmax; grad_input accumulates grad_output at each window's argmax.
+ * Average (Torch7's SpatialAveragePooling, also PyTorch's avg_pool2d): window
+ * [y*sh - ph, min(y*sh - ph + kh, H + ph)), the sum taken over its part inside the input,
+ * divided by the window size clipped to the padded input (count_include_pad, Torch7's
+ * default) or by the number of input pixels in it (count_include_pad = 0, Torch7's
+ * :setCountExcludePad()).
+ */
+typedef struct gc_pool2d_desc {
+    int64_t kernel[2];      /* >= 1 */
+    int64_t stride[2];      /* >= 1 */
+    int64_t pad[2];         /* 0 <= pad <= kernel / 2 */
+    int ceil_mode;          /* Torch's :ceil() */
+    int count_include_pad;  /* average pooling only */
+} gc_pool2d_desc;
+
+/* kernel kh x kw, stride = kernel (Torch's default), pad 0, floor, count_include_pad 1. */
+GC_API gc_pool2d_desc gc_pool2d_desc_default(int64_t kh, int64_t kw);
+GC_API gc_status gc_spatial_max_pooling_create(gc_context *ctx, const gc_pool2d_desc *desc,
+                                               gc_module **out);
+GC_API gc_status gc_spatial_average_pooling_create(gc_context *ctx, const gc_pool2d_desc *desc,
+                                                   gc_module **out);
+
+/* NULL-safe. Frees the module, its children and everything it allocated. Never free a
+ * module that was added to a container (the container does). */
+GC_API void gc_module_free(gc_module *m);
+/* "nn.Sequential", "nn.SpatialConvolution", ... */
+GC_API const char *gc_module_name(const gc_module *m);
+
+/* ---- the passes ---- */
+/* Size every buffer for this input signature now (else the first forward does it). */
+GC_API gc_status gc_module_plan(gc_context *ctx, gc_module *m, const gc_value *input);
+/* *output: the module's output (owned by the module, valid until its next call). */
+GC_API gc_status gc_module_forward(gc_context *ctx, gc_module *m, const gc_value *input,
+                                   const gc_value **output);
+/* grad_output has the output's signature. *grad_input has the input's (owned by the module). */
+GC_API gc_status gc_module_backward_input(gc_context *ctx, gc_module *m, const gc_value *input,
+                                          const gc_value *grad_output,
+                                          const gc_value **grad_input);
+/* grad_params += scale * dL/dparams (scale finite); nothing for modules without parameters. */
+GC_API gc_status gc_module_acc_grad_parameters(gc_context *ctx, gc_module *m,
+                                               const gc_value *input,
+                                               const gc_value *grad_output, double scale);
+/* backward_input then acc_grad_parameters (grad_input may be NULL if not wanted). */
+GC_API gc_status gc_module_backward(gc_context *ctx, gc_module *m, const gc_value *input,
+                                    const gc_value *grad_output, double scale,
+                                    const gc_value **grad_input);
+/* Set every parameter gradient (recursively) to zero. */
+GC_API gc_status gc_module_zero_grad_parameters(gc_module *m);
+
+/* ---- parameters ---- */
+/* Number of parameter tensors, recursively, in order (a conv: weight then bias). */
+GC_API int gc_module_num_parameters(const gc_module *m);
+/* Views of parameter i and its gradient (either pointer may be NULL). Write through them to
+ * set weights; they stay valid until gc_module_flatten_parameters or gc_module_free. */
+GC_API gc_status gc_module_parameter(gc_module *m, int i, gc_tensor *param, gc_tensor *grad);
+/* Torch's getParameters(): move every parameter (and gradient) of m into one contiguous
+ * vector owned by m, values kept, and return rank-1 views of both (for an optimiser). The
+ * views stay valid until m is freed or flattened again; earlier gc_module_parameter views
+ * become stale. Fails with GC_ERR_EMPTY if m has no parameters. */
+GC_API gc_status gc_module_flatten_parameters(gc_context *ctx, gc_module *m, gc_tensor *params,
+                                              gc_tensor *grads);
+
+/* ---- criteria: loss = f(input, target), grad_input = dloss/dinput ---- */
+typedef struct gc_criterion gc_criterion;
+/* nn.MSECriterion: sum((x - t)^2), divided by numel if size_average (Torch's default 1).
+ * target: the input's shape. */
+GC_API gc_status gc_mse_criterion_create(gc_context *ctx, int size_average, gc_criterion **out);
+/* Style loss on features (fused gc_gram_style_loss): weight * mean((G(x) - T)^2) with G as
+ * gc_gram_forward(desc); target: the target Gram T (G's shape). desc NULL: default. */
+GC_API gc_status gc_style_loss_create(gc_context *ctx, const gc_gram_desc *desc, double weight,
+                                      gc_criterion **out);
+/* Content loss (neural-style's): weight * mean((x - t)^2); target: the input's shape. */
+GC_API gc_status gc_content_loss_create(gc_context *ctx, double weight, gc_criterion **out);
+/* Total variation (neural-style's TVLoss) on C x H x W or N x C x H x W, target NULL:
+ *   weight / 2 * sum over y < H-1, x < W-1 of (x[y][x] - x[y][x+1])^2 + (x[y][x] - x[y+1][x])^2
+ * whose gradient is exactly the one neural-style's TVLoss:updateGradInput adds. */
+GC_API gc_status gc_tv_loss_create(gc_context *ctx, double weight, gc_criterion **out);
+GC_API gc_status gc_criterion_forward(gc_context *ctx, gc_criterion *c, const gc_tensor *input,
+                                      const gc_tensor *target, double *loss);
+/* *grad_input: owned by the criterion (input's shape, C-contiguous), valid until its next
+ * call. */
+GC_API gc_status gc_criterion_backward(gc_context *ctx, gc_criterion *c, const gc_tensor *input,
+                                       const gc_tensor *target, const gc_tensor **grad_input);
+/* NULL-safe. */
+GC_API void gc_criterion_free(gc_criterion *c);
+GC_API const char *gc_criterion_name(const gc_criterion *c);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Optimisers: L-BFGS and Adam on a flat vector                                             */
+
 /*
  * Minimise f(x) over a float32 or float64 tensor x (a flat parameter vector or an image: any
  * shape, C-contiguous). You give an objective callback; the optimiser calls it at the points
@@ -677,352 +1059,10 @@ typedef enum gc_reduce_op { GC_REDUCE_OP_SUM = 0, GC_REDUCE_OP_MAX = 1 } gc_redu
 typedef gc_status (*gc_reduce_fn)(void *user, gc_reduce_op op, double *values, int n);
 GC_API gc_status gc_optimizer_set_reduce(gc_context *ctx, gc_optimizer *opt, gc_reduce_fn fn,
                                          void *user);
-/* ==== end section optim ==== */
 
-/* ==== section nn: nn: modules, containers and criteria ==== */
-/*
- * Torch's nn in C: modules with the three passes, containers, and criteria.
- *
- *   forward            output = f(input)                       (Torch's updateOutput)
- *   backward_input     grad_input = dL/dinput given dL/doutput  (updateGradInput, overwrites)
- *   acc_grad_parameters  grad_params += scale * dL/dparams      (accGradParameters)
- *   backward           both of the above, in that order          (Torch's backward)
- *
- * Values: what flows between modules is a gc_value, a tensor or a table (a flat list of up to
- * GC_TABLE_MAX tensors; tables do not nest). ConcatTable makes tables, MM takes a pair.
- * Values held by a module (its output and grad_input) are descriptors of memory the module
- * owns (or views of its input, for View and Identity): valid until the next call on that
- * module, never freed by the caller.
- *
- * Memory is planned once. A module sizes its buffers (outputs, gradients, conv workspaces)
- * for an input signature (kind, dtypes, dims) the first time it sees it, in gc_module_plan or
- * implicitly in the first pass; ops that size their own scratch (the Gram calls) run under a
- * block cache owned by the module, filled by their first call (or by gc_module_plan, which
- * runs them once on zeros). After gc_module_plan, or after one forward + backward, passes
- * with inputs of the same signature allocate nothing through the context's allocator
- * (tested with a counting allocator). A new signature re-plans (allocates again).
- * With a NULL ctx there is no allocator to plan with: the Gram calls then allocate per call.
- *
- * backward_input, acc_grad_parameters and backward must follow a forward with the same input
- * (max pooling keeps its argmax, Sequential its intermediate values). Inputs may have any
- * strides (View needs contiguous input, as Torch's view does); outputs are C-contiguous.
- * dtype: float32 or float64, one per network (a conv module has the dtype it was made with).
- * A module is not safe to run from two threads at once; separate modules are, each thread
- * with its own context (during an op call a pass lends the context's allocator hook to the
- * module's cache).
- */
-#define GC_TABLE_MAX 8
+/* ---------------------------------------------------------------------------------------- */
+/* Texture and style synthesis                                                              */
 
-typedef struct gc_value {
-    int is_table;                 /* 0: a tensor, t[0]; 1: a table of `count` tensors */
-    int count;                    /* 1 for a tensor, 1..GC_TABLE_MAX for a table */
-    gc_tensor t[GC_TABLE_MAX];    /* views (they own nothing) */
-} gc_value;
-
-/* A tensor value: a view of *t (t must outlive the value's use). */
-GC_API gc_value gc_value_tensor(const gc_tensor *t);
-/* A table of `count` tensors (views of ts[0..count)). */
-GC_API gc_status gc_value_table(gc_value *out, int count, const gc_tensor *ts);
-
-typedef struct gc_module gc_module;
-
-/* ---- constructors: *out is NULL on failure; free with gc_module_free ---- */
-/* nn.Sequential: children run in the order added. */
-GC_API gc_status gc_sequential_create(gc_context *ctx, gc_module **out);
-/* nn.ConcatTable: every child gets the same tensor input; the output is the table of their
- * (tensor) outputs; grad_input is the sum of the children's grad_inputs. */
-GC_API gc_status gc_concat_table_create(gc_context *ctx, gc_module **out);
-/* Append `child` to a Sequential or ConcatTable, which then owns it (frees it with itself).
- * On failure the child is freed too (so create-then-add needs no cleanup), except when it
- * already belongs to a container or contains `container` (GC_ERR_ARG, nothing freed); a NULL
- * child (a failed create) is GC_ERR_NULL. A failed add marks the container broken: later
- * adds into it, adding it elsewhere, and its passes fail (GC_ERR_ARG), so a network built
- * with unchecked creates and adds fails at the first check that looks. */
-GC_API gc_status gc_module_add(gc_context *ctx, gc_module *container, gc_module *child);
-/* nn.Identity: output = input (tensor or table), grad_input = grad_output. */
-GC_API gc_status gc_identity_create(gc_context *ctx, gc_module **out);
-/* nn.View(d0, d1, ...): a view of a contiguous input with these dims (one may be -1). With
- * gc_view_set_num_input_dims(n) (Torch's setNumInputDims) an input with more than n dims is
- * a batch: the leading dims fold into one batch dim before `dims`; e.g. View(-1) with n = 2
- * takes C x H x W to C x (H*W) and H x W to (H*W). Exactly Torch's rule, including a batch of
- * one: 1 x H x W -> 1 x (H*W). */
-GC_API gc_status gc_view_create(gc_context *ctx, int rank, const int64_t *dims, gc_module **out);
-GC_API gc_status gc_view_set_num_input_dims(gc_context *ctx, gc_module *view, int n);
-/* nn.ReLU: max(0, x); grad_input = grad_output where input > 0, else 0. */
-GC_API gc_status gc_relu_create(gc_context *ctx, gc_module **out);
-/* nn.MulConstant(c): c * x. c finite. */
-GC_API gc_status gc_mul_constant_create(gc_context *ctx, double c, gc_module **out);
-/* nn.MM(transA, transB): input the pair {A, B}, output op(A) op(B) with op = transpose if
- * the flag is set. A, B are matrices (M x K) or batches of them (b x M x K, the batched MM;
- * both batched with one b). grad_input is the pair {dA, dB}. */
-GC_API gc_status gc_mm_create(gc_context *ctx, int trans_a, int trans_b, gc_module **out);
-/* GramMatrix: gc_gram_forward / gc_gram_backward with this descriptor (input M x K,
- * C x H x W or N x C x H x W; normalisation as in gc_gram_desc). desc NULL: the default
- * (norm HW). */
-GC_API gc_status gc_gram_matrix_create(gc_context *ctx, const gc_gram_desc *desc,
-                                       gc_module **out);
-/* nn.SpatialConvolution(n_in, n_out, kw, kh, ...) on gc_conv2d_*: weight
- * n_out x n_in/groups x kh x kw, bias n_out if with_bias (Torch's :noBias() otherwise),
- * geometry from desc (NULL: stride 1, pad 0). Parameters start as Torch's reset():
- * uniform in [-1/sqrt(kh*kw*n_in/groups), +...) from a fixed seed (deterministic); set them
- * through gc_module_parameter. Input C x H x W or N x C x H x W of `dtype`. */
-GC_API gc_status gc_spatial_convolution_create(gc_context *ctx, gc_dtype dtype, int64_t n_in,
-                                               int64_t n_out, int64_t kh, int64_t kw,
-                                               const gc_conv2d_desc *desc, int with_bias,
-                                               gc_module **out);
-
-/*
- * Pooling over C x H x W or N x C x H x W, Torch7's nn.SpatialMaxPooling /
- * nn.SpatialAveragePooling (pairs {height, width}):
- *   OH = floor((H + 2 ph - kh) / sh) + 1   (ceil instead of floor in ceil mode), then one less
- *   if the last window would start at or past H + ph (Torch7 drops it only when padded; it
- *   is then empty, so gramconv always drops it). Same for W. Needs pad <= kernel / 2.
- * Max: the window clipped to the input (padding never wins); the first maximum in row-major
- * order is the argmax; grad_input accumulates grad_output at each window's argmax.
- * Average (Torch7's SpatialAveragePooling, also PyTorch's avg_pool2d): window
- * [y*sh - ph, min(y*sh - ph + kh, H + ph)), the sum taken over its part inside the input,
- * divided by the window size clipped to the padded input (count_include_pad, Torch7's
- * default) or by the number of input pixels in it (count_include_pad = 0, Torch7's
- * :setCountExcludePad()).
- */
-typedef struct gc_pool2d_desc {
-    int64_t kernel[2];      /* >= 1 */
-    int64_t stride[2];      /* >= 1 */
-    int64_t pad[2];         /* 0 <= pad <= kernel / 2 */
-    int ceil_mode;          /* Torch's :ceil() */
-    int count_include_pad;  /* average pooling only */
-} gc_pool2d_desc;
-
-/* kernel kh x kw, stride = kernel (Torch's default), pad 0, floor, count_include_pad 1. */
-GC_API gc_pool2d_desc gc_pool2d_desc_default(int64_t kh, int64_t kw);
-GC_API gc_status gc_spatial_max_pooling_create(gc_context *ctx, const gc_pool2d_desc *desc,
-                                               gc_module **out);
-GC_API gc_status gc_spatial_average_pooling_create(gc_context *ctx, const gc_pool2d_desc *desc,
-                                                   gc_module **out);
-
-/* NULL-safe. Frees the module, its children and everything it allocated. Never free a
- * module that was added to a container (the container does). */
-GC_API void gc_module_free(gc_module *m);
-/* "nn.Sequential", "nn.SpatialConvolution", ... */
-GC_API const char *gc_module_name(const gc_module *m);
-
-/* ---- the passes ---- */
-/* Size every buffer for this input signature now (else the first forward does it). */
-GC_API gc_status gc_module_plan(gc_context *ctx, gc_module *m, const gc_value *input);
-/* *output: the module's output (owned by the module, valid until its next call). */
-GC_API gc_status gc_module_forward(gc_context *ctx, gc_module *m, const gc_value *input,
-                                   const gc_value **output);
-/* grad_output has the output's signature. *grad_input has the input's (owned by the module). */
-GC_API gc_status gc_module_backward_input(gc_context *ctx, gc_module *m, const gc_value *input,
-                                          const gc_value *grad_output,
-                                          const gc_value **grad_input);
-/* grad_params += scale * dL/dparams (scale finite); nothing for modules without parameters. */
-GC_API gc_status gc_module_acc_grad_parameters(gc_context *ctx, gc_module *m,
-                                               const gc_value *input,
-                                               const gc_value *grad_output, double scale);
-/* backward_input then acc_grad_parameters (grad_input may be NULL if not wanted). */
-GC_API gc_status gc_module_backward(gc_context *ctx, gc_module *m, const gc_value *input,
-                                    const gc_value *grad_output, double scale,
-                                    const gc_value **grad_input);
-/* Set every parameter gradient (recursively) to zero. */
-GC_API gc_status gc_module_zero_grad_parameters(gc_module *m);
-
-/* ---- parameters ---- */
-/* Number of parameter tensors, recursively, in order (a conv: weight then bias). */
-GC_API int gc_module_num_parameters(const gc_module *m);
-/* Views of parameter i and its gradient (either pointer may be NULL). Write through them to
- * set weights; they stay valid until gc_module_flatten_parameters or gc_module_free. */
-GC_API gc_status gc_module_parameter(gc_module *m, int i, gc_tensor *param, gc_tensor *grad);
-/* Torch's getParameters(): move every parameter (and gradient) of m into one contiguous
- * vector owned by m, values kept, and return rank-1 views of both (for an optimiser). The
- * views stay valid until m is freed or flattened again; earlier gc_module_parameter views
- * become stale. Fails with GC_ERR_EMPTY if m has no parameters. */
-GC_API gc_status gc_module_flatten_parameters(gc_context *ctx, gc_module *m, gc_tensor *params,
-                                              gc_tensor *grads);
-
-/* ---- criteria: loss = f(input, target), grad_input = dloss/dinput ---- */
-typedef struct gc_criterion gc_criterion;
-/* nn.MSECriterion: sum((x - t)^2), divided by numel if size_average (Torch's default 1).
- * target: the input's shape. */
-GC_API gc_status gc_mse_criterion_create(gc_context *ctx, int size_average, gc_criterion **out);
-/* Style loss on features (fused gc_gram_style_loss): weight * mean((G(x) - T)^2) with G as
- * gc_gram_forward(desc); target: the target Gram T (G's shape). desc NULL: default. */
-GC_API gc_status gc_style_loss_create(gc_context *ctx, const gc_gram_desc *desc, double weight,
-                                      gc_criterion **out);
-/* Content loss (neural-style's): weight * mean((x - t)^2); target: the input's shape. */
-GC_API gc_status gc_content_loss_create(gc_context *ctx, double weight, gc_criterion **out);
-/* Total variation (neural-style's TVLoss) on C x H x W or N x C x H x W, target NULL:
- *   weight / 2 * sum over y < H-1, x < W-1 of (x[y][x] - x[y][x+1])^2 + (x[y][x] - x[y+1][x])^2
- * whose gradient is exactly the one neural-style's TVLoss:updateGradInput adds. */
-GC_API gc_status gc_tv_loss_create(gc_context *ctx, double weight, gc_criterion **out);
-GC_API gc_status gc_criterion_forward(gc_context *ctx, gc_criterion *c, const gc_tensor *input,
-                                      const gc_tensor *target, double *loss);
-/* *grad_input: owned by the criterion (input's shape, C-contiguous), valid until its next
- * call. */
-GC_API gc_status gc_criterion_backward(gc_context *ctx, gc_criterion *c, const gc_tensor *input,
-                                       const gc_tensor *target, const gc_tensor **grad_input);
-/* NULL-safe. */
-GC_API void gc_criterion_free(gc_criterion *c);
-GC_API const char *gc_criterion_name(const gc_criterion *c);
-/* ==== end section nn ==== */
-
-/* ==== section io: Images and safetensors ==== */
-
-/*
- * Images. PNG through libpng and JPEG through libjpeg-turbo, both optional at build time
- * (CMake GC_WITH_PNG / GC_WITH_JPEG); a build without one answers GC_ERR_UNSUPPORTED with a
- * message for that format. gc_image_supported() says what this build has.
- *
- * An image in memory is a float32 tensor C x H x W, C-contiguous, values in [0, 1]
- * (8-bit samples / 255, 16-bit samples / 65535), rows top to bottom, channels in the order
- * gray | gray, alpha | R, G, B | R, G, B, A. Colour values are the file's own (sRGB-encoded;
- * no gamma or ICC conversion). Channel conversions on reading (gc_image_read_opts.channels):
- *   as stored (0): PNG gray 1, gray+alpha 2, RGB 3, RGBA 4, palette 3 (4 if it has
- *                  transparency); JPEG gray 1, colour 3. Bit depths 1/2/4 expand to 8.
- *   1: gray; colour becomes 0.299 R + 0.587 G + 0.114 B (BT.601 on the stored values);
- *   3: RGB; gray is repeated into R, G, B;      alpha (if any) is dropped in both cases;
- *   4: RGBA; alpha 1 is added where the file has none.   (2 is gray + alpha, likewise.)
- *
- * Limits, checked from the file's header BEFORE anything of the image's size is allocated
- * or decoded: width * height <= the pixel limit (opts.max_pixels, else the context's
- * gc_context_set_max_pixels, else GC_IMAGE_DEFAULT_MAX_PIXELS) -> GC_ERR_LIMIT naming the
- * size and the limit; and every buffer goes through the context's allocator and its
- * single-allocation limit (gc_context_set_max_alloc). Corrupt, truncated or unsupported files
- * (CMYK JPEG, more than GC_IMAGE_MAX_JPEG_SCANS progressive scans) are GC_ERR_FORMAT /
- * GC_ERR_UNSUPPORTED with the decoder's own message; the decoders never print.
- */
-#define GC_IMAGE_DEFAULT_MAX_PIXELS ((int64_t)1 << 26) /* 67,108,864: 8192 x 8192 */
-#define GC_IMAGE_MAX_JPEG_SCANS 500
-
-typedef enum gc_image_format {
-    GC_IMAGE_FORMAT_AUTO = 0,  /* reading: from the magic bytes; writing: from the path's
-                                  extension (.png; .jpg / .jpeg; case-insensitive) */
-    GC_IMAGE_FORMAT_PNG = 1,
-    GC_IMAGE_FORMAT_JPEG = 2
-} gc_image_format;
-
-/* 1 if this build can read and write `format` (PNG or JPEG), else 0. */
-GC_API int gc_image_supported(gc_image_format format);
-
-/* Pixel limit for images read under ctx (width * height); 0 restores the default
- * GC_IMAGE_DEFAULT_MAX_PIXELS. Negative is GC_ERR_ARG. */
-GC_API gc_status gc_context_set_max_pixels(gc_context *ctx, int64_t pixels);
-/* The pixel limit in force (ctx may be NULL: the default). */
-GC_API int64_t gc_context_max_pixels(const gc_context *ctx);
-
-typedef struct gc_image_read_opts {
-    int channels;        /* 0: as stored; 1, 2, 3 or 4: converted as described above */
-    int64_t max_pixels;  /* > 0: the pixel limit for this call; 0: the context's */
-} gc_image_read_opts;
-
-/* {0, 0}: channels as stored, the context's pixel limit. */
-GC_API gc_image_read_opts gc_image_read_opts_default(void);
-
-/* Read a PNG (8 or 16 bits; gray, gray+alpha, RGB, RGBA, palette; interlaced or not) or a
- * JPEG (baseline or progressive; gray or YCbCr/RGB) into a new float32 C x H x W tensor that
- * owns its data (release with gc_tensor_free). opts may be NULL (defaults). The format comes
- * from the first bytes, not the name. */
-GC_API gc_status gc_image_read(gc_context *ctx, const char *path, const gc_image_read_opts *opts,
-                               gc_tensor *out);
-/* The same from memory (size bytes at buf). */
-GC_API gc_status gc_image_read_mem(gc_context *ctx, const void *buf, size_t size,
-                                   const gc_image_read_opts *opts, gc_tensor *out);
-
-typedef struct gc_image_write_opts {
-    gc_image_format format;  /* GC_IMAGE_FORMAT_AUTO: from the extension (an unknown one is
-                                GC_ERR_ARG) */
-    int quality;             /* JPEG quality 1..100; 0: 90 */
-    int bit_depth;           /* PNG 8 or 16; 0: 8 (JPEG: always 8) */
-} gc_image_write_opts;
-
-/* {GC_IMAGE_FORMAT_AUTO, 0 (90), 0 (8 bits)}. */
-GC_API gc_image_write_opts gc_image_write_opts_default(void);
-
-/* Write `image` (float32 or float64, any strides; C x H x W with C in 1..4 as above, or H x W
- * gray) as PNG or JPEG. Values are clamped to [0, 1] and rounded to the nearest level; NaN
- * becomes 0. JPEG has no alpha: C = 2 is written gray and C = 4 RGB (alpha dropped). H and W
- * must be 1..65535 (JPEG's limit; PNG the same here). The file is written to a temporary name
- * beside `path` and renamed at the end, so `path` is never left half-written. */
-GC_API gc_status gc_image_write(gc_context *ctx, const char *path, const gc_tensor *image,
-                                const gc_image_write_opts *opts);
-
-/* Resampling for image tensors. */
-typedef enum gc_resize_filter {
-    GC_RESIZE_FILTER_BILINEAR = 0,  /* PyTorch interpolate(mode='bilinear',
-                                       align_corners=False, antialias=False): good for
-                                       enlarging */
-    GC_RESIZE_FILTER_AREA = 1       /* PyTorch interpolate(mode='area') = adaptive average
-                                       pooling: each output pixel the mean of its input cell;
-                                       for shrinking */
-} gc_resize_filter;
-
-/* Resize `src` (C x H x W or H x W; float32 or float64; any strides) into `dst`, which the
- * caller made with the same rank, the same C and dtype, and the wanted OH x OW (>= 1). dst
- * must not overlap src. No allocation. */
-GC_API gc_status gc_image_resize(gc_context *ctx, const gc_tensor *src, gc_resize_filter filter,
-                                 gc_tensor *dst);
-
-/*
- * safetensors files (https://github.com/huggingface/safetensors): an 8-byte little-endian
- * header length N, N bytes of JSON {"name": {"dtype": "F32", "shape": [..], "data_offsets":
- * [begin, end]}, ..., "__metadata__": {"key": "value", ...}}, then the data, little-endian, C
- * order. Reading checks everything: N against the file (and 100 MB), the JSON syntax, every
- * field's type, duplicate names, dtypes, ranks (<= GC_MAX_RANK), shape products against
- * end - begin without overflow, offsets inside the data and tiling it with no gap or overlap
- * (as the reference implementation requires). F32, F16 and BF16 tensors are converted to
- * float32, F64 stays float64; tensors of other dtypes (integers, bool, F8) are validated and
- * listed but gc_safetensors_get refuses them with GC_ERR_DTYPE. Everything is copied out of
- * the file: the result does not depend on the file or buffer afterwards.
- */
-typedef struct gc_safetensors gc_safetensors;
-
-/* Parse a file / a buffer into a new gc_safetensors (*out is NULL on failure). */
-GC_API gc_status gc_safetensors_read(gc_context *ctx, const char *path, gc_safetensors **out);
-GC_API gc_status gc_safetensors_read_mem(gc_context *ctx, const void *buf, size_t size,
-                                         gc_safetensors **out);
-/* NULL-safe. Invalidates every view gc_safetensors_get returned. */
-GC_API void gc_safetensors_free(gc_safetensors *st);
-
-/* Number of tensors, and the name of tensor i (0 <= i < count; NULL outside), in the file's
- * order. Names are UTF-8 and valid until gc_safetensors_free. */
-GC_API int64_t gc_safetensors_count(const gc_safetensors *st);
-GC_API const char *gc_safetensors_name(const gc_safetensors *st, int64_t index);
-
-/* A view (not owning; valid until gc_safetensors_free) of the tensor called `name`.
- * Missing name: GC_ERR_ARG ("no tensor named ..."). If rank >= 0 the tensor must have that
- * rank (else GC_ERR_RANK) and, if dims is not NULL, dims[i] for every i where dims[i] >= 0
- * (else GC_ERR_SHAPE, the message giving both shapes). rank < 0: no check. */
-GC_API gc_status gc_safetensors_get(gc_context *ctx, const gc_safetensors *st, const char *name,
-                                    int rank, const int64_t *dims, gc_tensor *out);
-
-/* The __metadata__ string map: count, the pair at `index`, and lookup by key (NULL if
- * absent). Strings are valid until gc_safetensors_free. */
-GC_API int64_t gc_safetensors_metadata_count(const gc_safetensors *st);
-GC_API gc_status gc_safetensors_metadata_at(const gc_safetensors *st, int64_t index,
-                                            const char **key, const char **value);
-GC_API const char *gc_safetensors_metadata_get(const gc_safetensors *st, const char *key);
-
-/* One tensor / one metadata pair to write. */
-typedef struct gc_safetensors_entry {
-    const char *name;          /* UTF-8, non-empty, unique, not "__metadata__" */
-    const gc_tensor *tensor;   /* float32 (written F32) or float64 (written F64), any strides */
-} gc_safetensors_entry;
-typedef struct gc_safetensors_meta {
-    const char *key;
-    const char *value;
-} gc_safetensors_meta;
-
-/* Write `count` tensors (in the given order) and `nmeta` metadata pairs (meta may be NULL
- * when nmeta is 0) as a safetensors file; JSON strings are escaped, the header padded with
- * spaces to a multiple of 8. Written to a temporary name beside `path` and renamed at the
- * end (never half-written). */
-GC_API gc_status gc_safetensors_write(gc_context *ctx, const char *path,
-                                      const gc_safetensors_entry *tensors, int64_t count,
-                                      const gc_safetensors_meta *meta, int64_t nmeta);
-
-/* ==== end section io ==== */
-
-/* ==== section synth: Texture and style synthesis ==== */
 /*
  * Gram-matching synthesis (Gatys, Ecker & Bethge): find an image whose feature Gram matrices
  * match target Grams (texture synthesis), optionally plus a content term on one layer and a
@@ -1257,56 +1297,10 @@ GC_API gc_status gc_synth_finish(gc_context *ctx, gc_tensor *image, const gc_ten
 GC_API gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net,
                                   const gc_tensor *sample, const gc_synth_desc *desc,
                                   uint64_t seed, gc_tensor *out, gc_synth_stats *stats);
-/* ==== end section synth ==== */
 
-/* ==== section score: Texture scores: network-free distances between a sample and a candidate ==== */
-/*
- * Two distances between a texture sample and a candidate image (a synthesised texture, or a
- * piece of the same texture), each reported raw and relative to Gaussian noise of the
- * candidate's size with the sample's per-channel mean and standard deviation (1.0 = as far
- * from the sample as that noise; a real piece of a texture typically scores 0.1 - 0.3):
- *  - swd: the sliced Wasserstein distance between patch x patch x C neighbourhoods of the
- *    Laplacian-pyramid levels of the two images (Karras et al., ProGAN, 2018), with every
- *    level's neighbourhoods normalised by the SAMPLE's per-channel mean and standard
- *    deviation (so a brightness or colour drift counts), averaged over the levels;
- *  - spectrum: the root mean square difference of the log power spectra (Welch estimates
- *    over spectrum_window x spectrum_window Hann windows, DC excluded).
- * docs/SYNTH.md ("Scoring a texture") gives every step. Images are C x H x W float32 or
- * float64 (any strides), C in 1..4 and the same for both, values normally in [0, 1], every
- * value finite, every side at least max(patch, 8). The spectrum window shrinks to the
- * smallest side of the two images (rounded down to even) when that is smaller. A constant
- * sample (no texture to compare with) is GC_ERR_ARG. The result depends only on the inputs
- * and the descriptor (the same bits for any thread count and ISA); it is computed in float64.
- */
-typedef struct gc_texture_score_desc {
-    int patch;                /* neighbourhood side, 1..32 (7) */
-    int directions;           /* random projection directions, 1..65536 (256) */
-    int64_t max_descriptors;  /* neighbourhoods per level per image, 1..2^24 (4096); more
-                                 positions than this: a seeded random subset */
-    int min_level_size;       /* the pyramid's smallest level side, >= 1 (16; at least patch
-                                 is used) */
-    int spectrum_window;      /* Welch window side, even, 8..1024 (64) */
-    int64_t max_windows;      /* Welch windows per image, 1..2^20 (64) */
-    uint64_t seed;            /* directions, subsets and the noise image (0) */
-} gc_texture_score_desc;
+/* ---------------------------------------------------------------------------------------- */
+/* Streaming Gram: bands of columns, .npy files under a memory budget                       */
 
-/* {7, 256, 4096, 16, 64, 64, seed 0}. */
-GC_API gc_texture_score_desc gc_texture_score_desc_default(void);
-
-typedef struct gc_texture_score {
-    double swd, swd_noise, swd_rel;                 /* swd(sample, candidate), swd(sample,
-                                                       noise), their ratio */
-    double spectrum, spectrum_noise, spectrum_rel;  /* the same for the spectrum distance */
-    int levels;                                     /* pyramid levels compared */
-} gc_texture_score;
-
-/* Score `candidate` against `sample` (desc NULL: the defaults). On failure *out is zeroed. */
-GC_API gc_status gc_texture_score_compute(gc_context *ctx, const gc_texture_score_desc *desc,
-                                          const gc_tensor *sample, const gc_tensor *candidate,
-                                          gc_texture_score *out);
-/* ==== end section score ==== */
-
-/* ==== section tile: Tiled and distributed execution ==== */
 /*
  * Streaming Gram: G = norm * scale * Fc Fc^T of one M x K matrix (an M x K input, or a
  * C x H x W map with K = H*W, or one item of a batch) fed as consecutive bands of columns
@@ -1363,21 +1357,6 @@ GC_API gc_status gc_gram_accum_partial(gc_context *ctx, gc_gram_accum *acc, doub
  * norm * scale * sums, exactly symmetric. The accumulator may then be freed. */
 GC_API gc_status gc_gram_accum_finish(gc_context *ctx, gc_gram_accum *acc, gc_tensor *output);
 
-/* Reading pieces of a .npy file (float32/float64, either byte order, C order): the
- * streaming and MPI paths read their bands and slices by file offsets. */
-typedef struct gc_npy_file gc_npy_file;
-/* Open and check the header (as gc_npy_read). Fortran-order files are refused
- * (GC_ERR_UNSUPPORTED: a band of rows is not contiguous there). *out NULL on failure. */
-GC_API gc_status gc_npy_open(gc_context *ctx, const char *path, gc_npy_file **out);
-/* NULL-safe; closes the file. */
-GC_API void gc_npy_close(gc_npy_file *f);
-/* The array's dtype, rank and dims (dims holds GC_MAX_RANK entries). */
-GC_API gc_status gc_npy_file_shape(const gc_npy_file *f, gc_dtype *dtype, int *rank,
-                                   int64_t *dims);
-/* Elements [first, first + count) in C order into dst (native byte order, the file's dtype). */
-GC_API gc_status gc_npy_file_read(gc_context *ctx, gc_npy_file *f, int64_t first, int64_t count,
-                                  void *dst);
-
 /* How an open .npy file reads as a Gram input: N items (1 below rank 4) of M rows of K
  * columns (K = H*W for C x H x W and N x C x H x W; W: 1 for M x K). */
 GC_API gc_status gc_gram_npy_layout(gc_context *ctx, const gc_npy_file *f, int64_t *n,
@@ -1396,6 +1375,10 @@ GC_API gc_status gc_gram_accum_add_npy(gc_context *ctx, gc_gram_accum *acc, gc_n
  * order as gc_gram_accum_*. */
 GC_API gc_status gc_gram_forward_npy(gc_context *ctx, const gc_gram_desc *desc,
                                      const char *path, uint64_t max_memory, gc_tensor *output);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Tiled conv2d: bands of rows with their halo                                              */
+
 /*
  * Tiled conv2d: the output (forward) or grad_input (backward_input) computed in horizontal
  * bands, each from the rows of the input (grad_output) it reads plus a halo. For output rows
@@ -1444,6 +1427,10 @@ GC_API gc_status gc_conv2d_backward_input_tiled(gc_context *ctx, const gc_conv2d
                                                 const gc_tensor *grad_output,
                                                 const gc_tensor *weight, gc_tensor *grad_input,
                                                 uint64_t max_memory);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Texture synthesis in bands                                                               */
+
 /*
  * Texture synthesis in bands (random net; style and total-variation terms): the loss,
  * gradient and optimisation of gc_synth without any F x H x W feature map in memory. Each
@@ -1467,7 +1454,54 @@ GC_API gc_status gc_synth_tiled_loss(gc_context *ctx, gc_synth_tiled *t, const g
                                      double *loss, gc_tensor *grad);
 GC_API gc_status gc_synth_tiled_run(gc_context *ctx, gc_synth_tiled *t, gc_tensor *image,
                                     gc_synth_stats *stats);
-/* ==== end section tile ==== */
+
+/* ---------------------------------------------------------------------------------------- */
+/* Texture scores: network-free distances between a sample and a candidate                  */
+
+/*
+ * Two distances between a texture sample and a candidate image (a synthesised texture, or a
+ * piece of the same texture), each reported raw and relative to Gaussian noise of the
+ * candidate's size with the sample's per-channel mean and standard deviation (1.0 = as far
+ * from the sample as that noise; a real piece of a texture typically scores 0.1 - 0.3):
+ *  - swd: the sliced Wasserstein distance between patch x patch x C neighbourhoods of the
+ *    Laplacian-pyramid levels of the two images (Karras et al., ProGAN, 2018), with every
+ *    level's neighbourhoods normalised by the SAMPLE's per-channel mean and standard
+ *    deviation (so a brightness or colour drift counts), averaged over the levels;
+ *  - spectrum: the root mean square difference of the log power spectra (Welch estimates
+ *    over spectrum_window x spectrum_window Hann windows, DC excluded).
+ * docs/SYNTH.md ("Scoring a texture") gives every step. Images are C x H x W float32 or
+ * float64 (any strides), C in 1..4 and the same for both, values normally in [0, 1], every
+ * value finite, every side at least max(patch, 8). The spectrum window shrinks to the
+ * smallest side of the two images (rounded down to even) when that is smaller. A constant
+ * sample (no texture to compare with) is GC_ERR_ARG. The result depends only on the inputs
+ * and the descriptor (the same bits for any thread count and ISA); it is computed in float64.
+ */
+typedef struct gc_texture_score_desc {
+    int patch;                /* neighbourhood side, 1..32 (7) */
+    int directions;           /* random projection directions, 1..65536 (256) */
+    int64_t max_descriptors;  /* neighbourhoods per level per image, 1..2^24 (4096); more
+                                 positions than this: a seeded random subset */
+    int min_level_size;       /* the pyramid's smallest level side, >= 1 (16; at least patch
+                                 is used) */
+    int spectrum_window;      /* Welch window side, even, 8..1024 (64) */
+    int64_t max_windows;      /* Welch windows per image, 1..2^20 (64) */
+    uint64_t seed;            /* directions, subsets and the noise image (0) */
+} gc_texture_score_desc;
+
+/* {7, 256, 4096, 16, 64, 64, seed 0}. */
+GC_API gc_texture_score_desc gc_texture_score_desc_default(void);
+
+typedef struct gc_texture_score {
+    double swd, swd_noise, swd_rel;                 /* swd(sample, candidate), swd(sample,
+                                                       noise), their ratio */
+    double spectrum, spectrum_noise, spectrum_rel;  /* the same for the spectrum distance */
+    int levels;                                     /* pyramid levels compared */
+} gc_texture_score;
+
+/* Score `candidate` against `sample` (desc NULL: the defaults). On failure *out is zeroed. */
+GC_API gc_status gc_texture_score_compute(gc_context *ctx, const gc_texture_score_desc *desc,
+                                          const gc_tensor *sample, const gc_tensor *candidate,
+                                          gc_texture_score *out);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 /* test_fft.c - the FFT method of xcorr2/conv2/xcorr3/conv3 and the boundaries:
- *  - FFT vs the float64 reference within the documented bound (gramconv.h, section fft):
+ *  - FFT vs the float64 reference within the documented bound (gramconv.h, "Correlation by
+ *    FFT"):
  *      |fft - ref| <= GC_FFT_ERROR_C * eps * log2(N) * sum_i rms(x_i) * ||k_ji||_2
  *    over 2-D / 3-D, the three rank pairings, V/F/S, xcorr/conv, odd sizes, strided views,
  *    float32 and float64, several thread counts (bitwise equal across them);
@@ -63,8 +64,8 @@ static gc_status run(gc_context *ctx, const gc_corr_desc *d, const gc_tensor *in
     return ref ? gc_corr_reference(ctx, d, in, k, out) : gc_corr(ctx, d, in, k, out);
 }
 
-/* The documented FFT error bound (gramconv.h, section fft) for the outputs of plane j in
- * tile t: GC_FFT_ERROR_C * eps * log2(N) * sum_i ||x_i on the tile's window||_2 / sqrt(N) *
+/* The documented FFT error bound (gramconv.h, "Correlation by FFT") for the outputs of
+ * plane j in tile t: GC_FFT_ERROR_C * eps * log2(N) * sum_i ||x_i on the tile's window||_2 / sqrt(N) *
  * ||k_ji||_2, N the tile's transform size. (Zero fill only: for the other boundaries the
  * callers pass the padded input.) */
 static double tile_bound(const gc_corr_problem *p, const int64_t T[3], const int64_t B[3],
