@@ -44,9 +44,9 @@ extern "C" {
 /* Version and symbol export                                                                */
 
 #define GC_VERSION_MAJOR 0
-#define GC_VERSION_MINOR 1
+#define GC_VERSION_MINOR 2
 #define GC_VERSION_PATCH 0
-#define GC_VERSION_STRING "0.1.0"
+#define GC_VERSION_STRING "0.2.0"
 /* One integer for comparisons: major*10000 + minor*100 + patch. */
 #define GC_VERSION_NUMBER (GC_VERSION_MAJOR * 10000 + GC_VERSION_MINOR * 100 + GC_VERSION_PATCH)
 
