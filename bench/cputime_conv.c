@@ -15,7 +15,7 @@ int main(int argc,char**argv){
   if(argc<7){fputs("usage: C O HW K PAD fwd|bwdi|bwdw [threads [algo [repeats]]]\n",stderr);return 2;}
   int64_t C=atoi(argv[1]),O=atoi(argv[2]),S=atoi(argv[3]),K=atoi(argv[4]),P=atoi(argv[5]);
   const char*ps=argv[6]; int T=argc>7?atoi(argv[7]):1, algo=argc>8?atoi(argv[8]):0, it=argc>9?atoi(argv[9]):10;
-  gc_conv_pass pass=strcmp(ps,"fwd")==0?GC_CONV_FORWARD:strcmp(ps,"bwdi")==0?GC_CONV_BACKWARD_INPUT:GC_CONV_BACKWARD_WEIGHT;
+  gc_conv_pass pass=strcmp(ps,"fwd")==0?GC_CONV_PASS_FORWARD:strcmp(ps,"bwdi")==0?GC_CONV_PASS_BACKWARD_INPUT:GC_CONV_PASS_BACKWARD_WEIGHT;
   gc_context*ctx; gc_context_create(&ctx); gc_context_set_threads(ctx,T);
   gc_conv2d_desc de=gc_conv2d_desc_default(); de.pad[0]=de.pad[1]=P; de.algo=(gc_conv_algo)algo;
   int64_t OS=S+2*P-K+1;
@@ -27,8 +27,8 @@ int main(int argc,char**argv){
   size_t wsb=0; if(gc_conv2d_workspace_size(ctx,&de,&x,&w,pass,&wsb)!=GC_OK){printf("ws fail: %s\n",gc_context_last_error(ctx));return 1;}
   void*ws=NULL; if(wsb&&posix_memalign(&ws,64,wsb))return 1;
   double best=1e9;
-  for(int i=0;i<it;i++){double t0=now(T); gc_status st=pass==GC_CONV_FORWARD?gc_conv2d_forward(ctx,&de,&x,&w,NULL,&y,ws,wsb):
-      pass==GC_CONV_BACKWARD_INPUT?gc_conv2d_backward_input(ctx,&de,&y,&w,&x,ws,wsb):gc_conv2d_backward_weight(ctx,&de,&x,&y,1.0,&w,NULL,ws,wsb);
+  for(int i=0;i<it;i++){double t0=now(T); gc_status st=pass==GC_CONV_PASS_FORWARD?gc_conv2d_forward(ctx,&de,&x,&w,NULL,&y,ws,wsb):
+      pass==GC_CONV_PASS_BACKWARD_INPUT?gc_conv2d_backward_input(ctx,&de,&y,&w,&x,ws,wsb):gc_conv2d_backward_weight(ctx,&de,&x,&y,1.0,&w,NULL,ws,wsb);
     if(st!=GC_OK){printf("fail: %s\n",gc_context_last_error(ctx));return 1;} double t=now(T)-t0; if(t<best)best=t;}
   double fl=2.0*O*OS*OS*C*K*K;
   printf("%lld->%lld %lldx%lld @%lld %s T%d algo %d: %.3f ms %.1f GFLOP/s%s\n",(long long)C,(long long)O,(long long)K,(long long)K,(long long)S,ps,T,algo,best*1e3,fl/best*1e-9,T>1?" (per CPU-second)":"");

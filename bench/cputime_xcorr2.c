@@ -39,7 +39,7 @@ int main(int argc, char **argv)
     const int64_t oh = mode == GC_MODE_FULL ? H + K - 1 : mode == GC_MODE_SAME ? H : H - K + 1;
     const int64_t ow = mode == GC_MODE_FULL ? Wd + K - 1 : mode == GC_MODE_SAME ? Wd : Wd - K + 1;
     gc_tensor_create(ctx, &y, dt, 2, (int64_t[]){oh, ow});
-    gc_corr_desc d = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = mode,
+    gc_corr_desc d = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = mode,
                       .method = GC_CORR_METHOD_DIRECT, .boundary = GC_BOUNDARY_FILL};
     if (argc > 7)
         d.method = strcmp(argv[7], "fft") == 0 ? GC_CORR_METHOD_FFT

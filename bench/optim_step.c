@@ -40,7 +40,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const int64_t dims[3] = {3, 512, 512}, n = 3 * 512 * 512;
-    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_PYTORCH);
+    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_PYTORCH);
     d.history = atoi(argv[1]);
     d.line_search = atoi(argv[2]) ? GC_LINE_SEARCH_STRONG_WOLFE : GC_LINE_SEARCH_NONE;
     d.max_iter = argc > 3 ? atoi(argv[3]) : 50;

@@ -27,7 +27,7 @@ static int run(const gc_conv2d_desc *d, const gc_tensor *x, const gc_tensor *w, 
 {
     size_t b = 0;
     void *ws = NULL;
-    if (gc_conv2d_workspace_size(NULL, d, x, w, GC_CONV_FORWARD, &b) != GC_OK ||
+    if (gc_conv2d_workspace_size(NULL, d, x, w, GC_CONV_PASS_FORWARD, &b) != GC_OK ||
         (b && posix_memalign(&ws, 64, b)))
         return 1;
     const gc_status st = gc_conv2d_forward(NULL, d, x, w, NULL, y, ws, b);

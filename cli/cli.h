@@ -138,8 +138,8 @@ int cli_parse_pair(const char *s, const char *what, int64_t lo, int64_t out[2], 
 /* --pad: a pair (>= 0) or "same" (sets desc->same_padding). */
 int cli_parse_conv_pad(const char *s, gc_conv2d_desc *desc, cli_err *err);
 /* zeros|reflect|replicate|circular (any case). */
-int cli_parse_padding_mode(const char *s, gc_padding_mode *out, cli_err *err);
-const char *cli_padding_mode_name(gc_padding_mode m);
+int cli_parse_padding_mode(const char *s, gc_boundary *out, cli_err *err);
+const char *cli_padding_mode_name(gc_boundary m);
 /* A 64-byte aligned workspace of `bytes` (NULL for 0 bytes) in *out; free with free().
  * Reports and returns CLI_FAIL when the allocation fails. */
 int cli_alloc_workspace(size_t bytes, void **out);

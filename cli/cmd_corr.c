@@ -61,10 +61,10 @@ int cli_corr_desc_for(const char *name, gc_corr_desc *desc)
         const char *name;
         gc_corr_kind kind;
         int sd;
-    } ops[] = {{"xcorr2", GC_CORR_XCORR, 2},
-               {"conv2", GC_CORR_CONV, 2},
-               {"xcorr3", GC_CORR_XCORR, 3},
-               {"conv3", GC_CORR_CONV, 3}};
+    } ops[] = {{"xcorr2", GC_CORR_KIND_XCORR, 2},
+               {"conv2", GC_CORR_KIND_CONV, 2},
+               {"xcorr3", GC_CORR_KIND_XCORR, 3},
+               {"conv3", GC_CORR_KIND_CONV, 3}};
     memset(desc, 0, sizeof *desc); /* auto method, zero fill */
     for (size_t i = 0; name && i < sizeof ops / sizeof ops[0]; i++)
         if (strcmp(name, ops[i].name) == 0) {

@@ -42,10 +42,10 @@ static gc_status demo_corr(gc_context *ctx, gc_corr_kind kind, gc_mode mode, gc_
     return st;
 }
 
-static gc_status demo_xcorr2_v(gc_context *c, gc_tensor *o) { return demo_corr(c, GC_CORR_XCORR, GC_MODE_VALID, o); }
-static gc_status demo_conv2_v(gc_context *c, gc_tensor *o) { return demo_corr(c, GC_CORR_CONV, GC_MODE_VALID, o); }
-static gc_status demo_xcorr2_f(gc_context *c, gc_tensor *o) { return demo_corr(c, GC_CORR_XCORR, GC_MODE_FULL, o); }
-static gc_status demo_conv2_f(gc_context *c, gc_tensor *o) { return demo_corr(c, GC_CORR_CONV, GC_MODE_FULL, o); }
+static gc_status demo_xcorr2_v(gc_context *c, gc_tensor *o) { return demo_corr(c, GC_CORR_KIND_XCORR, GC_MODE_VALID, o); }
+static gc_status demo_conv2_v(gc_context *c, gc_tensor *o) { return demo_corr(c, GC_CORR_KIND_CONV, GC_MODE_VALID, o); }
+static gc_status demo_xcorr2_f(gc_context *c, gc_tensor *o) { return demo_corr(c, GC_CORR_KIND_XCORR, GC_MODE_FULL, o); }
+static gc_status demo_conv2_f(gc_context *c, gc_tensor *o) { return demo_corr(c, GC_CORR_KIND_CONV, GC_MODE_FULL, o); }
 
 /* nn.SpatialConvolution(1, 1, 2, 2):noBias(): the input as 1 x 2 x 2 (C x H x W), the kernel
  * as the 1 x 1 x 2 x 2 weight; one output pixel, 88 as xcorr2 V. */
@@ -64,7 +64,7 @@ static gc_status demo_spatialconv(gc_context *ctx, gc_tensor *out)
     if (st == GC_OK)
         st = gc_conv2d_shape(ctx, &desc, &in, &w, &rank, dims);
     if (st == GC_OK)
-        st = gc_conv2d_workspace_size(ctx, &desc, &in, &w, GC_CONV_FORWARD, &wsb);
+        st = gc_conv2d_workspace_size(ctx, &desc, &in, &w, GC_CONV_PASS_FORWARD, &wsb);
     if (st == GC_OK && wsb > 0 && posix_memalign(&ws, 64, (wsb + 63) & ~(size_t)63) != 0) {
         ws = NULL;
         st = GC_ERR_NOMEM;

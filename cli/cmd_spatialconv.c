@@ -83,15 +83,23 @@ int cli_parse_conv_pad(const char *s, gc_conv2d_desc *desc, cli_err *err)
     return cli_parse_pair(s, "--pad", 0, desc->pad, err);
 }
 
-static const char *const sconv_pmode_names[] = {"zeros", "reflect", "replicate", "circular"};
+/* PyTorch's padding_mode names for the boundaries conv2d takes. */
+static const struct {
+    const char *name;
+    gc_boundary mode;
+} sconv_pmodes[] = {{"zeros", GC_BOUNDARY_FILL},
+                    {"reflect", GC_BOUNDARY_REFLECT},
+                    {"replicate", GC_BOUNDARY_REPLICATE},
+                    {"circular", GC_BOUNDARY_WRAP}};
+#define SCONV_NPMODES ((int)(sizeof sconv_pmodes / sizeof sconv_pmodes[0]))
 
-int cli_parse_padding_mode(const char *s, gc_padding_mode *out, cli_err *err)
+int cli_parse_padding_mode(const char *s, gc_boundary *out, cli_err *err)
 {
     char q[64];
-    for (int i = 0; s && i < 4; i++)
-        if (sconv_streq_nocase(s, sconv_pmode_names[i])) {
+    for (int i = 0; s && i < SCONV_NPMODES; i++)
+        if (sconv_streq_nocase(s, sconv_pmodes[i].name)) {
             if (out)
-                *out = (gc_padding_mode)i;
+                *out = sconv_pmodes[i].mode;
             return CLI_OK;
         }
     return cli_seterr(err, CLI_USAGE,
@@ -99,9 +107,12 @@ int cli_parse_padding_mode(const char *s, gc_padding_mode *out, cli_err *err)
                       cli_quote(s, q, sizeof q));
 }
 
-const char *cli_padding_mode_name(gc_padding_mode m)
+const char *cli_padding_mode_name(gc_boundary m)
 {
-    return (int)m >= 0 && (int)m < 4 ? sconv_pmode_names[m] : "?";
+    for (int i = 0; i < SCONV_NPMODES; i++)
+        if (sconv_pmodes[i].mode == m)
+            return sconv_pmodes[i].name;
+    return "?";
 }
 
 int cli_alloc_workspace(size_t bytes, void **out)
@@ -265,7 +276,7 @@ static int sconv_forward(gc_context *ctx, const cli_sconv_opts *o, gc_tensor t[N
     int64_t odims[GC_MAX_RANK] = {0};
     gc_status st = gc_conv2d_shape(ctx, &o->desc, &t[T_IN], &t[T_W], &orank, odims);
     if (st == GC_OK)
-        st = gc_conv2d_workspace_size(ctx, &o->desc, &t[T_IN], &t[T_W], GC_CONV_FORWARD, &wsb);
+        st = gc_conv2d_workspace_size(ctx, &o->desc, &t[T_IN], &t[T_W], GC_CONV_PASS_FORWARD, &wsb);
     if (st == GC_OK)
         st = gc_tensor_create(ctx, &out, t[T_IN].dtype, orank, odims);
     if (st != GC_OK) {
@@ -302,10 +313,10 @@ static int sconv_backward(gc_context *ctx, const cli_sconv_opts *o, gc_tensor t[
         goto done;
     }
     if (st == GC_OK)
-        st = gc_conv2d_workspace_size(ctx, &o->desc, &t[T_IN], &t[T_W], GC_CONV_BACKWARD_INPUT,
+        st = gc_conv2d_workspace_size(ctx, &o->desc, &t[T_IN], &t[T_W], GC_CONV_PASS_BACKWARD_INPUT,
                                       &wsb_in);
     if (st == GC_OK && want_w)
-        st = gc_conv2d_workspace_size(ctx, &o->desc, &t[T_IN], &t[T_W], GC_CONV_BACKWARD_WEIGHT,
+        st = gc_conv2d_workspace_size(ctx, &o->desc, &t[T_IN], &t[T_W], GC_CONV_PASS_BACKWARD_WEIGHT,
                                       &wsb_w);
     if (st == GC_OK)
         st = gc_tensor_create(ctx, &gi, t[T_IN].dtype, t[T_IN].rank, t[T_IN].dims);

@@ -208,7 +208,7 @@ static int st_fill_desc(const st_opts_t *o, const gc_synth_net *net, uint32_t ma
     d->tv_weight = o->tv;
     d->iters = o->iters;
     d->optimizer = o->optimizer;
-    d->learning_rate = o->lr > 0.0 ? o->lr : (o->optimizer == GC_SYNTH_OPTIM_ADAM ? 0.02 : 1.0);
+    d->learning_rate = o->lr > 0.0 ? o->lr : (o->optimizer == GC_SYNTH_OPTIMIZER_ADAM ? 0.02 : 1.0);
     d->progress = cli_synth_progress_fn;
     d->progress_user = pr;
     return rc;

@@ -70,11 +70,11 @@ static int tx_parse_quality(const cli_args *a, tx_opts_t *o, cli_err *err)
     }
     if (a->value[TX_LOSS]) {
         if (strcmp(a->value[TX_LOSS], "gram") == 0)
-            o->loss = GC_SYNTH_LOSS_GRAM;
+            o->loss = GC_SYNTH_LOSS_KIND_GRAM;
         else if (strcmp(a->value[TX_LOSS], "swd") == 0)
-            o->loss = GC_SYNTH_LOSS_SWD;
+            o->loss = GC_SYNTH_LOSS_KIND_SWD;
         else if (strcmp(a->value[TX_LOSS], "both") == 0)
-            o->loss = GC_SYNTH_LOSS_BOTH;
+            o->loss = GC_SYNTH_LOSS_KIND_BOTH;
         else
             return cli_seterr(err, CLI_USAGE, "--loss must be gram, swd or both");
     }
@@ -86,7 +86,7 @@ static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
     cli_args a;
     memset(o, 0, sizeof *o);
     o->iters = 200;
-    o->optimizer = GC_SYNTH_OPTIM_LBFGS;
+    o->optimizer = GC_SYNTH_OPTIMIZER_LBFGS;
     o->spectrum = CLI_TEXTURE_SPECTRUM_DEFAULT;
     o->pyramid = 0; /* auto: gc_synth_texture picks the levels from the sizes */
     o->histogram = TX_HISTOGRAM_DEFAULT;
@@ -160,7 +160,7 @@ static int tx_parse(int argc, char *const *argv, tx_opts_t *o, cli_err *err)
         if (o->pyramid > 1 || o->spectrum_set)
             return cli_seterr(err, CLI_USAGE, "--pyramid and --spectrum need a sample image, "
                                               "not --preset (Grams hold neither)");
-        if (o->loss != GC_SYNTH_LOSS_GRAM)
+        if (o->loss != GC_SYNTH_LOSS_KIND_GRAM)
             return cli_seterr(err, CLI_USAGE, "--loss swd and both need a sample image, not "
                                               "--preset (Grams hold no feature distributions)");
         o->spectrum = 0.0;
@@ -314,7 +314,7 @@ static void tx_fill_desc(const tx_opts_t *o, uint32_t mask, cli_synth_progress *
     d->content_layer = -1;
     d->iters = o->iters;
     d->optimizer = o->optimizer;
-    d->learning_rate = o->lr > 0.0 ? o->lr : (o->optimizer == GC_SYNTH_OPTIM_ADAM ? 0.02 : 1.0);
+    d->learning_rate = o->lr > 0.0 ? o->lr : (o->optimizer == GC_SYNTH_OPTIMIZER_ADAM ? 0.02 : 1.0);
     d->tv_weight = o->tv;
     d->progress = cli_synth_progress_fn;
     d->progress_user = pr;
@@ -345,7 +345,7 @@ static gc_status tx_start_image(gc_context *ctx, const tx_opts_t *o, const gc_sy
  * off. */
 static int tx_split_options(const cli_command *cmd, tx_opts_t *o, int split, int mpi, int rc)
 {
-    if (rc == CLI_OK && split && o->loss != GC_SYNTH_LOSS_GRAM)
+    if (rc == CLI_OK && split && o->loss != GC_SYNTH_LOSS_KIND_GRAM)
         rc = cli_error(CLI_USAGE, "%s: --loss swd and both do not run in bands or ranks (%s)",
                        cmd->name, mpi ? "mpirun" : "--max-memory");
     if (rc == CLI_OK && split && (o->pyramid > 1 || (o->spectrum_set && o->spectrum > 0.0)))

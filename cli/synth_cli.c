@@ -44,9 +44,9 @@ int cli_parse_optimizer(const char *s, gc_synth_optimizer *out, cli_err *err)
 {
     char q[64];
     if (s && sc_streq_nocase(s, "lbfgs"))
-        *out = GC_SYNTH_OPTIM_LBFGS;
+        *out = GC_SYNTH_OPTIMIZER_LBFGS;
     else if (s && sc_streq_nocase(s, "adam"))
-        *out = GC_SYNTH_OPTIM_ADAM;
+        *out = GC_SYNTH_OPTIMIZER_ADAM;
     else
         return cli_seterr(err, CLI_USAGE, "--optimizer must be lbfgs or adam, not '%s'",
                           cli_quote(s, q, sizeof q));
@@ -291,7 +291,7 @@ int cli_synth_resize_to(gc_context *ctx, const gc_tensor *in, int64_t h, int64_t
             st = gc_tensor_copy(in, out);
         else
             st = gc_image_resize(ctx, in,
-                                 h * w < in->dims[1] * in->dims[2] ? GC_RESIZE_AREA : GC_RESIZE_BILINEAR,
+                                 h * w < in->dims[1] * in->dims[2] ? GC_RESIZE_FILTER_AREA : GC_RESIZE_FILTER_BILINEAR,
                                  out);
     }
     if (st != GC_OK) {
@@ -451,7 +451,7 @@ int cli_synth_stats_json(const char *path, const gc_context *ctx, const gc_synth
              cli_json_number(st->iters > 0 ? st->seconds / (double)st->iters : 0.0, 6, n5, sizeof n5),
              gc_context_threads(ctx),
              (long long)w, (long long)h, netdesc, (unsigned long long)seed,
-             opt == GC_SYNTH_OPTIM_ADAM ? "adam" : "lbfgs");
+             opt == GC_SYNTH_OPTIMIZER_ADAM ? "adam" : "lbfgs");
     return cli_write_text_file(path, text);
 }
 

@@ -20,6 +20,15 @@
  *  - Ops write into an output tensor the caller made with the shape the matching *_shape query
  *    returns. Outputs must not overlap inputs (GC_ERR_ALIAS). Outputs need not be contiguous.
  *  - Results are bitwise reproducible for a given thread count and ISA.
+ *  - Names: functions gc_<object>_<verb> (gc_gram_forward, gc_conv2d_backward_weight), types
+ *    gc_<name>, enum values GC_<ENUM>_<VALUE> with the enum's name in full (gc_corr_kind:
+ *    GC_CORR_KIND_XCORR; gc_boundary: GC_BOUNDARY_WRAP). The one exception is gc_status,
+ *    whose values are GC_OK and GC_ERR_<WHAT>.
+ *
+ * Sections, lower layers first: version; status codes; CPU instruction sets; context;
+ * tensors; correlation and convolution, and their FFT path; Gram matrices; conv2d; .npy
+ * files; images; safetensors files; networks (nn); optimisers; texture and style synthesis;
+ * the streaming Gram, tiled conv2d and synthesis in bands; texture scores.
  */
 #ifndef GRAMCONV_H
 #define GRAMCONV_H
@@ -31,10 +40,13 @@
 extern "C" {
 #endif
 
+/* ---------------------------------------------------------------------------------------- */
+/* Version and symbol export                                                                */
+
 #define GC_VERSION_MAJOR 0
-#define GC_VERSION_MINOR 1
+#define GC_VERSION_MINOR 2
 #define GC_VERSION_PATCH 0
-#define GC_VERSION_STRING "0.1.0"
+#define GC_VERSION_STRING "0.2.0"
 /* One integer for comparisons: major*10000 + minor*100 + patch. */
 #define GC_VERSION_NUMBER (GC_VERSION_MAJOR * 10000 + GC_VERSION_MINOR * 100 + GC_VERSION_PATCH)
 
@@ -52,8 +64,10 @@ GC_API const char *gc_version(void);
 GC_API int gc_version_number(void);
 
 /* ---------------------------------------------------------------------------------------- */
-/* Status                                                                                   */
+/* Status codes                                                                             */
 
+/* The one enum whose values do not spell out its name (GC_OK and GC_ERR_<WHAT>, not
+ * GC_STATUS_*): every call returns one, and the short names read best there. */
 typedef enum gc_status {
     GC_OK = 0,
     GC_ERR_NULL = 1,          /* a required pointer argument was NULL */
@@ -78,7 +92,7 @@ typedef enum gc_status {
 GC_API const char *gc_status_str(gc_status status);
 
 /* ---------------------------------------------------------------------------------------- */
-/* Context: threads, ISA, allocator, limits, last error                                    */
+/* CPU instruction sets (ISA)                                                               */
 
 typedef enum gc_isa {
     GC_ISA_AUTO = 0,    /* best the CPU and build support */
@@ -92,6 +106,9 @@ GC_API const char *gc_isa_name(gc_isa isa);
 /* The best ISA this CPU and build can run (cpuid, once). GC_ISA=scalar|avx2|avx512 in the
  * environment lowers it for testing (it can never raise it above what the CPU has). */
 GC_API gc_isa gc_isa_detect(void);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Context: threads, ISA, allocator, limits, last error                                     */
 
 /* Allocator hook: alloc(size, align, user) returns memory aligned to `align` (a power of two
  * >= sizeof(void*)) or NULL; free(ptr, user) releases it. */
@@ -128,6 +145,11 @@ GC_API gc_status gc_context_set_allocator(gc_context *ctx, const gc_allocator *a
 /* Largest single allocation the library will make under this context, in bytes
  * (0 = the default, 16 GiB). Larger requests fail with GC_ERR_LIMIT before allocating. */
 GC_API gc_status gc_context_set_max_alloc(gc_context *ctx, uint64_t bytes);
+/* Pixel limit for images read under ctx (width * height); 0 restores the default
+ * GC_IMAGE_DEFAULT_MAX_PIXELS. Negative is GC_ERR_ARG. */
+GC_API gc_status gc_context_set_max_pixels(gc_context *ctx, int64_t pixels);
+/* The pixel limit in force (ctx may be NULL: the default). */
+GC_API int64_t gc_context_max_pixels(const gc_context *ctx);
 /* One line saying what the last failing call under this context found wrong ("" if none).
  * Valid until the next call with this context. ctx may be NULL (returns ""). */
 GC_API const char *gc_context_last_error(const gc_context *ctx);
@@ -188,8 +210,10 @@ GC_API gc_status gc_tensor_numel(const gc_tensor *t, int64_t *count);
 /* Correlation and convolution: Torch7's xcorr2 / conv2 / xcorr3 / conv3                    */
 
 typedef enum gc_corr_kind {
-    GC_CORR_XCORR = 0,  /* cross-correlation: out[y][x] = sum in[y+i][x+j] * k[i][j] (CNN "conv") */
-    GC_CORR_CONV = 1    /* convolution: the kernel turned 180 degrees in every spatial dim first */
+    GC_CORR_KIND_XCORR = 0,  /* cross-correlation: out[y][x] = sum in[y+i][x+j] * k[i][j]
+                                (CNN "conv") */
+    GC_CORR_KIND_CONV = 1    /* convolution: the kernel turned 180 degrees in every spatial
+                                dim first */
 } gc_corr_kind;
 
 typedef enum gc_mode {
@@ -208,7 +232,8 @@ typedef enum gc_mode {
  *   input p x S, kernel q x p x K -> output q x S' (out[j] = sum_i corr(in[i], k[j][i]))
  * Any other pairing is GC_ERR_RANK; a plane-count mismatch is GC_ERR_SHAPE.
  */
-/* How the sums are computed (see "section fft" for the choice and its error bound). */
+/* How the sums are computed (see "Correlation by FFT" below for the choice and its error
+ * bound). */
 typedef enum gc_corr_method {
     GC_CORR_METHOD_AUTO = 0,   /* direct, unless the cost model says FFT is faster AND the data
                                   allow it: never for integer-valued data, NaN/Inf, or a
@@ -218,9 +243,11 @@ typedef enum gc_corr_method {
     GC_CORR_METHOD_FFT = 2     /* FFT (FFTW3); GC_ERR_UNSUPPORTED in a build without it */
 } gc_corr_method;
 
-/* What the input is taken to be outside its bounds, for modes F and S (mode V reads no value
- * outside the input, so the boundary is ignored there). Named as SciPy's correlate2d and
- * PyTorch's padding modes; for input index i outside [0, n) along a spatial dim: */
+/* What the input is taken to be outside its bounds: gc_corr_desc.boundary for modes F and S
+ * (mode V reads no value outside the input, so the boundary is ignored there), and
+ * gc_conv2d_desc.padding_mode (see there for the ones conv2d takes). Named as SciPy's
+ * correlate2d and PyTorch's padding modes; for input index i outside [0, n) along a spatial
+ * dim: */
 typedef enum gc_boundary {
     GC_BOUNDARY_FILL = 0,      /* fill_value (0: zeros, Torch7's F and S) */
     GC_BOUNDARY_WRAP = 1,      /* circular: i mod n */
@@ -228,7 +255,8 @@ typedef enum gc_boundary {
     GC_BOUNDARY_REFLECT = 3,   /* mirror, edge not repeated: ... c b | a b c | b a ... */
     GC_BOUNDARY_REPLICATE = 4  /* the edge value: ... a a | a b c | c c ... */
 } gc_boundary;
-/* (wrap, symm and reflect repeat periodically when the padding exceeds the input.) */
+/* (wrap, symm and reflect repeat periodically when the padding exceeds the input; conv2d
+ * limits the padding instead, below.) */
 
 /* Zero-initialised fields after `mode` keep Torch7's behaviour: auto method, zero fill. */
 typedef struct gc_corr_desc {
@@ -262,6 +290,42 @@ GC_API gc_status gc_xcorr3(gc_context *ctx, const gc_tensor *input, const gc_ten
                            gc_mode mode, gc_tensor *output);
 GC_API gc_status gc_conv3(gc_context *ctx, const gc_tensor *input, const gc_tensor *kernel,
                           gc_mode mode, gc_tensor *output);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Correlation by FFT: plans, error bound, method choice                                    */
+
+/* The method and boundary fields live in gc_corr_desc. */
+/*
+ * The FFT path of gc_corr (desc->method GC_CORR_METHOD_FFT, or AUTO's choice): overlap-save
+ * over output tiles; per tile, real-to-complex FFTW3 transforms of the input window (N points,
+ * sizes with small prime factors), a product with the kernel spectrum (summed over input
+ * planes in the frequency domain for the q x p pairing), one transform back, crop. Error
+ * bound, for each output element of plane j (eps: the dtype's epsilon; w: the input window
+ * of the element's tile; x_i, k_ji the input planes and kernels that feed plane j, the input
+ * already padded by the boundary rule):
+ *     |fft - exact| <= GC_FFT_ERROR_C * eps * log2(N) * sum_i ||x_i on w||_2 / sqrt(N) * ||k_ji||_2
+ * (measured: within 0.22 of it over the tests' sweeps). AUTO takes FFT only when this bound
+ * is within the direct method's own normwise bound (m + 2) * eps * ||x on the kernel
+ * window||_2 * ||k||_2 (m: products per output) at every output, no value is NaN/Inf, and
+ * not every value is an integer. Tiles and plans do not depend on the thread count, so FFT
+ * results are bitwise reproducible for any thread count. Plans are made with FFTW_ESTIMATE
+ * under a mutex and cached for the life of the process; ops may run from many threads.
+ */
+#define GC_FFT_ERROR_C 8.0
+
+/* 1 if this build has the FFT path (FFTW3), else 0. */
+GC_API int gc_fft_available(void);
+/* Destroy every cached FFT plan (and FFTW's own planner state). Must not run while any
+ * gc_corr call is in flight; the next FFT call plans again. */
+GC_API void gc_fft_cache_clear(void);
+/* Number of plans in the cache (for tests and curious callers). */
+GC_API int gc_fft_cache_size(void);
+/* The method gc_corr would run with these arguments and ctx's thread count and ISA:
+ * GC_CORR_METHOD_DIRECT or GC_CORR_METHOD_FFT (desc->method AUTO resolved; a forced method
+ * is returned as is, FFT only if available). Validates like gc_corr_shape. */
+GC_API gc_status gc_corr_select_method(gc_context *ctx, const gc_corr_desc *desc,
+                                       const gc_tensor *input, const gc_tensor *kernel,
+                                       gc_corr_method *method);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Gram matrices                                                                            */
@@ -332,7 +396,7 @@ GC_API gc_status gc_gram_backward_reference(gc_context *ctx, const gc_gram_desc 
                                             gc_tensor *grad_input);
 
 /* ---------------------------------------------------------------------------------------- */
-/* SpatialConvolution (conv2d): Torch nn semantics plus PyTorch's options                    */
+/* SpatialConvolution (conv2d): Torch nn semantics plus PyTorch's options                   */
 
 /*
  * input  N x C x H x W (or C x H x W: a batch of one, output then O x OH x OW)
@@ -344,13 +408,6 @@ GC_API gc_status gc_gram_backward_reference(gc_context *ctx, const gc_gram_desc 
  * nn.SpatialConvolution(nIn, nOut, kW, kH, dW, dH, padW, padH) is stride (dH, dW), pad
  * (padH, padW), dilation 1, groups 1, zero padding. Pairs below are {height, width}.
  */
-typedef enum gc_padding_mode {
-    GC_PADDING_ZEROS = 0,
-    GC_PADDING_REFLECT = 1,    /* edge not repeated (PyTorch 'reflect'); pad < input size */
-    GC_PADDING_REPLICATE = 2,  /* edge value repeated */
-    GC_PADDING_CIRCULAR = 3    /* wrap around; pad <= input size */
-} gc_padding_mode;
-
 typedef enum gc_conv_algo {
     GC_CONV_ALGO_AUTO = 0,
     GC_CONV_ALGO_DIRECT = 1,   /* the correlation driver (stride 1, dilation 1) */
@@ -369,12 +426,18 @@ typedef enum gc_conv_algo {
                                    takes IM2COL's packed GEMM */
 } gc_conv_algo;
 
+/* padding_mode takes four of the gc_boundary values, PyTorch's padding modes:
+ *   GC_BOUNDARY_FILL       'zeros' (conv2d has no fill value)
+ *   GC_BOUNDARY_REFLECT    'reflect': edge not repeated; pad < input size
+ *   GC_BOUNDARY_REPLICATE  'replicate': edge value repeated
+ *   GC_BOUNDARY_WRAP       'circular': wrap around; pad <= input size
+ * GC_BOUNDARY_SYMM, or any value outside the enum, is GC_ERR_ARG. */
 typedef struct gc_conv2d_desc {
     int64_t stride[2];      /* >= 1 */
     int64_t pad[2];         /* >= 0, both sides; ignored when same_padding */
     int64_t dilation[2];    /* >= 1 */
     int64_t groups;         /* >= 1, divides C and O */
-    gc_padding_mode padding_mode;
+    gc_boundary padding_mode; /* FILL (zeros), REFLECT, REPLICATE or WRAP: see above */
     int same_padding;       /* PyTorch padding='same': stride 1 only; total d*(k-1), the
                                extra odd element after (bottom / right) */
     gc_conv_algo algo;
@@ -387,9 +450,9 @@ typedef struct gc_conv2d_desc {
 GC_API gc_conv2d_desc gc_conv2d_desc_default(void);
 
 typedef enum gc_conv_pass {
-    GC_CONV_FORWARD = 0,
-    GC_CONV_BACKWARD_INPUT = 1,
-    GC_CONV_BACKWARD_WEIGHT = 2
+    GC_CONV_PASS_FORWARD = 0,
+    GC_CONV_PASS_BACKWARD_INPUT = 1,
+    GC_CONV_PASS_BACKWARD_WEIGHT = 2
 } gc_conv_pass;
 
 /* Output dims of the forward pass (rank 3 or 4, as the input). */
@@ -420,7 +483,7 @@ GC_API gc_status gc_conv2d_backward_weight(gc_context *ctx, const gc_conv2d_desc
                                            size_t workspace_bytes);
 
 /* ---------------------------------------------------------------------------------------- */
-/* .npy files (NumPy format versions 1.0, 2.0, 3.0)                                        */
+/* .npy files (NumPy format versions 1.0, 2.0, 3.0)                                         */
 
 /* Read a float32/float64 array ('<f4', '>f4', '<f8', '>f8'; C or Fortran order; rank up to
  * GC_MAX_RANK) into a new C-contiguous tensor in native byte order that owns its data.
@@ -434,248 +497,176 @@ GC_API gc_status gc_npy_read_mem(gc_context *ctx, const void *buf, size_t size, 
  * so `path` is never left half-written. */
 GC_API gc_status gc_npy_write(gc_context *ctx, const char *path, const gc_tensor *t);
 
-/* ==== section fft: FFT planning and method controls (the method and boundary fields live in gc_corr_desc) ==== */
-/*
- * The FFT path of gc_corr (desc->method GC_CORR_METHOD_FFT, or AUTO's choice): overlap-save
- * over output tiles; per tile, real-to-complex FFTW3 transforms of the input window (N points,
- * sizes with small prime factors), a product with the kernel spectrum (summed over input
- * planes in the frequency domain for the q x p pairing), one transform back, crop. Error
- * bound, for each output element of plane j (eps: the dtype's epsilon; w: the input window
- * of the element's tile; x_i, k_ji the input planes and kernels that feed plane j, the input
- * already padded by the boundary rule):
- *     |fft - exact| <= GC_FFT_ERROR_C * eps * log2(N) * sum_i ||x_i on w||_2 / sqrt(N) * ||k_ji||_2
- * (measured: within 0.22 of it over the tests' sweeps). AUTO takes FFT only when this bound
- * is within the direct method's own normwise bound (m + 2) * eps * ||x on the kernel
- * window||_2 * ||k||_2 (m: products per output) at every output, no value is NaN/Inf, and
- * not every value is an integer. Tiles and plans do not depend on the thread count, so FFT
- * results are bitwise reproducible for any thread count. Plans are made with FFTW_ESTIMATE
- * under a mutex and cached for the life of the process; ops may run from many threads.
- */
-#define GC_FFT_ERROR_C 8.0
+/* Reading pieces of a .npy file (float32/float64, either byte order, C order): the
+ * streaming and MPI paths read their bands and slices by file offsets. */
+typedef struct gc_npy_file gc_npy_file;
+/* Open and check the header (as gc_npy_read). Fortran-order files are refused
+ * (GC_ERR_UNSUPPORTED: a band of rows is not contiguous there). *out NULL on failure. */
+GC_API gc_status gc_npy_open(gc_context *ctx, const char *path, gc_npy_file **out);
+/* NULL-safe; closes the file. */
+GC_API void gc_npy_close(gc_npy_file *f);
+/* The array's dtype, rank and dims (dims holds GC_MAX_RANK entries). */
+GC_API gc_status gc_npy_file_shape(const gc_npy_file *f, gc_dtype *dtype, int *rank,
+                                   int64_t *dims);
+/* Elements [first, first + count) in C order into dst (native byte order, the file's dtype). */
+GC_API gc_status gc_npy_file_read(gc_context *ctx, gc_npy_file *f, int64_t first, int64_t count,
+                                  void *dst);
 
-/* 1 if this build has the FFT path (FFTW3), else 0. */
-GC_API int gc_fft_available(void);
-/* Destroy every cached FFT plan (and FFTW's own planner state). Must not run while any
- * gc_corr call is in flight; the next FFT call plans again. */
-GC_API void gc_fft_cache_clear(void);
-/* Number of plans in the cache (for tests and curious callers). */
-GC_API int gc_fft_cache_size(void);
-/* The method gc_corr would run with these arguments and ctx's thread count and ISA:
- * GC_CORR_METHOD_DIRECT or GC_CORR_METHOD_FFT (desc->method AUTO resolved; a forced method
- * is returned as is, FFT only if available). Validates like gc_corr_shape. */
-GC_API gc_status gc_corr_select_method(gc_context *ctx, const gc_corr_desc *desc,
-                                       const gc_tensor *input, const gc_tensor *kernel,
-                                       gc_corr_method *method);
-/* ==== end section fft ==== */
+/* ---------------------------------------------------------------------------------------- */
+/* Images: PNG and JPEG files, resampling                                                   */
 
-/* ==== section optim: Optimisers: L-BFGS and Adam on a flat vector ==== */
 /*
- * Minimise f(x) over a float32 or float64 tensor x (a flat parameter vector or an image: any
- * shape, C-contiguous). You give an objective callback; the optimiser calls it at the points
- * it needs and moves x.
+ * Images. PNG through libpng and JPEG through libjpeg-turbo, both optional at build time
+ * (CMake GC_WITH_PNG / GC_WITH_JPEG); a build without one answers GC_ERR_UNSUPPORTED with a
+ * message for that format. gc_image_supported() says what this build has.
  *
- *   gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);   // then change fields
- *   gc_optimizer *opt;
- *   gc_optimizer_create_lbfgs(ctx, &d, GC_DTYPE_F32, numel, &opt);  // all memory, once
- *   gc_optim_result r;
- *   gc_optimizer_run(ctx, opt, &x, my_objective, my_data, &r);      // allocates nothing
- *   gc_optimizer_free(opt);
+ * An image in memory is a float32 tensor C x H x W, C-contiguous, values in [0, 1]
+ * (8-bit samples / 255, 16-bit samples / 65535), rows top to bottom, channels in the order
+ * gray | gray, alpha | R, G, B | R, G, B, A. Colour values are the file's own (sRGB-encoded;
+ * no gamma or ICC conversion). Channel conversions on reading (gc_image_read_opts.channels):
+ *   as stored (0): PNG gray 1, gray+alpha 2, RGB 3, RGBA 4, palette 3 (4 if it has
+ *                  transparency); JPEG gray 1, colour 3. Bit depths 1/2/4 expand to 8.
+ *   1: gray; colour becomes 0.299 R + 0.587 G + 0.114 B (BT.601 on the stored values);
+ *   3: RGB; gray is repeated into R, G, B;      alpha (if any) is dropped in both cases;
+ *   4: RGBA; alpha 1 is added where the file has none.   (2 is gray + alpha, likewise.)
  *
- * Two flavours, both followed literally (iterates match the originals up to rounding):
- *   GC_OPTIM_TORCH7   torch/optim (Lua): lbfgs.lua with lswolfe.lua, adam.lua.
- *   GC_OPTIM_PYTORCH  torch.optim.LBFGS (its _strong_wolfe) and torch.optim.Adam.
- * They differ only where noted on the fields below.
- *
- * State (history, moments, direction) is kept in the optimiser's dtype, as torch keeps it in
- * the parameters' type; dot products and norms are summed in double in a fixed order (eight
- * interleaved partial sums), so runs are deterministic (bitwise, for a deterministic
- * objective, on any machine). Scalars (step t, H_diag, rho, alpha) are doubles. Non-finite
- * losses or gradients are not checked for (as torch): the stop tests then compare NaNs.
- * One optimiser must not be used by two threads at once; different optimisers may.
- *
- * Memory: everything is allocated by gc_optimizer_create_* through ctx's allocator:
- *   L-BFGS  (2 * (history + 1) + 3 + G) * numel elements, G = 3 with the line search, else 1
- *           (+ 2 * (history + 1) doubles);  Adam  3 * numel elements.
- * gc_optimizer_step / run / reset allocate nothing.
+ * Limits, checked from the file's header BEFORE anything of the image's size is allocated
+ * or decoded: width * height <= the pixel limit (opts.max_pixels, else the context's
+ * gc_context_set_max_pixels, else GC_IMAGE_DEFAULT_MAX_PIXELS) -> GC_ERR_LIMIT naming the
+ * size and the limit; and every buffer goes through the context's allocator and its
+ * single-allocation limit (gc_context_set_max_alloc). Corrupt, truncated or unsupported files
+ * (CMYK JPEG, more than GC_IMAGE_MAX_JPEG_SCANS progressive scans) are GC_ERR_FORMAT /
+ * GC_ERR_UNSUPPORTED with the decoder's own message; the decoders never print.
  */
+#define GC_IMAGE_DEFAULT_MAX_PIXELS ((int64_t)1 << 26) /* 67,108,864: 8192 x 8192 */
+#define GC_IMAGE_MAX_JPEG_SCANS 500
 
-/* The objective: set *loss = f(x) and write df/dx into grad (same shape and dtype as the x
- * given to run/step, C-contiguous). grad arrives zero-filled, so the callback may either
- * write it or accumulate into it (e.g. with gc_gram_backward_accumulate and several losses).
- * x is the caller's tensor or an internal buffer of its shape holding a trial point: read it,
- * do not keep the pointer, do not write to it. Return GC_OK, or any error status: that
- * aborts the run, and run/step return that status unchanged. */
-typedef gc_status (*gc_objective_fn)(void *user, const gc_tensor *x, gc_tensor *grad,
-                                     double *loss);
+typedef enum gc_image_format {
+    GC_IMAGE_FORMAT_AUTO = 0,  /* reading: from the magic bytes; writing: from the path's
+                                  extension (.png; .jpg / .jpeg; case-insensitive) */
+    GC_IMAGE_FORMAT_PNG = 1,
+    GC_IMAGE_FORMAT_JPEG = 2
+} gc_image_format;
 
-typedef enum gc_optim_flavor {
-    GC_OPTIM_TORCH7 = 0,   /* torch/optim (Lua) */
-    GC_OPTIM_PYTORCH = 1   /* torch.optim */
-} gc_optim_flavor;
+/* 1 if this build can read and write `format` (PNG or JPEG), else 0. */
+GC_API int gc_image_supported(gc_image_format format);
 
-typedef enum gc_line_search {
-    GC_LINE_SEARCH_NONE = 0,         /* fixed step (torch7 lineSearch nil / line_search_fn None) */
-    GC_LINE_SEARCH_STRONG_WOLFE = 1  /* optim.lswolfe / line_search_fn='strong_wolfe' */
-} gc_line_search;
+typedef struct gc_image_read_opts {
+    int channels;        /* 0: as stored; 1, 2, 3 or 4: converted as described above */
+    int64_t max_pixels;  /* > 0: the pixel limit for this call; 0: the context's */
+} gc_image_read_opts;
+
+/* {0, 0}: channels as stored, the context's pixel limit. */
+GC_API gc_image_read_opts gc_image_read_opts_default(void);
+
+/* Read a PNG (8 or 16 bits; gray, gray+alpha, RGB, RGBA, palette; interlaced or not) or a
+ * JPEG (baseline or progressive; gray or YCbCr/RGB) into a new float32 C x H x W tensor that
+ * owns its data (release with gc_tensor_free). opts may be NULL (defaults). The format comes
+ * from the first bytes, not the name. */
+GC_API gc_status gc_image_read(gc_context *ctx, const char *path, const gc_image_read_opts *opts,
+                               gc_tensor *out);
+/* The same from memory (size bytes at buf). */
+GC_API gc_status gc_image_read_mem(gc_context *ctx, const void *buf, size_t size,
+                                   const gc_image_read_opts *opts, gc_tensor *out);
+
+typedef struct gc_image_write_opts {
+    gc_image_format format;  /* GC_IMAGE_FORMAT_AUTO: from the extension (an unknown one is
+                                GC_ERR_ARG) */
+    int quality;             /* JPEG quality 1..100; 0: 90 */
+    int bit_depth;           /* PNG 8 or 16; 0: 8 (JPEG: always 8) */
+} gc_image_write_opts;
+
+/* {GC_IMAGE_FORMAT_AUTO, 0 (90), 0 (8 bits)}. */
+GC_API gc_image_write_opts gc_image_write_opts_default(void);
+
+/* Write `image` (float32 or float64, any strides; C x H x W with C in 1..4 as above, or H x W
+ * gray) as PNG or JPEG. Values are clamped to [0, 1] and rounded to the nearest level; NaN
+ * becomes 0. JPEG has no alpha: C = 2 is written gray and C = 4 RGB (alpha dropped). H and W
+ * must be 1..65535 (JPEG's limit; PNG the same here). The file is written to a temporary name
+ * beside `path` and renamed at the end, so `path` is never left half-written. */
+GC_API gc_status gc_image_write(gc_context *ctx, const char *path, const gc_tensor *image,
+                                const gc_image_write_opts *opts);
+
+/* Resampling for image tensors. */
+typedef enum gc_resize_filter {
+    GC_RESIZE_FILTER_BILINEAR = 0,  /* PyTorch interpolate(mode='bilinear',
+                                       align_corners=False, antialias=False): good for
+                                       enlarging */
+    GC_RESIZE_FILTER_AREA = 1       /* PyTorch interpolate(mode='area') = adaptive average
+                                       pooling: each output pixel the mean of its input cell;
+                                       for shrinking */
+} gc_resize_filter;
+
+/* Resize `src` (C x H x W or H x W; float32 or float64; any strides) into `dst`, which the
+ * caller made with the same rank, the same C and dtype, and the wanted OH x OW (>= 1). dst
+ * must not overlap src. No allocation. */
+GC_API gc_status gc_image_resize(gc_context *ctx, const gc_tensor *src, gc_resize_filter filter,
+                                 gc_tensor *dst);
+
+/* ---------------------------------------------------------------------------------------- */
+/* safetensors files                                                                        */
 
 /*
- * L-BFGS. One gc_optimizer_run is one call of torch7's optim.lbfgs(opfunc, x, config, state)
- * or PyTorch's LBFGS.step(closure), with the state (history, direction, step, iteration
- * count) carried over to the next call. Per run:
- *   evaluate f, g at x; if ||g|| <= tol_fun stop (TOL_FUN, no iteration).
- *   repeat (iteration k = 1, 2, ...; K counts iterations since create/reset):
- *     direction: K == 1: d = -g, H_diag = 1.  Else y = g - g_old, s = t*d; if y.s > 1e-10
- *       push (s, y) into the history (dropping the oldest when it holds `history` pairs) and
- *       H_diag = y.s / y.y; then d = -H g by the two-loop recursion with H0 = H_diag * I.
- *     g_old = g, f_old = f.  If g.d > -tol_x stop (NO_DESCENT).
- *     step: t = min(1, 1/sum|g|) * learning_rate if K == 1, else learning_rate.
- *     line search NONE: x += t*d; unless k == max_iter, evaluate f, g at x (1 evaluation).
- *     STRONG_WOLFE: (f, g, t) = strong-Wolfe search from x along d (lswolfe.lua /
- *       _strong_wolfe: bracket by cubic interpolation, then zoom); x += t*d.
- *     stop, in this order: k == max_iter (MAX_ITER); evaluations >= max_eval (MAX_EVAL);
- *       ||g|| <= tol_fun (TOL_FUN); ||t*d|| <= tol_x (TOL_X); |f - f_old| < tol_x (TOL_CHANGE).
- * ||.|| is the L1 norm (sum |.|) in the TORCH7 flavour and the max norm in the PYTORCH one.
- * Without the line search a run that reaches max_iter ends with a step whose loss was not
- * evaluated (see gc_optim_result.loss_at_x). neural-style (Johnson) runs TORCH7, no line search,
- * max_iter = its iterations, tol_fun = tol_x = -1 (never stop early), history 100.
+ * safetensors files (https://github.com/huggingface/safetensors): an 8-byte little-endian
+ * header length N, N bytes of JSON {"name": {"dtype": "F32", "shape": [..], "data_offsets":
+ * [begin, end]}, ..., "__metadata__": {"key": "value", ...}}, then the data, little-endian, C
+ * order. Reading checks everything: N against the file (and 100 MB), the JSON syntax, every
+ * field's type, duplicate names, dtypes, ranks (<= GC_MAX_RANK), shape products against
+ * end - begin without overflow, offsets inside the data and tiling it with no gap or overlap
+ * (as the reference implementation requires). F32, F16 and BF16 tensors are converted to
+ * float32, F64 stays float64; tensors of other dtypes (integers, bool, F8) are validated and
+ * listed but gc_safetensors_get refuses them with GC_ERR_DTYPE. Everything is copied out of
+ * the file: the result does not depend on the file or buffer afterwards.
  */
-typedef struct gc_lbfgs_desc {
-    gc_optim_flavor flavor;
-    int64_t max_iter;       /* maxIter / max_iter: iterations per run, >= 1. Default 20 */
-    int64_t max_eval;       /* maxEval / max_eval: evaluations per run, >= 1; 0 (default) =
-                               derived: ceil(1.25 * max_iter) (TORCH7, maxIter*1.25),
-                               floor(max_iter * 5 / 4) (PYTORCH, max_iter*5//4) */
-    double tol_fun;         /* tolFun (TORCH7, on sum|g|, default 1e-5) / tolerance_grad
-                               (PYTORCH, on max|g|, default 1e-7). Not NaN; -1 disables */
-    double tol_x;           /* tolX / tolerance_change: default 1e-9, on ||t*d||, |f - f_old|
-                               and g.d. Not NaN; -1 disables */
-    int64_t history;        /* nCorrection / history_size: pairs kept, >= 1. Default 100 */
-    double learning_rate;   /* learningRate / lr: the step t (the first one scaled as above);
-                               finite, > 0. Default 1 */
-    gc_line_search line_search;  /* default GC_LINE_SEARCH_NONE */
-    /* Strong-Wolfe parameters (lswolfe's options / _strong_wolfe's arguments): */
-    double ls_c1;           /* c1, sufficient decrease: default 1e-4; 0 < c1 < c2 < 1 */
-    double ls_c2;           /* c2, curvature: default 0.9 */
-    double ls_tol_x;        /* lswolfe tolX (TORCH7: stop zooming when |(b1 - b2) * g_new.d|
-                               < it) / tolerance_change (PYTORCH: when |b1 - b2| * max|d| <
-                               it; torch.optim passes its default, not the LBFGS one). Default
-                               1e-9; not NaN */
-    int64_t ls_max_iter;    /* lswolfe maxIter: evaluations after the search's first one;
-                               default 20, >= 1. TORCH7 only; PYTORCH allows max_eval -
-                               evaluations so far (max_ls) after the first, so a run may end
-                               one evaluation past max_eval, as torch's does */
-} gc_lbfgs_desc;
+typedef struct gc_safetensors gc_safetensors;
 
-/* The flavour's defaults, listed above. */
-GC_API gc_lbfgs_desc gc_lbfgs_desc_default(gc_optim_flavor flavor);
+/* Parse a file / a buffer into a new gc_safetensors (*out is NULL on failure). */
+GC_API gc_status gc_safetensors_read(gc_context *ctx, const char *path, gc_safetensors **out);
+GC_API gc_status gc_safetensors_read_mem(gc_context *ctx, const void *buf, size_t size,
+                                         gc_safetensors **out);
+/* NULL-safe. Invalidates every view gc_safetensors_get returned. */
+GC_API void gc_safetensors_free(gc_safetensors *st);
 
-/*
- * Adam (Kingma & Ba), L2 weight decay as torch (g += weight_decay * x). Step k (from 1):
- *   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g*g;
- *   TORCH7:  x -= lr_k * sqrt(1 - beta2^k) / (1 - beta1^k) * m / (sqrt(v) + eps),
- *            lr_k = learning_rate / (1 + (k - 1) * lr_decay)                       (adam.lua)
- *   PYTORCH: x -= learning_rate / (1 - beta1^k) * m / (sqrt(v) / sqrt(1 - beta2^k) + eps)
- *            (m updated as torch's lerp)                                   (torch.optim.Adam)
- * One gc_optimizer_step = one evaluation + one update (one call of optim.adam /
- * Adam.step). gc_optimizer_run repeats steps max_iter times, or until max|g| <= tol_grad.
- */
-typedef struct gc_adam_desc {
-    gc_optim_flavor flavor;
-    double learning_rate;   /* learningRate / lr: finite, > 0. Default 1e-3 */
-    double lr_decay;        /* learningRateDecay (TORCH7 only; must be 0 for PYTORCH): >= 0,
-                               default 0 */
-    double beta1;           /* beta1 / betas[0]: [0, 1), default 0.9 */
-    double beta2;           /* beta2 / betas[1]: [0, 1), default 0.999 */
-    double eps;             /* epsilon / eps: finite, >= 0, default 1e-8 */
-    double weight_decay;    /* weightDecay / weight_decay: finite, >= 0, default 0 */
-    int64_t max_iter;       /* steps per gc_optimizer_run (gramconv's; torch has no run for
-                               Adam): >= 1, default 100 */
-    double tol_grad;        /* run stops when max|g| <= tol_grad before a step (gramconv's);
-                               default -1 = never. Not NaN */
-} gc_adam_desc;
+/* Number of tensors, and the name of tensor i (0 <= i < count; NULL outside), in the file's
+ * order. Names are UTF-8 and valid until gc_safetensors_free. */
+GC_API int64_t gc_safetensors_count(const gc_safetensors *st);
+GC_API const char *gc_safetensors_name(const gc_safetensors *st, int64_t index);
 
-GC_API gc_adam_desc gc_adam_desc_default(gc_optim_flavor flavor);
+/* A view (not owning; valid until gc_safetensors_free) of the tensor called `name`.
+ * Missing name: GC_ERR_ARG ("no tensor named ..."). If rank >= 0 the tensor must have that
+ * rank (else GC_ERR_RANK) and, if dims is not NULL, dims[i] for every i where dims[i] >= 0
+ * (else GC_ERR_SHAPE, the message giving both shapes). rank < 0: no check. */
+GC_API gc_status gc_safetensors_get(gc_context *ctx, const gc_safetensors *st, const char *name,
+                                    int rank, const int64_t *dims, gc_tensor *out);
 
-typedef struct gc_optimizer gc_optimizer;
+/* The __metadata__ string map: count, the pair at `index`, and lookup by key (NULL if
+ * absent). Strings are valid until gc_safetensors_free. */
+GC_API int64_t gc_safetensors_metadata_count(const gc_safetensors *st);
+GC_API gc_status gc_safetensors_metadata_at(const gc_safetensors *st, int64_t index,
+                                            const char **key, const char **value);
+GC_API const char *gc_safetensors_metadata_get(const gc_safetensors *st, const char *key);
 
-typedef enum gc_optim_stop {
-    GC_OPTIM_STOP_NONE = 0,        /* not stopped (only after an error) */
-    GC_OPTIM_STOP_MAX_ITER = 1,    /* max_iter iterations done (a step's reason when x moved) */
-    GC_OPTIM_STOP_MAX_EVAL = 2,    /* max_eval evaluations done */
-    GC_OPTIM_STOP_TOL_FUN = 3,     /* gradient norm <= tol_fun (Adam: max|g| <= tol_grad) */
-    GC_OPTIM_STOP_TOL_X = 4,       /* step norm ||t*d|| <= tol_x */
-    GC_OPTIM_STOP_TOL_CHANGE = 5,  /* |f - f_old| < tol_x */
-    GC_OPTIM_STOP_NO_DESCENT = 6   /* g.d > -tol_x: no progress possible along d */
-} gc_optim_stop;
+/* One tensor / one metadata pair to write. */
+typedef struct gc_safetensors_entry {
+    const char *name;          /* UTF-8, non-empty, unique, not "__metadata__" */
+    const gc_tensor *tensor;   /* float32 (written F32) or float64 (written F64), any strides */
+} gc_safetensors_entry;
+typedef struct gc_safetensors_meta {
+    const char *key;
+    const char *value;
+} gc_safetensors_meta;
 
-/* A static name ("max_iter", "tol_fun", ...); never NULL. */
-GC_API const char *gc_optim_stop_name(gc_optim_stop stop);
+/* Write `count` tensors (in the given order) and `nmeta` metadata pairs (meta may be NULL
+ * when nmeta is 0) as a safetensors file; JSON strings are escaped, the header padded with
+ * spaces to a multiple of 8. Written to a temporary name beside `path` and renamed at the
+ * end (never half-written). */
+GC_API gc_status gc_safetensors_write(gc_context *ctx, const char *path,
+                                      const gc_safetensors_entry *tensors, int64_t count,
+                                      const gc_safetensors_meta *meta, int64_t nmeta);
 
-typedef struct gc_optim_result {
-    int64_t iterations;        /* iterations (updates of x) this call made */
-    int64_t evaluations;       /* objective calls this call made */
-    double initial_loss;       /* f at x as the call found it (PyTorch's step() return) */
-    double loss;               /* the latest loss the optimiser computed */
-    int loss_at_x;             /* 1 if `loss` is f at the returned x; 0 if x moved after it
-                                  (L-BFGS without line search ends with an unevaluated step;
-                                  Adam always moves x after evaluating) */
-    gc_optim_stop stop;
-    int64_t total_iterations;  /* since create/reset (torch7 state.nIter / PyTorch n_iter) */
-    int64_t total_evaluations; /* since create/reset (state.funcEval / func_evals) */
-} gc_optim_result;
+/* ---------------------------------------------------------------------------------------- */
+/* Networks: Torch's nn modules, containers and criteria                                    */
 
-/* Make an optimiser for `numel` (>= 1, else GC_ERR_EMPTY) elements of `dtype`, allocating all
- * its memory now (GC_ERR_NOMEM / GC_ERR_LIMIT / GC_ERR_OVERFLOW if it cannot). The descriptor
- * is copied; a field out of range is GC_ERR_ARG. *out is NULL on failure. */
-GC_API gc_status gc_optimizer_create_lbfgs(gc_context *ctx, const gc_lbfgs_desc *desc,
-                                           gc_dtype dtype, int64_t numel, gc_optimizer **out);
-GC_API gc_status gc_optimizer_create_adam(gc_context *ctx, const gc_adam_desc *desc,
-                                          gc_dtype dtype, int64_t numel, gc_optimizer **out);
-/* NULL-safe. Frees with the allocator that made it. */
-GC_API void gc_optimizer_free(gc_optimizer *opt);
-/* Forget the history / moments / counters: the next call starts as a fresh optimiser.
- * NULL-safe. */
-GC_API void gc_optimizer_reset(gc_optimizer *opt);
-/* Run to a stop criterion (see the descriptors), moving x in place. x: the optimiser's dtype,
- * numel elements, any shape, C-contiguous (else GC_ERR_LAYOUT). result may be NULL.
- * Allocates nothing. If the callback fails, its status is returned, x holds the last
- * accepted iterate (trial points live in an internal buffer), and the optimiser is reset. */
-GC_API gc_status gc_optimizer_run(gc_context *ctx, gc_optimizer *opt, gc_tensor *x,
-                                  gc_objective_fn fn, void *user, gc_optim_result *result);
-/* One iteration: for L-BFGS exactly a run with max_iter = 1 (max_eval as the descriptor's,
- * which bounds PYTORCH's line search); for Adam one evaluation and one update. A loop of n
- * steps gives the same iterates as one run of n iterations while no stop test or evaluation
- * budget ends the run (without line search, the same evaluations too; with it, each step
- * evaluates its starting point again). */
-GC_API gc_status gc_optimizer_step(gc_context *ctx, gc_optimizer *opt, gc_tensor *x,
-                                   gc_objective_fn fn, void *user, gc_optim_result *result);
-/* Bytes the optimiser holds (for planning and tests). 0 for NULL. */
-GC_API uint64_t gc_optimizer_memory_bytes(const gc_optimizer *opt);
-
-/*
- * Split problems. A vector too large for one process can be cut into parts (MPI ranks,
- * threads), each part with its own optimiser of numel = its part's size, all run in lock
- * step: every part calls run/step the same way, and its objective callback gets this part's
- * x and writes this part's gradient (the loss must be the same on every part). With a
- * reduction hook, every sum or norm over the vector (the two-loop recursion's dot products,
- * y.s and y.y, g.d, the first step's sum|g|, the stop tests' norms, the line search's g.d and
- * max|d|, Adam's max|g|) is computed over this part and handed to `fn`, which must replace
- * values[0..n) (n <= 4) in place by their combination over all parts: the sum for
- * GC_REDUCE_SUM, the maximum for GC_REDUCE_MAX (NaN if any part's value is NaN). All parts
- * make the same calls in the same order; the combined values must be bitwise the same on
- * every part (e.g. every part adds the gathered partials in part order), since the
- * optimiser's branches (stop tests, line search) depend on them. A nonzero status from fn
- * aborts the call like a failing objective. The history, direction and moments then hold
- * only this part's elements: memory per part falls as 1/parts. fn NULL: no reduction (the
- * default; the whole vector is here). Survives gc_optimizer_reset.
- */
-typedef enum gc_reduce_op { GC_REDUCE_SUM = 0, GC_REDUCE_MAX = 1 } gc_reduce_op;
-typedef gc_status (*gc_reduce_fn)(void *user, gc_reduce_op op, double *values, int n);
-GC_API gc_status gc_optimizer_set_reduce(gc_context *ctx, gc_optimizer *opt, gc_reduce_fn fn,
-                                         void *user);
-/* ==== end section optim ==== */
-
-/* ==== section nn: nn: modules, containers and criteria ==== */
 /*
  * Torch's nn in C: modules with the three passes, containers, and criteria.
  *
@@ -860,162 +851,218 @@ GC_API gc_status gc_criterion_backward(gc_context *ctx, gc_criterion *c, const g
 /* NULL-safe. */
 GC_API void gc_criterion_free(gc_criterion *c);
 GC_API const char *gc_criterion_name(const gc_criterion *c);
-/* ==== end section nn ==== */
 
-/* ==== section io: Images and safetensors ==== */
-
-/*
- * Images. PNG through libpng and JPEG through libjpeg-turbo, both optional at build time
- * (CMake GC_WITH_PNG / GC_WITH_JPEG); a build without one answers GC_ERR_UNSUPPORTED with a
- * message for that format. gc_image_supported() says what this build has.
- *
- * An image in memory is a float32 tensor C x H x W, C-contiguous, values in [0, 1]
- * (8-bit samples / 255, 16-bit samples / 65535), rows top to bottom, channels in the order
- * gray | gray, alpha | R, G, B | R, G, B, A. Colour values are the file's own (sRGB-encoded;
- * no gamma or ICC conversion). Channel conversions on reading (gc_image_read_opts.channels):
- *   as stored (0): PNG gray 1, gray+alpha 2, RGB 3, RGBA 4, palette 3 (4 if it has
- *                  transparency); JPEG gray 1, colour 3. Bit depths 1/2/4 expand to 8.
- *   1: gray; colour becomes 0.299 R + 0.587 G + 0.114 B (BT.601 on the stored values);
- *   3: RGB; gray is repeated into R, G, B;      alpha (if any) is dropped in both cases;
- *   4: RGBA; alpha 1 is added where the file has none.   (2 is gray + alpha, likewise.)
- *
- * Limits, checked from the file's header BEFORE anything of the image's size is allocated
- * or decoded: width * height <= the pixel limit (opts.max_pixels, else the context's
- * gc_context_set_max_pixels, else GC_IMAGE_DEFAULT_MAX_PIXELS) -> GC_ERR_LIMIT naming the
- * size and the limit; and every buffer goes through the context's allocator and its
- * single-allocation limit (gc_context_set_max_alloc). Corrupt, truncated or unsupported files
- * (CMYK JPEG, more than GC_IMAGE_MAX_JPEG_SCANS progressive scans) are GC_ERR_FORMAT /
- * GC_ERR_UNSUPPORTED with the decoder's own message; the decoders never print.
- */
-#define GC_IMAGE_DEFAULT_MAX_PIXELS ((int64_t)1 << 26) /* 67,108,864: 8192 x 8192 */
-#define GC_IMAGE_MAX_JPEG_SCANS 500
-
-typedef enum gc_image_format {
-    GC_IMAGE_AUTO = 0,  /* reading: from the magic bytes; writing: from the path's extension
-                           (.png; .jpg / .jpeg; case-insensitive) */
-    GC_IMAGE_PNG = 1,
-    GC_IMAGE_JPEG = 2
-} gc_image_format;
-
-/* 1 if this build can read and write `format` (PNG or JPEG), else 0. */
-GC_API int gc_image_supported(gc_image_format format);
-
-/* Pixel limit for images read under ctx (width * height); 0 restores the default
- * GC_IMAGE_DEFAULT_MAX_PIXELS. Negative is GC_ERR_ARG. */
-GC_API gc_status gc_context_set_max_pixels(gc_context *ctx, int64_t pixels);
-/* The pixel limit in force (ctx may be NULL: the default). */
-GC_API int64_t gc_context_max_pixels(const gc_context *ctx);
-
-typedef struct gc_image_read_opts {
-    int channels;        /* 0: as stored; 1, 2, 3 or 4: converted as described above */
-    int64_t max_pixels;  /* > 0: the pixel limit for this call; 0: the context's */
-} gc_image_read_opts;
-
-/* {0, 0}: channels as stored, the context's pixel limit. */
-GC_API gc_image_read_opts gc_image_read_opts_default(void);
-
-/* Read a PNG (8 or 16 bits; gray, gray+alpha, RGB, RGBA, palette; interlaced or not) or a
- * JPEG (baseline or progressive; gray or YCbCr/RGB) into a new float32 C x H x W tensor that
- * owns its data (release with gc_tensor_free). opts may be NULL (defaults). The format comes
- * from the first bytes, not the name. */
-GC_API gc_status gc_image_read(gc_context *ctx, const char *path, const gc_image_read_opts *opts,
-                               gc_tensor *out);
-/* The same from memory (size bytes at buf). */
-GC_API gc_status gc_image_read_mem(gc_context *ctx, const void *buf, size_t size,
-                                   const gc_image_read_opts *opts, gc_tensor *out);
-
-typedef struct gc_image_write_opts {
-    gc_image_format format;  /* GC_IMAGE_AUTO: from the extension (an unknown one is GC_ERR_ARG) */
-    int quality;             /* JPEG quality 1..100; 0: 90 */
-    int bit_depth;           /* PNG 8 or 16; 0: 8 (JPEG: always 8) */
-} gc_image_write_opts;
-
-/* {GC_IMAGE_AUTO, 0 (90), 0 (8 bits)}. */
-GC_API gc_image_write_opts gc_image_write_opts_default(void);
-
-/* Write `image` (float32 or float64, any strides; C x H x W with C in 1..4 as above, or H x W
- * gray) as PNG or JPEG. Values are clamped to [0, 1] and rounded to the nearest level; NaN
- * becomes 0. JPEG has no alpha: C = 2 is written gray and C = 4 RGB (alpha dropped). H and W
- * must be 1..65535 (JPEG's limit; PNG the same here). The file is written to a temporary name
- * beside `path` and renamed at the end, so `path` is never left half-written. */
-GC_API gc_status gc_image_write(gc_context *ctx, const char *path, const gc_tensor *image,
-                                const gc_image_write_opts *opts);
-
-/* Resampling for image tensors. */
-typedef enum gc_resize_filter {
-    GC_RESIZE_BILINEAR = 0,  /* PyTorch interpolate(mode='bilinear', align_corners=False,
-                                antialias=False): good for enlarging */
-    GC_RESIZE_AREA = 1       /* PyTorch interpolate(mode='area') = adaptive average pooling:
-                                each output pixel the mean of its input cell; for shrinking */
-} gc_resize_filter;
-
-/* Resize `src` (C x H x W or H x W; float32 or float64; any strides) into `dst`, which the
- * caller made with the same rank, the same C and dtype, and the wanted OH x OW (>= 1). dst
- * must not overlap src. No allocation. */
-GC_API gc_status gc_image_resize(gc_context *ctx, const gc_tensor *src, gc_resize_filter filter,
-                                 gc_tensor *dst);
+/* ---------------------------------------------------------------------------------------- */
+/* Optimisers: L-BFGS and Adam on a flat vector                                             */
 
 /*
- * safetensors files (https://github.com/huggingface/safetensors): an 8-byte little-endian
- * header length N, N bytes of JSON {"name": {"dtype": "F32", "shape": [..], "data_offsets":
- * [begin, end]}, ..., "__metadata__": {"key": "value", ...}}, then the data, little-endian, C
- * order. Reading checks everything: N against the file (and 100 MB), the JSON syntax, every
- * field's type, duplicate names, dtypes, ranks (<= GC_MAX_RANK), shape products against
- * end - begin without overflow, offsets inside the data and tiling it with no gap or overlap
- * (as the reference implementation requires). F32, F16 and BF16 tensors are converted to
- * float32, F64 stays float64; tensors of other dtypes (integers, bool, F8) are validated and
- * listed but gc_safetensors_get refuses them with GC_ERR_DTYPE. Everything is copied out of
- * the file: the result does not depend on the file or buffer afterwards.
+ * Minimise f(x) over a float32 or float64 tensor x (a flat parameter vector or an image: any
+ * shape, C-contiguous). You give an objective callback; the optimiser calls it at the points
+ * it needs and moves x.
+ *
+ *   gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_TORCH7);   // then change fields
+ *   gc_optimizer *opt;
+ *   gc_optimizer_create_lbfgs(ctx, &d, GC_DTYPE_F32, numel, &opt);  // all memory, once
+ *   gc_optim_result r;
+ *   gc_optimizer_run(ctx, opt, &x, my_objective, my_data, &r);      // allocates nothing
+ *   gc_optimizer_free(opt);
+ *
+ * Two flavours, both followed literally (iterates match the originals up to rounding):
+ *   GC_OPTIM_FLAVOR_TORCH7   torch/optim (Lua): lbfgs.lua with lswolfe.lua, adam.lua.
+ *   GC_OPTIM_FLAVOR_PYTORCH  torch.optim.LBFGS (its _strong_wolfe) and torch.optim.Adam.
+ * They differ only where noted on the fields below.
+ *
+ * State (history, moments, direction) is kept in the optimiser's dtype, as torch keeps it in
+ * the parameters' type; dot products and norms are summed in double in a fixed order (eight
+ * interleaved partial sums), so runs are deterministic (bitwise, for a deterministic
+ * objective, on any machine). Scalars (step t, H_diag, rho, alpha) are doubles. Non-finite
+ * losses or gradients are not checked for (as torch): the stop tests then compare NaNs.
+ * One optimiser must not be used by two threads at once; different optimisers may.
+ *
+ * Memory: everything is allocated by gc_optimizer_create_* through ctx's allocator:
+ *   L-BFGS  (2 * (history + 1) + 3 + G) * numel elements, G = 3 with the line search, else 1
+ *           (+ 2 * (history + 1) doubles);  Adam  3 * numel elements.
+ * gc_optimizer_step / run / reset allocate nothing.
  */
-typedef struct gc_safetensors gc_safetensors;
 
-/* Parse a file / a buffer into a new gc_safetensors (*out is NULL on failure). */
-GC_API gc_status gc_safetensors_read(gc_context *ctx, const char *path, gc_safetensors **out);
-GC_API gc_status gc_safetensors_read_mem(gc_context *ctx, const void *buf, size_t size,
-                                         gc_safetensors **out);
-/* NULL-safe. Invalidates every view gc_safetensors_get returned. */
-GC_API void gc_safetensors_free(gc_safetensors *st);
+/* The objective: set *loss = f(x) and write df/dx into grad (same shape and dtype as the x
+ * given to run/step, C-contiguous). grad arrives zero-filled, so the callback may either
+ * write it or accumulate into it (e.g. with gc_gram_backward_accumulate and several losses).
+ * x is the caller's tensor or an internal buffer of its shape holding a trial point: read it,
+ * do not keep the pointer, do not write to it. Return GC_OK, or any error status: that
+ * aborts the run, and run/step return that status unchanged. */
+typedef gc_status (*gc_objective_fn)(void *user, const gc_tensor *x, gc_tensor *grad,
+                                     double *loss);
 
-/* Number of tensors, and the name of tensor i (0 <= i < count; NULL outside), in the file's
- * order. Names are UTF-8 and valid until gc_safetensors_free. */
-GC_API int64_t gc_safetensors_count(const gc_safetensors *st);
-GC_API const char *gc_safetensors_name(const gc_safetensors *st, int64_t index);
+typedef enum gc_optim_flavor {
+    GC_OPTIM_FLAVOR_TORCH7 = 0,   /* torch/optim (Lua) */
+    GC_OPTIM_FLAVOR_PYTORCH = 1   /* torch.optim */
+} gc_optim_flavor;
 
-/* A view (not owning; valid until gc_safetensors_free) of the tensor called `name`.
- * Missing name: GC_ERR_ARG ("no tensor named ..."). If rank >= 0 the tensor must have that
- * rank (else GC_ERR_RANK) and, if dims is not NULL, dims[i] for every i where dims[i] >= 0
- * (else GC_ERR_SHAPE, the message giving both shapes). rank < 0: no check. */
-GC_API gc_status gc_safetensors_get(gc_context *ctx, const gc_safetensors *st, const char *name,
-                                    int rank, const int64_t *dims, gc_tensor *out);
+typedef enum gc_line_search {
+    GC_LINE_SEARCH_NONE = 0,         /* fixed step (torch7 lineSearch nil / line_search_fn None) */
+    GC_LINE_SEARCH_STRONG_WOLFE = 1  /* optim.lswolfe / line_search_fn='strong_wolfe' */
+} gc_line_search;
 
-/* The __metadata__ string map: count, the pair at `index`, and lookup by key (NULL if
- * absent). Strings are valid until gc_safetensors_free. */
-GC_API int64_t gc_safetensors_metadata_count(const gc_safetensors *st);
-GC_API gc_status gc_safetensors_metadata_at(const gc_safetensors *st, int64_t index,
-                                            const char **key, const char **value);
-GC_API const char *gc_safetensors_metadata_get(const gc_safetensors *st, const char *key);
+/*
+ * L-BFGS. One gc_optimizer_run is one call of torch7's optim.lbfgs(opfunc, x, config, state)
+ * or PyTorch's LBFGS.step(closure), with the state (history, direction, step, iteration
+ * count) carried over to the next call. Per run:
+ *   evaluate f, g at x; if ||g|| <= tol_fun stop (TOL_FUN, no iteration).
+ *   repeat (iteration k = 1, 2, ...; K counts iterations since create/reset):
+ *     direction: K == 1: d = -g, H_diag = 1.  Else y = g - g_old, s = t*d; if y.s > 1e-10
+ *       push (s, y) into the history (dropping the oldest when it holds `history` pairs) and
+ *       H_diag = y.s / y.y; then d = -H g by the two-loop recursion with H0 = H_diag * I.
+ *     g_old = g, f_old = f.  If g.d > -tol_x stop (NO_DESCENT).
+ *     step: t = min(1, 1/sum|g|) * learning_rate if K == 1, else learning_rate.
+ *     line search NONE: x += t*d; unless k == max_iter, evaluate f, g at x (1 evaluation).
+ *     STRONG_WOLFE: (f, g, t) = strong-Wolfe search from x along d (lswolfe.lua /
+ *       _strong_wolfe: bracket by cubic interpolation, then zoom); x += t*d.
+ *     stop, in this order: k == max_iter (MAX_ITER); evaluations >= max_eval (MAX_EVAL);
+ *       ||g|| <= tol_fun (TOL_FUN); ||t*d|| <= tol_x (TOL_X); |f - f_old| < tol_x (TOL_CHANGE).
+ * ||.|| is the L1 norm (sum |.|) in the TORCH7 flavour and the max norm in the PYTORCH one.
+ * Without the line search a run that reaches max_iter ends with a step whose loss was not
+ * evaluated (see gc_optim_result.loss_at_x). neural-style (Johnson) runs TORCH7, no line search,
+ * max_iter = its iterations, tol_fun = tol_x = -1 (never stop early), history 100.
+ */
+typedef struct gc_lbfgs_desc {
+    gc_optim_flavor flavor;
+    int64_t max_iter;       /* maxIter / max_iter: iterations per run, >= 1. Default 20 */
+    int64_t max_eval;       /* maxEval / max_eval: evaluations per run, >= 1; 0 (default) =
+                               derived: ceil(1.25 * max_iter) (TORCH7, maxIter*1.25),
+                               floor(max_iter * 5 / 4) (PYTORCH, max_iter*5//4) */
+    double tol_fun;         /* tolFun (TORCH7, on sum|g|, default 1e-5) / tolerance_grad
+                               (PYTORCH, on max|g|, default 1e-7). Not NaN; -1 disables */
+    double tol_x;           /* tolX / tolerance_change: default 1e-9, on ||t*d||, |f - f_old|
+                               and g.d. Not NaN; -1 disables */
+    int64_t history;        /* nCorrection / history_size: pairs kept, >= 1. Default 100 */
+    double learning_rate;   /* learningRate / lr: the step t (the first one scaled as above);
+                               finite, > 0. Default 1 */
+    gc_line_search line_search;  /* default GC_LINE_SEARCH_NONE */
+    /* Strong-Wolfe parameters (lswolfe's options / _strong_wolfe's arguments): */
+    double ls_c1;           /* c1, sufficient decrease: default 1e-4; 0 < c1 < c2 < 1 */
+    double ls_c2;           /* c2, curvature: default 0.9 */
+    double ls_tol_x;        /* lswolfe tolX (TORCH7: stop zooming when |(b1 - b2) * g_new.d|
+                               < it) / tolerance_change (PYTORCH: when |b1 - b2| * max|d| <
+                               it; torch.optim passes its default, not the LBFGS one). Default
+                               1e-9; not NaN */
+    int64_t ls_max_iter;    /* lswolfe maxIter: evaluations after the search's first one;
+                               default 20, >= 1. TORCH7 only; PYTORCH allows max_eval -
+                               evaluations so far (max_ls) after the first, so a run may end
+                               one evaluation past max_eval, as torch's does */
+} gc_lbfgs_desc;
 
-/* One tensor / one metadata pair to write. */
-typedef struct gc_safetensors_entry {
-    const char *name;          /* UTF-8, non-empty, unique, not "__metadata__" */
-    const gc_tensor *tensor;   /* float32 (written F32) or float64 (written F64), any strides */
-} gc_safetensors_entry;
-typedef struct gc_safetensors_meta {
-    const char *key;
-    const char *value;
-} gc_safetensors_meta;
+/* The flavour's defaults, listed above. */
+GC_API gc_lbfgs_desc gc_lbfgs_desc_default(gc_optim_flavor flavor);
 
-/* Write `count` tensors (in the given order) and `nmeta` metadata pairs (meta may be NULL
- * when nmeta is 0) as a safetensors file; JSON strings are escaped, the header padded with
- * spaces to a multiple of 8. Written to a temporary name beside `path` and renamed at the
- * end (never half-written). */
-GC_API gc_status gc_safetensors_write(gc_context *ctx, const char *path,
-                                      const gc_safetensors_entry *tensors, int64_t count,
-                                      const gc_safetensors_meta *meta, int64_t nmeta);
+/*
+ * Adam (Kingma & Ba), L2 weight decay as torch (g += weight_decay * x). Step k (from 1):
+ *   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g*g;
+ *   TORCH7:  x -= lr_k * sqrt(1 - beta2^k) / (1 - beta1^k) * m / (sqrt(v) + eps),
+ *            lr_k = learning_rate / (1 + (k - 1) * lr_decay)                       (adam.lua)
+ *   PYTORCH: x -= learning_rate / (1 - beta1^k) * m / (sqrt(v) / sqrt(1 - beta2^k) + eps)
+ *            (m updated as torch's lerp)                                   (torch.optim.Adam)
+ * One gc_optimizer_step = one evaluation + one update (one call of optim.adam /
+ * Adam.step). gc_optimizer_run repeats steps max_iter times, or until max|g| <= tol_grad.
+ */
+typedef struct gc_adam_desc {
+    gc_optim_flavor flavor;
+    double learning_rate;   /* learningRate / lr: finite, > 0. Default 1e-3 */
+    double lr_decay;        /* learningRateDecay (TORCH7 only; must be 0 for PYTORCH): >= 0,
+                               default 0 */
+    double beta1;           /* beta1 / betas[0]: [0, 1), default 0.9 */
+    double beta2;           /* beta2 / betas[1]: [0, 1), default 0.999 */
+    double eps;             /* epsilon / eps: finite, >= 0, default 1e-8 */
+    double weight_decay;    /* weightDecay / weight_decay: finite, >= 0, default 0 */
+    int64_t max_iter;       /* steps per gc_optimizer_run (gramconv's; torch has no run for
+                               Adam): >= 1, default 100 */
+    double tol_grad;        /* run stops when max|g| <= tol_grad before a step (gramconv's);
+                               default -1 = never. Not NaN */
+} gc_adam_desc;
 
-/* ==== end section io ==== */
+GC_API gc_adam_desc gc_adam_desc_default(gc_optim_flavor flavor);
 
-/* ==== section synth: Texture and style synthesis ==== */
+typedef struct gc_optimizer gc_optimizer;
+
+typedef enum gc_optim_stop {
+    GC_OPTIM_STOP_NONE = 0,        /* not stopped (only after an error) */
+    GC_OPTIM_STOP_MAX_ITER = 1,    /* max_iter iterations done (a step's reason when x moved) */
+    GC_OPTIM_STOP_MAX_EVAL = 2,    /* max_eval evaluations done */
+    GC_OPTIM_STOP_TOL_FUN = 3,     /* gradient norm <= tol_fun (Adam: max|g| <= tol_grad) */
+    GC_OPTIM_STOP_TOL_X = 4,       /* step norm ||t*d|| <= tol_x */
+    GC_OPTIM_STOP_TOL_CHANGE = 5,  /* |f - f_old| < tol_x */
+    GC_OPTIM_STOP_NO_DESCENT = 6   /* g.d > -tol_x: no progress possible along d */
+} gc_optim_stop;
+
+/* A static name ("max_iter", "tol_fun", ...); never NULL. */
+GC_API const char *gc_optim_stop_name(gc_optim_stop stop);
+
+typedef struct gc_optim_result {
+    int64_t iterations;        /* iterations (updates of x) this call made */
+    int64_t evaluations;       /* objective calls this call made */
+    double initial_loss;       /* f at x as the call found it (PyTorch's step() return) */
+    double loss;               /* the latest loss the optimiser computed */
+    int loss_at_x;             /* 1 if `loss` is f at the returned x; 0 if x moved after it
+                                  (L-BFGS without line search ends with an unevaluated step;
+                                  Adam always moves x after evaluating) */
+    gc_optim_stop stop;
+    int64_t total_iterations;  /* since create/reset (torch7 state.nIter / PyTorch n_iter) */
+    int64_t total_evaluations; /* since create/reset (state.funcEval / func_evals) */
+} gc_optim_result;
+
+/* Make an optimiser for `numel` (>= 1, else GC_ERR_EMPTY) elements of `dtype`, allocating all
+ * its memory now (GC_ERR_NOMEM / GC_ERR_LIMIT / GC_ERR_OVERFLOW if it cannot). The descriptor
+ * is copied; a field out of range is GC_ERR_ARG. *out is NULL on failure. */
+GC_API gc_status gc_optimizer_create_lbfgs(gc_context *ctx, const gc_lbfgs_desc *desc,
+                                           gc_dtype dtype, int64_t numel, gc_optimizer **out);
+GC_API gc_status gc_optimizer_create_adam(gc_context *ctx, const gc_adam_desc *desc,
+                                          gc_dtype dtype, int64_t numel, gc_optimizer **out);
+/* NULL-safe. Frees with the allocator that made it. */
+GC_API void gc_optimizer_free(gc_optimizer *opt);
+/* Forget the history / moments / counters: the next call starts as a fresh optimiser.
+ * NULL-safe. */
+GC_API void gc_optimizer_reset(gc_optimizer *opt);
+/* Run to a stop criterion (see the descriptors), moving x in place. x: the optimiser's dtype,
+ * numel elements, any shape, C-contiguous (else GC_ERR_LAYOUT). result may be NULL.
+ * Allocates nothing. If the callback fails, its status is returned, x holds the last
+ * accepted iterate (trial points live in an internal buffer), and the optimiser is reset. */
+GC_API gc_status gc_optimizer_run(gc_context *ctx, gc_optimizer *opt, gc_tensor *x,
+                                  gc_objective_fn fn, void *user, gc_optim_result *result);
+/* One iteration: for L-BFGS exactly a run with max_iter = 1 (max_eval as the descriptor's,
+ * which bounds PYTORCH's line search); for Adam one evaluation and one update. A loop of n
+ * steps gives the same iterates as one run of n iterations while no stop test or evaluation
+ * budget ends the run (without line search, the same evaluations too; with it, each step
+ * evaluates its starting point again). */
+GC_API gc_status gc_optimizer_step(gc_context *ctx, gc_optimizer *opt, gc_tensor *x,
+                                   gc_objective_fn fn, void *user, gc_optim_result *result);
+/* Bytes the optimiser holds (for planning and tests). 0 for NULL. */
+GC_API uint64_t gc_optimizer_memory_bytes(const gc_optimizer *opt);
+
+/*
+ * Split problems. A vector too large for one process can be cut into parts (MPI ranks,
+ * threads), each part with its own optimiser of numel = its part's size, all run in lock
+ * step: every part calls run/step the same way, and its objective callback gets this part's
+ * x and writes this part's gradient (the loss must be the same on every part). With a
+ * reduction hook, every sum or norm over the vector (the two-loop recursion's dot products,
+ * y.s and y.y, g.d, the first step's sum|g|, the stop tests' norms, the line search's g.d and
+ * max|d|, Adam's max|g|) is computed over this part and handed to `fn`, which must replace
+ * values[0..n) (n <= 4) in place by their combination over all parts: the sum for
+ * GC_REDUCE_OP_SUM, the maximum for GC_REDUCE_OP_MAX (NaN if any part's value is NaN). All parts
+ * make the same calls in the same order; the combined values must be bitwise the same on
+ * every part (e.g. every part adds the gathered partials in part order), since the
+ * optimiser's branches (stop tests, line search) depend on them. A nonzero status from fn
+ * aborts the call like a failing objective. The history, direction and moments then hold
+ * only this part's elements: memory per part falls as 1/parts. fn NULL: no reduction (the
+ * default; the whole vector is here). Survives gc_optimizer_reset.
+ */
+typedef enum gc_reduce_op { GC_REDUCE_OP_SUM = 0, GC_REDUCE_OP_MAX = 1 } gc_reduce_op;
+typedef gc_status (*gc_reduce_fn)(void *user, gc_reduce_op op, double *values, int n);
+GC_API gc_status gc_optimizer_set_reduce(gc_context *ctx, gc_optimizer *opt, gc_reduce_fn fn,
+                                         void *user);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Texture and style synthesis                                                              */
+
 /*
  * Gram-matching synthesis (Gatys, Ecker & Bethge): find an image whose feature Gram matrices
  * match target Grams (texture synthesis), optionally plus a content term on one layer and a
@@ -1114,9 +1161,9 @@ GC_API gc_status gc_synth_net_grams(gc_context *ctx, const gc_synth_net *net,
                                     const gc_tensor *image, uint32_t layers, gc_tensor *grams);
 
 typedef enum gc_synth_optimizer {
-    GC_SYNTH_OPTIM_LBFGS = 0,  /* L-BFGS (gc_optimizer, torch7 flavour), history 10, no line
-                                  search, no early stop (as neural-style) */
-    GC_SYNTH_OPTIM_ADAM = 1
+    GC_SYNTH_OPTIMIZER_LBFGS = 0,  /* L-BFGS (gc_optimizer, torch7 flavour), history 10, no
+                                      line search, no early stop (as neural-style) */
+    GC_SYNTH_OPTIMIZER_ADAM = 1
 } gc_synth_optimizer;
 
 /* Progress, passed to the callback after every iteration. */
@@ -1140,7 +1187,7 @@ typedef enum gc_synth_init {
                                    without line search stalls on some textures */
 } gc_synth_init;
 
-/* The style term (gc_synth_desc.loss). GC_SYNTH_LOSS_SWD is the sliced Wasserstein loss of
+/* The style term (gc_synth_desc.loss). GC_SYNTH_LOSS_KIND_SWD is the sliced Wasserstein loss of
  * Heitz, Vanhoey, Chambon & Belcour (CVPR 2021): per style layer l with features F (C_l x N,
  * N = H_l W_l), D = C_l fixed random unit directions d_k (the same on every machine), the
  * projections p_k = d_k^T F sorted and compared with the style images' sorted projections:
@@ -1148,12 +1195,12 @@ typedef enum gc_synth_init {
  * with t_k the target quantile function (the style features, valid padding, projected on d_k;
  * min(N_t, 4096) quantiles kept; blends average the quantile functions with their weights)
  * and s_l the mean of t_k^2 (1 if 0). The style term is style_weight * (1/|style|) sum_l
- * Loss_l; GC_SYNTH_LOSS_BOTH adds it to the Gram term. It needs style images: with Grams
+ * Loss_l; GC_SYNTH_LOSS_KIND_BOTH adds it to the Gram term. It needs style images: with Grams
  * alone (gc_synth_add_style_grams) evaluation fails with GC_ERR_ARG. Not in bands or ranks. */
 typedef enum gc_synth_loss_kind {
-    GC_SYNTH_LOSS_GRAM = 0,     /* Gram matrices (the default) */
-    GC_SYNTH_LOSS_SWD = 1,      /* sliced Wasserstein distance of the features */
-    GC_SYNTH_LOSS_BOTH = 2      /* the sum of the two */
+    GC_SYNTH_LOSS_KIND_GRAM = 0,     /* Gram matrices (the default) */
+    GC_SYNTH_LOSS_KIND_SWD = 1,      /* sliced Wasserstein distance of the features */
+    GC_SYNTH_LOSS_KIND_BOTH = 2      /* the sum of the two */
 } gc_synth_loss_kind;
 
 typedef struct gc_synth_desc {
@@ -1180,7 +1227,7 @@ typedef struct gc_synth_desc {
     int match_histogram;         /* 1: each channel's histogram matched to the sample's after
                                     each level (gc_synth_match_histogram) */
     gc_synth_init init;
-    gc_synth_loss_kind loss;     /* the style term (GC_SYNTH_LOSS_GRAM) */
+    gc_synth_loss_kind loss;     /* the style term (GC_SYNTH_LOSS_KIND_GRAM) */
 } gc_synth_desc;
 
 /* 256 x 256, default style layers, no content, weights style 1 content 1 tv 0, 200 iterations
@@ -1250,56 +1297,10 @@ GC_API gc_status gc_synth_finish(gc_context *ctx, gc_tensor *image, const gc_ten
 GC_API gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net,
                                   const gc_tensor *sample, const gc_synth_desc *desc,
                                   uint64_t seed, gc_tensor *out, gc_synth_stats *stats);
-/* ==== end section synth ==== */
 
-/* ==== section score: Texture scores: network-free distances between a sample and a candidate ==== */
-/*
- * Two distances between a texture sample and a candidate image (a synthesised texture, or a
- * piece of the same texture), each reported raw and relative to Gaussian noise of the
- * candidate's size with the sample's per-channel mean and standard deviation (1.0 = as far
- * from the sample as that noise; a real piece of a texture typically scores 0.1 - 0.3):
- *  - swd: the sliced Wasserstein distance between patch x patch x C neighbourhoods of the
- *    Laplacian-pyramid levels of the two images (Karras et al., ProGAN, 2018), with every
- *    level's neighbourhoods normalised by the SAMPLE's per-channel mean and standard
- *    deviation (so a brightness or colour drift counts), averaged over the levels;
- *  - spectrum: the root mean square difference of the log power spectra (Welch estimates
- *    over spectrum_window x spectrum_window Hann windows, DC excluded).
- * docs/SYNTH.md ("Scoring a texture") gives every step. Images are C x H x W float32 or
- * float64 (any strides), C in 1..4 and the same for both, values normally in [0, 1], every
- * value finite, every side at least max(patch, 8). The spectrum window shrinks to the
- * smallest side of the two images (rounded down to even) when that is smaller. A constant
- * sample (no texture to compare with) is GC_ERR_ARG. The result depends only on the inputs
- * and the descriptor (the same bits for any thread count and ISA); it is computed in float64.
- */
-typedef struct gc_texture_score_desc {
-    int patch;                /* neighbourhood side, 1..32 (7) */
-    int directions;           /* random projection directions, 1..65536 (256) */
-    int64_t max_descriptors;  /* neighbourhoods per level per image, 1..2^24 (4096); more
-                                 positions than this: a seeded random subset */
-    int min_level_size;       /* the pyramid's smallest level side, >= 1 (16; at least patch
-                                 is used) */
-    int spectrum_window;      /* Welch window side, even, 8..1024 (64) */
-    int64_t max_windows;      /* Welch windows per image, 1..2^20 (64) */
-    uint64_t seed;            /* directions, subsets and the noise image (0) */
-} gc_texture_score_desc;
+/* ---------------------------------------------------------------------------------------- */
+/* Streaming Gram: bands of columns, .npy files under a memory budget                       */
 
-/* {7, 256, 4096, 16, 64, 64, seed 0}. */
-GC_API gc_texture_score_desc gc_texture_score_desc_default(void);
-
-typedef struct gc_texture_score {
-    double swd, swd_noise, swd_rel;                 /* swd(sample, candidate), swd(sample,
-                                                       noise), their ratio */
-    double spectrum, spectrum_noise, spectrum_rel;  /* the same for the spectrum distance */
-    int levels;                                     /* pyramid levels compared */
-} gc_texture_score;
-
-/* Score `candidate` against `sample` (desc NULL: the defaults). On failure *out is zeroed. */
-GC_API gc_status gc_texture_score_compute(gc_context *ctx, const gc_texture_score_desc *desc,
-                                          const gc_tensor *sample, const gc_tensor *candidate,
-                                          gc_texture_score *out);
-/* ==== end section score ==== */
-
-/* ==== section tile: Tiled and distributed execution ==== */
 /*
  * Streaming Gram: G = norm * scale * Fc Fc^T of one M x K matrix (an M x K input, or a
  * C x H x W map with K = H*W, or one item of a batch) fed as consecutive bands of columns
@@ -1356,21 +1357,6 @@ GC_API gc_status gc_gram_accum_partial(gc_context *ctx, gc_gram_accum *acc, doub
  * norm * scale * sums, exactly symmetric. The accumulator may then be freed. */
 GC_API gc_status gc_gram_accum_finish(gc_context *ctx, gc_gram_accum *acc, gc_tensor *output);
 
-/* Reading pieces of a .npy file (float32/float64, either byte order, C order): the
- * streaming and MPI paths read their bands and slices by file offsets. */
-typedef struct gc_npy_file gc_npy_file;
-/* Open and check the header (as gc_npy_read). Fortran-order files are refused
- * (GC_ERR_UNSUPPORTED: a band of rows is not contiguous there). *out NULL on failure. */
-GC_API gc_status gc_npy_open(gc_context *ctx, const char *path, gc_npy_file **out);
-/* NULL-safe; closes the file. */
-GC_API void gc_npy_close(gc_npy_file *f);
-/* The array's dtype, rank and dims (dims holds GC_MAX_RANK entries). */
-GC_API gc_status gc_npy_file_shape(const gc_npy_file *f, gc_dtype *dtype, int *rank,
-                                   int64_t *dims);
-/* Elements [first, first + count) in C order into dst (native byte order, the file's dtype). */
-GC_API gc_status gc_npy_file_read(gc_context *ctx, gc_npy_file *f, int64_t first, int64_t count,
-                                  void *dst);
-
 /* How an open .npy file reads as a Gram input: N items (1 below rank 4) of M rows of K
  * columns (K = H*W for C x H x W and N x C x H x W; W: 1 for M x K). */
 GC_API gc_status gc_gram_npy_layout(gc_context *ctx, const gc_npy_file *f, int64_t *n,
@@ -1389,6 +1375,10 @@ GC_API gc_status gc_gram_accum_add_npy(gc_context *ctx, gc_gram_accum *acc, gc_n
  * order as gc_gram_accum_*. */
 GC_API gc_status gc_gram_forward_npy(gc_context *ctx, const gc_gram_desc *desc,
                                      const char *path, uint64_t max_memory, gc_tensor *output);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Tiled conv2d: bands of rows with their halo                                              */
+
 /*
  * Tiled conv2d: the output (forward) or grad_input (backward_input) computed in horizontal
  * bands, each from the rows of the input (grad_output) it reads plus a halo. For output rows
@@ -1437,6 +1427,10 @@ GC_API gc_status gc_conv2d_backward_input_tiled(gc_context *ctx, const gc_conv2d
                                                 const gc_tensor *grad_output,
                                                 const gc_tensor *weight, gc_tensor *grad_input,
                                                 uint64_t max_memory);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Texture synthesis in bands                                                               */
+
 /*
  * Texture synthesis in bands (random net; style and total-variation terms): the loss,
  * gradient and optimisation of gc_synth without any F x H x W feature map in memory. Each
@@ -1460,7 +1454,54 @@ GC_API gc_status gc_synth_tiled_loss(gc_context *ctx, gc_synth_tiled *t, const g
                                      double *loss, gc_tensor *grad);
 GC_API gc_status gc_synth_tiled_run(gc_context *ctx, gc_synth_tiled *t, gc_tensor *image,
                                     gc_synth_stats *stats);
-/* ==== end section tile ==== */
+
+/* ---------------------------------------------------------------------------------------- */
+/* Texture scores: network-free distances between a sample and a candidate                  */
+
+/*
+ * Two distances between a texture sample and a candidate image (a synthesised texture, or a
+ * piece of the same texture), each reported raw and relative to Gaussian noise of the
+ * candidate's size with the sample's per-channel mean and standard deviation (1.0 = as far
+ * from the sample as that noise; a real piece of a texture typically scores 0.1 - 0.3):
+ *  - swd: the sliced Wasserstein distance between patch x patch x C neighbourhoods of the
+ *    Laplacian-pyramid levels of the two images (Karras et al., ProGAN, 2018), with every
+ *    level's neighbourhoods normalised by the SAMPLE's per-channel mean and standard
+ *    deviation (so a brightness or colour drift counts), averaged over the levels;
+ *  - spectrum: the root mean square difference of the log power spectra (Welch estimates
+ *    over spectrum_window x spectrum_window Hann windows, DC excluded).
+ * docs/SYNTH.md ("Scoring a texture") gives every step. Images are C x H x W float32 or
+ * float64 (any strides), C in 1..4 and the same for both, values normally in [0, 1], every
+ * value finite, every side at least max(patch, 8). The spectrum window shrinks to the
+ * smallest side of the two images (rounded down to even) when that is smaller. A constant
+ * sample (no texture to compare with) is GC_ERR_ARG. The result depends only on the inputs
+ * and the descriptor (the same bits for any thread count and ISA); it is computed in float64.
+ */
+typedef struct gc_texture_score_desc {
+    int patch;                /* neighbourhood side, 1..32 (7) */
+    int directions;           /* random projection directions, 1..65536 (256) */
+    int64_t max_descriptors;  /* neighbourhoods per level per image, 1..2^24 (4096); more
+                                 positions than this: a seeded random subset */
+    int min_level_size;       /* the pyramid's smallest level side, >= 1 (16; at least patch
+                                 is used) */
+    int spectrum_window;      /* Welch window side, even, 8..1024 (64) */
+    int64_t max_windows;      /* Welch windows per image, 1..2^20 (64) */
+    uint64_t seed;            /* directions, subsets and the noise image (0) */
+} gc_texture_score_desc;
+
+/* {7, 256, 4096, 16, 64, 64, seed 0}. */
+GC_API gc_texture_score_desc gc_texture_score_desc_default(void);
+
+typedef struct gc_texture_score {
+    double swd, swd_noise, swd_rel;                 /* swd(sample, candidate), swd(sample,
+                                                       noise), their ratio */
+    double spectrum, spectrum_noise, spectrum_rel;  /* the same for the spectrum distance */
+    int levels;                                     /* pyramid levels compared */
+} gc_texture_score;
+
+/* Score `candidate` against `sample` (desc NULL: the defaults). On failure *out is zeroed. */
+GC_API gc_status gc_texture_score_compute(gc_context *ctx, const gc_texture_score_desc *desc,
+                                          const gc_tensor *sample, const gc_tensor *candidate,
+                                          gc_texture_score *out);
 
 #ifdef __cplusplus
 }

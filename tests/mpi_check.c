@@ -88,17 +88,17 @@ static double diff(const gc_tensor *a, const gc_tensor *b, double *amax)
 
 typedef struct conv_case {
     int64_t n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw, groups;
-    gc_padding_mode mode;
+    gc_boundary mode;
 } conv_case;
 
 static const conv_case cases[] = {
-    {1, 3, 13, 11, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS},
-    {2, 4, 17, 9, 6, 3, 2, 2, 1, 0, 1, 1, 1, 2, GC_PADDING_ZEROS},
-    {1, 2, 19, 8, 3, 3, 3, 3, 2, 2, 0, 2, 1, 1, GC_PADDING_ZEROS},
-    {0, 3, 11, 7, 2, 5, 3, 1, 1, 4, 1, 1, 2, 1, GC_PADDING_ZEROS},
-    {1, 8, 5, 6, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS}, /* H 5: a rank may own 1 row */
-    {1, 3, 12, 9, 4, 3, 3, 1, 1, 2, 1, 1, 1, 1, GC_PADDING_REFLECT},
-    {1, 2, 9, 6, 3, 3, 3, 1, 1, 1, 2, 1, 1, 1, GC_PADDING_CIRCULAR},
+    {1, 3, 13, 11, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL},
+    {2, 4, 17, 9, 6, 3, 2, 2, 1, 0, 1, 1, 1, 2, GC_BOUNDARY_FILL},
+    {1, 2, 19, 8, 3, 3, 3, 3, 2, 2, 0, 2, 1, 1, GC_BOUNDARY_FILL},
+    {0, 3, 11, 7, 2, 5, 3, 1, 1, 4, 1, 1, 2, 1, GC_BOUNDARY_FILL},
+    {1, 8, 5, 6, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL}, /* H 5: a rank may own 1 row */
+    {1, 3, 12, 9, 4, 3, 3, 1, 1, 2, 1, 1, 1, 1, GC_BOUNDARY_REFLECT},
+    {1, 2, 9, 6, 3, 3, 3, 1, 1, 1, 2, 1, 1, 1, GC_BOUNDARY_WRAP},
 };
 
 static gc_status run_untiled(const gc_conv2d_desc *d, int bwd, const gc_tensor *a,
@@ -106,7 +106,7 @@ static gc_status run_untiled(const gc_conv2d_desc *d, int bwd, const gc_tensor *
 {
     size_t ws = 0;
     gc_status st = gc_conv2d_workspace_size(NULL, d, bwd ? out : a, w,
-                                            bwd ? GC_CONV_BACKWARD_INPUT : GC_CONV_FORWARD, &ws);
+                                            bwd ? GC_CONV_PASS_BACKWARD_INPUT : GC_CONV_PASS_FORWARD, &ws);
     void *buf = ws ? aligned_alloc(64, (ws + 63) & ~(size_t)63) : NULL;
     if (st == GC_OK)
         st = bwd ? gc_conv2d_backward_input(NULL, d, a, w, out, buf, ws)
@@ -145,7 +145,7 @@ static void check_conv(gc_context *ctx, const conv_case *cc, gc_dtype dt, gc_con
     gc_tensor_create(NULL, &gin, dt, rk, in.dims);
     fill(&gout);
     CHECK(run_untiled(&d, 0, &in, &w, &bias, &out) == GC_OK, "untiled forward");
-    const int zeros = cc->mode == GC_PADDING_ZEROS;
+    const int zeros = cc->mode == GC_BOUNDARY_FILL;
     if (zeros)
         CHECK(run_untiled(&d, 1, &gout, &w, NULL, &gin) == GC_OK, "untiled backward");
     const int64_t H = cc->h, OH = od[o + 1];
@@ -401,7 +401,7 @@ static gc_status opt_reduce(void *user, gc_reduce_op op, double *v, int n)
         double a = all[i];
         for (int r = 1; r < size; r++) {
             const double b = all[r * n + i];
-            a = op == GC_REDUCE_SUM ? a + b : (b > a || isnan(b) ? b : a);
+            a = op == GC_REDUCE_OP_SUM ? a + b : (b > a || isnan(b) ? b : a);
         }
         v[i] = a;
     }
@@ -411,11 +411,11 @@ static gc_status opt_reduce(void *user, gc_reduce_op op, double *v, int n)
 static gc_status make_opt(gc_context *ctx, int kind, int64_t n, gc_optimizer **o)
 {
     if (kind == 4) {
-        gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_PYTORCH);
+        gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_FLAVOR_PYTORCH);
         d.learning_rate = 0.05, d.max_iter = 40, d.tol_grad = 1e-3;
         return gc_optimizer_create_adam(ctx, &d, GC_DTYPE_F64, n, o);
     }
-    gc_lbfgs_desc d = gc_lbfgs_desc_default(kind & 1 ? GC_OPTIM_PYTORCH : GC_OPTIM_TORCH7);
+    gc_lbfgs_desc d = gc_lbfgs_desc_default(kind & 1 ? GC_OPTIM_FLAVOR_PYTORCH : GC_OPTIM_FLAVOR_TORCH7);
     d.max_iter = 25, d.history = 5;
     d.line_search = kind & 2 ? GC_LINE_SEARCH_STRONG_WOLFE : GC_LINE_SEARCH_NONE;
     d.learning_rate = kind & 2 ? 1.0 : 0.2;
@@ -501,7 +501,7 @@ static void check_synth(gc_context *ctx)
         desc.height = xd[1], desc.width = xd[2], desc.iters = 4, desc.tv_weight = 0.05;
         desc.style_layers = 3u;
         if (adam)
-            desc.optimizer = GC_SYNTH_OPTIM_ADAM, desc.learning_rate = 0.02;
+            desc.optimizer = GC_SYNTH_OPTIMIZER_ADAM, desc.learning_rate = 0.02;
         gc_synth_tiled *t = NULL;
         gc_synth_stats s0, s1;
         CHECK(gc_synth_tiled_create(ctx, net, &desc, grams, 0, &t) == GC_OK, "tiled");

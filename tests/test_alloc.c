@@ -198,9 +198,9 @@ static void corr_case(const char *name, int threads, gc_corr_desc d, gc_dtype dt
 
 static void test_alloc_corr(void)
 {
-    const gc_corr_desc x2f = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = GC_MODE_FULL};
-    const gc_corr_desc c2s = {.kind = GC_CORR_CONV, .spatial_dims = 2, .mode = GC_MODE_SAME};
-    const gc_corr_desc c3v = {.kind = GC_CORR_CONV, .spatial_dims = 3, .mode = GC_MODE_VALID};
+    const gc_corr_desc x2f = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = GC_MODE_FULL};
+    const gc_corr_desc c2s = {.kind = GC_CORR_KIND_CONV, .spatial_dims = 2, .mode = GC_MODE_SAME};
+    const gc_corr_desc c3v = {.kind = GC_CORR_KIND_CONV, .spatial_dims = 3, .mode = GC_MODE_VALID};
     corr_case("corr xcorr2 full 3Dx4D", 2, x2f, GC_DTYPE_F32, 3, (int64_t[]){3, 17, 21}, 4,
               (int64_t[]){4, 3, 3, 5}, ALLOCS_SOME);
     corr_case("corr conv2 same 2D f64", 1, c2s, GC_DTYPE_F64, 2, (int64_t[]){19, 23}, 2,
@@ -302,9 +302,9 @@ static gc_status op_conv(gc_context *ctx, void *arg)
 {
     conv_arg *a = arg;
     switch (a->pass) {
-    case GC_CONV_FORWARD:
+    case GC_CONV_PASS_FORWARD:
         return gc_conv2d_forward(ctx, &a->d, &a->in, &a->w, &a->b, &a->out, a->ws, a->ws_bytes);
-    case GC_CONV_BACKWARD_INPUT:
+    case GC_CONV_PASS_BACKWARD_INPUT:
         return gc_conv2d_backward_input(ctx, &a->d, &a->gout, &a->w, &a->gin, a->ws, a->ws_bytes);
     default:
         return gc_conv2d_backward_weight(ctx, &a->d, &a->in, &a->gout, 1.0, &a->gw, &a->gb, a->ws,
@@ -337,8 +337,8 @@ static void conv_case(const char *name, int threads, gc_conv2d_desc d, int64_t H
         a.ws_bytes = 0;
         /* the workspace is caller memory (plain malloc): its query allocates nothing */
         long c0 = pr.calls;
-        GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &a.d, pass == GC_CONV_BACKWARD_INPUT ? &a.gin : &a.in,
-                                             pass == GC_CONV_BACKWARD_WEIGHT ? &a.gw : &a.w,
+        GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &a.d, pass == GC_CONV_PASS_BACKWARD_INPUT ? &a.gin : &a.in,
+                                             pass == GC_CONV_PASS_BACKWARD_WEIGHT ? &a.gw : &a.w,
                                              a.pass, &a.ws_bytes));
         GC_CHECK(pr.calls == c0);
         if (a.ws_bytes)
@@ -361,7 +361,7 @@ static void test_alloc_conv2d(void)
     d.pad[0] = d.pad[1] = 1;
     conv_case("auto, 2 threads", 2, d, 13, (const int[]){ALLOCS_NONE, ALLOCS_NONE, ALLOCS_NONE});
     d.algo = GC_CONV_ALGO_DIRECT;
-    d.padding_mode = GC_PADDING_REFLECT;
+    d.padding_mode = GC_BOUNDARY_REFLECT;
     conv_case("direct reflect", 2, d, 13, (const int[]){ALLOCS_NONE, ALLOCS_NONE, ALLOCS_NONE});
     d = gc_conv2d_desc_default();
     d.algo = GC_CONV_ALGO_IM2COL;

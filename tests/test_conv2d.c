@@ -11,7 +11,7 @@
 
 typedef struct {
     int64_t N, C, H, W, O, G, KH, KW, sh, sw, ph, pw, dh, dw;
-    gc_padding_mode mode;
+    gc_boundary mode;
     int batched, bias;
 } geo;
 
@@ -41,7 +41,7 @@ gc_status gc_test_conv2d_forward(gc_context *ctx, const gc_conv2d_desc *d, const
                      const gc_tensor *b, gc_tensor *out)
 {
     size_t bytes = 0;
-    gc_status st = gc_conv2d_workspace_size(ctx, d, in, w, GC_CONV_FORWARD, &bytes);
+    gc_status st = gc_conv2d_workspace_size(ctx, d, in, w, GC_CONV_PASS_FORWARD, &bytes);
     void *ws = NULL;
     if (st == GC_OK && bytes && posix_memalign(&ws, 64, bytes))
         return GC_ERR_NOMEM;
@@ -55,7 +55,7 @@ gc_status gc_test_conv2d_backward_input(gc_context *ctx, const gc_conv2d_desc *d
                         gc_tensor *gin)
 {
     size_t bytes = 0;
-    gc_status st = gc_conv2d_workspace_size(ctx, d, gin, w, GC_CONV_BACKWARD_INPUT, &bytes);
+    gc_status st = gc_conv2d_workspace_size(ctx, d, gin, w, GC_CONV_PASS_BACKWARD_INPUT, &bytes);
     void *ws = NULL;
     if (st == GC_OK && bytes && posix_memalign(&ws, 64, bytes))
         return GC_ERR_NOMEM;
@@ -69,7 +69,7 @@ gc_status gc_test_conv2d_backward_weight(gc_context *ctx, const gc_conv2d_desc *
                        double scale, gc_tensor *gw, gc_tensor *gb)
 {
     size_t bytes = 0;
-    gc_status st = gc_conv2d_workspace_size(ctx, d, in, gw, GC_CONV_BACKWARD_WEIGHT, &bytes);
+    gc_status st = gc_conv2d_workspace_size(ctx, d, in, gw, GC_CONV_PASS_BACKWARD_WEIGHT, &bytes);
     void *ws = NULL;
     if (st == GC_OK && bytes && posix_memalign(&ws, 64, bytes))
         return GC_ERR_NOMEM;
@@ -218,30 +218,30 @@ static void test_sweep(void)
     unsigned seed = 1;
     const geo base[] = {
         /* N  C  H   W  O  G KH KW sh sw ph pw dh dw mode batched bias */
-        {1, 1, 5, 5, 1, 1, 3, 3, 1, 1, 0, 0, 1, 1, GC_PADDING_ZEROS, 1, 1},
-        {2, 3, 9, 17, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1, 1},
-        {1, 4, 8, 19, 6, 2, 3, 2, 1, 1, 2, 0, 1, 1, GC_PADDING_ZEROS, 0, 0},
-        {2, 2, 7, 7, 3, 1, 3, 3, 1, 1, 4, 5, 1, 1, GC_PADDING_ZEROS, 1, 1}, /* pad beyond k-1 */
-        {1, 2, 3, 4, 2, 1, 5, 6, 1, 1, 2, 3, 1, 1, GC_PADDING_ZEROS, 1, 0}, /* kernel > input */
-        {2, 3, 11, 13, 2, 1, 3, 3, 2, 3, 1, 2, 1, 1, GC_PADDING_ZEROS, 1, 1},
-        {1, 2, 12, 9, 2, 1, 3, 2, 1, 1, 2, 1, 2, 3, GC_PADDING_ZEROS, 1, 1},
-        {1, 6, 9, 10, 9, 3, 3, 3, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1, 1},
-        {2, 2, 7, 9, 3, 1, 3, 3, 1, 1, 2, 1, 1, 1, GC_PADDING_REFLECT, 1, 1},
-        {1, 3, 6, 5, 2, 1, 4, 3, 1, 2, 2, 2, 1, 1, GC_PADDING_REPLICATE, 1, 1},
-        {1, 2, 6, 8, 2, 2, 3, 5, 1, 1, 1, 2, 1, 1, GC_PADDING_CIRCULAR, 0, 1},
-        {1, 2, 6, 8, 2, 1, 3, 3, 1, 1, 6, 8, 1, 1, GC_PADDING_CIRCULAR, 1, 1},
-        {3, 5, 16, 37, 7, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1, 1},
-        {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, GC_PADDING_ZEROS, 1, 1},
-        {1, 2, 9, 9, 2, 2, 1, 1, 3, 3, 0, 0, 1, 1, GC_PADDING_ZEROS, 1, 1},
+        {1, 1, 5, 5, 1, 1, 3, 3, 1, 1, 0, 0, 1, 1, GC_BOUNDARY_FILL, 1, 1},
+        {2, 3, 9, 17, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL, 1, 1},
+        {1, 4, 8, 19, 6, 2, 3, 2, 1, 1, 2, 0, 1, 1, GC_BOUNDARY_FILL, 0, 0},
+        {2, 2, 7, 7, 3, 1, 3, 3, 1, 1, 4, 5, 1, 1, GC_BOUNDARY_FILL, 1, 1}, /* pad beyond k-1 */
+        {1, 2, 3, 4, 2, 1, 5, 6, 1, 1, 2, 3, 1, 1, GC_BOUNDARY_FILL, 1, 0}, /* kernel > input */
+        {2, 3, 11, 13, 2, 1, 3, 3, 2, 3, 1, 2, 1, 1, GC_BOUNDARY_FILL, 1, 1},
+        {1, 2, 12, 9, 2, 1, 3, 2, 1, 1, 2, 1, 2, 3, GC_BOUNDARY_FILL, 1, 1},
+        {1, 6, 9, 10, 9, 3, 3, 3, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL, 1, 1},
+        {2, 2, 7, 9, 3, 1, 3, 3, 1, 1, 2, 1, 1, 1, GC_BOUNDARY_REFLECT, 1, 1},
+        {1, 3, 6, 5, 2, 1, 4, 3, 1, 2, 2, 2, 1, 1, GC_BOUNDARY_REPLICATE, 1, 1},
+        {1, 2, 6, 8, 2, 2, 3, 5, 1, 1, 1, 2, 1, 1, GC_BOUNDARY_WRAP, 0, 1},
+        {1, 2, 6, 8, 2, 1, 3, 3, 1, 1, 6, 8, 1, 1, GC_BOUNDARY_WRAP, 1, 1},
+        {3, 5, 16, 37, 7, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL, 1, 1},
+        {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, GC_BOUNDARY_FILL, 1, 1},
+        {1, 2, 9, 9, 2, 2, 1, 1, 3, 3, 0, 0, 1, 1, GC_BOUNDARY_FILL, 1, 1},
         /* enough channels for the packed-panel paths: O, C not multiples of 16, P past the
          * kernels' chunk (256) and the packed chunk (2048) */
-        {2, 19, 23, 29, 21, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1, 1},
-        {1, 17, 20, 31, 18, 1, 3, 3, 2, 2, 1, 1, 1, 1, GC_PADDING_REFLECT, 1, 1},
-        {2, 20, 15, 17, 34, 2, 3, 2, 3, 2, 2, 0, 2, 1, GC_PADDING_REPLICATE, 1, 1},
-        {1, 18, 13, 12, 20, 1, 5, 5, 1, 3, 4, 2, 2, 1, GC_PADDING_CIRCULAR, 0, 1},
-        {1, 17, 40, 66, 18, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1, 0},
-        {1, 20, 60, 70, 24, 1, 1, 1, 1, 1, 0, 0, 1, 1, GC_PADDING_ZEROS, 1, 1},
-        {3, 9, 11, 10, 40, 1, 2, 3, 3, 1, 5, 0, 1, 4, GC_PADDING_ZEROS, 1, 1}, /* pad > k-1 */
+        {2, 19, 23, 29, 21, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL, 1, 1},
+        {1, 17, 20, 31, 18, 1, 3, 3, 2, 2, 1, 1, 1, 1, GC_BOUNDARY_REFLECT, 1, 1},
+        {2, 20, 15, 17, 34, 2, 3, 2, 3, 2, 2, 0, 2, 1, GC_BOUNDARY_REPLICATE, 1, 1},
+        {1, 18, 13, 12, 20, 1, 5, 5, 1, 3, 4, 2, 2, 1, GC_BOUNDARY_WRAP, 0, 1},
+        {1, 17, 40, 66, 18, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL, 1, 0},
+        {1, 20, 60, 70, 24, 1, 1, 1, 1, 1, 0, 0, 1, 1, GC_BOUNDARY_FILL, 1, 1},
+        {3, 9, 11, 10, 40, 1, 2, 3, 3, 1, 5, 0, 1, 4, GC_BOUNDARY_FILL, 1, 1}, /* pad > k-1 */
     };
     for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
         for (int di = 0; di < 2; di++)
@@ -289,10 +289,10 @@ static void test_equals_xcorr2(void)
 static void test_finite_differences(void)
 {
     const geo gs[] = {
-        {2, 4, 5, 6, 4, 2, 3, 2, 2, 1, 1, 2, 1, 2, GC_PADDING_ZEROS, 1, 1},
-        {1, 2, 5, 5, 2, 1, 3, 3, 1, 1, 2, 1, 1, 1, GC_PADDING_REFLECT, 1, 1},
-        {1, 2, 4, 5, 3, 1, 2, 3, 1, 2, 1, 2, 1, 1, GC_PADDING_REPLICATE, 0, 1},
-        {1, 2, 4, 5, 2, 1, 3, 3, 1, 1, 2, 2, 1, 1, GC_PADDING_CIRCULAR, 1, 1},
+        {2, 4, 5, 6, 4, 2, 3, 2, 2, 1, 1, 2, 1, 2, GC_BOUNDARY_FILL, 1, 1},
+        {1, 2, 5, 5, 2, 1, 3, 3, 1, 1, 2, 1, 1, 1, GC_BOUNDARY_REFLECT, 1, 1},
+        {1, 2, 4, 5, 3, 1, 2, 3, 1, 2, 1, 2, 1, 1, GC_BOUNDARY_REPLICATE, 0, 1},
+        {1, 2, 4, 5, 2, 1, 3, 3, 1, 1, 2, 2, 1, 1, GC_BOUNDARY_WRAP, 1, 1},
     };
     for (size_t gi = 0; gi < sizeof gs / sizeof gs[0]; gi++) {
         const geo *g = &gs[gi];
@@ -351,11 +351,11 @@ static void test_finite_differences(void)
 static void test_pytorch_golden(void)
 {
     struct { const char *name; geo g; } cases[] = {
-        {"dil", {2, 3, 9, 11, 4, 1, 3, 2, 1, 1, 2, 1, 2, 3, GC_PADDING_ZEROS, 1, 1}},
-        {"grp", {1, 4, 8, 7, 6, 2, 3, 3, 2, 1, 1, 2, 1, 1, GC_PADDING_ZEROS, 1, 1}},
-        {"reflect", {2, 2, 7, 9, 3, 1, 3, 3, 1, 1, 2, 1, 1, 1, GC_PADDING_REFLECT, 1, 1}},
-        {"replicate", {1, 3, 6, 5, 2, 1, 4, 3, 1, 2, 2, 2, 1, 1, GC_PADDING_REPLICATE, 1, 1}},
-        {"circular", {1, 2, 6, 8, 2, 2, 3, 5, 1, 1, 1, 2, 1, 1, GC_PADDING_CIRCULAR, 1, 1}},
+        {"dil", {2, 3, 9, 11, 4, 1, 3, 2, 1, 1, 2, 1, 2, 3, GC_BOUNDARY_FILL, 1, 1}},
+        {"grp", {1, 4, 8, 7, 6, 2, 3, 3, 2, 1, 1, 2, 1, 1, GC_BOUNDARY_FILL, 1, 1}},
+        {"reflect", {2, 2, 7, 9, 3, 1, 3, 3, 1, 1, 2, 1, 1, 1, GC_BOUNDARY_REFLECT, 1, 1}},
+        {"replicate", {1, 3, 6, 5, 2, 1, 4, 3, 1, 2, 2, 2, 1, 1, GC_BOUNDARY_REPLICATE, 1, 1}},
+        {"circular", {1, 2, 6, 8, 2, 2, 3, 5, 1, 1, 1, 2, 1, 1, GC_BOUNDARY_WRAP, 1, 1}},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const char *keys[] = {"x", "w", "b", "y", "gy", "gx", "gw", "gb"};
@@ -419,9 +419,17 @@ static void test_refusals(void)
     d.dilation[1] = 3; /* dilated kernel 7 > 5: output < 1 */
     GC_CHECK_STATUS(gc_conv2d_shape(ctx, &d, &in, &w, &r, od), GC_ERR_SHAPE);
     d = gc_conv2d_desc_default();
-    d.padding_mode = GC_PADDING_REFLECT;
+    d.padding_mode = GC_BOUNDARY_REFLECT;
     d.pad[0] = d.pad[1] = 5; /* reflect pad must be < input size */
     GC_CHECK_STATUS(gc_conv2d_shape(ctx, &d, &in, &w, &r, od), GC_ERR_SHAPE);
+    d = gc_conv2d_desc_default();
+    d.padding_mode = GC_BOUNDARY_SYMM; /* a boundary gc_corr takes, conv2d does not */
+    GC_CHECK_STATUS(gc_conv2d_shape(ctx, &d, &in, &w, &r, od), GC_ERR_ARG);
+    GC_CHECK(strstr(gc_context_last_error(ctx), "padding mode 2") != NULL);
+    d.padding_mode = (gc_boundary)5;
+    GC_CHECK_STATUS(gc_conv2d_shape(ctx, &d, &in, &w, &r, od), GC_ERR_ARG);
+    d.padding_mode = (gc_boundary)-1;
+    GC_CHECK_STATUS(gc_conv2d_shape(ctx, &d, &in, &w, &r, od), GC_ERR_ARG);
     d = gc_conv2d_desc_default();
     d.same_padding = 1;
     d.stride[0] = 2;
@@ -435,14 +443,14 @@ static void test_refusals(void)
     GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &in, &w, NULL, NULL, NULL, 0), GC_ERR_NULL);
     /* too small a workspace */
     size_t bytes;
-    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes));
+    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes));
     if (bytes > 0)
         GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &in, &w, NULL, &out, NULL, 0), GC_ERR_ARG);
-    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_BACKWARD_WEIGHT, &bytes));
+    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_BACKWARD_WEIGHT, &bytes));
     GC_CHECK(bytes > 0); /* 4 -> 6 channels: the packed GEMM path */
     GC_CHECK_STATUS(gc_conv2d_backward_weight(ctx, &d, &in, &out, 1.0, &w, NULL, NULL, 0), GC_ERR_ARG);
     d.algo = GC_CONV_ALGO_IM2COL;
-    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes));
+    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes));
     GC_CHECK(bytes > 0);
     GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &in, &w, NULL, &out, NULL, 0), GC_ERR_ARG);
     d = gc_conv2d_desc_default();
@@ -452,7 +460,7 @@ static void test_refusals(void)
     GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &in, &w, NULL, &alias, NULL, 0), GC_ERR_ALIAS);
     d.algo = GC_CONV_ALGO_DIRECT;
     d.stride[0] = 2;
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
     gc_tensor *all[] = {&in, &in2, &w, &w2, &b, &out};
     for (size_t i = 0; i < 6; i++)
         gc_tensor_free(all[i]);

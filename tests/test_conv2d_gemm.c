@@ -14,7 +14,7 @@
 
 typedef struct {
     int64_t N, C, H, W, O, G, KH, KW, sh, sw, ph, pw, dh, dw;
-    gc_padding_mode mode;
+    gc_boundary mode;
     int bias;
 } cg_geo;
 
@@ -186,26 +186,26 @@ static void test_gemm_sweep(void)
 {
     const cg_geo geos[] = {
         /* N  C   H   W   O  G KH KW sh sw ph pw dh dw mode bias */
-        {1, 1, 5, 5, 1, 1, 3, 3, 1, 1, 0, 0, 1, 1, GC_PADDING_ZEROS, 1},
-        {2, 3, 9, 17, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1},
-        {1, 11, 14, 14, 13, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1},  /* O off the tile */
-        {2, 17, 7, 28, 19, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 0},
-        {1, 4, 8, 19, 6, 2, 3, 2, 1, 1, 2, 0, 1, 1, GC_PADDING_ZEROS, 0},     /* groups, 3x2 */
-        {2, 2, 7, 7, 3, 1, 3, 3, 1, 1, 4, 5, 1, 1, GC_PADDING_ZEROS, 1},      /* pad beyond k-1 */
-        {1, 3, 6, 9, 5, 1, 3, 3, 1, 1, 2, 0, 1, 1, GC_PADDING_ZEROS, 1},      /* pl != pr */
-        {1, 2, 3, 4, 2, 1, 5, 6, 1, 1, 2, 3, 1, 1, GC_PADDING_ZEROS, 0},      /* kernel > input */
-        {1, 2, 12, 9, 10, 1, 3, 2, 1, 1, 2, 1, 2, 3, GC_PADDING_ZEROS, 1},    /* dilation */
-        {1, 6, 9, 10, 9, 3, 3, 3, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1},
-        {2, 9, 11, 13, 10, 1, 1, 1, 1, 1, 0, 0, 1, 1, GC_PADDING_ZEROS, 1},   /* 1x1, zero copy */
-        {1, 5, 6, 7, 9, 1, 1, 1, 1, 1, 1, 2, 1, 1, GC_PADDING_ZEROS, 1},      /* 1x1 padded */
-        {1, 7, 13, 11, 9, 1, 5, 5, 1, 1, 2, 2, 1, 1, GC_PADDING_ZEROS, 1},    /* 5x5 */
-        {1, 4, 10, 12, 9, 1, 3, 3, 1, 1, 0, 0, 1, 1, GC_PADDING_ZEROS, 1},    /* 3x3 zero copy */
-        {2, 2, 7, 9, 3, 1, 3, 3, 1, 1, 2, 1, 1, 1, GC_PADDING_REFLECT, 1},
-        {1, 3, 6, 5, 2, 1, 4, 3, 1, 1, 2, 2, 1, 1, GC_PADDING_REPLICATE, 1},
-        {1, 2, 6, 8, 10, 2, 3, 5, 1, 1, 1, 2, 1, 1, GC_PADDING_CIRCULAR, 1},
-        {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, GC_PADDING_ZEROS, 1},
-        {1, 3, 66, 70, 9, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1},    /* wgrad chunks */
-        {1, 3, 11, 10, 4, 1, 3, 3, 2, 3, 1, 2, 1, 1, GC_PADDING_ZEROS, 1},    /* stride: auto only */
+        {1, 1, 5, 5, 1, 1, 3, 3, 1, 1, 0, 0, 1, 1, GC_BOUNDARY_FILL, 1},
+        {2, 3, 9, 17, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL, 1},
+        {1, 11, 14, 14, 13, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL, 1},  /* O off the tile */
+        {2, 17, 7, 28, 19, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL, 0},
+        {1, 4, 8, 19, 6, 2, 3, 2, 1, 1, 2, 0, 1, 1, GC_BOUNDARY_FILL, 0},     /* groups, 3x2 */
+        {2, 2, 7, 7, 3, 1, 3, 3, 1, 1, 4, 5, 1, 1, GC_BOUNDARY_FILL, 1},      /* pad beyond k-1 */
+        {1, 3, 6, 9, 5, 1, 3, 3, 1, 1, 2, 0, 1, 1, GC_BOUNDARY_FILL, 1},      /* pl != pr */
+        {1, 2, 3, 4, 2, 1, 5, 6, 1, 1, 2, 3, 1, 1, GC_BOUNDARY_FILL, 0},      /* kernel > input */
+        {1, 2, 12, 9, 10, 1, 3, 2, 1, 1, 2, 1, 2, 3, GC_BOUNDARY_FILL, 1},    /* dilation */
+        {1, 6, 9, 10, 9, 3, 3, 3, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL, 1},
+        {2, 9, 11, 13, 10, 1, 1, 1, 1, 1, 0, 0, 1, 1, GC_BOUNDARY_FILL, 1},   /* 1x1, zero copy */
+        {1, 5, 6, 7, 9, 1, 1, 1, 1, 1, 1, 2, 1, 1, GC_BOUNDARY_FILL, 1},      /* 1x1 padded */
+        {1, 7, 13, 11, 9, 1, 5, 5, 1, 1, 2, 2, 1, 1, GC_BOUNDARY_FILL, 1},    /* 5x5 */
+        {1, 4, 10, 12, 9, 1, 3, 3, 1, 1, 0, 0, 1, 1, GC_BOUNDARY_FILL, 1},    /* 3x3 zero copy */
+        {2, 2, 7, 9, 3, 1, 3, 3, 1, 1, 2, 1, 1, 1, GC_BOUNDARY_REFLECT, 1},
+        {1, 3, 6, 5, 2, 1, 4, 3, 1, 1, 2, 2, 1, 1, GC_BOUNDARY_REPLICATE, 1},
+        {1, 2, 6, 8, 10, 2, 3, 5, 1, 1, 1, 2, 1, 1, GC_BOUNDARY_WRAP, 1},
+        {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, GC_BOUNDARY_FILL, 1},
+        {1, 3, 66, 70, 9, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL, 1},    /* wgrad chunks */
+        {1, 3, 11, 10, 4, 1, 3, 3, 2, 3, 1, 2, 1, 1, GC_BOUNDARY_FILL, 1},    /* stride: auto only */
     };
     unsigned seed = 11;
     for (size_t i = 0; i < sizeof geos / sizeof geos[0]; i++)
@@ -216,7 +216,7 @@ static void test_gemm_sweep(void)
                 GC_CHECK_OK(gc_tensor_create(NULL, &in, GC_DTYPE_F32, 3, (int64_t[]){3, 11, 10}));
                 GC_CHECK_OK(gc_tensor_create(NULL, &w, GC_DTYPE_F32, 4, (int64_t[]){4, 3, 3, 3}));
                 size_t bytes;
-                GC_CHECK_STATUS(gc_conv2d_workspace_size(NULL, &d, &in, &w, GC_CONV_FORWARD, &bytes),
+                GC_CHECK_STATUS(gc_conv2d_workspace_size(NULL, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes),
                                 GC_ERR_UNSUPPORTED);
                 gc_tensor_free(&in), gc_tensor_free(&w);
                 continue;
@@ -319,7 +319,7 @@ static void test_gemm_no_alloc_and_fallback(void)
         GC_CHECK_OK(gc_context_set_isa(ctx, (gc_isa)isa));
         for (int pass = 0; pass < 2; pass++) {
             size_t bytes = 0;
-            GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, pass ? GC_CONV_BACKWARD_INPUT : GC_CONV_FORWARD, &bytes));
+            GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, pass ? GC_CONV_PASS_BACKWARD_INPUT : GC_CONV_PASS_FORWARD, &bytes));
             void *ws = NULL;
             GC_CHECK(bytes > 0 && posix_memalign(&ws, 64, bytes) == 0);
             const long before = cnt.calls;
@@ -337,7 +337,7 @@ static void test_gemm_no_alloc_and_fallback(void)
         }
     }
     /* reflect padding, backward_input forced to GEMM: IM2COL's result */
-    d.padding_mode = GC_PADDING_REFLECT;
+    d.padding_mode = GC_BOUNDARY_REFLECT;
     gc_conv2d_desc dr = d;
     dr.algo = GC_CONV_ALGO_REFERENCE;
     GC_CHECK_OK(cg_run(NULL, &d, 1, &out, &w, NULL, &gin));
@@ -380,12 +380,12 @@ static void test_gemm_bf16(void)
     GC_CHECK_OK(gc_context_create(&ctx));
     const cg_geo geos[] = {
         /* N  C   H   W   O  G KH KW sh sw ph pw dh dw mode bias */
-        {1, 64, 13, 17, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1},
-        {2, 7, 9, 11, 9, 1, 5, 5, 1, 1, 2, 2, 1, 1, GC_PADDING_ZEROS, 0},
-        {1, 6, 8, 10, 12, 3, 3, 3, 1, 1, 1, 2, 1, 1, GC_PADDING_REFLECT, 1},
-        {1, 33, 6, 7, 17, 1, 1, 1, 1, 1, 0, 0, 1, 1, GC_PADDING_ZEROS, 1},
-        {2, 5, 12, 9, 8, 1, 2, 3, 1, 1, 1, 0, 2, 1, GC_PADDING_CIRCULAR, 1},
-        {1, 16, 10, 10, 24, 2, 3, 3, 1, 1, 2, 2, 1, 1, GC_PADDING_REPLICATE, 0},
+        {1, 64, 13, 17, 40, 1, 3, 3, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL, 1},
+        {2, 7, 9, 11, 9, 1, 5, 5, 1, 1, 2, 2, 1, 1, GC_BOUNDARY_FILL, 0},
+        {1, 6, 8, 10, 12, 3, 3, 3, 1, 1, 1, 2, 1, 1, GC_BOUNDARY_REFLECT, 1},
+        {1, 33, 6, 7, 17, 1, 1, 1, 1, 1, 0, 0, 1, 1, GC_BOUNDARY_FILL, 1},
+        {2, 5, 12, 9, 8, 1, 2, 3, 1, 1, 1, 0, 2, 1, GC_BOUNDARY_WRAP, 1},
+        {1, 16, 10, 10, 24, 2, 3, 3, 1, 1, 2, 2, 1, 1, GC_BOUNDARY_REPLICATE, 0},
     };
     /* the Gram's bf16 forward answers the same question through the public API: where it
      * runs, the convolution must run too (not skip) */
@@ -482,25 +482,25 @@ static void test_gemm_bf16(void)
     gc_conv2d_desc d = gc_conv2d_desc_default();
     d.precision = GC_PRECISION_BF16;
     size_t bytes = 0;
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &i64, &w64, GC_CONV_FORWARD, &bytes), GC_ERR_DTYPE);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &i64, &w64, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_DTYPE);
     GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &i64, &w64, NULL, &o64, NULL, 0), GC_ERR_DTYPE);
     d.precision = (gc_precision)7;
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_ARG);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_ARG);
     d.precision = GC_PRECISION_BF16;
     d.algo = GC_CONV_ALGO_DIRECT;
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_ARG);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_ARG);
     GC_CHECK(strstr(gc_context_last_error(ctx), "gemm") != NULL);
     d.algo = GC_CONV_ALGO_AUTO;
     d.stride[0] = 2;
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
     d.stride[0] = 1;
     GC_CHECK_OK(gc_context_set_isa(ctx, GC_ISA_SCALAR));
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
     GC_CHECK(strstr(gc_context_last_error(ctx), "AVX512-BF16") != NULL);
     /* where it runs: the caller's workspace is all it uses; one byte short is refused */
     GC_CHECK_OK(gc_context_set_isa(ctx, gc_isa_detect()));
     GC_CHECK_OK(gc_context_set_threads(ctx, 2)); /* the workspace depends on the thread count */
-    if (gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes) == GC_OK) {
+    if (gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes) == GC_OK) {
         gc_test_counter cnt = {0};
         const gc_allocator alloc = gc_test_counter_allocator(&cnt);
         void *ws = NULL;

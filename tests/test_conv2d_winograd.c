@@ -35,7 +35,7 @@ static void wino_diff(const gc_tensor *a, const gc_tensor *b, double *maxdiff, d
 
 typedef struct {
     int64_t N, C, H, W, O, G, ph, pw;
-    gc_padding_mode mode;
+    gc_boundary mode;
     int batched, bias, strided;
     int64_t k; /* kernel size: 3 (0 reads as 3) or 5 */
 } wgeo;
@@ -153,28 +153,28 @@ static void test_wino_sweep(void)
 {
     const wgeo fixed[] = {
         /* N  C  H  W   O  G ph pw mode               batched bias strided */
-        {1, 1, 3, 3, 1, 1, 0, 0, GC_PADDING_ZEROS, 0, 0, 0, 3},     /* 1 x 1 output */
-        {1, 1, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 1, 1, 0, 3},     /* 1 x 1 input, pad 1 */
-        {1, 2, 2, 3, 3, 1, 2, 1, GC_PADDING_ZEROS, 0, 1, 0, 3},     /* pad beyond the input */
-        {2, 3, 9, 10, 5, 1, 1, 1, GC_PADDING_ZEROS, 1, 1, 0, 3},
-        {1, 67, 7, 13, 9, 1, 1, 0, GC_PADDING_ZEROS, 1, 0, 0, 3},   /* odd channels */
-        {1, 5, 11, 6, 67, 1, 2, 2, GC_PADDING_ZEROS, 1, 1, 0, 3},   /* O past two GW blocks */
-        {3, 4, 5, 9, 6, 2, 1, 2, GC_PADDING_REFLECT, 1, 1, 0, 3},   /* groups, reflect */
-        {2, 6, 7, 8, 9, 3, 2, 1, GC_PADDING_REPLICATE, 1, 1, 1, 3}, /* strided views */
-        {1, 8, 6, 5, 8, 4, 2, 2, GC_PADDING_CIRCULAR, 0, 1, 1, 3},
-        {1, 16, 37, 41, 20, 1, 1, 1, GC_PADDING_ZEROS, 1, 1, 0, 3}, /* more than one GEMM chunk */
-        {1, 24, 13, 17, 40, 1, 1, 1, GC_PADDING_ZEROS, 1, 1, 0, 3}, /* 40 channels: the AVX-512 */
-        {2, 9, 6, 7, 96, 1, 0, 2, GC_PADDING_ZEROS, 1, 0, 0, 3},    /* GEMM tile (else AVX2's) */
+        {1, 1, 3, 3, 1, 1, 0, 0, GC_BOUNDARY_FILL, 0, 0, 0, 3},     /* 1 x 1 output */
+        {1, 1, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL, 1, 1, 0, 3},     /* 1 x 1 input, pad 1 */
+        {1, 2, 2, 3, 3, 1, 2, 1, GC_BOUNDARY_FILL, 0, 1, 0, 3},     /* pad beyond the input */
+        {2, 3, 9, 10, 5, 1, 1, 1, GC_BOUNDARY_FILL, 1, 1, 0, 3},
+        {1, 67, 7, 13, 9, 1, 1, 0, GC_BOUNDARY_FILL, 1, 0, 0, 3},   /* odd channels */
+        {1, 5, 11, 6, 67, 1, 2, 2, GC_BOUNDARY_FILL, 1, 1, 0, 3},   /* O past two GW blocks */
+        {3, 4, 5, 9, 6, 2, 1, 2, GC_BOUNDARY_REFLECT, 1, 1, 0, 3},   /* groups, reflect */
+        {2, 6, 7, 8, 9, 3, 2, 1, GC_BOUNDARY_REPLICATE, 1, 1, 1, 3}, /* strided views */
+        {1, 8, 6, 5, 8, 4, 2, 2, GC_BOUNDARY_WRAP, 0, 1, 1, 3},
+        {1, 16, 37, 41, 20, 1, 1, 1, GC_BOUNDARY_FILL, 1, 1, 0, 3}, /* more than one GEMM chunk */
+        {1, 24, 13, 17, 40, 1, 1, 1, GC_BOUNDARY_FILL, 1, 1, 0, 3}, /* 40 channels: the AVX-512 */
+        {2, 9, 6, 7, 96, 1, 0, 2, GC_BOUNDARY_FILL, 1, 0, 0, 3},    /* GEMM tile (else AVX2's) */
         /* 5 x 5: F(2x2, 5x5) */
-        {1, 1, 5, 5, 1, 1, 0, 0, GC_PADDING_ZEROS, 0, 0, 0, 5},     /* 1 x 1 output */
-        {1, 2, 1, 1, 3, 1, 2, 2, GC_PADDING_ZEROS, 1, 1, 0, 5},     /* 1 x 1 input, pad 2 */
-        {2, 3, 9, 10, 5, 1, 4, 3, GC_PADDING_ZEROS, 1, 1, 0, 5},    /* pads up to k - 1 */
-        {1, 67, 8, 13, 9, 1, 2, 1, GC_PADDING_ZEROS, 1, 0, 0, 5},   /* odd channels, chunks */
-        {1, 5, 11, 6, 67, 1, 2, 2, GC_PADDING_ZEROS, 1, 1, 0, 5},   /* O past two GW blocks */
-        {3, 4, 7, 9, 6, 2, 1, 2, GC_PADDING_REFLECT, 1, 1, 0, 5},   /* groups, reflect */
-        {2, 6, 7, 8, 9, 3, 2, 1, GC_PADDING_REPLICATE, 1, 1, 1, 5}, /* strided views */
-        {1, 8, 6, 5, 8, 4, 2, 2, GC_PADDING_CIRCULAR, 0, 1, 1, 5},
-        {1, 16, 37, 41, 20, 1, 2, 2, GC_PADDING_ZEROS, 1, 1, 0, 5}, /* 399 tiles */
+        {1, 1, 5, 5, 1, 1, 0, 0, GC_BOUNDARY_FILL, 0, 0, 0, 5},     /* 1 x 1 output */
+        {1, 2, 1, 1, 3, 1, 2, 2, GC_BOUNDARY_FILL, 1, 1, 0, 5},     /* 1 x 1 input, pad 2 */
+        {2, 3, 9, 10, 5, 1, 4, 3, GC_BOUNDARY_FILL, 1, 1, 0, 5},    /* pads up to k - 1 */
+        {1, 67, 8, 13, 9, 1, 2, 1, GC_BOUNDARY_FILL, 1, 0, 0, 5},   /* odd channels, chunks */
+        {1, 5, 11, 6, 67, 1, 2, 2, GC_BOUNDARY_FILL, 1, 1, 0, 5},   /* O past two GW blocks */
+        {3, 4, 7, 9, 6, 2, 1, 2, GC_BOUNDARY_REFLECT, 1, 1, 0, 5},   /* groups, reflect */
+        {2, 6, 7, 8, 9, 3, 2, 1, GC_BOUNDARY_REPLICATE, 1, 1, 1, 5}, /* strided views */
+        {1, 8, 6, 5, 8, 4, 2, 2, GC_BOUNDARY_WRAP, 0, 1, 1, 5},
+        {1, 16, 37, 41, 20, 1, 2, 2, GC_BOUNDARY_FILL, 1, 1, 0, 5}, /* 399 tiles */
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         for (int dt = 0; dt < 2; dt++)
@@ -195,11 +195,13 @@ static void test_wino_sweep(void)
         g.batched = it % 3 != 0 || g.N > 1;
         g.bias = it % 4 != 1;
         g.strided = it % 5 == 2;
-        g.mode = (gc_padding_mode)(it % 4);
-        if (g.mode == GC_PADDING_REFLECT && (g.ph >= g.H || g.pw >= g.W))
-            g.mode = GC_PADDING_ZEROS;
-        if (g.mode == GC_PADDING_CIRCULAR && (g.ph > g.H || g.pw > g.W))
-            g.mode = GC_PADDING_ZEROS;
+        static const gc_boundary modes[4] = {GC_BOUNDARY_FILL, GC_BOUNDARY_REFLECT,
+                                             GC_BOUNDARY_REPLICATE, GC_BOUNDARY_WRAP};
+        g.mode = modes[it % 4];
+        if (g.mode == GC_BOUNDARY_REFLECT && (g.ph >= g.H || g.pw >= g.W))
+            g.mode = GC_BOUNDARY_FILL;
+        if (g.mode == GC_BOUNDARY_WRAP && (g.ph > g.H || g.pw > g.W))
+            g.mode = GC_BOUNDARY_FILL;
         wino_check(&g, it % 2 ? GC_DTYPE_F64 : GC_DTYPE_F32, 900u + (unsigned)it);
         /* the same channels and modes with a 5 x 5 kernel: pads 0..4, output at least 1 */
         g.k = 5;
@@ -207,10 +209,10 @@ static void test_wino_sweep(void)
         g.pw = (int64_t)((gc_rng_next(&rng) + 1) * 2.5);
         g.H = (5 - 2 * g.ph > 1 ? 5 - 2 * g.ph : 1) + (int64_t)((gc_rng_next(&rng) + 1) * 6);
         g.W = (5 - 2 * g.pw > 1 ? 5 - 2 * g.pw : 1) + (int64_t)((gc_rng_next(&rng) + 1) * 6);
-        if (g.mode == GC_PADDING_REFLECT && (g.ph >= g.H || g.pw >= g.W))
-            g.mode = GC_PADDING_ZEROS;
-        if (g.mode == GC_PADDING_CIRCULAR && (g.ph > g.H || g.pw > g.W))
-            g.mode = GC_PADDING_ZEROS;
+        if (g.mode == GC_BOUNDARY_REFLECT && (g.ph >= g.H || g.pw >= g.W))
+            g.mode = GC_BOUNDARY_FILL;
+        if (g.mode == GC_BOUNDARY_WRAP && (g.ph > g.H || g.pw > g.W))
+            g.mode = GC_BOUNDARY_FILL;
         wino_check(&g, it % 2 ? GC_DTYPE_F32 : GC_DTYPE_F64, 1900u + (unsigned)it);
     }
 }
@@ -312,10 +314,10 @@ static void test_wino_workspace_refusals(void)
     gc_test_fill(&w, &rng, 0);
     gc_conv2d_desc d = gc_conv2d_desc_default();
     d.pad[0] = d.pad[1] = 1;
-    d.padding_mode = GC_PADDING_REFLECT;
+    d.padding_mode = GC_BOUNDARY_REFLECT;
     d.algo = GC_CONV_ALGO_WINOGRAD;
     size_t bytes = 0;
-    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes));
+    GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes));
     GC_CHECK(bytes > 0);
     void *ws = NULL;
     GC_CHECK(posix_memalign(&ws, 64, bytes + 64) == 0);
@@ -331,22 +333,22 @@ static void test_wino_workspace_refusals(void)
     /* not 3x3 or 5x5 (7x7, 3x5), stride 2, dilation 2: refused, by the query and the call */
     gc_tensor w5, o2;
     GC_CHECK_OK(gc_tensor_create(NULL, &w5, GC_DTYPE_F32, 4, (int64_t[]){7, 6, 3, 5}));
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w5, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w5, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
     GC_CHECK(strstr(gc_context_last_error(ctx), "Winograd") != NULL);
     gc_tensor_free(&w5);
     GC_CHECK_OK(gc_tensor_create(NULL, &w5, GC_DTYPE_F32, 4, (int64_t[]){7, 6, 7, 7}));
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w5, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w5, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
     GC_CHECK(strstr(gc_context_last_error(ctx), "Winograd") != NULL);
     d.stride[0] = 2;
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
     GC_CHECK_OK(gc_tensor_create(NULL, &o2, GC_DTYPE_F32, 4, (int64_t[]){2, 7, 7, 11}));
     GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &in, &w, NULL, &o2, NULL, 0), GC_ERR_UNSUPPORTED);
     d.stride[0] = 1;
     d.dilation[1] = 2;
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_UNSUPPORTED);
     d.dilation[1] = 1;
     d.algo = (gc_conv_algo)99;
-    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_ARG);
+    GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_ARG);
     GC_CHECK_OK(gc_context_set_allocator(ctx, NULL));
     gc_tensor *all[] = {&in, &w, &out, &w5, &o2};
     for (size_t i = 0; i < 5; i++)
@@ -373,7 +375,7 @@ static void test_wino_backward_falls_back(void)
     for (int c = 0; c < 3; c++) {
         gc_conv2d_desc d = gc_conv2d_desc_default();
         d.pad[0] = d.pad[1] = c == 2 ? 3 : 1;
-        d.padding_mode = c == 0 ? GC_PADDING_REFLECT : GC_PADDING_ZEROS;
+        d.padding_mode = c == 0 ? GC_BOUNDARY_REFLECT : GC_BOUNDARY_FILL;
         d.groups = c == 1 ? 2 : 1;
         const gc_tensor *wt = c == 1 ? &wg : &w, *go = c == 2 ? &goutp : &gout;
         d.algo = GC_CONV_ALGO_WINOGRAD;

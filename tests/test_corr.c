@@ -60,17 +60,17 @@ static void test_seed_known_answers(void)
             gc_tensor in, k, out;
             make(&in, dtypes[di], 2, d2, in_v);
             make(&k, dtypes[di], 2, d2, k_v);
-            gc_corr_desc d = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = GC_MODE_VALID};
+            gc_corr_desc d = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = GC_MODE_VALID};
             GC_CHECK_OK(run_op(NULL, &d, &in, &k, &out, ref));
             GC_CHECK(out.rank == 2 && out.dims[0] == 1 && out.dims[1] == 1);
             GC_CHECK(at(&out, (int64_t[]){0, 0}) == 88.0);
             gc_tensor_free(&out);
-            d.kind = GC_CORR_CONV;
+            d.kind = GC_CORR_KIND_CONV;
             GC_CHECK_OK(run_op(NULL, &d, &in, &k, &out, ref));
             GC_CHECK(at(&out, (int64_t[]){0, 0}) == 81.0);
             gc_tensor_free(&out);
             for (int kind = 0; kind < 2; kind++) {
-                d.kind = kind ? GC_CORR_CONV : GC_CORR_XCORR;
+                d.kind = kind ? GC_CORR_KIND_CONV : GC_CORR_KIND_XCORR;
                 d.mode = GC_MODE_FULL;
                 GC_CHECK_OK(run_op(NULL, &d, &in, &k, &out, ref));
                 GC_CHECK(out.dims[0] == 3 && out.dims[1] == 3);
@@ -314,7 +314,7 @@ static void test_large_shapes(void)
             }
             gc_test_fill(&in, &rng, di);
             gc_test_fill(&k, &rng, di);
-            gc_corr_desc d = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = (gc_mode)cases[c].mode};
+            gc_corr_desc d = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = (gc_mode)cases[c].mode};
             char label[64];
             snprintf(label, sizeof label, "large case %zu %s", c, gc_dtype_name(dtypes[di]));
             check_against_reference(&d, &in, &k, di, 2, label);
@@ -332,7 +332,7 @@ static void test_threads_bitwise(void)
     GC_CHECK_OK(gc_tensor_create(NULL, &k, GC_DTYPE_F32, 4, (int64_t[]){7, 6, 3, 4}));
     gc_test_fill(&in, &rng, 0);
     gc_test_fill(&k, &rng, 0);
-    gc_corr_desc d = {.kind = GC_CORR_CONV, .spatial_dims = 2, .mode = GC_MODE_FULL};
+    gc_corr_desc d = {.kind = GC_CORR_KIND_CONV, .spatial_dims = 2, .mode = GC_MODE_FULL};
     gc_context *ctx;
     GC_CHECK_OK(gc_context_create(&ctx));
     GC_CHECK_OK(gc_context_set_threads(ctx, 1));
@@ -373,7 +373,7 @@ static void test_identities(void)
             for (int64_t b = 0; b < KW; b++)
                 kr[j * KH * KW + a * KW + b] = kv[j * KH * KW + (KH - 1 - a) * KW + (KW - 1 - b)];
     for (int mode = 0; mode < 3; mode++) {
-        gc_corr_desc dc = {.kind = GC_CORR_CONV, .spatial_dims = 2, .mode = (gc_mode)mode}, dx = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = (gc_mode)mode};
+        gc_corr_desc dc = {.kind = GC_CORR_KIND_CONV, .spatial_dims = 2, .mode = (gc_mode)mode}, dx = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = (gc_mode)mode};
         gc_tensor oc, ox;
         GC_CHECK_OK(run_op(NULL, &dc, &in, &k, &oc, 0));
         GC_CHECK_OK(run_op(NULL, &dx, &in, &krot, &ox, 0));
@@ -383,7 +383,7 @@ static void test_identities(void)
         gc_tensor_free(&ox);
     }
     /* 3Dx4D as sums of 2Dx2D */
-    gc_corr_desc d = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = GC_MODE_FULL};
+    gc_corr_desc d = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = GC_MODE_FULL};
     gc_tensor sum;
     GC_CHECK_OK(run_op(NULL, &d, &in, &k, &sum, 0));
     for (int64_t j = 0; j < Q; j++) {
@@ -415,7 +415,7 @@ static void test_identities(void)
             ((double *)pad.data)[(y + KH - 1) * PW + x + KW - 1] = ((double *)in.data)[y * W + x];
     GC_CHECK_OK(gc_tensor_wrap(&in0, GC_DTYPE_F64, 2, (int64_t[]){H, W}, NULL, in.data));
     GC_CHECK_OK(gc_tensor_wrap(&k0, GC_DTYPE_F64, 2, (int64_t[]){KH, KW}, NULL, kv));
-    gc_corr_desc dv = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = GC_MODE_VALID};
+    gc_corr_desc dv = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = GC_MODE_VALID};
     GC_CHECK_OK(run_op(NULL, &d, &in0, &k0, &of, 0));
     GC_CHECK_OK(run_op(NULL, &dv, &pad, &k0, &ov, 0));
     GC_CHECK(gc_test_max_abs_diff(&of, &ov) == 0.0);
@@ -452,7 +452,7 @@ static void test_scipy_same_golden(void)
             gc_tensor_free(&in); gc_tensor_free(&k); gc_tensor_free(&want);
             continue;
         }
-        gc_corr_desc d = {.kind = strstr(names[c][2], "conv") ? GC_CORR_CONV : GC_CORR_XCORR, .spatial_dims = 2, .mode = GC_MODE_SAME};
+        gc_corr_desc d = {.kind = strstr(names[c][2], "conv") ? GC_CORR_KIND_CONV : GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = GC_MODE_SAME};
         for (int ref = 0; ref < 2; ref++) {
             GC_CHECK_OK(run_op(NULL, &d, &in, &k, &out, ref));
             GC_CHECK_MSG(gc_test_max_abs_diff(&out, &want) <= 1e-12, "%s ref %d", names[c][2], ref);
@@ -482,7 +482,7 @@ static void test_refusals(void)
     make(&out, GC_DTYPE_F64, 2, (int64_t[]){3, 4}, NULL);
     int r;
     int64_t dims[GC_MAX_RANK];
-    gc_corr_desc d = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = GC_MODE_VALID};
+    gc_corr_desc d = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = GC_MODE_VALID};
     /* rank pairings */
     GC_CHECK_STATUS(gc_corr_shape(ctx, &d, &a2, &k3, &r, dims), GC_ERR_RANK);
     GC_CHECK(strstr(gc_context_last_error(ctx), "xcorr2") != NULL);
@@ -503,7 +503,7 @@ static void test_refusals(void)
     GC_CHECK(r == 2 && dims[0] == 4 && dims[1] == 5);
     d.mode = GC_MODE_VALID;
     /* 3-D ops on 2-D operands */
-    gc_corr_desc d3 = {.kind = GC_CORR_XCORR, .spatial_dims = 3, .mode = GC_MODE_VALID};
+    gc_corr_desc d3 = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 3, .mode = GC_MODE_VALID};
     GC_CHECK_STATUS(gc_corr_shape(ctx, &d3, &a2, &k2, &r, dims), GC_ERR_RANK);
     /* dtype mismatch */
     GC_CHECK_STATUS(gc_corr_shape(ctx, &d, &a2, &f32, &r, dims), GC_ERR_DTYPE);
@@ -516,9 +516,9 @@ static void test_refusals(void)
     /* bad enums and NULLs */
     gc_corr_desc bad = {.kind = (gc_corr_kind)7, .spatial_dims = 2, .mode = GC_MODE_VALID};
     GC_CHECK_STATUS(gc_corr_shape(ctx, &bad, &a2, &k2, &r, dims), GC_ERR_ARG);
-    bad = (gc_corr_desc){.kind = GC_CORR_XCORR, .spatial_dims = 4, .mode = GC_MODE_VALID};
+    bad = (gc_corr_desc){.kind = GC_CORR_KIND_XCORR, .spatial_dims = 4, .mode = GC_MODE_VALID};
     GC_CHECK_STATUS(gc_corr_shape(ctx, &bad, &a2, &k2, &r, dims), GC_ERR_ARG);
-    bad = (gc_corr_desc){.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = (gc_mode)9};
+    bad = (gc_corr_desc){.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = (gc_mode)9};
     GC_CHECK_STATUS(gc_corr_shape(ctx, &bad, &a2, &k2, &r, dims), GC_ERR_ARG);
     GC_CHECK_STATUS(gc_corr_shape(ctx, NULL, &a2, &k2, &r, dims), GC_ERR_NULL);
     GC_CHECK_STATUS(gc_corr_shape(ctx, &d, NULL, &k2, &r, dims), GC_ERR_NULL);
@@ -565,7 +565,7 @@ static void test_nan_inf(void)
     ((float *)k.data)[4] = 1.0f;
     ((float *)in.data)[2 * 40 + 20] = NAN;
     ((float *)in.data)[3 * 40 + 30] = INFINITY;
-    gc_corr_desc d = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = GC_MODE_VALID};
+    gc_corr_desc d = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = GC_MODE_VALID};
     GC_CHECK_OK(run_op(NULL, &d, &in, &k, &out, 0));
     const float *o = out.data; /* 3 x 38; centre tap => out[y][x] = in[y+1][x+1] * 1 + zeros */
     GC_CHECK(isnan(o[1 * 38 + 19]));
@@ -712,7 +712,7 @@ static void test_fft_boundary_moot(void)
                                                  big ? (int64_t[]){3, 4} : (int64_t[]){1, 1}));
                     gc_test_fill(&in, &rng, 0);
                     gc_test_fill(&k, &rng, 0);
-                    gc_corr_desc d = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = (gc_mode)mode,
+                    gc_corr_desc d = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = (gc_mode)mode,
                                       .method = GC_CORR_METHOD_FFT, .boundary = bs[bi],
                                       .fill_value = bi == 4 ? 1.5 : 0.0};
                     gc_context *ctx;

@@ -1,5 +1,6 @@
 /* test_fft.c - the FFT method of xcorr2/conv2/xcorr3/conv3 and the boundaries:
- *  - FFT vs the float64 reference within the documented bound (gramconv.h, section fft):
+ *  - FFT vs the float64 reference within the documented bound (gramconv.h, "Correlation by
+ *    FFT"):
  *      |fft - ref| <= GC_FFT_ERROR_C * eps * log2(N) * sum_i rms(x_i) * ||k_ji||_2
  *    over 2-D / 3-D, the three rank pairings, V/F/S, xcorr/conv, odd sizes, strided views,
  *    float32 and float64, several thread counts (bitwise equal across them);
@@ -63,8 +64,8 @@ static gc_status run(gc_context *ctx, const gc_corr_desc *d, const gc_tensor *in
     return ref ? gc_corr_reference(ctx, d, in, k, out) : gc_corr(ctx, d, in, k, out);
 }
 
-/* The documented FFT error bound (gramconv.h, section fft) for the outputs of plane j in
- * tile t: GC_FFT_ERROR_C * eps * log2(N) * sum_i ||x_i on the tile's window||_2 / sqrt(N) *
+/* The documented FFT error bound (gramconv.h, "Correlation by FFT") for the outputs of
+ * plane j in tile t: GC_FFT_ERROR_C * eps * log2(N) * sum_i ||x_i on the tile's window||_2 / sqrt(N) *
  * ||k_ji||_2, N the tile's transform size. (Zero fill only: for the other boundaries the
  * callers pass the padded input.) */
 static double tile_bound(const gc_corr_problem *p, const int64_t T[3], const int64_t B[3],
@@ -265,7 +266,7 @@ static void test_fft_dynamic_range(void)
         fill_dynamic(&in, &rng);
         gc_test_fill(&k, &rng, 0);
         for (int mode = 0; mode < 3; mode++) {
-            gc_corr_desc d = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = (gc_mode)mode,
+            gc_corr_desc d = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = (gc_mode)mode,
                               .method = GC_CORR_METHOD_AUTO};
             gc_corr_method m = GC_CORR_METHOD_FFT;
             GC_CHECK_OK(gc_corr_select_method(NULL, &d, &in, &k, &m));
@@ -304,7 +305,7 @@ static void test_fft_auto_choice(void)
     gc_context *ctx;
     GC_CHECK_OK(gc_context_create(&ctx));
     GC_CHECK_OK(gc_context_set_threads(ctx, 1));
-    gc_corr_desc d = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = GC_MODE_VALID};
+    gc_corr_desc d = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = GC_MODE_VALID};
     gc_corr_method m = GC_CORR_METHOD_DIRECT;
     GC_CHECK_OK(gc_corr_select_method(ctx, &d, &in, &k, &m));
     /* ordinary data, 41x41 kernel: FFT (when there is one) */
@@ -434,7 +435,7 @@ static void hand_pad(const gc_tensor *in, const gc_corr_desc *d, const int64_t *
         const int64_t k = ksp[s], ni = in->dims[lead + s];
         n[3 - sd + s] = ni;
         before[3 - sd + s] = d->mode == GC_MODE_FULL ? k - 1
-                             : d->kind == GC_CORR_CONV ? k / 2 : (k - 1) / 2;
+                             : d->kind == GC_CORR_KIND_CONV ? k / 2 : (k - 1) / 2;
         dims[lead + s] = (d->mode == GC_MODE_FULL ? ni + k - 1 : ni) + k - 1;
     }
     GC_CHECK_OK(gc_tensor_create(NULL, out, in->dtype, in->rank, dims));
@@ -548,7 +549,7 @@ static void test_fft_boundary_valid_ignored(void)
     GC_CHECK_OK(gc_tensor_create(NULL, &k, GC_DTYPE_F64, 2, (int64_t[]){3, 4}));
     gc_test_fill(&in, &rng, 0);
     gc_test_fill(&k, &rng, 0);
-    gc_corr_desc d = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = GC_MODE_VALID};
+    gc_corr_desc d = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = GC_MODE_VALID};
     GC_CHECK_OK(run(NULL, &d, &in, &k, &a, 0));
     for (int bnd = 0; bnd <= GC_BOUNDARY_REPLICATE; bnd++) {
         d.boundary = (gc_boundary)bnd;
@@ -624,7 +625,7 @@ static void test_fft_refusals_and_cache(void)
     GC_CHECK_OK(gc_tensor_create(NULL, &out, GC_DTYPE_F32, 2, (int64_t[]){10, 10}));
     gc_context *ctx;
     GC_CHECK_OK(gc_context_create(&ctx));
-    gc_corr_desc d = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = GC_MODE_FULL};
+    gc_corr_desc d = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = GC_MODE_FULL};
     d.method = (gc_corr_method)3;
     GC_CHECK_STATUS(gc_corr(ctx, &d, &in, &k, &out), GC_ERR_ARG);
     GC_CHECK(strstr(gc_context_last_error(ctx), "method") != NULL);
@@ -697,7 +698,7 @@ static void test_fft_alloc_failure(void)
     for (int method = 1; method <= 2; method++) {
         if (method == 2 && !gc_fft_available())
             continue;
-        gc_corr_desc d = {.kind = GC_CORR_CONV, .spatial_dims = 2, .mode = GC_MODE_SAME,
+        gc_corr_desc d = {.kind = GC_CORR_KIND_CONV, .spatial_dims = 2, .mode = GC_MODE_SAME,
                           .method = (gc_corr_method)method, .boundary = GC_BOUNDARY_REFLECT};
         int ok_at = -1;
         for (int budget = 0; budget < 8 && ok_at < 0; budget++) {

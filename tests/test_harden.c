@@ -204,16 +204,16 @@ static gc_status conv_pass(gc_context *ctx, const gc_conv2d_desc *d, gc_conv_pas
                            const gc_tensor *w, const gc_tensor *b, gc_tensor *out)
 {
     size_t bytes = 0;
-    const gc_tensor *qin = pass == GC_CONV_BACKWARD_INPUT ? out : in;
-    const gc_tensor *qw = pass == GC_CONV_BACKWARD_WEIGHT ? out : w;
+    const gc_tensor *qin = pass == GC_CONV_PASS_BACKWARD_INPUT ? out : in;
+    const gc_tensor *qw = pass == GC_CONV_PASS_BACKWARD_WEIGHT ? out : w;
     gc_status st = gc_conv2d_workspace_size(ctx, d, qin, qw, pass, &bytes);
     void *ws = NULL;
     if (st == GC_OK && bytes && posix_memalign(&ws, 64, bytes))
         return GC_ERR_NOMEM;
     if (st == GC_OK) {
-        if (pass == GC_CONV_FORWARD)
+        if (pass == GC_CONV_PASS_FORWARD)
             st = gc_conv2d_forward(ctx, d, in, w, b, out, ws, bytes);
-        else if (pass == GC_CONV_BACKWARD_INPUT)
+        else if (pass == GC_CONV_PASS_BACKWARD_INPUT)
             st = gc_conv2d_backward_input(ctx, d, in, w, out, ws, bytes); /* in: grad_output */
         else
             st = gc_conv2d_backward_weight(ctx, d, in, w, 1.0, out, NULL, ws, bytes); /* w: grad_output */
@@ -225,7 +225,7 @@ static gc_status conv_pass(gc_context *ctx, const gc_conv2d_desc *d, gc_conv_pas
 static void test_nan_inf_conv2d(void)
 {
     const gc_conv_algo algos[] = {GC_CONV_ALGO_AUTO, GC_CONV_ALGO_DIRECT, GC_CONV_ALGO_IM2COL};
-    const gc_padding_mode pads[] = {GC_PADDING_ZEROS, GC_PADDING_REFLECT};
+    const gc_boundary pads[] = {GC_BOUNDARY_FILL, GC_BOUNDARY_REFLECT};
     for (int di = 0; di < 2; di++)
         for (int ai = 0; ai < 3; ai++)
             for (int pi = 0; pi < 2; pi++) {
@@ -263,18 +263,18 @@ static void test_nan_inf_conv2d(void)
                 snprintf(what, sizeof what, "conv2d %s algo %d pad mode %d", gc_dtype_name(dt), (int)algos[ai],
                          (int)pads[pi]);
                 int64_t nans = 0;
-                GC_CHECK_OK(conv_pass(NULL, &d, GC_CONV_FORWARD, &in, &w, NULL, &out));
-                GC_CHECK_OK(conv_pass(NULL, &r, GC_CONV_FORWARD, &in, &w, NULL, &ref));
+                GC_CHECK_OK(conv_pass(NULL, &d, GC_CONV_PASS_FORWARD, &in, &w, NULL, &out));
+                GC_CHECK_OK(conv_pass(NULL, &r, GC_CONV_PASS_FORWARD, &in, &w, NULL, &ref));
                 GC_CHECK_MSG(ieee_agree(what, &out, &ref, tol_of(dt), &nans), "%s forward", what);
                 GC_CHECK(nans > 0);
                 nans = 0;
-                GC_CHECK_OK(conv_pass(NULL, &d, GC_CONV_BACKWARD_INPUT, &gout, &w, NULL, &gin));
-                GC_CHECK_OK(conv_pass(NULL, &r, GC_CONV_BACKWARD_INPUT, &gout, &w, NULL, &ginref));
+                GC_CHECK_OK(conv_pass(NULL, &d, GC_CONV_PASS_BACKWARD_INPUT, &gout, &w, NULL, &gin));
+                GC_CHECK_OK(conv_pass(NULL, &r, GC_CONV_PASS_BACKWARD_INPUT, &gout, &w, NULL, &ginref));
                 GC_CHECK_MSG(ieee_agree(what, &gin, &ginref, tol_of(dt), &nans), "%s backward_input", what);
                 GC_CHECK(nans > 0);
                 nans = 0;
-                GC_CHECK_OK(conv_pass(NULL, &d, GC_CONV_BACKWARD_WEIGHT, &in, &gout, NULL, &gw));
-                GC_CHECK_OK(conv_pass(NULL, &r, GC_CONV_BACKWARD_WEIGHT, &in, &gout, NULL, &gwref));
+                GC_CHECK_OK(conv_pass(NULL, &d, GC_CONV_PASS_BACKWARD_WEIGHT, &in, &gout, NULL, &gw));
+                GC_CHECK_OK(conv_pass(NULL, &r, GC_CONV_PASS_BACKWARD_WEIGHT, &in, &gout, NULL, &gwref));
                 GC_CHECK_MSG(ieee_agree(what, &gw, &gwref, tol_of(dt), &nans), "%s backward_weight", what);
                 GC_CHECK(nans > 0);
                 gc_tensor *all[] = {&in, &w, &out, &ref, &gout, &gin, &ginref, &gw, &gwref};
@@ -309,8 +309,8 @@ static void test_nan_at_border(void)
         fill(&w, 32);
         fill(&gout, 33);
         put(&gout, (1 * 4 + 2) * 56, NAN); /* n 1, o 2, y 0, x 0 */
-        GC_CHECK_OK(conv_pass(NULL, &d, GC_CONV_BACKWARD_WEIGHT, &in, &gout, NULL, &gw));
-        GC_CHECK_OK(conv_pass(NULL, &r, GC_CONV_BACKWARD_WEIGHT, &in, &gout, NULL, &gwref));
+        GC_CHECK_OK(conv_pass(NULL, &d, GC_CONV_PASS_BACKWARD_WEIGHT, &in, &gout, NULL, &gw));
+        GC_CHECK_OK(conv_pass(NULL, &r, GC_CONV_PASS_BACKWARD_WEIGHT, &in, &gout, NULL, &gwref));
         int bad = 0, nan = 0;
         for (int64_t e = 0; e < 108; e++) {
             const double x = at(&gw, e), y = at(&gwref, e);
@@ -322,8 +322,8 @@ static void test_nan_at_border(void)
         GC_CHECK_MSG(nan == 27 && bad == 0, "algo %d: %d of 27 NaN, %d others differ", (int)algos[ai], nan, bad);
         /* forward with an Inf tap */
         put(&w, 1 * 27 + 0 * 9 + 0 * 3 + 0, INFINITY); /* o 1, c 0, top-left tap */
-        GC_CHECK_OK(conv_pass(NULL, &d, GC_CONV_FORWARD, &in, &w, NULL, &out));
-        GC_CHECK_OK(conv_pass(NULL, &r, GC_CONV_FORWARD, &in, &w, NULL, &ref));
+        GC_CHECK_OK(conv_pass(NULL, &d, GC_CONV_PASS_FORWARD, &in, &w, NULL, &out));
+        GC_CHECK_OK(conv_pass(NULL, &r, GC_CONV_PASS_FORWARD, &in, &w, NULL, &ref));
         int n_inf = 0, n_nan = 0;
         bad = 0;
         for (int64_t e = 0; e < numel(&out); e++) {
@@ -382,7 +382,7 @@ static void test_alias_every_op(void)
         at_arena(&in, off, 3, (int64_t[]){3, 10, 10}), off += 300;
         at_arena(&k, off, 4, (int64_t[]){4, 3, 3, 3}), off += 108;
         at_arena(&out, off, 3, od), off += 256;
-        const gc_corr_desc d = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = GC_MODE_VALID};
+        const gc_corr_desc d = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = GC_MODE_VALID};
         GC_CHECK_OK(gc_corr(ctx, &d, &in, &k, &out));
         const gc_tensor *srcs[] = {&in, &k};
         for (int s = 0; s < 2; s++) {
@@ -447,11 +447,11 @@ static void test_alias_every_op(void)
         at_arena(&gb, off, 1, bd), off += 4;
         GC_CHECK(off < ARENA);
         size_t ws_bytes = 0;
-        GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &ws_bytes));
+        GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &ws_bytes));
         size_t more = 0;
-        GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_BACKWARD_INPUT, &more));
+        GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_BACKWARD_INPUT, &more));
         ws_bytes = more > ws_bytes ? more : ws_bytes;
-        GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_BACKWARD_WEIGHT, &more));
+        GC_CHECK_OK(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_BACKWARD_WEIGHT, &more));
         ws_bytes = more > ws_bytes ? more : ws_bytes;
         void *ws = NULL;
         GC_CHECK(posix_memalign(&ws, 64, ws_bytes ? ws_bytes : 64) == 0);
@@ -555,14 +555,14 @@ static void test_conv2d_views(void)
             char what[64];
             snprintf(what, sizeof what, "conv2d views algo %d %s", (int)algos[ai], gc_dtype_name(dt));
             int64_t nans = 0;
-            GC_CHECK_OK(conv_pass(NULL, &d, GC_CONV_FORWARD, &in, &w, NULL, &y));
-            GC_CHECK_OK(conv_pass(NULL, &r, GC_CONV_FORWARD, &in, &w, NULL, &yref));
+            GC_CHECK_OK(conv_pass(NULL, &d, GC_CONV_PASS_FORWARD, &in, &w, NULL, &y));
+            GC_CHECK_OK(conv_pass(NULL, &r, GC_CONV_PASS_FORWARD, &in, &w, NULL, &yref));
             gc_tensor yc;
             GC_CHECK_OK(gc_tensor_contiguous(NULL, &y, &yc));
             GC_CHECK_MSG(ieee_agree(what, &yc, &yref, tol_of(dt), &nans), "%s forward", what);
             gc_tensor_free(&yc);
-            GC_CHECK_OK(conv_pass(NULL, &d, GC_CONV_BACKWARD_INPUT, &gout, &w, NULL, &gin));
-            GC_CHECK_OK(conv_pass(NULL, &r, GC_CONV_BACKWARD_INPUT, &gout, &w, NULL, &ginref));
+            GC_CHECK_OK(conv_pass(NULL, &d, GC_CONV_PASS_BACKWARD_INPUT, &gout, &w, NULL, &gin));
+            GC_CHECK_OK(conv_pass(NULL, &r, GC_CONV_PASS_BACKWARD_INPUT, &gout, &w, NULL, &ginref));
             GC_CHECK_OK(gc_tensor_contiguous(NULL, &gin, &yc));
             GC_CHECK_MSG(ieee_agree(what, &yc, &ginref, tol_of(dt), &nans), "%s backward_input", what);
             gc_tensor_free(&yc);
@@ -570,8 +570,8 @@ static void test_conv2d_views(void)
             for (int64_t o = 0; o < 4; o++)
                 for (int64_t e = 0; e < 27; e++)
                     put(&gw_base, (o + 1) * 27 + e, 0.0);
-            GC_CHECK_OK(conv_pass(NULL, &d, GC_CONV_BACKWARD_WEIGHT, &in, &gout, NULL, &gw));
-            GC_CHECK_OK(conv_pass(NULL, &r, GC_CONV_BACKWARD_WEIGHT, &in, &gout, NULL, &gwref));
+            GC_CHECK_OK(conv_pass(NULL, &d, GC_CONV_PASS_BACKWARD_WEIGHT, &in, &gout, NULL, &gw));
+            GC_CHECK_OK(conv_pass(NULL, &r, GC_CONV_PASS_BACKWARD_WEIGHT, &in, &gout, NULL, &gwref));
             GC_CHECK_OK(gc_tensor_contiguous(NULL, &gw, &yc));
             GC_CHECK_MSG(ieee_agree(what, &yc, &gwref, tol_of(dt), &nans), "%s backward_weight", what);
             gc_tensor_free(&yc);
@@ -615,7 +615,7 @@ static void test_conv2d_empty(void)
         GC_CHECK_OK(gc_tensor_create(NULL, &out, GC_DTYPE_F32, 4, (int64_t[]){1, 4, 6, 6}));
         GC_CHECK_STATUS(gc_conv2d_forward(ctx, &d, &in, &w, NULL, &out, NULL, 0), GC_ERR_EMPTY);
         size_t bytes = 1;
-        GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes), GC_ERR_EMPTY);
+        GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes), GC_ERR_EMPTY);
         gc_tensor_free(&in);
         gc_tensor_free(&w);
         gc_tensor_free(&out);
@@ -660,7 +660,7 @@ static void test_conv2d_size_limits(void)
             int64_t od[GC_MAX_RANK];
             size_t bytes = 0;
             GC_CHECK_STATUS(gc_conv2d_shape(ctx, &d, &in, &w3, &r, od), GC_ERR_ARG);
-            GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w3, GC_CONV_FORWARD, &bytes),
+            GC_CHECK_STATUS(gc_conv2d_workspace_size(ctx, &d, &in, &w3, GC_CONV_PASS_FORWARD, &bytes),
                             GC_ERR_ARG);
         }
     }
@@ -671,7 +671,7 @@ static void test_conv2d_size_limits(void)
                               {0, 0, m31, m31, m31, m31},   {m31, m31, m31, m31, m31, m31}};
     for (size_t g = 0; g < sizeof geo / sizeof geo[0]; g++)
         for (int algo = GC_CONV_ALGO_AUTO; algo <= GC_CONV_ALGO_GEMM; algo++)
-            for (int pass = GC_CONV_FORWARD; pass <= GC_CONV_BACKWARD_WEIGHT; pass++)
+            for (int pass = GC_CONV_PASS_FORWARD; pass <= GC_CONV_PASS_BACKWARD_WEIGHT; pass++)
                 for (int k = 0; k < 2; k++) {
                     gc_conv2d_desc d = gc_conv2d_desc_default();
                     d.pad[0] = geo[g][0], d.pad[1] = geo[g][1];
@@ -700,7 +700,7 @@ static void test_conv2d_size_limits(void)
     for (int algo = GC_CONV_ALGO_AUTO; algo <= GC_CONV_ALGO_GEMM; algo++) {
         d.algo = (gc_conv_algo)algo;
         size_t bytes = 0;
-        gc_status st = gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_FORWARD, &bytes);
+        gc_status st = gc_conv2d_workspace_size(ctx, &d, &in, &w, GC_CONV_PASS_FORWARD, &bytes);
         if (st != GC_OK || bytes > ((size_t)1 << 30))
             continue; /* an algorithm may refuse this geometry; none may misbehave */
         void *ws = bytes ? malloc(bytes) : NULL;

@@ -104,10 +104,10 @@ static int imgt_skip(gc_image_format f, const char *test)
         return 0;
     /* the path without the library answers GC_ERR_UNSUPPORTED */
     gc_tensor t;
-    const char *name = f == GC_IMAGE_PNG ? "io_rgb8.png" : "io_base.jpg";
+    const char *name = f == GC_IMAGE_FORMAT_PNG ? "io_rgb8.png" : "io_base.jpg";
     GC_CHECK_STATUS(gc_image_read(NULL, gc_test_golden(name), NULL, &t), GC_ERR_UNSUPPORTED);
     (void)test;
-    gc_test_skip(f == GC_IMAGE_PNG ? "no PNG support in this build" : "no JPEG support in this build");
+    gc_test_skip(f == GC_IMAGE_FORMAT_PNG ? "no PNG support in this build" : "no JPEG support in this build");
     return 1;
 }
 
@@ -126,7 +126,7 @@ static double imgt_diff_npy(const gc_tensor *img, const char *npy)
 
 static void test_png_goldens(void)
 {
-    if (imgt_skip(GC_IMAGE_PNG, "image_png_goldens"))
+    if (imgt_skip(GC_IMAGE_FORMAT_PNG, "image_png_goldens"))
         return;
     static const struct {
         const char *name;
@@ -170,7 +170,7 @@ static void test_png_goldens(void)
 
 static void test_jpeg_goldens(void)
 {
-    if (imgt_skip(GC_IMAGE_JPEG, "image_jpeg_goldens"))
+    if (imgt_skip(GC_IMAGE_FORMAT_JPEG, "image_jpeg_goldens"))
         return;
     static const char *const names[] = {"io_base", "io_prog", "io_gray"};
     imgt_count cnt;
@@ -213,7 +213,7 @@ static void test_jpeg_goldens(void)
 /* channels = 1, 2, 3, 4 from RGBA, gray+alpha and gray files, against the stored values. */
 static void test_channel_conversion(void)
 {
-    if (imgt_skip(GC_IMAGE_PNG, "image_channel_conversion"))
+    if (imgt_skip(GC_IMAGE_FORMAT_PNG, "image_channel_conversion"))
         return;
     static const char *const files[] = {"io_rgba8", "io_graya8", "io_gray8", "io_rgb8"};
     for (int f = 0; f < 4; f++) {
@@ -295,7 +295,7 @@ static void imgt_fill_levels(gc_tensor *t, int levels, unsigned seed)
 
 static void test_png_roundtrip(void)
 {
-    if (imgt_skip(GC_IMAGE_PNG, "image_png_roundtrip"))
+    if (imgt_skip(GC_IMAGE_FORMAT_PNG, "image_png_roundtrip"))
         return;
     imgt_dir d;
     GC_CHECK(imgt_dir_make(&d));
@@ -358,7 +358,7 @@ static void test_png_roundtrip(void)
 
 static void test_jpeg_roundtrip(void)
 {
-    if (imgt_skip(GC_IMAGE_JPEG, "image_jpeg_roundtrip"))
+    if (imgt_skip(GC_IMAGE_FORMAT_JPEG, "image_jpeg_roundtrip"))
         return;
     imgt_dir d;
     GC_CHECK(imgt_dir_make(&d));
@@ -385,7 +385,7 @@ static void test_jpeg_roundtrip(void)
     gc_tensor rgba, r;
     GC_CHECK_OK(gc_tensor_create(ctx, &rgba, GC_DTYPE_F32, 3, (int64_t[]){4, 17, 23}));
     memcpy(rgba.data, src.data, 3 * 17 * 23 * sizeof(float));
-    gc_image_write_opts o = {GC_IMAGE_JPEG, 95, 0};
+    gc_image_write_opts o = {GC_IMAGE_FORMAT_JPEG, 95, 0};
     GC_CHECK_OK(gc_image_write(ctx, imgt_file(&d, "rgba.img"), &rgba, &o));
     GC_CHECK_OK(gc_image_read(ctx, imgt_file(&d, "rgba.img"), NULL, &r));
     GC_CHECK(r.rank == 3 && r.dims[0] == 3 && gc_test_max_abs_diff(&src, &r) < 0.1);
@@ -425,7 +425,7 @@ static void test_write_refusals(void)
     GC_CHECK_STATUS(gc_image_write(ctx, imgt_file(&d, "png"), &t, NULL), GC_ERR_ARG);
     o.format = (gc_image_format)7;
     GC_CHECK_STATUS(gc_image_write(ctx, imgt_file(&d, "a.png"), &t, &o), GC_ERR_ARG);
-    o.format = GC_IMAGE_JPEG;
+    o.format = GC_IMAGE_FORMAT_JPEG;
     o.quality = 101;
     GC_CHECK_STATUS(gc_image_write(ctx, imgt_file(&d, "a.jpg"), &t, &o), GC_ERR_ARG);
     o.quality = -1;
@@ -433,11 +433,11 @@ static void test_write_refusals(void)
     o.quality = 0;
     o.bit_depth = 16;
     GC_CHECK_STATUS(gc_image_write(ctx, imgt_file(&d, "a.jpg"), &t, &o), GC_ERR_ARG);
-    o.format = GC_IMAGE_PNG;
+    o.format = GC_IMAGE_FORMAT_PNG;
     o.bit_depth = 12;
     GC_CHECK_STATUS(gc_image_write(ctx, imgt_file(&d, "a.png"), &t, &o), GC_ERR_ARG);
     GC_CHECK(imgt_dir_count(&d) == 0);
-    if (gc_image_supported(GC_IMAGE_PNG)) {
+    if (gc_image_supported(GC_IMAGE_FORMAT_PNG)) {
         /* unwritable: a missing directory, a directory as the target */
         char p[200];
         snprintf(p, sizeof p, "%s/no/such/dir.png", d.path);
@@ -480,7 +480,7 @@ static void test_truncation_sweep(void)
     imgt_count cnt;
     gc_context *ctx = imgt_ctx(&cnt);
     for (int f = 0; f < 7; f++) {
-        if (!gc_image_supported(strstr(files[f], ".png") ? GC_IMAGE_PNG : GC_IMAGE_JPEG))
+        if (!gc_image_supported(strstr(files[f], ".png") ? GC_IMAGE_FORMAT_PNG : GC_IMAGE_FORMAT_JPEG))
             continue;
         size_t len;
         unsigned char *b = imgt_slurp(gc_test_golden(files[f]), &len);
@@ -514,7 +514,7 @@ static void test_corruption_sweep(void)
     imgt_count cnt;
     gc_context *ctx = imgt_ctx(&cnt);
     for (int f = 0; f < 4; f++) {
-        if (!gc_image_supported(strstr(files[f], ".png") ? GC_IMAGE_PNG : GC_IMAGE_JPEG))
+        if (!gc_image_supported(strstr(files[f], ".png") ? GC_IMAGE_FORMAT_PNG : GC_IMAGE_FORMAT_JPEG))
             continue;
         size_t len;
         unsigned char *b = imgt_slurp(gc_test_golden(files[f]), &len);
@@ -608,7 +608,7 @@ static void test_pixel_limit(void)
     imgt_count cnt;
     gc_context *ctx = imgt_ctx(&cnt);
     gc_tensor t;
-    if (gc_image_supported(GC_IMAGE_PNG)) {
+    if (gc_image_supported(GC_IMAGE_FORMAT_PNG)) {
         /* 13 x 9 = 117 pixels: a limit of 116 refuses it, 117 takes it */
         GC_CHECK_OK(gc_context_set_max_pixels(ctx, 116));
         GC_CHECK_STATUS(gc_image_read(ctx, gc_test_golden("io_rgb8.png"), NULL, &t),
@@ -637,7 +637,7 @@ static void test_pixel_limit(void)
         GC_CHECK(st == GC_ERR_LIMIT && strstr(gc_context_last_error(ctx), "allocation") != NULL);
         GC_CHECK_OK(gc_context_set_max_alloc(ctx, 0));
     }
-    if (gc_image_supported(GC_IMAGE_JPEG)) {
+    if (gc_image_supported(GC_IMAGE_FORMAT_JPEG)) {
         /* io_base.jpg with its SOF0 size patched to 60000 x 60000 */
         size_t len;
         unsigned char *b = imgt_slurp(gc_test_golden("io_base.jpg"), &len);
@@ -673,7 +673,7 @@ static void test_alloc_failure(void)
     imgt_dir d;
     GC_CHECK(imgt_dir_make(&d));
     for (int f = 0; f < 2; f++) {
-        gc_image_format fmt = f == 0 ? GC_IMAGE_PNG : GC_IMAGE_JPEG;
+        gc_image_format fmt = f == 0 ? GC_IMAGE_FORMAT_PNG : GC_IMAGE_FORMAT_JPEG;
         if (!gc_image_supported(fmt)) {
             gc_test_skip(f == 0 ? "no PNG support in this build: the PNG part"
                                 : "no JPEG support in this build: the JPEG part");
@@ -733,10 +733,10 @@ static void test_resize_goldens(void)
         const char *mode;
         int64_t oh, ow;
     } cases[] = {
-        {GC_RESIZE_BILINEAR, "bilinear", 5, 13}, {GC_RESIZE_BILINEAR, "bilinear", 3, 4},
-        {GC_RESIZE_BILINEAR, "bilinear", 7, 10}, {GC_RESIZE_BILINEAR, "bilinear", 14, 20},
-        {GC_RESIZE_AREA, "area", 3, 4},          {GC_RESIZE_AREA, "area", 5, 13},
-        {GC_RESIZE_AREA, "area", 7, 10},         {GC_RESIZE_AREA, "area", 1, 1},
+        {GC_RESIZE_FILTER_BILINEAR, "bilinear", 5, 13}, {GC_RESIZE_FILTER_BILINEAR, "bilinear", 3, 4},
+        {GC_RESIZE_FILTER_BILINEAR, "bilinear", 7, 10}, {GC_RESIZE_FILTER_BILINEAR, "bilinear", 14, 20},
+        {GC_RESIZE_FILTER_AREA, "area", 3, 4},          {GC_RESIZE_FILTER_AREA, "area", 5, 13},
+        {GC_RESIZE_FILTER_AREA, "area", 7, 10},         {GC_RESIZE_FILTER_AREA, "area", 1, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char name[64];
@@ -767,23 +767,23 @@ static void test_resize_goldens(void)
     /* refusals */
     gc_tensor o2, o64, alias;
     GC_CHECK_OK(gc_tensor_create(ctx, &o2, GC_DTYPE_F64, 3, (int64_t[]){2, 4, 4}));
-    GC_CHECK_STATUS(gc_image_resize(ctx, &in, GC_RESIZE_AREA, &o2), GC_ERR_SHAPE);
-    GC_CHECK_STATUS(gc_image_resize(ctx, &in32, GC_RESIZE_AREA, &o2), GC_ERR_DTYPE);
+    GC_CHECK_STATUS(gc_image_resize(ctx, &in, GC_RESIZE_FILTER_AREA, &o2), GC_ERR_SHAPE);
+    GC_CHECK_STATUS(gc_image_resize(ctx, &in32, GC_RESIZE_FILTER_AREA, &o2), GC_ERR_DTYPE);
     GC_CHECK_STATUS(gc_image_resize(ctx, &in, (gc_resize_filter)9, &o2), GC_ERR_ARG);
-    GC_CHECK_STATUS(gc_image_resize(ctx, NULL, GC_RESIZE_AREA, &o2), GC_ERR_NULL);
+    GC_CHECK_STATUS(gc_image_resize(ctx, NULL, GC_RESIZE_FILTER_AREA, &o2), GC_ERR_NULL);
     GC_CHECK_OK(gc_tensor_create(ctx, &o64, GC_DTYPE_F64, 2, (int64_t[]){4, 4}));
-    GC_CHECK_STATUS(gc_image_resize(ctx, &in, GC_RESIZE_AREA, &o64), GC_ERR_RANK);
+    GC_CHECK_STATUS(gc_image_resize(ctx, &in, GC_RESIZE_FILTER_AREA, &o64), GC_ERR_RANK);
     GC_CHECK_OK(gc_tensor_narrow(&in, 2, 0, 5, &alias));
-    GC_CHECK_STATUS(gc_image_resize(ctx, &in, GC_RESIZE_BILINEAR, &alias), GC_ERR_ALIAS);
+    GC_CHECK_STATUS(gc_image_resize(ctx, &in, GC_RESIZE_FILTER_BILINEAR, &alias), GC_ERR_ALIAS);
     gc_tensor empty;
     GC_CHECK_OK(gc_tensor_create(ctx, &empty, GC_DTYPE_F64, 3, (int64_t[]){3, 0, 4}));
-    GC_CHECK_STATUS(gc_image_resize(ctx, &in, GC_RESIZE_AREA, &empty), GC_ERR_EMPTY);
+    GC_CHECK_STATUS(gc_image_resize(ctx, &in, GC_RESIZE_FILTER_AREA, &empty), GC_ERR_EMPTY);
     /* rank 2: one channel */
     gc_tensor flat, want, o;
     GC_CHECK_OK(gc_tensor_wrap(&flat, GC_DTYPE_F64, 2, (int64_t[]){7, 10}, NULL, in.data));
     GC_CHECK_OK(gc_npy_read(ctx, gc_test_golden("io_resize_bilinear_5x13.npy"), &want));
     GC_CHECK_OK(gc_tensor_create(ctx, &o, GC_DTYPE_F64, 2, (int64_t[]){5, 13}));
-    GC_CHECK_OK(gc_image_resize(ctx, &flat, GC_RESIZE_BILINEAR, &o));
+    GC_CHECK_OK(gc_image_resize(ctx, &flat, GC_RESIZE_FILTER_BILINEAR, &o));
     gc_tensor want0;
     GC_CHECK_OK(gc_tensor_wrap(&want0, GC_DTYPE_F64, 2, (int64_t[]){5, 13}, NULL, want.data));
     GC_CHECK(gc_test_max_abs_diff(&o, &want0) < 1e-12);

@@ -1139,7 +1139,7 @@ static void test_nn_optim_texture_lbfgs(void)
     double l0 = NAN;
     GC_CHECK_OK(gc_tensor_create(NULL, &grad, GC_DTYPE_F64, 4, xd));
     GC_CHECK_OK(synth_objective(&o, &x, &grad, &l0)); /* plans the network */
-    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);
+    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_TORCH7);
     d.max_iter = 60;
     d.line_search = GC_LINE_SEARCH_STRONG_WOLFE;
     gc_optimizer *opt = NULL;
@@ -1189,7 +1189,7 @@ static void test_nn_optim_fit_parameters_adam(void)
     gc_criterion *mse = NULL;
     GC_CHECK_OK(gc_mse_criterion_create(ctx, 1, &mse));
     synth_obj o = {ctx, student, mse, &target, &params, &x};
-    gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_TORCH7);
+    gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_FLAVOR_TORCH7);
     d.learning_rate = 0.05;
     d.max_iter = 400;
     gc_optimizer *opt = NULL;

@@ -213,7 +213,7 @@ static void test_lbfgs_torch_quad_steps(void)
     if (!load_quad(&q, x0))
         return;
     for (int ls = 0; ls < 2; ls++) {
-        gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_PYTORCH);
+        gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_PYTORCH);
         d.history = 3;
         d.line_search = ls ? GC_LINE_SEARCH_STRONG_WOLFE : GC_LINE_SEARCH_NONE;
         gc_optimizer *opt = NULL;
@@ -228,7 +228,7 @@ static void test_lbfgs_torch_quad_steps(void)
     /* TORCH7 without line search computes the same directions and steps; only its stop
      * tolerances differ (sum|g| <= 1e-5 against max|g| <= 1e-7), which the first 8 steps of
      * this problem never reach. */
-    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);
+    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_TORCH7);
     d.history = 3;
     gc_optimizer *opt = NULL;
     GC_CHECK_OK(gc_optimizer_create_lbfgs(NULL, &d, GC_DTYPE_F64, 6, &opt));
@@ -248,7 +248,7 @@ static void test_lbfgs_torch_quad_run(void)
         return;
     for (int ls = 0; ls < 2; ls++) {
         const double *want = (const double *)g.data + ls * 8;
-        gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_PYTORCH);
+        gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_PYTORCH);
         d.history = 3;
         d.max_iter = 40;
         d.line_search = ls ? GC_LINE_SEARCH_STRONG_WOLFE : GC_LINE_SEARCH_NONE;
@@ -285,7 +285,7 @@ static void test_lbfgs_torch_rosen(void)
     if (!load_golden("optim_lbfgs_rosen_wolfe.npy", &g))
         return;
     const double *want = g.data;
-    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_PYTORCH);
+    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_PYTORCH);
     d.history = 10;
     d.max_iter = 200;
     d.line_search = GC_LINE_SEARCH_STRONG_WOLFE;
@@ -307,7 +307,7 @@ static void test_lbfgs_torch_rosen(void)
     gc_tensor_free(&g);
 
     /* fixed steps of 0.1, one per call */
-    d = gc_lbfgs_desc_default(GC_OPTIM_PYTORCH);
+    d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_PYTORCH);
     d.history = 10;
     d.learning_rate = 0.1;
     GC_CHECK_OK(gc_optimizer_create_lbfgs(NULL, &d, GC_DTYPE_F64, 2, &opt));
@@ -319,7 +319,7 @@ static void test_lbfgs_torch_rosen(void)
 
 static void test_adam_torch_rosen(void)
 {
-    gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_PYTORCH);
+    gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_FLAVOR_PYTORCH);
     d.learning_rate = 0.01;
     d.weight_decay = 0.01;
     gc_optimizer *opt = NULL;
@@ -338,7 +338,7 @@ static void test_lbfgs_torch7_goldens(void)
     double x0[6];
     if (!load_quad(&q, x0))
         return;
-    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);
+    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_TORCH7);
     d.history = 3;
     d.line_search = GC_LINE_SEARCH_STRONG_WOLFE;
     gc_optimizer *opt = NULL;
@@ -355,7 +355,7 @@ static void test_lbfgs_torch7_goldens(void)
          * path (tens of times per run), where the flavours differ */
         const double *want = (const double *)g.data + row * 12;
         const int n = (row % 2) ? 10 : 2;
-        d = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);
+        d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_TORCH7);
         d.history = row ? 5 : 10;
         d.learning_rate = row >= 2 ? 0.01 : 1.0;
         d.max_iter = 200;
@@ -387,7 +387,7 @@ static void test_lbfgs_torch7_goldens(void)
 
 static void test_adam_torch7_golden(void)
 {
-    gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_TORCH7);
+    gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_FLAVOR_TORCH7);
     d.learning_rate = 0.01;
     d.lr_decay = 1e-3;
     d.weight_decay = 0.01;
@@ -437,7 +437,7 @@ static void test_lbfgs_rosenbrock(void)
     for (int f = 0; f < 2; f++)
         for (int ls = 0; ls < 2; ls++)
             for (int di = 0; di < 2; di++) {
-                gc_lbfgs_desc d = gc_lbfgs_desc_default(f ? GC_OPTIM_PYTORCH : GC_OPTIM_TORCH7);
+                gc_lbfgs_desc d = gc_lbfgs_desc_default(f ? GC_OPTIM_FLAVOR_PYTORCH : GC_OPTIM_FLAVOR_TORCH7);
                 d.max_iter = 500;
                 d.tol_fun = 1e-12;
                 d.tol_x = 1e-14;
@@ -464,7 +464,7 @@ static void test_adam_rosenbrock(void)
     const int dims[2] = {2, 10};
     for (int f = 0; f < 2; f++)
         for (int di = 0; di < 2; di++) {
-            gc_adam_desc d = gc_adam_desc_default(f ? GC_OPTIM_PYTORCH : GC_OPTIM_TORCH7);
+            gc_adam_desc d = gc_adam_desc_default(f ? GC_OPTIM_FLAVOR_PYTORCH : GC_OPTIM_FLAVOR_TORCH7);
             /* a constant step circles the minimum at a distance ~ the step: TORCH7 anneals
              * with learningRateDecay, PYTORCH (no decay) takes a smaller step for longer */
             d.learning_rate = f ? 0.01 : 0.02;
@@ -491,7 +491,7 @@ static void test_least_squares(void)
     for (int kind = 0; kind < 4; kind++) {
         gc_optimizer *opt = NULL;
         if (kind < 3) {
-            gc_lbfgs_desc d = gc_lbfgs_desc_default(kind == 2 ? GC_OPTIM_PYTORCH : GC_OPTIM_TORCH7);
+            gc_lbfgs_desc d = gc_lbfgs_desc_default(kind == 2 ? GC_OPTIM_FLAVOR_PYTORCH : GC_OPTIM_FLAVOR_TORCH7);
             d.max_iter = 200;
             d.max_eval = 1000;
             d.tol_fun = 1e-12;
@@ -501,7 +501,7 @@ static void test_least_squares(void)
                 d.learning_rate = 0.5;
             GC_CHECK_OK(gc_optimizer_create_lbfgs(NULL, &d, GC_DTYPE_F64, 7, &opt));
         } else {
-            gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_TORCH7);
+            gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_FLAVOR_TORCH7);
             d.learning_rate = 0.01;
             d.max_iter = 20000;
             GC_CHECK_OK(gc_optimizer_create_adam(NULL, &d, GC_DTYPE_F64, 7, &opt));
@@ -525,7 +525,7 @@ static void test_float32(void)
 {
     /* an image-shaped parameter (1 x 2 x 5) in float32: L-BFGS with the line search reaches
      * Rosenbrock's minimum to float32 accuracy; least squares to its solution */
-    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);
+    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_TORCH7);
     d.max_iter = 500;
     d.max_eval = 2000;
     d.line_search = GC_LINE_SEARCH_STRONG_WOLFE;
@@ -551,7 +551,7 @@ static void test_float32(void)
     ls_make(&p, 20, 7, 5);
     double want[8];
     ls_solve(&p, want);
-    gc_adam_desc ad = gc_adam_desc_default(GC_OPTIM_PYTORCH);
+    gc_adam_desc ad = gc_adam_desc_default(GC_OPTIM_FLAVOR_PYTORCH);
     ad.learning_rate = 0.01;
     ad.max_iter = 5000;
     for (int k = 0; k < 2; k++) {
@@ -584,7 +584,7 @@ static void test_steps_equal_run(void)
      * with as many evaluations, with it one more per step (its starting point again) */
     for (int fl = 0; fl < 4; fl++) {
         const int f = fl % 2, ls = fl / 2;
-        gc_lbfgs_desc d = gc_lbfgs_desc_default(f ? GC_OPTIM_PYTORCH : GC_OPTIM_TORCH7);
+        gc_lbfgs_desc d = gc_lbfgs_desc_default(f ? GC_OPTIM_FLAVOR_PYTORCH : GC_OPTIM_FLAVOR_TORCH7);
         d.line_search = ls ? GC_LINE_SEARCH_STRONG_WOLFE : GC_LINE_SEARCH_NONE;
         d.max_iter = 25;
         d.history = 4;
@@ -642,7 +642,7 @@ static void test_steps_equal_run(void)
 static void test_stop_reasons(void)
 {
     /* at the minimum: TOL_FUN before any iteration, x untouched */
-    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);
+    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_TORCH7);
     gc_optimizer *opt = NULL;
     GC_CHECK_OK(gc_optimizer_create_lbfgs(NULL, &d, GC_DTYPE_F64, 3, &opt));
     double x[3] = {1, 1, 1};
@@ -674,7 +674,7 @@ static void test_stop_reasons(void)
     if (load_golden("optim_lbfgs_maxeval.npy", &me)) {
         for (int f = 0; f < 2; f++) {
             const double *want = (const double *)me.data + (f ? 0 : 4);
-            d = gc_lbfgs_desc_default(f ? GC_OPTIM_PYTORCH : GC_OPTIM_TORCH7);
+            d = gc_lbfgs_desc_default(f ? GC_OPTIM_FLAVOR_PYTORCH : GC_OPTIM_FLAVOR_TORCH7);
             d.max_iter = 10;
             d.learning_rate = 0.01;
             d.line_search = GC_LINE_SEARCH_STRONG_WOLFE;
@@ -694,7 +694,7 @@ static void test_stop_reasons(void)
     }
 
     /* tol_x on |f - f_old|: a huge tolerance stops after the first iteration */
-    d = gc_lbfgs_desc_default(GC_OPTIM_PYTORCH);
+    d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_PYTORCH);
     d.tol_x = 1e30;
     GC_CHECK_OK(gc_optimizer_create_lbfgs(NULL, &d, GC_DTYPE_F64, 3, &opt));
     GC_CHECK_OK(gc_optimizer_run(NULL, opt, &xt, rosen_fn, &rc, &r));
@@ -711,7 +711,7 @@ static void test_stop_reasons(void)
     gc_optimizer_free(opt);
 
     /* Adam: a step moves x, loss is then not at x; tol_grad stops */
-    gc_adam_desc ad = gc_adam_desc_default(GC_OPTIM_TORCH7);
+    gc_adam_desc ad = gc_adam_desc_default(GC_OPTIM_FLAVOR_TORCH7);
     ad.tol_grad = 0.0;
     GC_CHECK_OK(gc_optimizer_create_adam(NULL, &ad, GC_DTYPE_F64, 3, &opt));
     GC_CHECK_OK(gc_optimizer_run(NULL, opt, &xt, rosen_fn, &rc, &r));
@@ -733,12 +733,12 @@ static void test_callback_error(void)
         GC_CHECK_OK(gc_context_create(&ctx));
         gc_optimizer *opt = NULL;
         if (ls < 2) {
-            gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_PYTORCH);
+            gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_PYTORCH);
             d.line_search = ls ? GC_LINE_SEARCH_STRONG_WOLFE : GC_LINE_SEARCH_NONE;
             d.learning_rate = 0.1;
             GC_CHECK_OK(gc_optimizer_create_lbfgs(ctx, &d, GC_DTYPE_F64, 2, &opt));
         } else {
-            gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_PYTORCH);
+            gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_FLAVOR_PYTORCH);
             GC_CHECK_OK(gc_optimizer_create_adam(ctx, &d, GC_DTYPE_F64, 2, &opt));
         }
         double x[2] = {-1.5, 2.0};
@@ -768,8 +768,8 @@ static void test_bad_arguments(void)
 {
     gc_context *ctx = NULL;
     GC_CHECK_OK(gc_context_create(&ctx));
-    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);
-    gc_adam_desc a = gc_adam_desc_default(GC_OPTIM_TORCH7);
+    gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_TORCH7);
+    gc_adam_desc a = gc_adam_desc_default(GC_OPTIM_FLAVOR_TORCH7);
     gc_optimizer *opt = (gc_optimizer *)&d; /* must be set to NULL on failure */
     GC_CHECK_STATUS(gc_optimizer_create_lbfgs(ctx, NULL, GC_DTYPE_F64, 4, &opt), GC_ERR_NULL);
     GC_CHECK(opt == NULL);
@@ -814,7 +814,7 @@ static void test_bad_arguments(void)
     BAD_A(c.learning_rate = -1e-3);
     BAD_A(c.learning_rate = NAN);
     BAD_A(c.lr_decay = -1.0);
-    BAD_A((c.flavor = GC_OPTIM_PYTORCH, c.lr_decay = 0.1));
+    BAD_A((c.flavor = GC_OPTIM_FLAVOR_PYTORCH, c.lr_decay = 0.1));
     BAD_A(c.beta1 = 1.0);
     BAD_A(c.beta2 = -0.1);
     BAD_A(c.eps = -1.0);
@@ -921,14 +921,14 @@ typedef gc_test_counter counter;
 static gc_status make_opt(gc_context *ctx, int kind, gc_optimizer **out)
 {
     if (kind < 2) {
-        gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);
+        gc_lbfgs_desc d = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_TORCH7);
         d.history = 5;
         d.max_iter = 30;
         d.line_search = kind ? GC_LINE_SEARCH_STRONG_WOLFE : GC_LINE_SEARCH_NONE;
         d.learning_rate = kind ? 1.0 : 0.2;
         return gc_optimizer_create_lbfgs(ctx, &d, GC_DTYPE_F32, 6, out);
     }
-    gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_PYTORCH);
+    gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_FLAVOR_PYTORCH);
     d.max_iter = 30;
     return gc_optimizer_create_adam(ctx, &d, GC_DTYPE_F32, 6, out);
 }
@@ -1035,7 +1035,7 @@ static void split_combine(split_part *p, gc_reduce_op op, double *v, int n)
     split_barrier(p->sh);
     for (int i = 0; i < n; i++) {
         const double a = p->sh->slot[0][i], b = p->sh->slot[1][i];
-        v[i] = op == GC_REDUCE_SUM ? a + b : (b > a || isnan(b) ? b : a);
+        v[i] = op == GC_REDUCE_OP_SUM ? a + b : (b > a || isnan(b) ? b : a);
     }
     split_barrier(p->sh); /* both read before the slots are reused */
 }
@@ -1057,13 +1057,13 @@ static gc_status split_objective(void *user, const gc_tensor *x, gc_tensor *grad
     double *g = grad->data, sums[2] = {0.0, 0.0};
     for (int64_t i = p->lo; i < p->hi; i++)
         sums[0] += xv[i - p->lo];
-    split_combine(p, GC_REDUCE_SUM, sums, 1);
+    split_combine(p, GC_REDUCE_OP_SUM, sums, 1);
     for (int64_t i = p->lo; i < p->hi; i++) {
         const double a = 1.0 + (double)(i % 7), b = 0.3 * (double)(i % 5) - 0.5, v = xv[i - p->lo];
         sums[1] += a * (v - b) * (v - b) + 0.01 * v * v * v * v;
         g[i - p->lo] = 2.0 * a * (v - b) + 0.1 * sums[0] + 0.04 * v * v * v;
     }
-    split_combine(p, GC_REDUCE_SUM, sums + 1, 1);
+    split_combine(p, GC_REDUCE_OP_SUM, sums + 1, 1);
     *loss = sums[1] + 0.05 * sums[0] * sums[0];
     return GC_OK;
 }
@@ -1071,11 +1071,11 @@ static gc_status split_objective(void *user, const gc_tensor *x, gc_tensor *grad
 static gc_status split_make(int kind, int64_t n, gc_optimizer **o)
 {
     if (kind == 4) {
-        gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_PYTORCH);
+        gc_adam_desc d = gc_adam_desc_default(GC_OPTIM_FLAVOR_PYTORCH);
         d.learning_rate = 0.05, d.max_iter = 40, d.tol_grad = 1e-3;
         return gc_optimizer_create_adam(NULL, &d, GC_DTYPE_F64, n, o);
     }
-    gc_lbfgs_desc d = gc_lbfgs_desc_default(kind & 1 ? GC_OPTIM_PYTORCH : GC_OPTIM_TORCH7);
+    gc_lbfgs_desc d = gc_lbfgs_desc_default(kind & 1 ? GC_OPTIM_FLAVOR_PYTORCH : GC_OPTIM_FLAVOR_TORCH7);
     d.max_iter = 25, d.history = 5;
     d.line_search = kind & 2 ? GC_LINE_SEARCH_STRONG_WOLFE : GC_LINE_SEARCH_NONE;
     d.learning_rate = kind & 2 ? 1.0 : 0.2;

@@ -108,19 +108,19 @@ static void test_swd_gradient_random(void)
     gc_tensor style2 = swd_image(GC_DTYPE_F64, 3, 14, 10, 9);
     gc_tensor content = swd_image(GC_DTYPE_F64, 3, 9, 8, 2);
     gc_tensor x = swd_image(GC_DTYPE_F64, 3, 9, 8, 3);
-    for (int loss = GC_SYNTH_LOSS_SWD; loss <= GC_SYNTH_LOSS_BOTH; loss++) {
+    for (int loss = GC_SYNTH_LOSS_KIND_SWD; loss <= GC_SYNTH_LOSS_KIND_BOTH; loss++) {
         gc_synth_desc d = gc_synth_desc_default();
         d.height = 9, d.width = 8;
         d.loss = (gc_synth_loss_kind)loss;
         d.style_weight = 2.0;
-        if (loss == GC_SYNTH_LOSS_BOTH) { /* every term at once; a blend of two styles */
+        if (loss == GC_SYNTH_LOSS_KIND_BOTH) { /* every term at once; a blend of two styles */
             d.content_layer = 1;
             d.content_weight = 0.5, d.tv_weight = 0.3;
         }
         gc_synth *s = NULL;
         GC_CHECK_OK(gc_synth_create(NULL, net, &d, &s));
         GC_CHECK_OK(gc_synth_add_style_image(NULL, s, &style, 1.0));
-        if (loss == GC_SYNTH_LOSS_BOTH) {
+        if (loss == GC_SYNTH_LOSS_KIND_BOTH) {
             GC_CHECK_OK(gc_synth_add_style_image(NULL, s, &style2, 0.5));
             GC_CHECK_OK(gc_synth_set_content(NULL, s, &content));
         }
@@ -159,7 +159,7 @@ static void test_swd_gradient_many_quantiles(void)
     gc_tensor x = swd_image(GC_DTYPE_F64, 3, 7, 9, 5);
     gc_synth_desc d = gc_synth_desc_default();
     d.height = 7, d.width = 9;
-    d.loss = GC_SYNTH_LOSS_SWD;
+    d.loss = GC_SYNTH_LOSS_KIND_SWD;
     gc_synth *s = NULL;
     GC_CHECK_OK(gc_synth_create(NULL, net, &d, &s));
     GC_CHECK_OK(gc_synth_add_style_image(NULL, s, &style, 1.0));
@@ -176,7 +176,7 @@ static void test_swd_gradient_vgg(void)
     gc_synth_net *net = swd_tiny_vgg(GC_DTYPE_F64, 3);
     gc_synth_desc d = gc_synth_desc_default();
     d.height = 17, d.width = 16;
-    d.loss = GC_SYNTH_LOSS_SWD;
+    d.loss = GC_SYNTH_LOSS_KIND_SWD;
     gc_synth *s = NULL;
     GC_CHECK_OK(gc_synth_create(NULL, net, &d, &s));
     gc_tensor style = swd_image(GC_DTYPE_F64, 3, 20, 18, 4);
@@ -208,7 +208,7 @@ static void test_swd_zero_at_sample(void)
         for (int c = 0; c < 3; c++)
             pp[c * n + j] = pa[c * n + i];
     }
-    for (int loss = GC_SYNTH_LOSS_SWD; loss <= GC_SYNTH_LOSS_BOTH; loss++) {
+    for (int loss = GC_SYNTH_LOSS_KIND_SWD; loss <= GC_SYNTH_LOSS_KIND_BOTH; loss++) {
         gc_synth_desc d = gc_synth_desc_default();
         d.height = H, d.width = W;
         d.loss = (gc_synth_loss_kind)loss;
@@ -227,7 +227,7 @@ static void test_swd_zero_at_sample(void)
     }
     gc_synth_desc d = gc_synth_desc_default();
     d.height = H, d.width = W;
-    d.loss = GC_SYNTH_LOSS_SWD;
+    d.loss = GC_SYNTH_LOSS_KIND_SWD;
     gc_synth *s = NULL;
     GC_CHECK_OK(gc_synth_create(NULL, net, &d, &s));
     GC_CHECK_OK(gc_synth_add_style_image(NULL, s, &a, 1.0));
@@ -255,7 +255,7 @@ static void test_swd_loss_falls(void)
     gc_synth_desc d = gc_synth_desc_default();
     d.height = d.width = 16;
     d.iters = 30;
-    d.loss = GC_SYNTH_LOSS_SWD;
+    d.loss = GC_SYNTH_LOSS_KIND_SWD;
     gc_synth *s = NULL;
     GC_CHECK_OK(gc_synth_create(NULL, net, &d, &s));
     GC_CHECK_OK(gc_synth_add_style_image(NULL, s, &sample, 1.0));
@@ -286,7 +286,7 @@ static void test_swd_deterministic(void)
         GC_CHECK_OK(gc_context_set_threads(ctx, r == 2 ? 2 : 1));
         gc_synth_desc d = gc_synth_desc_default();
         d.height = 12, d.width = 14;
-        d.loss = GC_SYNTH_LOSS_SWD;
+        d.loss = GC_SYNTH_LOSS_KIND_SWD;
         gc_synth *s = NULL;
         GC_CHECK_OK(gc_synth_create(ctx, net, &d, &s));
         GC_CHECK_OK(gc_synth_add_style_image(ctx, s, &sample, 1.0));
@@ -307,12 +307,12 @@ static void test_swd_deterministic(void)
     gc_synth_desc d = gc_synth_desc_default();
     d.height = 12, d.width = 14;
     d.iters = 5;
-    d.loss = GC_SYNTH_LOSS_BOTH;
+    d.loss = GC_SYNTH_LOSS_KIND_BOTH;
     gc_tensor a = swd_image(GC_DTYPE_F32, 3, 12, 14, 0), b = swd_image(GC_DTYPE_F32, 3, 12, 14, 0);
     GC_CHECK_OK(gc_synth_texture(ctx, net, &sample, &d, 7, &a, NULL));
     GC_CHECK_OK(gc_synth_texture(ctx, net, &sample, &d, 7, &b, NULL));
     GC_CHECK(memcmp(a.data, b.data, bytes) == 0);
-    d.loss = GC_SYNTH_LOSS_GRAM;
+    d.loss = GC_SYNTH_LOSS_KIND_GRAM;
     GC_CHECK_OK(gc_synth_texture(ctx, net, &sample, &d, 7, &b, NULL));
     GC_CHECK(memcmp(a.data, b.data, bytes) != 0);
     gc_context_free(ctx);
@@ -344,7 +344,7 @@ static void test_swd_refusals(void)
     gc_tensor grams[GC_SYNTH_MAX_LAYERS];
     memset(grams, 0, sizeof grams);
     GC_CHECK_OK(gc_synth_net_grams(NULL, net, &style, 3u, grams));
-    for (int loss = GC_SYNTH_LOSS_SWD; loss <= GC_SYNTH_LOSS_BOTH; loss++) {
+    for (int loss = GC_SYNTH_LOSS_KIND_SWD; loss <= GC_SYNTH_LOSS_KIND_BOTH; loss++) {
         d.loss = (gc_synth_loss_kind)loss;
         double f = 0.0;
         /* Grams alone */
@@ -371,7 +371,7 @@ static void test_swd_refusals(void)
         GC_CHECK(t == NULL);
     }
     /* the Gram loss still runs from Grams alone */
-    d.loss = GC_SYNTH_LOSS_GRAM;
+    d.loss = GC_SYNTH_LOSS_KIND_GRAM;
     GC_CHECK_OK(gc_synth_create(ctx, net, &d, &s));
     GC_CHECK_OK(gc_synth_add_style_grams(ctx, s, grams, 1.0));
     double f = 0.0;
@@ -432,7 +432,7 @@ static void test_swd_alloc_failures(void)
         gc_synth_desc d = gc_synth_desc_default();
         d.height = d.width = 10;
         d.iters = 2;
-        d.loss = GC_SYNTH_LOSS_BOTH;
+        d.loss = GC_SYNTH_LOSS_KIND_BOTH;
         if (st == GC_OK)
             st = gc_synth_create(ctx, net, &d, &s);
         if (st == GC_OK)

@@ -103,7 +103,7 @@ static void test_allocator_hook_and_limits(void)
     /* find how many allocations one op makes, then fail each of them in turn */
     gc_tensor out;
     GC_CHECK_OK(gc_tensor_create(ctx, &out, GC_DTYPE_F32, 3, (int64_t[]){5, 32, 35}));
-    gc_corr_desc d = {.kind = GC_CORR_XCORR, .spatial_dims = 2, .mode = GC_MODE_FULL};
+    gc_corr_desc d = {.kind = GC_CORR_KIND_XCORR, .spatial_dims = 2, .mode = GC_MODE_FULL};
     long before = c.calls;
     GC_CHECK_OK(gc_context_set_threads(ctx, 2));
     GC_CHECK_OK(gc_corr(ctx, &d, &in, &k, &out));

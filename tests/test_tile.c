@@ -352,20 +352,20 @@ static void test_tile_gram_npy(void)
 typedef struct conv_case {
     int64_t n, c, h, w, o, kh, kw;
     int64_t sh, sw, ph, pw, dh, dw, groups;
-    gc_padding_mode mode;
+    gc_boundary mode;
     int same;
 } conv_case;
 
 static const conv_case conv_cases[] = {
-    {1, 3, 13, 11, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, GC_PADDING_ZEROS, 0},
-    {2, 4, 17, 9, 6, 3, 2, 2, 1, 0, 1, 1, 1, 2, GC_PADDING_ZEROS, 0},
-    {1, 2, 19, 8, 3, 3, 3, 3, 2, 2, 0, 2, 1, 1, GC_PADDING_ZEROS, 0},
-    {1, 3, 11, 7, 2, 5, 3, 1, 1, 4, 1, 1, 2, 1, GC_PADDING_ZEROS, 0},   /* pad beyond k-1 */
-    {1, 2, 10, 10, 3, 4, 4, 1, 1, 0, 0, 1, 1, 1, GC_PADDING_ZEROS, 1},  /* same, even k */
-    {1, 3, 12, 9, 4, 3, 3, 1, 1, 2, 1, 1, 1, 1, GC_PADDING_REFLECT, 0},
-    {0, 2, 9, 6, 3, 3, 3, 2, 2, 1, 2, 1, 1, 1, GC_PADDING_CIRCULAR, 0}, /* n 0: unbatched */
-    {1, 2, 8, 5, 2, 2, 3, 1, 1, 1, 1, 1, 1, 1, GC_PADDING_REPLICATE, 0},
-    {1, 2, 8, 5, 2, 7, 1, 1, 1, 0, 0, 1, 1, 1, GC_PADDING_ZEROS, 0},    /* kernel = almost H */
+    {1, 3, 13, 11, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_FILL, 0},
+    {2, 4, 17, 9, 6, 3, 2, 2, 1, 0, 1, 1, 1, 2, GC_BOUNDARY_FILL, 0},
+    {1, 2, 19, 8, 3, 3, 3, 3, 2, 2, 0, 2, 1, 1, GC_BOUNDARY_FILL, 0},
+    {1, 3, 11, 7, 2, 5, 3, 1, 1, 4, 1, 1, 2, 1, GC_BOUNDARY_FILL, 0},   /* pad beyond k-1 */
+    {1, 2, 10, 10, 3, 4, 4, 1, 1, 0, 0, 1, 1, 1, GC_BOUNDARY_FILL, 1},  /* same, even k */
+    {1, 3, 12, 9, 4, 3, 3, 1, 1, 2, 1, 1, 1, 1, GC_BOUNDARY_REFLECT, 0},
+    {0, 2, 9, 6, 3, 3, 3, 2, 2, 1, 2, 1, 1, 1, GC_BOUNDARY_WRAP, 0}, /* n 0: unbatched */
+    {1, 2, 8, 5, 2, 2, 3, 1, 1, 1, 1, 1, 1, 1, GC_BOUNDARY_REPLICATE, 0},
+    {1, 2, 8, 5, 2, 7, 1, 1, 1, 0, 0, 1, 1, 1, GC_BOUNDARY_FILL, 0},    /* kernel = almost H */
 };
 
 static void conv_make(const conv_case *cc, gc_dtype dt, gc_conv2d_desc *desc, gc_tensor *in,
@@ -401,7 +401,7 @@ static gc_status conv_untiled(gc_context *ctx, const gc_conv2d_desc *desc, int b
     size_t ws = 0;
     const gc_tensor *in = backward ? out : a;
     gc_status st = gc_conv2d_workspace_size(ctx, desc, in, w,
-                                            backward ? GC_CONV_BACKWARD_INPUT : GC_CONV_FORWARD, &ws);
+                                            backward ? GC_CONV_PASS_BACKWARD_INPUT : GC_CONV_PASS_FORWARD, &ws);
     void *buf = ws ? aligned_alloc(64, (ws + 63) & ~(size_t)63) : NULL;
     if (st == GC_OK)
         st = backward ? gc_conv2d_backward_input(ctx, desc, a, w, out, buf, ws)
@@ -433,7 +433,7 @@ static void test_tile_conv_equal(void)
                 gc_tensor gout;
                 gc_tensor_create(NULL, &gout, dtype, out0.rank, out0.dims);
                 gc_test_fill(&gout, &rng, 0);
-                const int bwd_ok = cc->mode == GC_PADDING_ZEROS;
+                const int bwd_ok = cc->mode == GC_BOUNDARY_FILL;
                 if (bwd_ok)
                     GC_CHECK_OK(conv_untiled(ctx, &desc, 1, &gout, &w, NULL, &gi0));
                 const double ftol = (dt ? 1e-12 : 1e-5) * (max_abs(&out0) + 1);
@@ -458,7 +458,7 @@ static void test_tile_conv_equal(void)
                         continue;
                     }
                     GC_CHECK_OK(st);
-                    if (algo && cc->mode == GC_PADDING_ZEROS)
+                    if (algo && cc->mode == GC_BOUNDARY_FILL)
                         GC_CHECK_MSG(same_bits(&out0, &out1), "case %zu dtype %d budget %d", ci, dt, b);
                     GC_CHECK_MSG(gc_test_max_abs_diff(&out0, &out1) <= ftol, "fwd case %zu dtype %d "
                                  "algo %d budget %d: %g", ci, dt, algo, b,

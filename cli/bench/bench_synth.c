@@ -43,7 +43,7 @@ int cli_bench_synth(const cli_command *cmd, int argc, char **argv)
     cli_synth_netopts no;
     memset(&no, 0, sizeof no);
     no.layers = a.value[BS_LAYERS];
-    gc_synth_optimizer opt = GC_SYNTH_OPTIM_LBFGS;
+    gc_synth_optimizer opt = GC_SYNTH_OPTIMIZER_LBFGS;
     if ((a.value[BS_SIZE] && (rc = cli_parse_size_wh(a.value[BS_SIZE], &w, &h, &err)) != CLI_OK) ||
         (a.value[BS_THREADS] && (rc = cli_parse_threads(a.value[BS_THREADS], &threads, &err)) != CLI_OK) ||
         (a.value[BS_FILTERS] && (rc = cli_parse_int64(a.value[BS_FILTERS], 1, 4096, "--filters", &v, &err)) != CLI_OK) ||
@@ -64,7 +64,7 @@ int cli_bench_synth(const cli_command *cmd, int argc, char **argv)
     rc = cli_synth_make_net(ctx, &no, GC_DTYPE_F32, &net, &mask);
     gc_synth_desc d = gc_synth_desc_default();
     d.width = w, d.height = h, d.optimizer = opt;
-    d.learning_rate = opt == GC_SYNTH_OPTIM_ADAM ? 0.02 : 1.0;
+    d.learning_rate = opt == GC_SYNTH_OPTIMIZER_ADAM ? 0.02 : 1.0;
     /* texture's default iteration: with the spectrum constraint where the build has FFTW */
     d.spectrum_weight = gc_fft_available() ? CLI_TEXTURE_SPECTRUM_DEFAULT : 0.0;
     const int64_t dims[3] = {3, h, w};
@@ -108,7 +108,7 @@ int cli_bench_synth(const cli_command *cmd, int argc, char **argv)
                  "],\"filters\":%lld,\"size\":[%lld,%lld],\"optimizer\":\"%s\",\"iters\":%lld,"
                  "\"spectrum\":%g,\"s_per_iter\":%.6g",
                  (long long)rd.filters, (long long)w, (long long)h,
-                 opt == GC_SYNTH_OPTIM_ADAM ? "adam" : "lbfgs", (long long)iters, d.spectrum_weight,
+                 opt == GC_SYNTH_OPTIMIZER_ADAM ? "adam" : "lbfgs", (long long)iters, d.spectrum_weight,
                  per / 1e3);
         snprintf(shape, sizeof shape, "3x%lldx%lld", (long long)h, (long long)w);
         cli_bench_report_ex(ctx, "synth", shape, "iteration", extra, "f32", per, flops, rn);

@@ -471,9 +471,9 @@ typedef struct conv_body_arg {
 static gc_status conv_body(void *p)
 {
     conv_body_arg *a = p;
-    if (a->pass == GC_CONV_FORWARD)
+    if (a->pass == GC_CONV_PASS_FORWARD)
         return gc_conv2d_forward(a->ctx, a->desc, a->in, a->w, a->b, a->out, a->ws, a->wsb);
-    if (a->pass == GC_CONV_BACKWARD_INPUT)
+    if (a->pass == GC_CONV_PASS_BACKWARD_INPUT)
         return gc_conv2d_backward_input(a->ctx, a->desc, a->gout, a->w, a->out, a->ws, a->wsb);
     return gc_conv2d_backward_weight(a->ctx, a->desc, a->in, a->gout, 1.0, a->out, NULL, a->ws,
                                      a->wsb);
@@ -483,9 +483,9 @@ static int bench_conv_case(gc_context *ctx, const cli_bench_opts *o, const gc_co
                            int in_rank, const int64_t *in_dims, const int64_t *w_dims)
 {
     const char *pass = o->pass ? o->pass : "fwd";
-    const gc_conv_pass ipass = strcmp(pass, "fwd") == 0         ? GC_CONV_FORWARD
-                               : strcmp(pass, "bwd_input") == 0 ? GC_CONV_BACKWARD_INPUT
-                                                                : GC_CONV_BACKWARD_WEIGHT;
+    const gc_conv_pass ipass = strcmp(pass, "fwd") == 0         ? GC_CONV_PASS_FORWARD
+                               : strcmp(pass, "bwd_input") == 0 ? GC_CONV_PASS_BACKWARD_INPUT
+                                                                : GC_CONV_PASS_BACKWARD_WEIGHT;
     gc_tensor in = {0}, w = {0}, b = {0}, gout = {0}, out = {0};
     void *ws = NULL;
     size_t wsb = 0;
@@ -498,15 +498,15 @@ static int bench_conv_case(gc_context *ctx, const cli_bench_opts *o, const gc_co
         st = gc_conv2d_shape(ctx, desc, &in, &w, &orank, odims);
     if (st == GC_OK)
         st = gc_conv2d_workspace_size(ctx, desc, &in, &w, ipass, &wsb);
-    if (st == GC_OK && ipass == GC_CONV_FORWARD)
+    if (st == GC_OK && ipass == GC_CONV_PASS_FORWARD)
         st = gc_tensor_create(ctx, &b, o->dtype, 1, w_dims);
-    if (st == GC_OK && ipass == GC_CONV_FORWARD)
+    if (st == GC_OK && ipass == GC_CONV_PASS_FORWARD)
         st = gc_tensor_create(ctx, &out, o->dtype, orank, odims);
-    if (st == GC_OK && ipass != GC_CONV_FORWARD)
+    if (st == GC_OK && ipass != GC_CONV_PASS_FORWARD)
         st = gc_tensor_create(ctx, &gout, o->dtype, orank, odims);
-    if (st == GC_OK && ipass == GC_CONV_BACKWARD_INPUT)
+    if (st == GC_OK && ipass == GC_CONV_PASS_BACKWARD_INPUT)
         st = gc_tensor_create(ctx, &out, o->dtype, in_rank, in_dims);
-    if (st == GC_OK && ipass == GC_CONV_BACKWARD_WEIGHT)
+    if (st == GC_OK && ipass == GC_CONV_PASS_BACKWARD_WEIGHT)
         st = gc_tensor_create(ctx, &out, o->dtype, 4, w_dims);
     if (st != GC_OK) {
         rc = cli_lib_error(ctx, st, "bench conv");
@@ -514,7 +514,7 @@ static int bench_conv_case(gc_context *ctx, const cli_bench_opts *o, const gc_co
         uint64_t seed = 12345;
         cli_bench_fill(&in, &seed);
         cli_bench_fill(&w, &seed);
-        if (ipass == GC_CONV_FORWARD)
+        if (ipass == GC_CONV_PASS_FORWARD)
             cli_bench_fill(&b, &seed);
         else
             cli_bench_fill(&gout, &seed);

@@ -431,7 +431,8 @@ def style_loss(x: ArrayLike, target_g: ArrayLike, weight: float = 1.0, norm: str
 
 # ---- conv2d ---------------------------------------------------------------------------------
 
-_PADDING_MODES = {"zeros": 0, "reflect": 1, "replicate": 2, "circular": 3}
+# PyTorch's padding_mode names -> gc_boundary (FILL 0, WRAP 1, REFLECT 3, REPLICATE 4)
+_PADDING_MODES = {"zeros": 0, "reflect": 3, "replicate": 4, "circular": 1}
 
 
 def _pair(v: Pair, op: str, what: str) -> Tuple[int, int]:

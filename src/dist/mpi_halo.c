@@ -210,7 +210,7 @@ static gc_status gc_mpi_fwd_need(gc_context *ctx, const gc_conv2d_desc *desc, in
     const int64_t span = desc->dilation[0] * (kh - 1);
     const int64_t pt = desc->same_padding ? span / 2 : desc->pad[0];
     const int64_t p0 = oy0 * desc->stride[0], p1 = (oy1 - 1) * desc->stride[0] + span + 1;
-    for (int64_t p = p0; p < p1 && desc->padding_mode != GC_PADDING_ZEROS; p++) {
+    for (int64_t p = p0; p < p1 && desc->padding_mode != GC_BOUNDARY_FILL; p++) {
         const int64_t y = gc_pad_index(p - pt, h, desc->padding_mode);
         if (y >= 0 && y < a)
             a = y;

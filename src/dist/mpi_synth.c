@@ -68,7 +68,7 @@ static gc_status gc_ms_reduce(void *user, gc_reduce_op op, double *v, int n)
         double acc = m->gath[i];
         for (int r = 1; r < m->size; r++) {
             const double x = m->gath[(int64_t)r * n + i];
-            if (op == GC_REDUCE_SUM)
+            if (op == GC_REDUCE_OP_SUM)
                 acc += x;
             else if (x > acc || isnan(x))
                 acc = isnan(acc) ? acc : x;

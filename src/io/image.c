@@ -9,11 +9,11 @@
 int gc_image_supported(gc_image_format format)
 {
 #if defined(GC_HAVE_PNG)
-    if (format == GC_IMAGE_PNG)
+    if (format == GC_IMAGE_FORMAT_PNG)
         return 1;
 #endif
 #if defined(GC_HAVE_JPEG)
-    if (format == GC_IMAGE_JPEG)
+    if (format == GC_IMAGE_FORMAT_JPEG)
         return 1;
 #endif
     (void)format;
@@ -28,7 +28,7 @@ gc_image_read_opts gc_image_read_opts_default(void)
 
 gc_image_write_opts gc_image_write_opts_default(void)
 {
-    gc_image_write_opts o = {GC_IMAGE_AUTO, 0, 0};
+    gc_image_write_opts o = {GC_IMAGE_FORMAT_AUTO, 0, 0};
     return o;
 }
 
@@ -48,10 +48,10 @@ static gc_status image_check_opts(gc_context *ctx, const gc_image_read_opts *o)
 static gc_image_format image_sniff(const unsigned char *b, size_t n)
 {
     if (n >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0)
-        return GC_IMAGE_PNG;
+        return GC_IMAGE_FORMAT_PNG;
     if (n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF)
-        return GC_IMAGE_JPEG;
-    return GC_IMAGE_AUTO;
+        return GC_IMAGE_FORMAT_JPEG;
+    return GC_IMAGE_FORMAT_AUTO;
 }
 
 static gc_status image_read_buf(gc_context *ctx, const char *name, const unsigned char *buf,
@@ -62,9 +62,9 @@ static gc_status image_read_buf(gc_context *ctx, const char *name, const unsigne
     if (st != GC_OK)
         return st;
     switch (image_sniff(buf, size)) {
-    case GC_IMAGE_PNG:
+    case GC_IMAGE_FORMAT_PNG:
         return gc_png_read_mem(ctx, buf, size, &o, out);
-    case GC_IMAGE_JPEG:
+    case GC_IMAGE_FORMAT_JPEG:
         return gc_jpeg_read_mem(ctx, buf, size, &o, out);
     default:
         if (size == 0)
@@ -173,34 +173,34 @@ gc_status gc_image_write(gc_context *ctx, const char *path, const gc_tensor *ima
                        "image: %lld x %lld pixels; each side must be 1..65535", (long long)s.h,
                        (long long)s.w);
     gc_image_format fmt = o.format;
-    if (fmt == GC_IMAGE_AUTO) {
+    if (fmt == GC_IMAGE_FORMAT_AUTO) {
         if (image_ext_is(path, ".png"))
-            fmt = GC_IMAGE_PNG;
+            fmt = GC_IMAGE_FORMAT_PNG;
         else if (image_ext_is(path, ".jpg") || image_ext_is(path, ".jpeg"))
-            fmt = GC_IMAGE_JPEG;
+            fmt = GC_IMAGE_FORMAT_JPEG;
         else
             return gc_fail(ctx, GC_ERR_ARG,
                            "image: cannot tell the format of '%s' from its extension (use .png, "
                            ".jpg or .jpeg)",
                            path);
-    } else if (fmt != GC_IMAGE_PNG && fmt != GC_IMAGE_JPEG) {
+    } else if (fmt != GC_IMAGE_FORMAT_PNG && fmt != GC_IMAGE_FORMAT_JPEG) {
         return gc_fail(ctx, GC_ERR_ARG, "image: unknown format value %d", (int)fmt);
     }
-    if (fmt == GC_IMAGE_JPEG && (o.quality < 0 || o.quality > 100))
+    if (fmt == GC_IMAGE_FORMAT_JPEG && (o.quality < 0 || o.quality > 100))
         return gc_fail(ctx, GC_ERR_ARG, "image: JPEG quality %d is outside 1..100", o.quality);
-    if (fmt == GC_IMAGE_PNG && o.bit_depth != 0 && o.bit_depth != 8 && o.bit_depth != 16)
+    if (fmt == GC_IMAGE_FORMAT_PNG && o.bit_depth != 0 && o.bit_depth != 8 && o.bit_depth != 16)
         return gc_fail(ctx, GC_ERR_ARG, "image: PNG bit depth %d is not 8 or 16", o.bit_depth);
-    if (fmt == GC_IMAGE_JPEG && o.bit_depth != 0 && o.bit_depth != 8)
+    if (fmt == GC_IMAGE_FORMAT_JPEG && o.bit_depth != 0 && o.bit_depth != 8)
         return gc_fail(ctx, GC_ERR_ARG, "image: JPEG bit depth %d is not 8", o.bit_depth);
     if (!gc_image_supported(fmt))
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "image: this build has no %s support; install %s "
-                       "(scripts/install-deps.sh) and rebuild", fmt == GC_IMAGE_PNG ? "PNG" : "JPEG",
-                       fmt == GC_IMAGE_PNG ? GC_PKG_PNG : GC_PKG_JPEG);
+                       "(scripts/install-deps.sh) and rebuild", fmt == GC_IMAGE_FORMAT_PNG ? "PNG" : "JPEG",
+                       fmt == GC_IMAGE_FORMAT_PNG ? GC_PKG_PNG : GC_PKG_JPEG);
 
     gc_io_out out;
     if ((st = gc_io_out_open(ctx, "image", path, &out)) != GC_OK)
         return st;
-    if (fmt == GC_IMAGE_PNG)
+    if (fmt == GC_IMAGE_FORMAT_PNG)
         st = gc_png_write_file(ctx, out.f, path, &s, o.bit_depth ? o.bit_depth : 8);
     else
         st = gc_jpeg_write_file(ctx, out.f, path, &s, o.quality ? o.quality : 90);

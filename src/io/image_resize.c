@@ -100,7 +100,7 @@ gc_status gc_image_resize(gc_context *ctx, const gc_tensor *src, gc_resize_filte
         st = gc_tensor_check(ctx, dst, "resize: dst");
     if (st != GC_OK)
         return st;
-    if (filter != GC_RESIZE_BILINEAR && filter != GC_RESIZE_AREA)
+    if (filter != GC_RESIZE_FILTER_BILINEAR && filter != GC_RESIZE_FILTER_AREA)
         return gc_fail(ctx, GC_ERR_ARG, "resize: unknown filter %d", (int)filter);
     if ((src->rank != 2 && src->rank != 3) || dst->rank != src->rank)
         return gc_fail(ctx, GC_ERR_RANK,
@@ -125,7 +125,7 @@ gc_status gc_image_resize(gc_context *ctx, const gc_tensor *src, gc_resize_filte
         return gc_fail(ctx, GC_ERR_LAYOUT, "resize: dst has overlapping elements (stride 0?)");
     if (gc_tensor_overlap(src, dst))
         return gc_fail(ctx, GC_ERR_ALIAS, "resize: dst overlaps src");
-    if (filter == GC_RESIZE_BILINEAR)
+    if (filter == GC_RESIZE_FILTER_BILINEAR)
         rs_bilinear(src, &a, dst, &b);
     else
         rs_area(src, &a, dst, &b);

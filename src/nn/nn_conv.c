@@ -147,8 +147,9 @@ gc_status gc_spatial_convolution_create(gc_context *ctx, gc_dtype dtype, int64_t
         int rank;
         int64_t od[GC_MAX_RANK];
         gc_conv2d_desc dz = d; /* the padding mode's size rules depend on the real input */
-        if (dz.padding_mode >= GC_PADDING_ZEROS && dz.padding_mode <= GC_PADDING_CIRCULAR)
-            dz.padding_mode = GC_PADDING_ZEROS;
+        if (dz.padding_mode == GC_BOUNDARY_REFLECT || dz.padding_mode == GC_BOUNDARY_REPLICATE ||
+            dz.padding_mode == GC_BOUNDARY_WRAP)
+            dz.padding_mode = GC_BOUNDARY_FILL;
         st = gc_conv2d_shape(ctx, &dz, &probe, &m->param[0], &rank, od);
     }
     if (st != GC_OK) {

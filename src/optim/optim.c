@@ -16,7 +16,7 @@ gc_lbfgs_desc gc_lbfgs_desc_default(gc_optim_flavor flavor)
     d.flavor = flavor;
     d.max_iter = 20;
     d.max_eval = 0;
-    d.tol_fun = flavor == GC_OPTIM_PYTORCH ? 1e-7 : 1e-5;
+    d.tol_fun = flavor == GC_OPTIM_FLAVOR_PYTORCH ? 1e-7 : 1e-5;
     d.tol_x = 1e-9;
     d.history = 100;
     d.learning_rate = 1.0;
@@ -60,7 +60,7 @@ const char *gc_optim_stop_name(gc_optim_stop stop)
 
 static gc_status gc_check_flavor(gc_context *ctx, gc_optim_flavor f)
 {
-    if (f != GC_OPTIM_TORCH7 && f != GC_OPTIM_PYTORCH)
+    if (f != GC_OPTIM_FLAVOR_TORCH7 && f != GC_OPTIM_FLAVOR_PYTORCH)
         return gc_fail(ctx, GC_ERR_ARG, "unknown optimiser flavour %d", (int)f);
     return GC_OK;
 }
@@ -109,7 +109,7 @@ static gc_status gc_check_adam_desc(gc_context *ctx, const gc_adam_desc *d)
                        d->learning_rate);
     if (!isfinite(d->lr_decay) || d->lr_decay < 0.0)
         return gc_fail(ctx, GC_ERR_ARG, "Adam lr_decay %g is not finite and >= 0", d->lr_decay);
-    if (d->flavor == GC_OPTIM_PYTORCH && d->lr_decay != 0.0)
+    if (d->flavor == GC_OPTIM_FLAVOR_PYTORCH && d->lr_decay != 0.0)
         return gc_fail(ctx, GC_ERR_ARG,
                        "Adam lr_decay is torch7's learningRateDecay; torch.optim.Adam has none");
     if (!(d->beta1 >= 0.0 && d->beta1 < 1.0) || !(d->beta2 >= 0.0 && d->beta2 < 1.0))

@@ -64,7 +64,7 @@ double gc_ov_axpy_dot(gc_dtype dt, int64_t n, void *dst, double alpha, const voi
                       const void *z);
 
 /* ---- reductions over the parts of a split problem: v[0..n) (local partial sums, or maxima
- * for GC_REDUCE_MAX) replaced by their combination over all parts through opt->reduce; a no-op
+ * for GC_REDUCE_OP_MAX) replaced by their combination over all parts through opt->reduce; a no-op
  * without a hook. A failing hook's status is returned with a message. Every reduction of the
  * optimisers goes through here, so that all parts make the same calls in the same order. */
 gc_status gc_optim_reduce(gc_context *ctx, gc_optimizer *opt, gc_reduce_op op, double *v, int n);

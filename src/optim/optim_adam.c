@@ -27,7 +27,7 @@ static void gc_adam_update(gc_optimizer *opt, void *x)
     const double b1 = dsc->beta1, b2 = dsc->beta2, eps = dsc->eps, wd = dsc->weight_decay;
     const double k = (double)(opt->total_iter + 1); /* this step's number, from 1 */
     const double bc1 = 1.0 - pow(b1, k), bc2 = 1.0 - pow(b2, k);
-    if (dsc->flavor == GC_OPTIM_TORCH7) {
+    if (dsc->flavor == GC_OPTIM_FLAVOR_TORCH7) {
         /* clr = lr / (1 + (k-1) decay); m = m*b1 + (1-b1) g; v = v*b2 + (1-b2) g g;
          * denom = sqrt(v) + eps; x += -(clr sqrt(bc2) / bc1) m / denom */
         const double clr = dsc->learning_rate / (1.0 + (k - 1.0) * dsc->lr_decay);
@@ -86,7 +86,7 @@ gc_status gc_adam_run(gc_context *ctx, gc_optimizer *opt, gc_tensor *x, gc_objec
         res->loss_at_x = 1;
         if (dsc->tol_grad >= 0.0) {
             double gmax = gc_ov_abs_max(opt->dtype, opt->n, opt->u.ad.g);
-            if ((st = gc_optim_reduce(ctx, opt, GC_REDUCE_MAX, &gmax, 1)) != GC_OK)
+            if ((st = gc_optim_reduce(ctx, opt, GC_REDUCE_OP_MAX, &gmax, 1)) != GC_OK)
                 return st;
             if (gmax <= dsc->tol_grad) {
                 res->stop = GC_OPTIM_STOP_TOL_FUN;

@@ -34,13 +34,13 @@ static void *gc_slot(gc_vec buf, int64_t slot, gc_dtype dt, int64_t n)
  * the reduction that combines the parts' values. */
 static double gc_lb_norm_local(const gc_optimizer *opt, double alpha, const void *v)
 {
-    if (opt->u.lb.desc.flavor == GC_OPTIM_PYTORCH)
+    if (opt->u.lb.desc.flavor == GC_OPTIM_FLAVOR_PYTORCH)
         return gc_ov_scaled_abs_max(opt->dtype, opt->n, alpha, v);
     return gc_ov_scaled_abs_sum(opt->dtype, opt->n, alpha, v);
 }
 static gc_reduce_op gc_lb_norm_op(const gc_optimizer *opt)
 {
-    return opt->u.lb.desc.flavor == GC_OPTIM_PYTORCH ? GC_REDUCE_MAX : GC_REDUCE_SUM;
+    return opt->u.lb.desc.flavor == GC_OPTIM_FLAVOR_PYTORCH ? GC_REDUCE_OP_MAX : GC_REDUCE_OP_SUM;
 }
 
 /* Ring slot of history pair i (0: the oldest), and its s and y vectors. */
@@ -72,7 +72,7 @@ static gc_status gc_lb_direction(gc_context *ctx, gc_optimizer *opt, const void 
     gc_ov_sub(dt, n, y, g, opt->u.lb.g_old);   /* y = g - g_old */
     gc_ov_scale(dt, n, s, opt->u.lb.t, opt->u.lb.d); /* s = d * t */
     double yv[2] = {gc_ov_dot(dt, n, y, s), gc_ov_dot(dt, n, y, y)}; /* y.s, y.y */
-    gc_status st = gc_optim_reduce(ctx, opt, GC_REDUCE_SUM, yv, 2);
+    gc_status st = gc_optim_reduce(ctx, opt, GC_REDUCE_OP_SUM, yv, 2);
     if (st != GC_OK)
         return st;
     const double ys = yv[0];
@@ -94,7 +94,7 @@ static gc_status gc_lb_direction(gc_context *ctx, gc_optimizer *opt, const void 
     double dotv = m > 0 ? gc_ov_dot(dt, n, gc_lb_s(opt, m - 1), d) : 0.0;
     for (int64_t i = m - 1; i >= 0; i--) {
         const int64_t k = gc_lb_k(opt, i);
-        if ((st = gc_optim_reduce(ctx, opt, GC_REDUCE_SUM, &dotv, 1)) != GC_OK)
+        if ((st = gc_optim_reduce(ctx, opt, GC_REDUCE_OP_SUM, &dotv, 1)) != GC_OK)
             return st;
         al[k] = dotv * rho[k];
         if (i > 0)
@@ -107,7 +107,7 @@ static gc_status gc_lb_direction(gc_context *ctx, gc_optimizer *opt, const void 
     dotv = m > 0 ? gc_ov_dot(dt, n, gc_lb_y(opt, 0), d) : 0.0;
     for (int64_t i = 0; i < m; i++) {
         const int64_t k = gc_lb_k(opt, i);
-        if ((st = gc_optim_reduce(ctx, opt, GC_REDUCE_SUM, &dotv, 1)) != GC_OK)
+        if ((st = gc_optim_reduce(ctx, opt, GC_REDUCE_OP_SUM, &dotv, 1)) != GC_OK)
             return st;
         const double be = dotv * rho[k];
         if (i + 1 < m)
@@ -124,7 +124,7 @@ gc_status gc_lbfgs_run(gc_context *ctx, gc_optimizer *opt, gc_tensor *x, gc_obje
     const gc_lbfgs_desc *desc = &opt->u.lb.desc;
     const gc_dtype dt = opt->dtype;
     const int64_t n = opt->n;
-    const int torch7 = desc->flavor == GC_OPTIM_TORCH7;
+    const int torch7 = desc->flavor == GC_OPTIM_FLAVOR_TORCH7;
     const int64_t max_eval =
         desc->max_eval ? desc->max_eval
                        : (torch7 ? (5 * desc->max_iter + 3) / 4 : desc->max_iter * 5 / 4);
@@ -165,7 +165,7 @@ gc_status gc_lbfgs_run(gc_context *ctx, gc_optimizer *opt, gc_tensor *x, gc_obje
         /* g.d, and sum|g| for the first step (computed before the test that may not need
          * it: both in one reduction) */
         double gv[2] = {gc_ov_dot(dt, n, g, d), opt->total_iter == 1 ? gc_ov_abs_sum(dt, n, g) : 0.0};
-        if ((st = gc_optim_reduce(ctx, opt, GC_REDUCE_SUM, gv, opt->total_iter == 1 ? 2 : 1)) != GC_OK)
+        if ((st = gc_optim_reduce(ctx, opt, GC_REDUCE_OP_SUM, gv, opt->total_iter == 1 ? 2 : 1)) != GC_OK)
             return st;
         const double gtd = gv[0];
         /* lbfgs.lua tests g.d before choosing t, torch.optim after: t is kept in the state */

@@ -181,7 +181,7 @@ static gc_status gc_ls_eval(gc_context *ctx, gc_optimizer *opt, const gc_tensor 
     gc_status st = gc_optim_eval(ctx, opt, x, opt->u.lb.xe, opt->u.lb.g[gi], fn, user, f, res);
     if (st == GC_OK) {
         *gtd = gc_ov_dot(opt->dtype, opt->n, opt->u.lb.g[gi], opt->u.lb.d);
-        st = gc_optim_reduce(ctx, opt, GC_REDUCE_SUM, gtd, 1);
+        st = gc_optim_reduce(ctx, opt, GC_REDUCE_OP_SUM, gtd, 1);
     }
     return st;
 }
@@ -215,10 +215,10 @@ gc_status gc_lbfgs_wolfe(gc_context *ctx, gc_optimizer *opt, const gc_tensor *x,
                          double *f_out, int64_t *evals, gc_optim_result *res)
 {
     const gc_lbfgs_desc *desc = &opt->u.lb.desc;
-    const int torch7 = desc->flavor == GC_OPTIM_TORCH7;
+    const int torch7 = desc->flavor == GC_OPTIM_FLAVOR_TORCH7;
     const double c1 = desc->ls_c1, c2 = desc->ls_c2, tolx = desc->ls_tol_x;
     double d_norm = torch7 ? 0.0 : gc_ov_abs_max(opt->dtype, opt->n, opt->u.lb.d);
-    gc_status st = torch7 ? GC_OK : gc_optim_reduce(ctx, opt, GC_REDUCE_MAX, &d_norm, 1);
+    gc_status st = torch7 ? GC_OK : gc_optim_reduce(ctx, opt, GC_REDUCE_OP_MAX, &d_norm, 1);
     if (st != GC_OK)
         return st;
     const int g0 = opt->u.lb.gi; /* the gradient at t = 0 */

@@ -45,7 +45,7 @@ gc_synth_desc gc_synth_desc_default(void)
     d.content_weight = 1.0;
     d.tv_weight = 0.0;
     d.iters = 200;
-    d.optimizer = GC_SYNTH_OPTIM_LBFGS;
+    d.optimizer = GC_SYNTH_OPTIMIZER_LBFGS;
     d.learning_rate = 1.0;
     d.lbfgs_history = 10;
     d.spectrum_weight = 0.0;
@@ -92,7 +92,7 @@ static gc_status gc_sy_check_desc(gc_context *ctx, const gc_synth_net *net,
         return gc_fail(ctx, GC_ERR_ARG, "%s: weights must be finite and >= 0", op);
     if (d->iters < 0)
         return gc_fail(ctx, GC_ERR_ARG, "%s: iterations must be >= 0", op);
-    if (d->optimizer != GC_SYNTH_OPTIM_LBFGS && d->optimizer != GC_SYNTH_OPTIM_ADAM)
+    if (d->optimizer != GC_SYNTH_OPTIMIZER_LBFGS && d->optimizer != GC_SYNTH_OPTIMIZER_ADAM)
         return gc_fail(ctx, GC_ERR_ARG, "%s: unknown optimizer %d", op, (int)d->optimizer);
     if (!(d->learning_rate > 0.0) || !isfinite(d->learning_rate))
         return gc_fail(ctx, GC_ERR_ARG, "%s: the learning rate must be finite and > 0", op);
@@ -106,8 +106,8 @@ static gc_status gc_sy_check_desc(gc_context *ctx, const gc_synth_net *net,
         return gc_fail(ctx, GC_ERR_ARG, "%s: match_histogram must be 0 or 1", op);
     if (d->init != GC_SYNTH_INIT_MEAN && d->init != GC_SYNTH_INIT_NOISE)
         return gc_fail(ctx, GC_ERR_ARG, "%s: unknown start %d", op, (int)d->init);
-    if (d->loss != GC_SYNTH_LOSS_GRAM && d->loss != GC_SYNTH_LOSS_SWD &&
-        d->loss != GC_SYNTH_LOSS_BOTH)
+    if (d->loss != GC_SYNTH_LOSS_KIND_GRAM && d->loss != GC_SYNTH_LOSS_KIND_SWD &&
+        d->loss != GC_SYNTH_LOSS_KIND_BOTH)
         return gc_fail(ctx, GC_ERR_ARG, "%s: unknown loss %d", op, (int)d->loss);
     return GC_OK;
 }
@@ -136,8 +136,8 @@ void gc_synth_free(gc_synth *s)
 gc_status gc_synth_make_optimizer(gc_context *ctx, const gc_synth_desc *d, gc_dtype dtype,
                                   int64_t n, gc_optimizer **out)
 {
-    if (d->optimizer == GC_SYNTH_OPTIM_LBFGS) {
-        gc_lbfgs_desc ld = gc_lbfgs_desc_default(GC_OPTIM_TORCH7);
+    if (d->optimizer == GC_SYNTH_OPTIMIZER_LBFGS) {
+        gc_lbfgs_desc ld = gc_lbfgs_desc_default(GC_OPTIM_FLAVOR_TORCH7);
         ld.max_iter = 1;
         ld.tol_fun = -1.0;
         ld.tol_x = -1.0;
@@ -146,7 +146,7 @@ gc_status gc_synth_make_optimizer(gc_context *ctx, const gc_synth_desc *d, gc_dt
         ld.line_search = GC_LINE_SEARCH_NONE;
         return gc_optimizer_create_lbfgs(ctx, &ld, dtype, n, out);
     }
-    gc_adam_desc ad = gc_adam_desc_default(GC_OPTIM_PYTORCH);
+    gc_adam_desc ad = gc_adam_desc_default(GC_OPTIM_FLAVOR_PYTORCH);
     ad.learning_rate = d->learning_rate;
     ad.max_iter = 1;
     return gc_optimizer_create_adam(ctx, &ad, dtype, n, out);
@@ -195,7 +195,7 @@ gc_status gc_synth_create(gc_context *ctx, const gc_synth_net *net, const gc_syn
         st = gc_tensor_create(ctx, &s->x, net->dtype, 3, xd);
     if (st == GC_OK)
         st = gc_synth_make_optimizer(ctx, desc, net->dtype, net->in_channels * H * W, &s->opt);
-    if (st == GC_OK && desc->loss != GC_SYNTH_LOSS_GRAM)
+    if (st == GC_OK && desc->loss != GC_SYNTH_LOSS_KIND_GRAM)
         st = gc_synth_swd_init(ctx, &s->swd, &s->plan, s->style);
     if (st == GC_OK && desc->spectrum_weight > 0.0)
         st = gc_synth_spectrum_init(ctx, &s->spec, net->in_channels, H, W);
@@ -315,7 +315,7 @@ gc_status gc_synth_add_style_image(gc_context *ctx, gc_synth *s, const gc_tensor
     gc_tensor grams[GC_SYNTH_MAX_LAYERS];
     memset(grams, 0, sizeof grams);
     if ((st = gc_synth_net_grams(ctx, s->net, image, s->style, grams)) == GC_OK &&
-        s->desc.loss != GC_SYNTH_LOSS_GRAM)
+        s->desc.loss != GC_SYNTH_LOSS_KIND_GRAM)
         st = gc_synth_swd_measure(ctx, &s->swd, s->net, image);
     if (st == GC_OK && s->desc.spectrum_weight > 0.0 &&
         (st = gc_synth_spectrum_add(ctx, &s->spec, image, weight, s->style_total)) == GC_OK)
@@ -326,7 +326,7 @@ gc_status gc_synth_add_style_image(gc_context *ctx, gc_synth *s, const gc_tensor
             gc_tensor_free(&grams[l]);
         return st;
     }
-    if (s->desc.loss != GC_SYNTH_LOSS_GRAM)
+    if (s->desc.loss != GC_SYNTH_LOSS_KIND_GRAM)
         gc_synth_swd_commit(&s->swd, weight, s->style_total);
     gc_sy_blend(s, grams, weight);
     for (int l = 0; l < GC_SYNTH_MAX_LAYERS; l++)
@@ -408,7 +408,7 @@ static gc_status gc_sy_loss_tap(gc_context *ctx, void *user, int layer, const gc
     const gc_dtype dt = feat->dtype;
     const int64_t n = feat->dims[0] * feat->dims[1] * feat->dims[2];
     gc_status st = GC_OK;
-    if ((s->style >> layer & 1) && s->desc.loss != GC_SYNTH_LOSS_SWD) {
+    if ((s->style >> layer & 1) && s->desc.loss != GC_SYNTH_LOSS_KIND_SWD) {
         const gc_gram_desc gd = gc_gram_desc_default();
         const double w = s->desc.style_weight / ((double)s->nstyle * s->tnorm[layer]);
         double ls = 0.0;
@@ -419,7 +419,7 @@ static gc_status gc_sy_loss_tap(gc_context *ctx, void *user, int layer, const gc
     } else if (grad) {
         memset(grad->data, 0, (size_t)n * gc_dtype_size(dt));
     }
-    if ((s->style >> layer & 1) && s->desc.loss != GC_SYNTH_LOSS_GRAM &&
+    if ((s->style >> layer & 1) && s->desc.loss != GC_SYNTH_LOSS_KIND_GRAM &&
         (st = gc_synth_swd_loss(&s->swd, layer, feat, s->desc.style_weight / (double)s->nstyle,
                                 loss, grad)) != GC_OK)
         return st;
@@ -480,7 +480,7 @@ static gc_status gc_sy_eval(gc_context *ctx, gc_synth *s, const gc_tensor *x, do
     if (s->desc.spectrum_weight > 0.0 && (s->spec_grams || !s->spec_images))
         return gc_fail(ctx, GC_ERR_ARG, "synth: the spectrum constraint needs style images "
                        "(Grams alone carry no spectrum)");
-    if (s->desc.loss != GC_SYNTH_LOSS_GRAM && (s->spec_grams || !s->swd.images))
+    if (s->desc.loss != GC_SYNTH_LOSS_KIND_GRAM && (s->spec_grams || !s->swd.images))
         return gc_fail(ctx, GC_ERR_ARG, "synth: the sliced Wasserstein loss needs style images "
                        "(Grams alone carry no feature distributions)");
     gc_status st = gc_synth_plan_eval(ctx, &s->plan, x, s->layers, gc_sy_loss_tap, s, loss,

@@ -154,7 +154,7 @@ static gc_conv2d_desc gc_se_random_desc(const gc_synth_plan *plan, int64_t k)
     gc_conv2d_desc d = gc_conv2d_desc_default();
     if (!plan->valid) {
         d.pad[0] = d.pad[1] = k / 2;
-        d.padding_mode = GC_PADDING_CIRCULAR;
+        d.padding_mode = GC_BOUNDARY_WRAP;
     }
     return d;
 }
@@ -181,12 +181,12 @@ static gc_status gc_se_ws_need(gc_context *ctx, const gc_conv2d_desc *desc, cons
                                const gc_tensor *weight, size_t *ws_bytes)
 {
     size_t b = 0;
-    gc_status st = gc_conv2d_workspace_size(ctx, desc, in, weight, GC_CONV_FORWARD, &b);
+    gc_status st = gc_conv2d_workspace_size(ctx, desc, in, weight, GC_CONV_PASS_FORWARD, &b);
     if (st != GC_OK)
         return st;
     if (b > *ws_bytes)
         *ws_bytes = b;
-    if ((st = gc_conv2d_workspace_size(ctx, desc, in, weight, GC_CONV_BACKWARD_INPUT, &b)) != GC_OK)
+    if ((st = gc_conv2d_workspace_size(ctx, desc, in, weight, GC_CONV_PASS_BACKWARD_INPUT, &b)) != GC_OK)
         return st;
     if (b > *ws_bytes)
         *ws_bytes = b;
@@ -367,7 +367,7 @@ static gc_status gc_se_eval_random(gc_context *ctx, gc_synth_plan *plan, const g
         const int fft = gc_se_use_fft(plan, k);
         if (fft) {
             /* circular 'same' cross-correlation summed over the input planes, by FFT */
-            const gc_corr_desc cd = {GC_CORR_XCORR, 2, GC_MODE_SAME, GC_CORR_METHOD_FFT,
+            const gc_corr_desc cd = {GC_CORR_KIND_XCORR, 2, GC_MODE_SAME, GC_CORR_METHOD_FFT,
                                      GC_BOUNDARY_WRAP, 0.0};
             st = gc_corr(ctx, &cd, image, &net->weights[s], &feat);
             if (st == GC_OK && gc_synth_net_bias(net, s))
@@ -384,7 +384,7 @@ static gc_status gc_se_eval_random(gc_context *ctx, gc_synth_plan *plan, const g
         gc_se_mask(dt, gfeat.data, feat.data, n);
         if (fft) {
             /* its adjoint: circular 'same' convolution with the weight's planes swapped */
-            const gc_corr_desc cd = {GC_CORR_CONV, 2, GC_MODE_SAME, GC_CORR_METHOD_FFT,
+            const gc_corr_desc cd = {GC_CORR_KIND_CONV, 2, GC_MODE_SAME, GC_CORR_METHOD_FFT,
                                      GC_BOUNDARY_WRAP, 0.0};
             gc_tensor wt;
             st = gc_tensor_transpose(&net->weights[s], 0, 1, &wt);

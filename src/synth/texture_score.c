@@ -1,4 +1,4 @@
-/* texture_score.c - network-free texture distances (gramconv.h, section score):
+/* texture_score.c - network-free texture distances (gramconv.h, "Texture scores"):
  *
  *   swd       sliced Wasserstein distance between patch x patch x C neighbourhoods of the
  *             Laplacian-pyramid levels of the sample and the candidate (Karras et al., 2018),

@@ -128,7 +128,7 @@ static gc_status gc_tile_run_fwd(gc_context *ctx, const gc_conv2d_desc *inner, c
 {
     size_t ws_bytes = 0;
     void *ws = NULL;
-    gc_status st = gc_conv2d_workspace_size(ctx, inner, in, weight, GC_CONV_FORWARD, &ws_bytes);
+    gc_status st = gc_conv2d_workspace_size(ctx, inner, in, weight, GC_CONV_PASS_FORWARD, &ws_bytes);
     if (st == GC_OK && ws_bytes)
         st = gc_alloc(ctx, (int64_t)ws_bytes, 1, &ws);
     if (st == GC_OK)
@@ -255,7 +255,7 @@ gc_status gc_conv2d_backward_input_band(gc_context *ctx, const gc_conv2d_desc *d
     if ((st = gc_tile_problem(ctx, desc, rank, ncw, h, weight, NULL, grad_input_band->dtype,
                               grad_input_band->data, &p)) != GC_OK)
         return st;
-    if (p.pmode != GC_PADDING_ZEROS && (p.pt || p.pb || p.pl || p.pr))
+    if (p.pmode != GC_BOUNDARY_FILL && (p.pt || p.pb || p.pl || p.pr))
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d_backward_input_band: tiles take zero "
                        "padding only (the gradient of reflected/wrapped rows crosses bands)");
     if (iy0 < 0 || band < 1 || band > h - iy0)
@@ -302,7 +302,7 @@ gc_status gc_conv2d_backward_input_band(gc_context *ctx, const gc_conv2d_desc *d
         if (st == GC_OK)
             st = gc_tensor_narrow(grad_output_rows, o + 1, olo - oy0, ohi - olo, &go);
         if (st == GC_OK)
-            st = gc_conv2d_workspace_size(ctx, &inner, &vg, weight, GC_CONV_BACKWARD_INPUT, &ws_bytes);
+            st = gc_conv2d_workspace_size(ctx, &inner, &vg, weight, GC_CONV_PASS_BACKWARD_INPUT, &ws_bytes);
         if (st == GC_OK && ws_bytes)
             st = gc_alloc(ctx, (int64_t)ws_bytes, 1, &ws);
         if (st == GC_OK)
@@ -356,7 +356,7 @@ static gc_status gc_tile_band_bytes(gc_context *ctx, const gc_conv2d_desc *desc,
     gc_status st = gc_tensor_wrap(&fake, p->dtype, rank, d, s, weight->data);
     if (st == GC_OK)
         st = gc_conv2d_workspace_size(ctx, &inner, &fake, weight,
-                                      backward ? GC_CONV_BACKWARD_INPUT : GC_CONV_FORWARD, &ws);
+                                      backward ? GC_CONV_PASS_BACKWARD_INPUT : GC_CONV_PASS_FORWARD, &ws);
     if (st != GC_OK)
         return st;
     *bytes = (uint64_t)(p->N * p->C * R) * (uint64_t)Wp * gc_dtype_size(p->dtype) + ws + 128;
@@ -431,7 +431,7 @@ gc_status gc_conv2d_backward_input_tiled(gc_context *ctx, const gc_conv2d_desc *
         return st;
     if (gc_tensor_overlap(grad_input, grad_output) || gc_tensor_overlap(grad_input, weight))
         return gc_fail(ctx, GC_ERR_ALIAS, "conv2d_backward_input_tiled: grad_input overlaps an input");
-    if (p.pmode != GC_PADDING_ZEROS && (p.pt || p.pb || p.pl || p.pr))
+    if (p.pmode != GC_BOUNDARY_FILL && (p.pt || p.pb || p.pl || p.pr))
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d_backward_input_tiled: tiles take zero "
                        "padding only (the gradient of reflected/wrapped rows crosses bands)");
     const int rank = grad_input->rank, o = rank == 4 ? 1 : 0;

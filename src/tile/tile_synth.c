@@ -45,7 +45,7 @@ static gc_conv2d_desc gc_ts_conv(int64_t k)
 {
     gc_conv2d_desc d = gc_conv2d_desc_default();
     d.pad[0] = d.pad[1] = k / 2;
-    d.padding_mode = GC_PADDING_CIRCULAR;
+    d.padding_mode = GC_BOUNDARY_WRAP;
     return d;
 }
 
@@ -62,9 +62,9 @@ static gc_status gc_ts_band_ws(gc_context *ctx, const gc_synth_tiled *t, int i, 
     size_t wsf = 0, wsb = 0;
     gc_status st = gc_tensor_wrap(&v, w->dtype, 3, vd, zs, w->data);
     if (st == GC_OK)
-        st = gc_conv2d_workspace_size(ctx, &inner, &v, w, GC_CONV_FORWARD, &wsf);
+        st = gc_conv2d_workspace_size(ctx, &inner, &v, w, GC_CONV_PASS_FORWARD, &wsf);
     if (st == GC_OK)
-        st = gc_conv2d_workspace_size(ctx, &inner, &v, w, GC_CONV_BACKWARD_INPUT, &wsb);
+        st = gc_conv2d_workspace_size(ctx, &inner, &v, w, GC_CONV_PASS_BACKWARD_INPUT, &wsb);
     *ws = wsf > wsb ? wsf : wsb;
     return st;
 }
@@ -125,10 +125,10 @@ gc_status gc_synth_tiled_create_part(gc_context *ctx, const gc_synth_net *net,
                        "only (VGG-19 needs halos through 16 layers and its poolings)", op);
     if (desc->content_layer != -1)
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "%s: no content term in bands (texture only)", op);
-    if (desc->loss != GC_SYNTH_LOSS_GRAM)
+    if (desc->loss != GC_SYNTH_LOSS_KIND_GRAM)
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "%s: the Gram loss only in bands (the sliced "
                        "Wasserstein loss sorts whole feature maps)", op);
-    if (desc->optimizer != GC_SYNTH_OPTIM_LBFGS && desc->optimizer != GC_SYNTH_OPTIM_ADAM)
+    if (desc->optimizer != GC_SYNTH_OPTIMIZER_LBFGS && desc->optimizer != GC_SYNTH_OPTIMIZER_ADAM)
         return gc_fail(ctx, GC_ERR_ARG, "%s: unknown optimizer %d", op, (int)desc->optimizer);
     if (desc->height < 1 || desc->width < 1 || desc->iters < 0 ||
         !(desc->style_weight >= 0) || !(desc->tv_weight >= 0) || !isfinite(desc->style_weight) ||
@@ -276,7 +276,7 @@ static gc_status gc_ts_scatter(gc_context *ctx, gc_synth_tiled *t, int i, int64_
     void *ws = NULL;
     gc_status st = gc_tensor_create(ctx, &vg, w->dtype, 3, vd);
     if (st == GC_OK)
-        st = gc_conv2d_workspace_size(ctx, &inner, &vg, w, GC_CONV_BACKWARD_INPUT, &wsb);
+        st = gc_conv2d_workspace_size(ctx, &inner, &vg, w, GC_CONV_PASS_BACKWARD_INPUT, &wsb);
     if (st == GC_OK && wsb)
         st = gc_alloc(ctx, (int64_t)wsb, 1, &ws);
     if (st == GC_OK)
@@ -285,7 +285,7 @@ static gc_status gc_ts_scatter(gc_context *ctx, gc_synth_tiled *t, int i, int64_
     if (st == GC_OK)
         for (int64_t c = 0; c < C; c++)
             for (int64_t r = 0; r < R; r++) {
-                const int64_t y = gc_pad_index(y0 + r - p, t->H, GC_PADDING_CIRCULAR);
+                const int64_t y = gc_pad_index(y0 + r - p, t->H, GC_BOUNDARY_WRAP);
                 const int64_t o = (c * t->H + y) * t->W, v = (c * R + r) * Wp;
                 for (int64_t q = 0; q < Wp; q++) { /* column q - p, wrapped */
                     const int64_t xx = q < p ? q - p + t->W : (q - p >= t->W ? q - p - t->W : q - p);

@@ -42,7 +42,7 @@ static gc_status gc_conv2d_pick(gc_context *ctx, const gc_conv2d_desc *desc,
                                 const gc_conv2d_problem *p, gc_conv_pass pass, gc_conv_algo *algo)
 {
     *algo = desc->algo;
-    if (p->bf16 && pass == GC_CONV_FORWARD) { /* conv2d_gemm.c's bfloat16 kernel */
+    if (p->bf16 && pass == GC_CONV_PASS_FORWARD) { /* conv2d_gemm.c's bfloat16 kernel */
         if (*algo != GC_CONV_ALGO_AUTO && *algo != GC_CONV_ALGO_GEMM)
             return gc_fail(ctx, GC_ERR_ARG, "conv2d: bf16 precision runs on the gemm algorithm "
                            "(algo auto or gemm)");
@@ -52,7 +52,7 @@ static gc_status gc_conv2d_pick(gc_context *ctx, const gc_conv2d_desc *desc,
         return GC_OK;
     }
     if (*algo == GC_CONV_ALGO_AUTO) {
-        if (pass == GC_CONV_BACKWARD_WEIGHT)
+        if (pass == GC_CONV_PASS_BACKWARD_WEIGHT)
             *algo = gc_conv2d_gemm_wgrad_preferred(p, gc_context_isa(ctx)) ? GC_CONV_ALGO_GEMM
                                                                            : GC_CONV_ALGO_IM2COL;
         else if (gc_conv2d_winograd_preferred(p, pass)) /* rule in conv2d_winograd.c */
@@ -68,10 +68,10 @@ static gc_status gc_conv2d_pick(gc_context *ctx, const gc_conv2d_desc *desc,
         if (!gc_conv2d_winograd_ok(p))
             return gc_fail(ctx, GC_ERR_UNSUPPORTED,
                            "conv2d: the Winograd algorithm needs a 3x3 or 5x5 kernel, stride 1 and dilation 1");
-        if (pass == GC_CONV_BACKWARD_WEIGHT || (pass == GC_CONV_BACKWARD_INPUT && !gc_conv2d_winograd_bwd_ok(p)))
+        if (pass == GC_CONV_PASS_BACKWARD_WEIGHT || (pass == GC_CONV_PASS_BACKWARD_INPUT && !gc_conv2d_winograd_bwd_ok(p)))
             *algo = GC_CONV_ALGO_IM2COL;
     }
-    if (*algo == GC_CONV_ALGO_GEMM && pass != GC_CONV_BACKWARD_WEIGHT && !gc_conv2d_gemm_ok(p, pass)) {
+    if (*algo == GC_CONV_ALGO_GEMM && pass != GC_CONV_PASS_BACKWARD_WEIGHT && !gc_conv2d_gemm_ok(p, pass)) {
         if (p->sh != 1 || p->sw != 1) /* conv2d_gemm.c: stride 1 */
             return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d: the gemm algorithm needs stride 1");
         *algo = GC_CONV_ALGO_IM2COL; /* backward_input with a padding mode other than zeros */
@@ -141,7 +141,7 @@ static gc_status gc_conv2d_direct_ws(gc_context *ctx, const gc_conv2d_problem *p
     const int64_t hp = p->H + p->pt + p->pb, wp = p->W + p->pl + p->pr;
     int64_t pad_elems = 0;
     *pad_bytes = 0;
-    if (p->pmode != GC_PADDING_ZEROS) {
+    if (p->pmode != GC_BOUNDARY_FILL) {
         if (!gc_mul_ok(p->C, hp, &pad_elems) || !gc_mul_ok(pad_elems, wp, &pad_elems) ||
             !gc_mul_ok(pad_elems, (int64_t)gc_dtype_size(p->dtype), &pad_elems))
             return gc_fail(ctx, GC_ERR_OVERFLOW, "conv2d: workspace size overflows");
@@ -149,14 +149,14 @@ static gc_status gc_conv2d_direct_ws(gc_context *ctx, const gc_conv2d_problem *p
     }
     /* hp * wp only where the padded copy exists: its C * hp * wp was checked (the workspace
      * size); at zero padding the product may not fit in 64 bits and is never needed */
-    const int64_t dense[4] = {0, p->pmode == GC_PADDING_ZEROS ? 0 : hp * wp, wp, 1};
-    gc_corr_problem q = pass == GC_CONV_FORWARD
+    const int64_t dense[4] = {0, p->pmode == GC_BOUNDARY_FILL ? 0 : hp * wp, wp, 1};
+    gc_corr_problem q = pass == GC_CONV_PASS_FORWARD
                             ? gc_conv2d_fwd_corr(p, NULL, p->in_s, p->pt, p->pl, p->H, p->W, NULL, NULL, 0, 0)
-                            : gc_conv2d_bwd_corr(p, NULL, NULL, NULL, p->pmode == GC_PADDING_ZEROS ? p->in_s : dense,
-                                                 p->pmode == GC_PADDING_ZEROS ? p->pt : 0,
-                                                 p->pmode == GC_PADDING_ZEROS ? p->pl : 0,
-                                                 p->pmode == GC_PADDING_ZEROS ? p->H : hp,
-                                                 p->pmode == GC_PADDING_ZEROS ? p->W : wp, 0, 0);
+                            : gc_conv2d_bwd_corr(p, NULL, NULL, NULL, p->pmode == GC_BOUNDARY_FILL ? p->in_s : dense,
+                                                 p->pmode == GC_BOUNDARY_FILL ? p->pt : 0,
+                                                 p->pmode == GC_BOUNDARY_FILL ? p->pl : 0,
+                                                 p->pmode == GC_BOUNDARY_FILL ? p->H : hp,
+                                                 p->pmode == GC_BOUNDARY_FILL ? p->W : wp, 0, 0);
     return gc_corr_workspace(ctx, &q, corr_bytes);
 }
 
@@ -167,7 +167,7 @@ gc_status gc_conv2d_workspace_size(gc_context *ctx, const gc_conv2d_desc *desc,
     if (!bytes)
         return gc_fail(ctx, GC_ERR_NULL, "conv2d: NULL size pointer");
     *bytes = 0;
-    if (pass < GC_CONV_FORWARD || pass > GC_CONV_BACKWARD_WEIGHT)
+    if (pass < GC_CONV_PASS_FORWARD || pass > GC_CONV_PASS_BACKWARD_WEIGHT)
         return gc_fail(ctx, GC_ERR_ARG, "conv2d: unknown pass %d", (int)pass);
     gc_conv2d_problem p;
     gc_status st = gc_conv2d_prepare(ctx, desc, input, weight, NULL, NULL, &p);
@@ -176,14 +176,14 @@ gc_status gc_conv2d_workspace_size(gc_context *ctx, const gc_conv2d_desc *desc,
         st = gc_conv2d_pick(ctx, desc, &p, pass, &algo);
     if (st != GC_OK || algo == GC_CONV_ALGO_REFERENCE)
         return st;
-    if (pass == GC_CONV_BACKWARD_WEIGHT && algo == GC_CONV_ALGO_GEMM)
+    if (pass == GC_CONV_PASS_BACKWARD_WEIGHT && algo == GC_CONV_ALGO_GEMM)
         return gc_conv2d_gemm_wgrad_workspace(ctx, &p, bytes);
-    if (pass == GC_CONV_BACKWARD_WEIGHT)
+    if (pass == GC_CONV_PASS_BACKWARD_WEIGHT)
         return gc_conv2d_wgrad_workspace(ctx, &p, bytes);
     if (algo == GC_CONV_ALGO_IM2COL)
         return gc_conv2d_im2col_workspace(ctx, &p, pass, bytes);
     if (algo == GC_CONV_ALGO_WINOGRAD)
-        return pass == GC_CONV_FORWARD ? gc_conv2d_winograd_workspace(ctx, &p, bytes)
+        return pass == GC_CONV_PASS_FORWARD ? gc_conv2d_winograd_workspace(ctx, &p, bytes)
                                        : gc_conv2d_winograd_bwd_workspace(ctx, &p, bytes);
     if (algo == GC_CONV_ALGO_GEMM)
         return gc_conv2d_gemm_workspace(ctx, &p, pass, bytes);
@@ -268,7 +268,7 @@ gc_status gc_conv2d_forward(gc_context *ctx, const gc_conv2d_desc *desc, const g
     if (st == GC_OK)
         st = gc_conv2d_alias(ctx, output, input, weight, bias);
     if (st == GC_OK)
-        st = gc_conv2d_pick(ctx, desc, &p, GC_CONV_FORWARD, &algo);
+        st = gc_conv2d_pick(ctx, desc, &p, GC_CONV_PASS_FORWARD, &algo);
     if (st != GC_OK)
         return st;
     if (algo == GC_CONV_ALGO_REFERENCE)
@@ -284,23 +284,23 @@ gc_status gc_conv2d_forward(gc_context *ctx, const gc_conv2d_desc *desc, const g
         return gc_conv2d_gemm_forward(ctx, &p, input->data, weight->data, bias ? bias->data : NULL,
                                       output->data, workspace, workspace_bytes);
     size_t cb, pb;
-    st = gc_conv2d_check_ws(ctx, &p, GC_CONV_FORWARD, workspace, workspace_bytes, &cb, &pb);
+    st = gc_conv2d_check_ws(ctx, &p, GC_CONV_PASS_FORWARD, workspace, workspace_bytes, &cb, &pb);
     if (st != GC_OK)
         return st;
     const int64_t hp = p.H + p.pt + p.pb, wp = p.W + p.pl + p.pr;
     /* hp * wp only where the padded copy exists: its C * hp * wp was checked (the workspace
      * size); at zero padding the product may not fit in 64 bits and is never needed */
-    const int64_t dense[4] = {0, p.pmode == GC_PADDING_ZEROS ? 0 : hp * wp, wp, 1};
+    const int64_t dense[4] = {0, p.pmode == GC_BOUNDARY_FILL ? 0 : hp * wp, wp, 1};
     char *padbuf = (char *)workspace + cb;
     for (int64_t n = 0; n < p.N && st == GC_OK; n++) {
-        if (p.pmode != GC_PADDING_ZEROS)
+        if (p.pmode != GC_BOUNDARY_FILL)
             gc_conv2d_pad_input(&p, input->data, n, padbuf);
         for (int64_t g = 0; g < p.G && st == GC_OK; g++) {
             gc_corr_problem q =
-                p.pmode == GC_PADDING_ZEROS
+                p.pmode == GC_BOUNDARY_FILL
                     ? gc_conv2d_fwd_corr(&p, input->data, p.in_s, p.pt, p.pl, p.H, p.W, weight->data, output->data, n, g)
                     : gc_conv2d_fwd_corr(&p, padbuf, dense, 0, 0, hp, wp, weight->data, output->data, 0, g);
-            if (p.pmode != GC_PADDING_ZEROS) /* the padded buffer holds item n only */
+            if (p.pmode != GC_BOUNDARY_FILL) /* the padded buffer holds item n only */
                 q.out = (char *)output->data + (size_t)(n * p.out_s[0] + g * p.Og * p.out_s[1]) * gc_dtype_size(p.dtype);
             st = gc_corr_run(ctx, &q, workspace, cb);
         }
@@ -324,7 +324,7 @@ gc_status gc_conv2d_backward_input(gc_context *ctx, const gc_conv2d_desc *desc,
     if (st == GC_OK)
         st = gc_conv2d_alias(ctx, grad_input, grad_output, weight, NULL);
     if (st == GC_OK)
-        st = gc_conv2d_pick(ctx, desc, &p, GC_CONV_BACKWARD_INPUT, &algo);
+        st = gc_conv2d_pick(ctx, desc, &p, GC_CONV_PASS_BACKWARD_INPUT, &algo);
     if (st != GC_OK)
         return st;
     if (algo == GC_CONV_ALGO_REFERENCE)
@@ -339,25 +339,25 @@ gc_status gc_conv2d_backward_input(gc_context *ctx, const gc_conv2d_desc *desc,
         return gc_conv2d_gemm_backward_input(ctx, &p, grad_output->data, weight->data, grad_input->data,
                                              workspace, workspace_bytes);
     size_t cb, pb;
-    st = gc_conv2d_check_ws(ctx, &p, GC_CONV_BACKWARD_INPUT, workspace, workspace_bytes, &cb, &pb);
+    st = gc_conv2d_check_ws(ctx, &p, GC_CONV_PASS_BACKWARD_INPUT, workspace, workspace_bytes, &cb, &pb);
     if (st != GC_OK)
         return st;
     const int64_t hp = p.H + p.pt + p.pb, wp = p.W + p.pl + p.pr;
     /* hp * wp only where the padded copy exists: its C * hp * wp was checked (the workspace
      * size); at zero padding the product may not fit in 64 bits and is never needed */
-    const int64_t dense[4] = {0, p.pmode == GC_PADDING_ZEROS ? 0 : hp * wp, wp, 1};
+    const int64_t dense[4] = {0, p.pmode == GC_BOUNDARY_FILL ? 0 : hp * wp, wp, 1};
     char *padbuf = (char *)workspace + cb;
     for (int64_t n = 0; n < p.N && st == GC_OK; n++) {
         for (int64_t g = 0; g < p.G && st == GC_OK; g++) {
             gc_corr_problem q =
-                p.pmode == GC_PADDING_ZEROS
+                p.pmode == GC_BOUNDARY_FILL
                     ? gc_conv2d_bwd_corr(&p, grad_output->data, weight->data, grad_input->data, p.in_s, p.pt, p.pl, p.H, p.W, n, g)
                     : gc_conv2d_bwd_corr(&p, grad_output->data, weight->data, padbuf, dense, 0, 0, hp, wp, n, g);
-            if (p.pmode != GC_PADDING_ZEROS)
+            if (p.pmode != GC_BOUNDARY_FILL)
                 q.out = padbuf + (size_t)(g * p.Cg * dense[1]) * gc_dtype_size(p.dtype);
             st = gc_corr_run(ctx, &q, workspace, cb);
         }
-        if (st == GC_OK && p.pmode != GC_PADDING_ZEROS) {
+        if (st == GC_OK && p.pmode != GC_BOUNDARY_FILL) {
             /* fold the padded gradient onto the pixels each padded one copies */
             for (int64_t c = 0; c < p.C; c++)
                 for (int64_t y = 0; y < p.H; y++)
@@ -398,7 +398,7 @@ gc_status gc_conv2d_backward_weight(gc_context *ctx, const gc_conv2d_desc *desc,
     if (st == GC_OK && grad_bias)
         st = gc_conv2d_alias(ctx, grad_bias, input, grad_output, grad_weight);
     if (st == GC_OK)
-        st = gc_conv2d_pick(ctx, desc, &p, GC_CONV_BACKWARD_WEIGHT, &algo);
+        st = gc_conv2d_pick(ctx, desc, &p, GC_CONV_PASS_BACKWARD_WEIGHT, &algo);
     if (st != GC_OK)
         return st;
     if (algo == GC_CONV_ALGO_REFERENCE)

@@ -11,7 +11,7 @@ typedef struct gc_conv2d_problem {
     int64_t N, C, H, W, O, KH, KW, G, Cg, Og, OH, OW;
     int64_t sh, sw, dh, dw;
     int64_t pt, pb, pl, pr;       /* padding before/after, height then width */
-    gc_padding_mode pmode;
+    gc_boundary pmode;
     int64_t in_s[4], w_s[4], out_s[4], b_s; /* element strides; N stride 0 when unbatched */
     int bf16;                     /* GC_PRECISION_BF16 asked (float32 tensors): the forward
                                      pass runs the GEMM path's bfloat16 kernel */
@@ -23,17 +23,26 @@ gc_status gc_conv2d_prepare(gc_context *ctx, const gc_conv2d_desc *desc, const g
                             const gc_tensor *weight, const gc_tensor *output,
                             const gc_tensor *bias, gc_conv2d_problem *p);
 
+/* The boundaries conv2d pads with (PyTorch's padding modes): FILL (zeros), REFLECT, REPLICATE,
+ * WRAP (circular). SYMM and values outside the enum are refused. */
+static inline int gc_conv2d_padding_mode_ok(gc_boundary mode)
+{
+    return mode == GC_BOUNDARY_FILL || mode == GC_BOUNDARY_REFLECT ||
+           mode == GC_BOUNDARY_REPLICATE || mode == GC_BOUNDARY_WRAP;
+}
+
 /* Index into the input for padded coordinate i of a dim of size n (before-padding already
  * subtracted): the source index, or -1 for a zero. */
-static inline int64_t gc_pad_index(int64_t i, int64_t n, gc_padding_mode mode)
+static inline int64_t gc_pad_index(int64_t i, int64_t n, gc_boundary mode)
 {
     if (i >= 0 && i < n)
         return i;
     switch (mode) {
-    case GC_PADDING_ZEROS: return -1;
-    case GC_PADDING_REFLECT: return i < 0 ? -i : 2 * (n - 1) - i; /* pad < n checked */
-    case GC_PADDING_REPLICATE: return i < 0 ? 0 : n - 1;
-    case GC_PADDING_CIRCULAR: return ((i % n) + n) % n;
+    case GC_BOUNDARY_FILL: return -1;
+    case GC_BOUNDARY_REFLECT: return i < 0 ? -i : 2 * (n - 1) - i; /* pad < n checked */
+    case GC_BOUNDARY_REPLICATE: return i < 0 ? 0 : n - 1;
+    case GC_BOUNDARY_WRAP: return ((i % n) + n) % n;
+    case GC_BOUNDARY_SYMM: break; /* refused by gc_conv2d_prepare */
     }
     return -1;
 }

@@ -96,7 +96,7 @@ typedef struct gc_cg_plan {
     gc_dtype dtype;
     size_t esz;
     int fwd;
-    gc_padding_mode pmode;
+    gc_boundary pmode;
     int64_t G, nin, nout;             /* groups; reduction / output channels per group */
     int64_t Hs, Ws, src_s[4];         /* source planes (input or grad_output) */
     int64_t OH, OW, dst_s[4];         /* destination planes (output or grad_input) */
@@ -122,9 +122,9 @@ int gc_conv2d_gemm_ok(const gc_conv2d_problem *p, gc_conv_pass pass)
 {
     if (p->sh != 1 || p->sw != 1)
         return 0;
-    if (pass == GC_CONV_BACKWARD_INPUT && p->pmode != GC_PADDING_ZEROS)
+    if (pass == GC_CONV_PASS_BACKWARD_INPUT && p->pmode != GC_BOUNDARY_FILL)
         return 0;
-    return pass == GC_CONV_FORWARD || pass == GC_CONV_BACKWARD_INPUT;
+    return pass == GC_CONV_PASS_FORWARD || pass == GC_CONV_PASS_BACKWARD_INPUT;
 }
 
 /* AUTO's rule (measured on Zen 4, AVX-512 and AVX2, float32, by thread CPU time): the
@@ -146,7 +146,7 @@ int gc_conv2d_gemm_preferred(const gc_conv2d_problem *p, gc_conv_pass pass, gc_i
     if (p->dh != 1 || p->dw != 1)
         return 1;
     const gc_cg_kernels k = gc_cg_kernels_for(isa, p->dtype);
-    const int fwd = pass == GC_CONV_FORWARD;
+    const int fwd = pass == GC_CONV_PASS_FORWARD;
     const int64_t red = (fwd ? p->Cg : p->Og) * p->KH * p->KW, rows = fwd ? p->Og : p->Cg;
     const int64_t OH = fwd ? p->OH : p->H, OW = fwd ? p->OW : p->W;
     if (red < 128 || rows < 1)
@@ -154,7 +154,7 @@ int gc_conv2d_gemm_preferred(const gc_conv2d_problem *p, gc_conv_pass pass, gc_i
     /* the GEMM's pitch at zero padding with both pads >= 0 (else its full padded width) */
     const int64_t plft = fwd ? p->pl : p->KW - 1 - p->pl, prgt = fwd ? p->pr : p->KW - 1 - p->pr;
     int64_t Wq = OW + p->KW - 1;
-    if (p->pmode == GC_PADDING_ZEROS && plft >= 0 && prgt >= 0)
+    if (p->pmode == GC_BOUNDARY_FILL && plft >= 0 && prgt >= 0)
         Wq -= plft < prgt ? plft : prgt;
     if (Wq < OW)
         Wq = OW;
@@ -176,7 +176,7 @@ static gc_status gc_cg_plan_make(gc_context *ctx, const gc_conv2d_problem *p, gc
         return gc_fail(ctx, GC_ERR_UNSUPPORTED, "conv2d: the gemm algorithm needs stride 1 "
                        "(and zeros padding for backward_input)");
     pl->kern = gc_cg_kernels_for(gc_context_isa(ctx), p->dtype);
-    pl->bf16 = p->bf16 && pass == GC_CONV_FORWARD;
+    pl->bf16 = p->bf16 && pass == GC_CONV_PASS_FORWARD;
     if (pl->bf16) {
 #if defined(GC_HAVE_AVX512)
         if (gc_bf16_available(ctx))
@@ -188,7 +188,7 @@ static gc_status gc_cg_plan_make(gc_context *ctx, const gc_conv2d_problem *p, gc
     }
     pl->dtype = p->dtype;
     pl->esz = gc_dtype_size(p->dtype);
-    pl->fwd = pass == GC_CONV_FORWARD;
+    pl->fwd = pass == GC_CONV_PASS_FORWARD;
     pl->pmode = p->pmode;
     pl->G = p->G;
     pl->KH = p->KH, pl->KW = p->KW, pl->dh = p->dh, pl->dw = p->dw;
@@ -212,7 +212,7 @@ static gc_status gc_cg_plan_make(gc_context *ctx, const gc_conv2d_problem *p, gc
                    pl->src_s[3] == 1 && pl->src_s[2] >= pl->Ws && pl->Ws == wfull;
     if (pl->zerocopy)
         pl->Wq = pl->src_s[2];
-    else if (p->pmode == GC_PADDING_ZEROS && pl->pl >= 0 && pl->pr >= 0)
+    else if (p->pmode == GC_BOUNDARY_FILL && pl->pl >= 0 && pl->pr >= 0)
         pl->Wq = wfull - (pl->pl < pl->pr ? pl->pl : pl->pr) < pl->OW
                      ? pl->OW : wfull - (pl->pl < pl->pr ? pl->pl : pl->pr);
     else
@@ -305,7 +305,7 @@ static void gc_cg_pack_plane(const gc_cg_arg *A, int64_t c, char *d0)
         const int64_t len = pl->zlen - y * pl->Wq < pl->Wq ? pl->zlen - y * pl->Wq : pl->Wq;
         char *d = d0 + (size_t)(y * pl->Wq) * esz;
         const int64_t Y = y - pl->pt;
-        if (pl->pmode == GC_PADDING_ZEROS) {
+        if (pl->pmode == GC_BOUNDARY_FILL) {
             if (Y < 0 || Y >= pl->Hs) {
                 memset(d, 0, (size_t)len * esz);
                 continue;
@@ -515,12 +515,12 @@ gc_status gc_conv2d_gemm_forward(gc_context *ctx, const gc_conv2d_problem *p, co
                                  const void *w, const void *bias, void *out, void *ws,
                                  size_t ws_bytes)
 {
-    return gc_cg_run(ctx, p, GC_CONV_FORWARD, in, w, bias, out, ws, ws_bytes);
+    return gc_cg_run(ctx, p, GC_CONV_PASS_FORWARD, in, w, bias, out, ws, ws_bytes);
 }
 
 gc_status gc_conv2d_gemm_backward_input(gc_context *ctx, const gc_conv2d_problem *p,
                                         const void *gout, const void *w, void *gin, void *ws,
                                         size_t ws_bytes)
 {
-    return gc_cg_run(ctx, p, GC_CONV_BACKWARD_INPUT, gout, w, NULL, gin, ws, ws_bytes);
+    return gc_cg_run(ctx, p, GC_CONV_PASS_BACKWARD_INPUT, gout, w, NULL, gin, ws, ws_bytes);
 }

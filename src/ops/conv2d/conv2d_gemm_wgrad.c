@@ -45,7 +45,7 @@ static gc_status gc_gw_plan_make(gc_context *ctx, const gc_conv2d_problem *p, gc
     pl->ntaps = p->KH * p->KW;
     const int64_t wfull = p->OW + (p->KW - 1) * p->dw, hz = p->OH + (p->KH - 1) * p->dh;
     pl->Wq = wfull;
-    if (p->pmode == GC_PADDING_ZEROS && p->pl >= 0 && p->pr >= 0) {
+    if (p->pmode == GC_BOUNDARY_FILL && p->pl >= 0 && p->pr >= 0) {
         const int64_t m = p->pl < p->pr ? p->pl : p->pr;
         pl->Wq = wfull - m < p->OW ? p->OW : wfull - m;
     }
@@ -174,7 +174,7 @@ static void gc_gw_pack_zt_task(int64_t job, int thread, void *argp)
     const int64_t iy = Y >= -p->pt && Y < p->H + p->pb ? gc_pad_index(Y, p->H, p->pmode) : -1;
     if (iy < 0)
         return;
-    if (p->pmode == GC_PADDING_ZEROS && p->in_s[3] == 1) {
+    if (p->pmode == GC_BOUNDARY_FILL && p->in_s[3] == 1) {
         /* columns with a source pixel: 0 <= x - pl < W; 16 channels at a time, so each
          * destination row segment is written whole */
         const int64_t xa = p->pl > 0 ? (p->pl < len ? p->pl : len) : 0;

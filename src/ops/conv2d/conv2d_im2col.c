@@ -63,13 +63,13 @@ static gc_status gc_ic_plan_make(gc_context *ctx, const gc_conv2d_problem *p, gc
     const int64_t GR = pl->GR;
     pl->zlen = ((pl->K1 + GR - 1) / GR * GR + pl->maxshift + GR - 1) / GR * GR;
     pl->glen = pl->maxshift + pl->zlen;
-    const int64_t ch = pass == GC_CONV_FORWARD ? p->Og : p->Cg; /* tile columns */
-    const int64_t red = pass == GC_CONV_FORWARD ? p->Cg : p->Og; /* reduction length */
+    const int64_t ch = pass == GC_CONV_PASS_FORWARD ? p->Og : p->Cg; /* tile columns */
+    const int64_t red = pass == GC_CONV_PASS_FORWARD ? p->Cg : p->Og; /* reduction length */
     pl->nb = (ch + pl->GW - 1) / pl->GW;
     pl->PB = 32 * GR;
     int64_t z, g = 0, wb;
     if (!gc_mul_ok(pl->nv * p->C, pl->zlen, &z) || !gc_mul_ok(z, (int64_t)pl->esz, &z) ||
-        (pass != GC_CONV_FORWARD && (!gc_mul_ok(p->O, pl->glen, &g) || !gc_mul_ok(g, (int64_t)pl->esz, &g))) ||
+        (pass != GC_CONV_PASS_FORWARD && (!gc_mul_ok(p->O, pl->glen, &g) || !gc_mul_ok(g, (int64_t)pl->esz, &g))) ||
         !gc_mul_ok(p->G * pl->ntaps, pl->nb * red, &wb) || !gc_mul_ok(wb, pl->GW * (int64_t)pl->esz, &wb) ||
         z > INT64_MAX / 64 || g > INT64_MAX / 64 || wb > INT64_MAX / 64)
         return gc_fail(ctx, GC_ERR_OVERFLOW, "conv2d: im2col workspace size overflows");
@@ -239,7 +239,7 @@ gc_status gc_conv2d_im2col_forward(gc_context *ctx, const gc_conv2d_problem *p, 
 {
     gc_ic_plan pl;
     gc_ic_arg A;
-    gc_status st = gc_ic_setup(ctx, p, GC_CONV_FORWARD, ws, ws_bytes, &pl, &A);
+    gc_status st = gc_ic_setup(ctx, p, GC_CONV_PASS_FORWARD, ws, ws_bytes, &pl, &A);
     if (st != GC_OK)
         return st;
     A.src = in, A.w = w, A.bias = bias, A.dst = out;
@@ -373,7 +373,7 @@ gc_status gc_conv2d_im2col_backward_input(gc_context *ctx, const gc_conv2d_probl
 {
     gc_ic_plan pl;
     gc_ic_arg A;
-    gc_status st = gc_ic_setup(ctx, p, GC_CONV_BACKWARD_INPUT, ws, ws_bytes, &pl, &A);
+    gc_status st = gc_ic_setup(ctx, p, GC_CONV_PASS_BACKWARD_INPUT, ws, ws_bytes, &pl, &A);
     if (st != GC_OK)
         return st;
     A.src = gout, A.w = w, A.dst = gin;

@@ -11,7 +11,7 @@ gc_conv2d_desc gc_conv2d_desc_default(void)
     d.stride[0] = d.stride[1] = 1;
     d.dilation[0] = d.dilation[1] = 1;
     d.groups = 1;
-    d.padding_mode = GC_PADDING_ZEROS;
+    d.padding_mode = GC_BOUNDARY_FILL;
     d.algo = GC_CONV_ALGO_AUTO;
     return d;
 }
@@ -32,8 +32,10 @@ static gc_status gc_conv2d_check_desc(gc_context *ctx, const gc_conv2d_desc *des
     }
     if (desc->groups < 1)
         return gc_fail(ctx, GC_ERR_ARG, "conv2d: groups must be >= 1 (got %lld)", (long long)desc->groups);
-    if (desc->padding_mode < GC_PADDING_ZEROS || desc->padding_mode > GC_PADDING_CIRCULAR)
-        return gc_fail(ctx, GC_ERR_ARG, "conv2d: unknown padding mode %d", (int)desc->padding_mode);
+    if (!gc_conv2d_padding_mode_ok(desc->padding_mode))
+        return gc_fail(ctx, GC_ERR_ARG,
+                       "conv2d: padding mode %d is not one conv2d takes (fill, reflect, replicate "
+                       "or wrap)", (int)desc->padding_mode);
     if (desc->algo < GC_CONV_ALGO_AUTO || desc->algo > GC_CONV_ALGO_GEMM)
         return gc_fail(ctx, GC_ERR_ARG, "conv2d: unknown algorithm %d", (int)desc->algo);
     if (desc->precision != GC_PRECISION_DEFAULT && desc->precision != GC_PRECISION_BF16)
@@ -141,10 +143,10 @@ gc_status gc_conv2d_prepare(gc_context *ctx, const gc_conv2d_desc *desc, const g
         p->pt = p->pb = desc->pad[0];
         p->pl = p->pr = desc->pad[1];
     }
-    if (p->pmode == GC_PADDING_REFLECT &&
+    if (p->pmode == GC_BOUNDARY_REFLECT &&
         (p->pt >= p->H || p->pb >= p->H || p->pl >= p->W || p->pr >= p->W))
         return gc_fail(ctx, GC_ERR_SHAPE, "conv2d: reflect padding must be smaller than the input size");
-    if (p->pmode == GC_PADDING_CIRCULAR &&
+    if (p->pmode == GC_BOUNDARY_WRAP &&
         (p->pt > p->H || p->pb > p->H || p->pl > p->W || p->pr > p->W))
         return gc_fail(ctx, GC_ERR_SHAPE, "conv2d: circular padding must not exceed the input size");
     /* every size sum checked before it is formed (pads are <= 2^31 - 1 here) */

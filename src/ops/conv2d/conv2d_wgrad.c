@@ -75,7 +75,7 @@ static double gc_wgrad_row(const gc_conv2d_problem *p, const char *grow, int64_t
                            const char *irow, int64_t istride, int64_t off)
 {
     const size_t esz = gc_dtype_size(p->dtype);
-    if (p->pmode == GC_PADDING_ZEROS && gstride == 1) {
+    if (p->pmode == GC_BOUNDARY_FILL && gstride == 1) {
         /* valid x: 0 <= x*sw + off < W */
         int64_t lo = off >= 0 ? 0 : (-off + p->sw - 1) / p->sw;
         int64_t hi = p->W - 1 - off < 0 ? 0 : (p->W - 1 - off) / p->sw + 1;

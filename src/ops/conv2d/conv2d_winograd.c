@@ -84,7 +84,7 @@ int gc_conv2d_winograd_ok(const gc_conv2d_problem *p)
 int gc_conv2d_winograd_bwd_ok(const gc_conv2d_problem *p)
 {
     const int64_t r1 = p->KH - 1;
-    return gc_conv2d_winograd_ok(p) && p->pmode == GC_PADDING_ZEROS && p->G == 1 && p->pt <= r1 &&
+    return gc_conv2d_winograd_ok(p) && p->pmode == GC_BOUNDARY_FILL && p->G == 1 && p->pt <= r1 &&
            p->pb <= r1 && p->pl <= r1 && p->pr <= r1;
 }
 
@@ -124,12 +124,12 @@ static void gc_wino_bwd_problem(const gc_conv2d_problem *p, gc_conv2d_problem *q
 int gc_conv2d_winograd_preferred(const gc_conv2d_problem *p, gc_conv_pass pass)
 {
     gc_conv2d_problem q;
-    if (pass == GC_CONV_BACKWARD_INPUT) { /* the same rule on the forward problem it runs */
+    if (pass == GC_CONV_PASS_BACKWARD_INPUT) { /* the same rule on the forward problem it runs */
         if (!gc_conv2d_winograd_bwd_ok(p))
             return 0;
         gc_wino_bwd_problem(p, &q);
         p = &q;
-    } else if (pass != GC_CONV_FORWARD) {
+    } else if (pass != GC_CONV_PASS_FORWARD) {
         return 0;
     }
     if (p->dtype != GC_DTYPE_F32 || !gc_conv2d_winograd_ok(p) || p->Cg > 4096)

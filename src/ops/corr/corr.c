@@ -496,17 +496,17 @@ static gc_status gc_corr_short(gc_context *ctx, gc_corr_kind kind, int sd, const
 
 gc_status gc_xcorr2(gc_context *ctx, const gc_tensor *in, const gc_tensor *k, gc_mode mode, gc_tensor *out)
 {
-    return gc_corr_short(ctx, GC_CORR_XCORR, 2, in, k, mode, out);
+    return gc_corr_short(ctx, GC_CORR_KIND_XCORR, 2, in, k, mode, out);
 }
 gc_status gc_conv2(gc_context *ctx, const gc_tensor *in, const gc_tensor *k, gc_mode mode, gc_tensor *out)
 {
-    return gc_corr_short(ctx, GC_CORR_CONV, 2, in, k, mode, out);
+    return gc_corr_short(ctx, GC_CORR_KIND_CONV, 2, in, k, mode, out);
 }
 gc_status gc_xcorr3(gc_context *ctx, const gc_tensor *in, const gc_tensor *k, gc_mode mode, gc_tensor *out)
 {
-    return gc_corr_short(ctx, GC_CORR_XCORR, 3, in, k, mode, out);
+    return gc_corr_short(ctx, GC_CORR_KIND_XCORR, 3, in, k, mode, out);
 }
 gc_status gc_conv3(gc_context *ctx, const gc_tensor *in, const gc_tensor *k, gc_mode mode, gc_tensor *out)
 {
-    return gc_corr_short(ctx, GC_CORR_CONV, 3, in, k, mode, out);
+    return gc_corr_short(ctx, GC_CORR_KIND_CONV, 3, in, k, mode, out);
 }

@@ -15,7 +15,7 @@
  * T is chosen per dim among 2^a, 3*2^a, 5*2^a and the whole-output size by a cost model
  * (gc_corr_fft_tiling): small tiles waste the k-1 overlap, big ones pay log T and leave
  * the caches. Tiles keep the FFT error local too (a tile's error scales with its own
- * window, see gramconv.h "section fft").
+ * window, see gramconv.h, "Correlation by FFT").
  *
  * Threads: units of work are (tile) for the q x p pairing, (output plane, tile) otherwise,
  * spread over the threads with per-thread buffers; a unit is computed the same way whichever

@@ -9,8 +9,8 @@
 static const char *gc_corr_name(const gc_corr_desc *d)
 {
     if (d->spatial_dims == 2)
-        return d->kind == GC_CORR_CONV ? "conv2" : "xcorr2";
-    return d->kind == GC_CORR_CONV ? "conv3" : "xcorr3";
+        return d->kind == GC_CORR_KIND_CONV ? "conv2" : "xcorr2";
+    return d->kind == GC_CORR_KIND_CONV ? "conv3" : "xcorr3";
 }
 
 static void gc_shape_str(const gc_tensor *t, char *buf, size_t n)
@@ -26,7 +26,7 @@ static void gc_shape_str(const gc_tensor *t, char *buf, size_t n)
 /* The descriptor's fields: known kinds, modes, methods and boundaries, a finite fill. */
 static gc_status gc_corr_check_desc(gc_context *ctx, const gc_corr_desc *desc)
 {
-    if (desc->kind != GC_CORR_XCORR && desc->kind != GC_CORR_CONV)
+    if (desc->kind != GC_CORR_KIND_XCORR && desc->kind != GC_CORR_KIND_CONV)
         return gc_fail(ctx, GC_ERR_ARG, "unknown correlation kind %d", (int)desc->kind);
     if (desc->spatial_dims != 2 && desc->spatial_dims != 3)
         return gc_fail(ctx, GC_ERR_ARG, "spatial_dims must be 2 or 3, not %d", desc->spatial_dims);
@@ -132,7 +132,7 @@ gc_status gc_corr_prepare(gc_context *ctx, const gc_corr_desc *desc, const gc_te
         if (kernel->dims[i] == 0)
             return gc_fail(ctx, GC_ERR_EMPTY, "%s: kernel %s has an empty dimension", op, ks);
 
-    p->flip = desc->kind == GC_CORR_CONV;
+    p->flip = desc->kind == GC_CORR_KIND_CONV;
     p->dtype = input->dtype;
     const int io = ri - sd, ko = rk - sd; /* index of the first spatial dim */
     for (int d = 0; d < 3; d++) {
