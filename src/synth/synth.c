@@ -515,7 +515,7 @@ gc_status gc_synth_loss(gc_context *ctx, gc_synth *s, const gc_tensor *image, do
     return GC_OK;
 }
 
-/* ---- the loop (synth_loop.c) --------------------------------------------------------- */
+/* ---- the loop (synth_loop.c) ------------------------------------------------------------ */
 
 typedef struct gc_sy_run {
     gc_synth *s;
