@@ -13,7 +13,8 @@
  *    a failing reduction hook aborting on every rank;
  *  - gc_mpi_synth_run (image rows and optimiser state split, Grams allreduced, image gradient
  *    reduce-scattered) against the one-process gc_synth_tiled_run over a few L-BFGS and Adam
- *    iterations, and bitwise on a one-rank communicator (MPI_COMM_SELF).
+ *    iterations, bitwise on a one-rank communicator (MPI_COMM_SELF), and stopped by rank 0's
+ *    progress callback where the banded run stops.
  * Every rank computes the whole problem itself to compare with. Prints one summary line on
  * rank 0; exits non-zero on any failure (on every rank). usage: mpi_check TMPDIR */
 #include "gramconv_mpi.h"
@@ -475,6 +476,21 @@ static void check_optim_split(gc_context *ctx)
     }
 }
 
+/* Progress of a split run: called on rank 0 only, with the whole image; stops after 2. */
+typedef struct synth_watch {
+    int calls, bad;
+    int64_t H;
+} synth_watch;
+
+static int synth_stop_at_2(const gc_synth_progress *p, void *user)
+{
+    synth_watch *w = user;
+    w->calls++;
+    if (rank != 0 || p->iter != w->calls || !p->image || p->image->dims[1] != w->H)
+        w->bad = 1;
+    return p->iter >= 2;
+}
+
 /* Distributed synthesis == one process in bands (random net, style + TV, a few L-BFGS steps),
  * with a budget that makes bands of a couple of rows inside each rank's rows. */
 static void check_synth(gc_context *ctx)
@@ -531,6 +547,27 @@ static void check_synth(gc_context *ctx)
               "mpi synth run %d: final loss %.17g vs %.17g", run, s1.final_loss, s0.final_loss);
         CHECK(s1.evals == s0.evals, "evaluations %lld vs %lld", (long long)s1.evals,
               (long long)s0.evals);
+        /* rank 0's progress stops every rank after 2 iterations, where the banded run
+         * stopped by the same callback stops (the loop they share) */
+        synth_watch w = {0, 0, xd[1]}, w0 = {0, 0, xd[1]};
+        gc_synth_desc dstop = desc;
+        dstop.progress = synth_stop_at_2;
+        dstop.progress_user = &w0;
+        gc_synth_stats s3, s4;
+        gc_tensor_copy(&x2, &x0); /* a start the same on every rank */
+        gc_tensor_copy(&x2, &x1);
+        CHECK(gc_synth_tiled_create(ctx, net, &dstop, grams, 0, &t) == GC_OK, "tiled");
+        CHECK(gc_synth_tiled_run(ctx, t, &x0, &s3) == GC_OK && s3.iters == 2 && w0.calls == 2,
+              "tiled run stopped: %lld iterations", (long long)s3.iters);
+        gc_synth_tiled_free(t);
+        dstop.progress_user = &w;
+        st = gc_mpi_synth_run(ctx, MPI_COMM_WORLD, net, &dstop, grams, 0, &x1, &s4);
+        CHECK(st == GC_OK && s4.iters == 2 && s4.evals == s3.evals && !w.bad &&
+                  w.calls == (rank == 0 ? 2 : 0),
+              "mpi synth run %d stopped by progress: %lld iterations, %d calls", run,
+              (long long)s4.iters, w.calls);
+        CHECK(diff(&x0, &x1, &amax) <= tol, "mpi synth run %d stopped: image differs by %g", run,
+              diff(&x0, &x1, &amax));
         /* more ranks than rows: refused on every rank */
         desc.height = size - 1;
         if (desc.height >= 1) {

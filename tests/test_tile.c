@@ -4,8 +4,8 @@
  * two passes, partial sums added over "parts" as MPI would, the .npy streamed Gram under a
  * budget, tiled conv2d forward/backward_input against the untiled calls over odd sizes,
  * stride, pad, dilation, groups, padding modes and budgets down to one row per band (bitwise
- * with the reference algorithm), band calls fed only the rows they need (the MPI split), and
- * the refusals. */
+ * with the reference algorithm), band calls fed only the rows they need (the MPI split), the
+ * banded synthesis against the whole-image one and the loop they share, and the refusals. */
 #include "gc_test.h"
 
 #include <math.h>
@@ -677,6 +677,111 @@ static void test_tile_synth(void)
     gc_context_free(ctx);
 }
 
+/* The loop the banded and whole-image runs share (synth/synth_loop.c): progress once per
+ * iteration, 1..k, with the image and a fixed initial loss; a stop from the callback after k
+ * iterations leaves the image and losses of a run of k iterations (bitwise); no iteration: one
+ * evaluation, the image unchanged. For L-BFGS and Adam. */
+typedef struct loop_watch {
+    int64_t calls, stop_at, iters, H, W;
+    double initial;
+    int bad;
+} loop_watch;
+
+static int loop_watch_fn(const gc_synth_progress *p, void *user)
+{
+    loop_watch *w = user;
+    w->calls++;
+    if (w->calls == 1)
+        w->initial = p->initial_loss;
+    if (p->iter != w->calls || p->iters != w->iters || !p->image || p->image->rank != 3 ||
+        p->image->dims[1] != w->H || p->image->dims[2] != w->W || !isfinite(p->loss) ||
+        p->initial_loss != w->initial)
+        w->bad = 1;
+    return p->iter >= w->stop_at;
+}
+
+static void test_tile_synth_loop(void)
+{
+    gc_context *ctx = ctx_threads(1);
+    gc_synth_random_desc rd = gc_synth_random_desc_default();
+    rd.nscales = 2, rd.sizes[0] = 3, rd.sizes[1] = 5, rd.filters = 5, rd.seed = 3;
+    gc_synth_net *net = NULL;
+    GC_CHECK_OK(gc_synth_net_create_random(ctx, &rd, GC_DTYPE_F32, &net));
+    gc_rng rng = {77};
+    const int64_t sd[3] = {3, 17, 15}, xd[3] = {3, 12, 10};
+    gc_tensor style, x0, a, b, c;
+    gc_tensor grams[GC_SYNTH_MAX_LAYERS];
+    memset(grams, 0, sizeof grams);
+    gc_tensor_create(ctx, &style, GC_DTYPE_F32, 3, sd);
+    gc_tensor *imgs[] = {&x0, &a, &b, &c};
+    for (int i = 0; i < 4; i++)
+        gc_tensor_create(ctx, imgs[i], GC_DTYPE_F32, 3, xd);
+    gc_test_fill(&style, &rng, 0);
+    gc_test_fill(&x0, &rng, 0);
+    if (net)
+        GC_CHECK_OK(gc_synth_net_grams(ctx, net, &style, 3u, grams));
+    for (int opt = 0; net && opt < 2; opt++) {
+        gc_synth_desc d = gc_synth_desc_default();
+        d.height = xd[1], d.width = xd[2], d.style_layers = 3u, d.iters = 10;
+        d.optimizer = opt ? GC_SYNTH_OPTIM_ADAM : GC_SYNTH_OPTIM_LBFGS;
+        d.learning_rate = opt ? 0.05 : 1.0;
+        loop_watch w = {0, 3, 10, xd[1], xd[2], 0.0, 0};
+        d.progress = loop_watch_fn;
+        d.progress_user = &w;
+        gc_synth_stats s0, s1, s2;
+        /* whole image */
+        gc_synth *s = NULL;
+        GC_CHECK_OK(gc_synth_create(ctx, net, &d, &s));
+        GC_CHECK_OK(gc_synth_add_style_grams(ctx, s, grams, 1.0));
+        GC_CHECK_OK(gc_tensor_copy(&x0, &a));
+        GC_CHECK_OK(gc_synth_run(ctx, s, &a, &s0));
+        GC_CHECK_MSG(s0.iters == 3 && s0.evals == 4 && w.calls == 3 && !w.bad,
+                     "optimizer %d: %lld iterations, %lld evaluations, %lld calls", opt,
+                     (long long)s0.iters, (long long)s0.evals, (long long)w.calls);
+        GC_CHECK(s0.initial_loss == w.initial && s0.final_loss < s0.initial_loss);
+        gc_synth_free(s);
+        /* in bands: stopped after 3 of 10, against 3 of 3 */
+        gc_synth_tiled *t = NULL, *t3 = NULL, *t0 = NULL;
+        w.calls = 0;
+        GC_CHECK_OK(gc_synth_tiled_create(ctx, net, &d, grams, 0, &t));
+        gc_synth_desc d3 = d;
+        d3.iters = 3, d3.progress = NULL;
+        GC_CHECK_OK(gc_synth_tiled_create(ctx, net, &d3, grams, 0, &t3));
+        gc_synth_desc dz = d;
+        dz.iters = 0;
+        GC_CHECK_OK(gc_synth_tiled_create(ctx, net, &dz, grams, 0, &t0));
+        if (t && t3 && t0) {
+            GC_CHECK_OK(gc_tensor_copy(&x0, &b));
+            GC_CHECK_OK(gc_synth_tiled_run(ctx, t, &b, &s1));
+            GC_CHECK(s1.iters == 3 && s1.evals == 4 && w.calls == 3 && !w.bad);
+            GC_CHECK_OK(gc_tensor_copy(&x0, &c));
+            GC_CHECK_OK(gc_synth_tiled_run(ctx, t3, &c, &s2));
+            GC_CHECK(s2.iters == 3 && s2.evals == 4);
+            GC_CHECK(same_bits(&b, &c) && !same_bits(&b, &x0));
+            GC_CHECK(s1.initial_loss == s2.initial_loss && s1.final_loss == s2.final_loss);
+            GC_CHECK_MSG(fabs(s1.final_loss - s0.final_loss) <= 1e-2 * s0.initial_loss,
+                         "optimizer %d: banded %.9g, whole %.9g", opt, s1.final_loss,
+                         s0.final_loss);
+            GC_CHECK_OK(gc_tensor_copy(&x0, &c));
+            w.calls = 0;
+            GC_CHECK_OK(gc_synth_tiled_run(ctx, t0, &c, &s2));
+            GC_CHECK(s2.iters == 0 && s2.evals == 1 && w.calls == 0);
+            GC_CHECK(s2.initial_loss == s2.final_loss && s2.final_loss == s1.initial_loss);
+            GC_CHECK(same_bits(&c, &x0));
+        }
+        gc_synth_tiled_free(t);
+        gc_synth_tiled_free(t3);
+        gc_synth_tiled_free(t0);
+    }
+    for (int l = 0; l < GC_SYNTH_MAX_LAYERS; l++)
+        gc_tensor_free(&grams[l]);
+    gc_tensor_free(&style);
+    for (int i = 0; i < 4; i++)
+        gc_tensor_free(imgs[i]);
+    gc_synth_net_free(net);
+    gc_context_free(ctx);
+}
+
 GC_TEST_TABLE(gc_tests_tile) = {
     {"tile_gram_bitwise", test_tile_gram_bitwise},
     {"tile_gram_threads", test_tile_gram_threads},
@@ -687,5 +792,6 @@ GC_TEST_TABLE(gc_tests_tile) = {
     {"tile_conv_split", test_tile_conv_split},
     {"tile_conv_rows", test_tile_conv_rows},
     {"tile_synth", test_tile_synth},
+    {"tile_synth_loop", test_tile_synth_loop},
     {NULL, NULL},
 };

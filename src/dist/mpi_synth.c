@@ -13,12 +13,16 @@
  *     band contributions reach a halo beyond the rank's rows, is summed and split in one
  *     MPI_Reduce_scatter, so each rank receives the summed gradient of its own rows only;
  *     the total-variation term is added on the rank's rows; the loss is rank 0's (broadcast:
- *     the optimiser's branches never see a rank-local value).
+ *     the optimiser's branches never see a rank-local value);
+ *   - the loop is gc_synth_run's (synth/synth_loop.c) with this evaluation, the start image
+ *     broadcast from rank 0, the whole image gathered after each step, progress called on
+ *     rank 0 and its stop broadcast.
  * Memory per rank: the image-sized buffers (whole image, its gradient before the reduction,
  * a staging copy: 3 C H W elements) plus the optimiser state of its rows (1/P of the
  * one-process state) plus its bands' buffers (max_memory). Equal to the one-process
  * gc_synth_tiled_run within float rounding (P = 1: bitwise). */
 #include "dist/mpi_util.h"
+#include "synth/synth_loop.h"
 #include "tile/tile.h"
 
 #include <limits.h>
@@ -109,31 +113,75 @@ static gc_status gc_ms_gather(gc_ms *m, const void *local)
     return GC_OK;
 }
 
-/* The objective of this rank's optimiser: x and grad are this rank's rows. */
-static gc_status gc_ms_objective(void *user, const gc_tensor *x, gc_tensor *grad, double *loss)
+/* The loop's evaluation (synth/synth_loop.c) on this rank: x and grad are this rank's rows.
+ * With grad (the optimiser's call): the summed gradient of the rows and the total-variation
+ * gradient on them; without (the loss at the result): the loss only. Every rank returns the
+ * same status and rank 0's loss. */
+static gc_status gc_ms_eval(gc_context *ctx, void *user, const gc_tensor *x, double *loss,
+                            gc_tensor *grad)
 {
     gc_ms *m = user;
-    gc_context *ctx = m->ctx;
     gc_status st = GC_OK;
     if (x->data != m->fresh)
         st = gc_ms_gather(m, x->data);
-    m->fresh = NULL; /* the optimiser moves x after this evaluation */
+    if (grad)
+        m->fresh = NULL; /* the optimiser moves x after this evaluation */
     gc_tensor *whole = gc_synth_tiled_x(m->t), *gimg = gc_synth_tiled_grad(m->t);
     double f = 0.0;
     if (st == GC_OK)
-        st = gc_synth_tiled_eval_part(ctx, m->t, whole, &m->red, &f, 1);
+        st = gc_synth_tiled_eval_part(ctx, m->t, whole, &m->red, &f, grad != NULL);
     if ((st = gc_mpi_agree(ctx, m->comm, st)) != GC_OK)
         return st;
-    gc_ms_stage(m, gimg, 1);
-    const MPI_Datatype ty = gc_mpi_type(grad->dtype);
-    if (MPI_Reduce_scatter(m->stage.data, grad->data, m->counts, ty, MPI_SUM, m->comm) != MPI_SUCCESS)
-        return gc_fail(ctx, GC_ERR_IO, "mpi synth: MPI_Reduce_scatter failed");
+    if (grad) {
+        gc_ms_stage(m, gimg, 1);
+        const MPI_Datatype ty = gc_mpi_type(grad->dtype);
+        if (MPI_Reduce_scatter(m->stage.data, grad->data, m->counts, ty, MPI_SUM, m->comm) !=
+            MPI_SUCCESS)
+            return gc_fail(ctx, GC_ERR_IO, "mpi synth: MPI_Reduce_scatter failed");
+    }
     if (gc_synth_tiled_desc(m->t)->tv_weight > 0.0)
-        f += gc_synth_tiled_tv(m->t, whole, m->red.row0, m->red.row1, grad->data);
+        f += gc_synth_tiled_tv(m->t, whole, m->red.row0, m->red.row1, grad ? grad->data : NULL);
     MPI_Bcast(&f, 1, MPI_DOUBLE, 0, m->comm);
     *loss = f;
     return GC_OK;
 }
+
+/* The loop's start: rank 0's start image in every rank's whole image, this rank's rows of it
+ * in the iterate. */
+static gc_status gc_ms_start(gc_context *ctx, void *user)
+{
+    (void)ctx;
+    gc_ms *m = user;
+    gc_tensor *x = gc_synth_tiled_x(m->t);
+    const size_t esz = gc_dtype_size(x->dtype);
+    MPI_Bcast(x->data, (int)(m->C * m->H * m->W), gc_mpi_type(x->dtype), 0, m->comm);
+    gc_ms_stage(m, x, 1);
+    memcpy(m->xloc.data, (char *)m->stage.data + (size_t)m->displs[m->rank] * esz,
+           (size_t)m->counts[m->rank] * esz);
+    m->fresh = m->xloc.data;
+    return GC_OK;
+}
+
+/* After each step: the whole image from the ranks' updated rows (for progress and the next
+ * evaluation). */
+static gc_status gc_ms_stepped(gc_context *ctx, void *user)
+{
+    gc_ms *m = user;
+    gc_status st = gc_mpi_agree(ctx, m->comm, gc_ms_gather(m, m->xloc.data));
+    if (st == GC_OK)
+        m->fresh = m->xloc.data;
+    return st;
+}
+
+/* Rank 0's stop decision (it alone calls progress), for every rank. */
+static int gc_ms_agree_stop(void *user, int stop)
+{
+    gc_ms *m = user;
+    MPI_Bcast(&stop, 1, MPI_INT, 0, m->comm);
+    return stop;
+}
+
+static double gc_ms_clock(void) { return MPI_Wtime(); }
 
 static void gc_ms_free(gc_ms *m)
 {
@@ -215,61 +263,24 @@ gc_status gc_mpi_synth_run(gc_context *ctx, MPI_Comm comm, const gc_synth_net *n
         gc_ms_free(&m);
         return st;
     }
-    gc_synth_stats local;
-    if (!stats)
-        stats = &local;
-    memset(stats, 0, sizeof *stats);
-    const double t0 = MPI_Wtime();
-    gc_tensor *x = gc_synth_tiled_x(m.t);
-    /* rank 0's start image for all, and this rank's rows of it */
-    MPI_Bcast(x->data, (int)(m.C * m.H * m.W), gc_mpi_type(x->dtype), 0, comm);
-    gc_ms_stage(&m, x, 1);
-    memcpy(m.xloc.data, (char *)m.stage.data + (size_t)m.displs[m.rank] * gc_dtype_size(x->dtype),
-           (size_t)m.counts[m.rank] * gc_dtype_size(x->dtype));
-    m.fresh = m.xloc.data;
-    for (int64_t it = 1; it <= desc->iters; it++) {
-        gc_optim_result r;
-        /* one evaluation at the current rows (inside the step), one update of them; every
-         * rank's status is the same (agreed in the objective, identical reductions) */
-        if ((st = gc_optimizer_step(ctx, opt, &m.xloc, gc_ms_objective, &m, &r)) != GC_OK)
-            break;
-        if (it == 1)
-            stats->initial_loss = r.initial_loss;
-        stats->evals += r.evaluations;
-        stats->iters = it;
-        stats->seconds = MPI_Wtime() - t0;
-        if ((st = gc_mpi_agree(ctx, comm, gc_ms_gather(&m, m.xloc.data))) != GC_OK)
-            break;
-        m.fresh = m.xloc.data;
-        int stop = 0;
-        if (desc->progress && m.rank == 0) {
-            gc_synth_progress p = {it, desc->iters, r.loss, stats->initial_loss, stats->seconds, x};
-            stop = desc->progress(&p, desc->progress_user) != 0;
-        }
-        MPI_Bcast(&stop, 1, MPI_INT, 0, comm);
-        if (stop || r.iterations == 0)
-            break;
-    }
-    /* the loss at the result (whole image up to date: gathered after the last step) */
-    if (st == GC_OK) {
-        double f = 0.0;
-        if (m.fresh != m.xloc.data)
-            st = gc_ms_gather(&m, m.xloc.data);
-        if (st == GC_OK)
-            st = gc_synth_tiled_eval_part(ctx, m.t, x, &m.red, &f, 0);
-        if ((st = gc_mpi_agree(ctx, comm, st)) == GC_OK) {
-            if (desc->tv_weight > 0.0)
-                f += gc_synth_tiled_tv(m.t, x, 0, m.H, NULL);
-            MPI_Bcast(&f, 1, MPI_DOUBLE, 0, comm);
-            stats->evals++;
-            stats->final_loss = f;
-            if (stats->iters == 0)
-                stats->initial_loss = f;
-        }
-    }
-    stats->seconds = MPI_Wtime() - t0;
+    gc_synth_loop loop;
+    memset(&loop, 0, sizeof loop);
+    loop.opt = opt;
+    loop.x = &m.xloc;
+    loop.eval = gc_ms_eval;
+    loop.start = gc_ms_start;
+    loop.stepped = gc_ms_stepped;
+    loop.agree_stop = gc_ms_agree_stop;
+    loop.clock = gc_ms_clock;
+    loop.user = &m;
+    loop.iters = desc->iters;
+    loop.progress = desc->progress;
+    loop.progress_user = desc->progress_user;
+    loop.report = m.rank == 0;
+    loop.shown = gc_synth_tiled_x(m.t);
+    st = gc_synth_loop_run(ctx, &loop, stats);
     if (st == GC_OK)
-        st = gc_tensor_copy(x, image);
+        st = gc_tensor_copy(gc_synth_tiled_x(m.t), image);
     gc_optimizer_free(opt);
     gc_ms_free(&m);
     return gc_mpi_agree(ctx, comm, st);

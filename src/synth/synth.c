@@ -1,13 +1,13 @@
 /* synth.c - the gc_synth object: style targets (blended Grams), the content target, the loss
  * (per-layer Gram style losses through gc_gram_style_loss, content MSE, total variation) and
- * its gradient, and the optimisation loop. Memory: everything of the output image's size is
- * allocated in gc_synth_create; an evaluation or iteration allocates nothing of that size (the
- * Gram calls size their own small scratch). */
+ * its gradient, and gc_synth_run (the loop of synth_loop.c on this evaluation). Memory:
+ * everything of the output image's size is allocated in gc_synth_create; an evaluation or
+ * iteration allocates nothing of that size (the Gram calls size their own small scratch). */
 #include "synth/synth.h"
+#include "synth/synth_loop.h"
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 struct gc_synth {
     gc_allocator alloc;
@@ -27,7 +27,6 @@ struct gc_synth {
     int has_content;
     gc_tensor x;                             /* C x H x W: the optimiser's iterate */
     gc_optimizer *opt;                       /* L-BFGS or Adam (optim.c), state made once */
-    gc_context *run_ctx;                     /* the context of the gc_synth_run in progress */
     gc_synth_spectrum spec;                  /* the spectrum constraint (spectrum_weight > 0) */
     int spec_images;                         /* style images blended into spec */
     int spec_grams;                          /* style targets added as Grams alone */
@@ -53,13 +52,6 @@ gc_synth_desc gc_synth_desc_default(void)
     d.match_histogram = 0;
     d.init = GC_SYNTH_INIT_NOISE;
     return d;
-}
-
-static double gc_sy_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* mean of the squares of a contiguous tensor; 1 when it is 0 (no scale to divide by). */
@@ -523,16 +515,29 @@ gc_status gc_synth_loss(gc_context *ctx, gc_synth *s, const gc_tensor *image, do
     return GC_OK;
 }
 
-/* ---- the loop --------------------------------------------------------------------------- */
+/* ---- the loop (synth_loop.c) ------------------------------------------------------------ */
 
-/* The optimiser's objective: L and dL/dx at x (copied out of the plan's gradient buffer). */
-static gc_status gc_sy_objective(void *user, const gc_tensor *x, gc_tensor *grad, double *loss)
+typedef struct gc_sy_run {
+    gc_synth *s;
+    const gc_tensor *image;  /* the start */
+} gc_sy_run;
+
+/* The loop's evaluation: L at x and, with grad, dL/dx (copied out of the plan's buffer). */
+static gc_status gc_sy_loop_eval(gc_context *ctx, void *user, const gc_tensor *x, double *loss,
+                                 gc_tensor *grad)
 {
-    gc_synth *s = user;
-    gc_status st = gc_sy_eval(s->run_ctx, s, x, loss, 1);
-    if (st == GC_OK)
+    gc_synth *s = ((gc_sy_run *)user)->s;
+    gc_status st = gc_sy_eval(ctx, s, x, loss, grad != NULL);
+    if (st == GC_OK && grad)
         st = gc_tensor_copy(&s->plan.gimg, grad);
     return st;
+}
+
+static gc_status gc_sy_loop_start(gc_context *ctx, void *user)
+{
+    const gc_sy_run *a = user;
+    gc_status st = gc_tensor_copy(a->image, &a->s->x);
+    return st == GC_OK ? GC_OK : gc_fail(ctx, st, "synth_run: cannot read the image");
 }
 
 gc_status gc_synth_run(gc_context *ctx, gc_synth *s, gc_tensor *image, gc_synth_stats *stats)
@@ -548,44 +553,19 @@ gc_status gc_synth_run(gc_context *ctx, gc_synth *s, gc_tensor *image, gc_synth_
                        (long long)s->desc.height, (long long)s->desc.width);
     if (gc_tensor_self_overlaps(image))
         return gc_fail(ctx, GC_ERR_LAYOUT, "%s: the image has overlapping elements", op);
-    gc_synth_stats local;
-    if (!stats)
-        stats = &local;
-    memset(stats, 0, sizeof *stats);
-    const double t0 = gc_sy_now();
-    if ((st = gc_tensor_copy(image, &s->x)) != GC_OK)
-        return gc_fail(ctx, st, "%s: cannot read the image", op);
-    gc_optimizer_reset(s->opt); /* a fresh optimiser state for every run */
-    s->run_ctx = ctx;
-    double f = 0.0;
-    for (int64_t it = 1; it <= s->desc.iters; it++) {
-        gc_optim_result r;
-        /* one evaluation at the current x (inside the step), one update of x */
-        if ((st = gc_optimizer_step(ctx, s->opt, &s->x, gc_sy_objective, s, &r)) != GC_OK)
-            break;
-        if (it == 1)
-            stats->initial_loss = r.initial_loss;
-        stats->evals += r.evaluations;
-        stats->iters = it;
-        stats->seconds = gc_sy_now() - t0;
-        if (s->desc.progress) {
-            /* the loss the step evaluated: at the iterate before its update */
-            gc_synth_progress p = {it, s->desc.iters, r.loss, stats->initial_loss, stats->seconds, &s->x};
-            if (s->desc.progress(&p, s->desc.progress_user))
-                break;
-        }
-        if (r.iterations == 0)
-            break; /* converged (a zero gradient) */
-    }
-    /* the loss at the result (and at the start, when no iteration ran) */
-    if (st == GC_OK && (st = gc_sy_eval(ctx, s, &s->x, &f, 0)) == GC_OK) {
-        stats->evals++;
-        stats->final_loss = f;
-        if (stats->iters == 0)
-            stats->initial_loss = f;
-    }
-    stats->seconds = gc_sy_now() - t0;
-    if (st != GC_OK)
+    gc_sy_run run = {s, image};
+    gc_synth_loop loop;
+    memset(&loop, 0, sizeof loop);
+    loop.opt = s->opt;
+    loop.x = &s->x;
+    loop.eval = gc_sy_loop_eval;
+    loop.start = gc_sy_loop_start;
+    loop.user = &run;
+    loop.iters = s->desc.iters;
+    loop.progress = s->desc.progress;
+    loop.progress_user = s->desc.progress_user;
+    loop.report = 1;
+    if ((st = gc_synth_loop_run(ctx, &loop, stats)) != GC_OK)
         return st;
     if ((st = gc_tensor_copy(&s->x, image)) != GC_OK)
         return gc_fail(ctx, st, "%s: cannot write the image", op);

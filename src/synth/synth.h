@@ -1,7 +1,7 @@
 /* synth.h - private pieces of the synthesis engine shared by synth_net.c (networks),
  * synth_eval.c (forward / backward of a network with per-layer loss taps) and synth.c (the
- * gc_synth object, its losses, and the loop on gc_optimizer; the tiled and MPI synthesis in
- * tile_synth.c / mpi_synth.c run on gc_optimizer too). */
+ * gc_synth object and its losses; its loop, synth_loop.h, is also the tiled and MPI
+ * synthesis's in tile_synth.c / mpi_synth.c). */
 #ifndef GC_SYNTH_H
 #define GC_SYNTH_H
 

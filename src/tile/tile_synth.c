@@ -13,18 +13,18 @@
  *     where feat <= 0 (ReLU); the band's image gradient over its padded input rows
  *     (unpadded gc_conv2d_backward_input on C x (b+k-1) x (W+k-1)) folded back onto the
  *     image rows and columns it came from (circular: wrapped), added into dL/dimage.
- * Optimiser: gc_optimizer, configured as gc_synth_run's (gc_synth_make_optimizer).
+ * Optimiser and loop: gc_synth_run's (gc_synth_make_optimizer, synth/synth_loop.c).
  * Memory: the image-sized vectors (image, gradient, optimiser state) plus, per band, the
  * padded input copy and its gradient (C x (b+k-1) x (W+k-1) each), feat and dfeat
  * (F x b x W each) and the conv workspace. The band height is the largest whose buffers fit
  * max_memory (for the largest scale). Equal to gc_synth_loss within float rounding. */
 #include "ops/conv2d/conv2d.h"
 #include "synth/synth.h"
+#include "synth/synth_loop.h"
 #include "tile/tile.h"
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 struct gc_synth_tiled {
     gc_context *ctx;
@@ -38,7 +38,6 @@ struct gc_synth_tiled {
     gc_tensor g, dg;                  /* F x F (largest), reused per scale */
     gc_tensor x, gimg;                /* C x H x W: iterate, gradient */
     gc_optimizer *opt;                /* NULL in a part of a split run (mpi_synth.c) */
-    gc_context *run_ctx;              /* during gc_synth_tiled_run: the objective's context */
 };
 
 static gc_conv2d_desc gc_ts_conv(int64_t k)
@@ -479,25 +478,31 @@ gc_status gc_synth_tiled_loss(gc_context *ctx, gc_synth_tiled *t, const gc_tenso
     return st;
 }
 
-static double gc_ts_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+typedef struct gc_ts_run {
+    gc_synth_tiled *t;
+    const gc_tensor *image;  /* the start */
+} gc_ts_run;
 
-/* The optimiser's objective: L and dL/dx at x (copied out of the state's gradient). */
-static gc_status gc_ts_objective(void *user, const gc_tensor *x, gc_tensor *grad, double *loss)
+/* The loop's evaluation (synth_loop.c): L at x and, with grad, dL/dx (copied out of the
+ * state's gradient). */
+static gc_status gc_ts_loop_eval(gc_context *ctx, void *user, const gc_tensor *x, double *loss,
+                                 gc_tensor *grad)
 {
-    gc_synth_tiled *t = user;
-    gc_status st = gc_ts_eval(t->run_ctx, t, x, loss, 1);
-    if (st == GC_OK)
+    gc_synth_tiled *t = ((gc_ts_run *)user)->t;
+    gc_status st = gc_ts_eval(ctx, t, x, loss, grad != NULL);
+    if (st == GC_OK && grad)
         st = gc_tensor_copy(&t->gimg, grad);
     return st;
 }
 
-/* The loop of gc_synth_run: per iteration one gc_optimizer_step (one evaluation at the
- * current x, one update), then the loss at the result. */
+static gc_status gc_ts_loop_start(gc_context *ctx, void *user)
+{
+    (void)ctx;
+    const gc_ts_run *a = user;
+    return gc_tensor_copy(a->image, &a->t->x);
+}
+
+/* The loop of gc_synth_run (synth_loop.c) on the banded evaluation. */
 gc_status gc_synth_tiled_run(gc_context *ctx, gc_synth_tiled *t, gc_tensor *image,
                              gc_synth_stats *stats)
 {
@@ -511,41 +516,19 @@ gc_status gc_synth_tiled_run(gc_context *ctx, gc_synth_tiled *t, gc_tensor *imag
         st = gc_fail(ctx, GC_ERR_ARG, "synth_tiled_run: a part of a split run has no optimiser");
     if (st != GC_OK)
         return st;
-    gc_synth_stats local;
-    if (!stats)
-        stats = &local;
-    memset(stats, 0, sizeof *stats);
-    const double t0 = gc_ts_now();
-    if ((st = gc_tensor_copy(image, &t->x)) != GC_OK)
-        return st;
-    gc_optimizer_reset(t->opt); /* a fresh optimiser state, as gc_synth_run */
-    t->run_ctx = ctx;
-    for (int64_t it = 1; it <= t->desc.iters; it++) {
-        gc_optim_result r;
-        if ((st = gc_optimizer_step(ctx, t->opt, &t->x, gc_ts_objective, t, &r)) != GC_OK)
-            break;
-        if (it == 1)
-            stats->initial_loss = r.initial_loss;
-        stats->evals += r.evaluations;
-        stats->iters = it;
-        stats->seconds = gc_ts_now() - t0;
-        if (t->desc.progress) {
-            gc_synth_progress p = {it, t->desc.iters, r.loss, stats->initial_loss, stats->seconds, &t->x};
-            if (t->desc.progress(&p, t->desc.progress_user))
-                break;
-        }
-        if (r.iterations == 0)
-            break; /* converged (a zero gradient) */
-    }
-    double f = 0.0;
-    if (st == GC_OK && (st = gc_ts_eval(ctx, t, &t->x, &f, 0)) == GC_OK) {
-        stats->evals++;
-        stats->final_loss = f;
-        if (stats->iters == 0)
-            stats->initial_loss = f;
-    }
-    stats->seconds = gc_ts_now() - t0;
-    if (st != GC_OK)
+    gc_ts_run run = {t, image};
+    gc_synth_loop loop;
+    memset(&loop, 0, sizeof loop);
+    loop.opt = t->opt;
+    loop.x = &t->x;
+    loop.eval = gc_ts_loop_eval;
+    loop.start = gc_ts_loop_start;
+    loop.user = &run;
+    loop.iters = t->desc.iters;
+    loop.progress = t->desc.progress;
+    loop.progress_user = t->desc.progress_user;
+    loop.report = 1;
+    if ((st = gc_synth_loop_run(ctx, &loop, stats)) != GC_OK)
         return st;
     return gc_tensor_copy(&t->x, image);
 }
