@@ -723,7 +723,7 @@ static void test_tile_synth_loop(void)
     for (int opt = 0; net && opt < 2; opt++) {
         gc_synth_desc d = gc_synth_desc_default();
         d.height = xd[1], d.width = xd[2], d.style_layers = 3u, d.iters = 10;
-        d.optimizer = opt ? GC_SYNTH_OPTIM_ADAM : GC_SYNTH_OPTIM_LBFGS;
+        d.optimizer = opt ? GC_SYNTH_OPTIMIZER_ADAM : GC_SYNTH_OPTIMIZER_LBFGS;
         d.learning_rate = opt ? 0.05 : 1.0;
         loop_watch w = {0, 3, 10, xd[1], xd[2], 0.0, 0};
         d.progress = loop_watch_fn;
