@@ -1172,7 +1172,7 @@ typedef struct gc_synth_desc {
      * style images' Fourier modulus (carried to height x width) and x_c's own phases, var the
      * samples' variance. Needs FFTW and a style image (not Grams alone). */
     double spectrum_weight;
-    /* gc_synth_texture only: */
+    /* gc_synth_texture and gc_synth_style (init: texture only): */
     int pyramid;                 /* 1..8 levels of coarse-to-fine synthesis (1: one scale);
                                     0 (the default): auto, the most levels that keep the
                                     coarsest output's shorter side >= 128 and the reduced
