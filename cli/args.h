@@ -20,7 +20,7 @@
 
 #define CLI_ERRLEN 512
 #define CLI_MAX_POS 8
-#define CLI_MAX_OPTS 24
+#define CLI_MAX_OPTS 32
 
 typedef struct cli_err {
     char msg[CLI_ERRLEN];

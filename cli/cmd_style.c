@@ -2,9 +2,11 @@
  *   gramconv style CONTENT STYLE[,STYLE2...] -o OUT.png [--style-blend-weights w1,w2]
  *            [--content-weight a] [--style-weight b] [--tv-weight c]
  *            [--init content|random|image:PATH] [--original-colors] [--image-size N]
- *            [--style-scale s] [--optimizer ..] [--seed S] [...]
+ *            [--style-scale s] [--optimizer ..] [--seed S] [--pyramid N|auto]
+ *            [--loss gram|swd|both] [--histogram on|off] [...]
  * The content image is resized to --image-size on its longer side; each style image to
- * style-scale times that (neural-style's convention). */
+ * style-scale times that (neural-style's convention). The run is the library's
+ * gc_synth_style (pyramid, histogram matching and the content's colours included). */
 #include "synth_cli.h"
 
 #include <stdio.h>
@@ -23,11 +25,12 @@ static const cli_opt st_opts[] = {
     {"filters", 0, 1},         {"pool", 0, 1},                {"save-every", 0, 1},
     {"quiet", 'q', 0},         {"stats-json", 0, 1},          {"threads", 't', 1},
     {"max-pixels", 0, 1},      {"lr", 0, 1},                  {"histogram", 0, 1},
+    {"pyramid", 0, 1},         {"loss", 0, 1},
 };
 enum {
     ST_OUTPUT, ST_BLEND, ST_CW, ST_SW, ST_TV, ST_INIT, ST_ORIG, ST_SIZE, ST_SCALE, ST_OPT,
     ST_SEED, ST_ITERS, ST_NET, ST_LAYERS, ST_CLAYER, ST_FILTERS, ST_POOL, ST_SAVE, ST_QUIET,
-    ST_STATS, ST_THREADS, ST_MAXPIX, ST_LR, ST_HIST, ST_NOPTS
+    ST_STATS, ST_THREADS, ST_MAXPIX, ST_LR, ST_HIST, ST_PYRAMID, ST_LOSS, ST_NOPTS
 };
 
 typedef enum { ST_INIT_CONTENT, ST_INIT_RANDOM, ST_INIT_IMAGE } st_init;
@@ -41,6 +44,8 @@ typedef struct st_opts_t {
     double cw, sw, tv, scale, lr;
     st_init init;
     int original_colors, quiet, threads, histogram;
+    int pyramid;                    /* --pyramid: levels (0: auto; default 1, one scale) */
+    gc_synth_loss_kind loss;        /* --loss gram|swd|both */
     int64_t image_size, iters, save_every, max_pixels;
     uint64_t seed;
     gc_synth_optimizer optimizer;
@@ -65,6 +70,8 @@ static int st_parse(int argc, char *const *argv, st_opts_t *o, cli_err *err)
     o->image_size = 256;
     o->iters = 200;
     o->init = ST_INIT_CONTENT;
+    o->pyramid = 1;
+    o->loss = GC_SYNTH_LOSS_KIND_GRAM;
     int rc = cli_parse_args(argc, argv, st_opts, ST_NOPTS, 2, &a, err);
     if (rc != CLI_OK)
         return rc;
@@ -72,7 +79,7 @@ static int st_parse(int argc, char *const *argv, st_opts_t *o, cli_err *err)
         o->help = 1;
         return CLI_OK;
     }
-    int64_t v = 0;
+    int64_t v = 0, pv = 0;
     if ((a.value[ST_CW] && (rc = st_nonneg(a.value[ST_CW], "--content-weight", &o->cw, err)) != CLI_OK) ||
         (a.value[ST_SW] && (rc = st_nonneg(a.value[ST_SW], "--style-weight", &o->sw, err)) != CLI_OK) ||
         (a.value[ST_TV] && (rc = st_nonneg(a.value[ST_TV], "--tv-weight", &o->tv, err)) != CLI_OK) ||
@@ -97,6 +104,24 @@ static int st_parse(int argc, char *const *argv, st_opts_t *o, cli_err *err)
             o->histogram = 1;
         else if (strcmp(a.value[ST_HIST], "off") != 0)
             return cli_seterr(err, CLI_USAGE, "--histogram must be on or off");
+    }
+    if (a.value[ST_PYRAMID]) {
+        if (strcmp(a.value[ST_PYRAMID], "auto") == 0)
+            o->pyramid = 0;
+        else if ((rc = cli_parse_int64(a.value[ST_PYRAMID], 1, 8, "--pyramid", &pv, err)) != CLI_OK)
+            return rc;
+        else
+            o->pyramid = (int)pv;
+    }
+    if (a.value[ST_LOSS]) {
+        if (strcmp(a.value[ST_LOSS], "gram") == 0)
+            o->loss = GC_SYNTH_LOSS_KIND_GRAM;
+        else if (strcmp(a.value[ST_LOSS], "swd") == 0)
+            o->loss = GC_SYNTH_LOSS_KIND_SWD;
+        else if (strcmp(a.value[ST_LOSS], "both") == 0)
+            o->loss = GC_SYNTH_LOSS_KIND_BOTH;
+        else
+            return cli_seterr(err, CLI_USAGE, "--loss must be gram, swd or both");
     }
     o->net.filters = v;
     o->net.seed = o->seed;
@@ -151,69 +176,6 @@ static int st_parse(int argc, char *const *argv, st_opts_t *o, cli_err *err)
     return cli_synth_check_out_ext(o->output, err);
 }
 
-/* Keep the content's colours: out = content + (Y(out) - Y(content)) on every channel, which
- * replaces the luma of BT.601 YUV and keeps the content's chroma (neural-style's
- * -original_colors). */
-static void st_original_colors(gc_tensor *out, const gc_tensor *content)
-{
-    const int64_t hw = out->dims[1] * out->dims[2];
-    float *o = out->data;
-    const float *c = content->data;
-    for (int64_t i = 0; i < hw; i++) {
-        const float yo = 0.299f * o[i] + 0.587f * o[hw + i] + 0.114f * o[2 * hw + i];
-        const float yc = 0.299f * c[i] + 0.587f * c[hw + i] + 0.114f * c[2 * hw + i];
-        for (int k = 0; k < 3; k++)
-            o[k * hw + i] = c[k * hw + i] + (yo - yc);
-    }
-}
-
-/* The run's files: inputs, then the outputs' staging files (*wout, *wstats) and snapshots. */
-static int st_files(const st_opts_t *o, const char **wout, const char **wstats)
-{
-    int rc = cli_file_input(o->content);
-    for (int i = 0; i < o->nstyles && rc == CLI_OK; i++)
-        rc = cli_file_input(o->styles[i]);
-    if (rc == CLI_OK && o->init == ST_INIT_IMAGE)
-        rc = cli_file_input(o->init_path);
-    if (rc == CLI_OK && o->net.net && strcmp(o->net.net, "random") != 0)
-        rc = cli_file_input(o->net.net);
-    if (rc == CLI_OK)
-        rc = cli_file_output(o->output, wout);
-    if (rc == CLI_OK && o->stats)
-        rc = cli_file_output(o->stats, wstats);
-    if (rc == CLI_OK)
-        rc = cli_file_snapshots(o->output, o->save_every, o->iters);
-    return rc;
-}
-
-/* The synthesis descriptor from the options: the content's size, style layers `mask`, the
- * content layer by name, progress to pr. */
-static int st_fill_desc(const st_opts_t *o, const gc_synth_net *net, uint32_t mask,
-                        const gc_tensor *content, cli_synth_progress *pr, gc_synth_desc *d)
-{
-    char q[64];
-    int rc = CLI_OK;
-    d->height = content->dims[1];
-    d->width = content->dims[2];
-    d->style_layers = mask;
-    d->content_layer = -2;
-    if (o->content_layer) {
-        d->content_layer = gc_synth_net_layer_find(net, o->content_layer);
-        if (d->content_layer < 0)
-            rc = cli_error(CLI_USAGE, "style: --content-layer: the network has no layer '%s'",
-                           cli_quote(o->content_layer, q, sizeof q));
-    }
-    d->content_weight = o->cw;
-    d->style_weight = o->sw;
-    d->tv_weight = o->tv;
-    d->iters = o->iters;
-    d->optimizer = o->optimizer;
-    d->learning_rate = o->lr > 0.0 ? o->lr : (o->optimizer == GC_SYNTH_OPTIMIZER_ADAM ? 0.02 : 1.0);
-    d->progress = cli_synth_progress_fn;
-    d->progress_user = pr;
-    return rc;
-}
-
 int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
 {
     st_opts_t o;
@@ -224,7 +186,20 @@ int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
     if (o.help)
         return cli_print_usage(cmd);
     const char *wout = o.output, *wstats = o.stats; /* the staging files (cli_file_output) */
-    if ((rc = st_files(&o, &wout, &wstats)) != CLI_OK)
+    rc = cli_file_input(o.content);
+    for (int i = 0; i < o.nstyles && rc == CLI_OK; i++)
+        rc = cli_file_input(o.styles[i]);
+    if (rc == CLI_OK && o.init == ST_INIT_IMAGE)
+        rc = cli_file_input(o.init_path);
+    if (rc == CLI_OK && o.net.net && strcmp(o.net.net, "random") != 0)
+        rc = cli_file_input(o.net.net);
+    if (rc == CLI_OK)
+        rc = cli_file_output(o.output, &wout);
+    if (rc == CLI_OK && o.stats)
+        rc = cli_file_output(o.stats, &wstats);
+    if (rc == CLI_OK)
+        rc = cli_file_snapshots(o.output, o.save_every, o.iters);
+    if (rc != CLI_OK)
         return rc;
     gc_context *ctx = NULL;
     if ((rc = cli_make_context(o.threads, GC_ISA_AUTO, &ctx)) != CLI_OK)
@@ -232,9 +207,9 @@ int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
     if (o.max_pixels)
         gc_context_set_max_pixels(ctx, o.max_pixels);
     gc_synth_net *net = NULL;
-    gc_synth *s = NULL;
-    gc_tensor raw = {0}, content = {0}, style = {0}, out = {0}, hist_ref = {0};
-    int hist_from = 0;
+    gc_tensor raw = {0}, content = {0}, out = {0};
+    gc_tensor styles[ST_MAX_STYLES];
+    memset(styles, 0, sizeof styles);
     uint32_t mask = 0;
     gc_status st = GC_OK;
     char q[64];
@@ -247,30 +222,36 @@ int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
         rc = cli_synth_make_net(ctx, &o.net, GC_DTYPE_F32, &net, &mask);
     gc_synth_desc d = gc_synth_desc_default();
     cli_synth_progress pr = {ctx, o.quiet, cli_synth_is_tty(), o.save_every, o.output, 0, 0};
-    if (rc == CLI_OK)
-        rc = st_fill_desc(&o, net, mask, &content, &pr, &d);
-    if (rc == CLI_OK && (st = gc_synth_create(ctx, net, &d, &s)) != GC_OK)
-        rc = cli_lib_error(ctx, st, "style");
-    if (rc == CLI_OK && (st = gc_synth_set_content(ctx, s, &content)) != GC_OK)
-        rc = cli_lib_error(ctx, st, "style: the content image");
+    if (rc == CLI_OK) {
+        d.height = content.dims[1];
+        d.width = content.dims[2];
+        d.style_layers = mask;
+        d.content_layer = -2;
+        if (o.content_layer) {
+            d.content_layer = gc_synth_net_layer_find(net, o.content_layer);
+            if (d.content_layer < 0)
+                rc = cli_error(CLI_USAGE, "style: --content-layer: the network has no layer '%s'",
+                               cli_quote(o.content_layer, q, sizeof q));
+        }
+        d.content_weight = o.cw;
+        d.style_weight = o.sw;
+        d.tv_weight = o.tv;
+        d.iters = o.iters;
+        d.optimizer = o.optimizer;
+        d.learning_rate = o.lr > 0.0 ? o.lr : (o.optimizer == GC_SYNTH_OPTIMIZER_ADAM ? 0.02 : 1.0);
+        d.progress = cli_synth_progress_fn;
+        d.progress_user = &pr;
+        d.pyramid = o.pyramid;
+        d.match_histogram = o.histogram;
+        d.loss = o.loss;
+    }
     const int64_t side = (int64_t)(o.scale * (double)o.image_size + 0.5) > 0
                              ? (int64_t)(o.scale * (double)o.image_size + 0.5) : 1;
     for (int i = 0; rc == CLI_OK && i < o.nstyles; i++) {
         if ((rc = cli_synth_read_image(ctx, o.styles[i], "the style image", &raw)) != CLI_OK)
             break;
-        rc = cli_synth_resize_long_side(ctx, &raw, side, &style);
+        rc = cli_synth_resize_long_side(ctx, &raw, side, &styles[i]);
         gc_tensor_free(&raw);
-        if (rc == CLI_OK && (st = gc_synth_add_style_image(ctx, s, &style, o.blend[i])) != GC_OK) {
-            snprintf(err.msg, sizeof err.msg, "style: the style image '%s'", cli_quote(o.styles[i], q, sizeof q));
-            rc = cli_lib_error(ctx, st, err.msg);
-        }
-        if (rc == CLI_OK && o.histogram && (i == 0 || o.blend[i] > o.blend[hist_from])) {
-            gc_tensor_free(&hist_ref); /* the palette of the most-weighted style */
-            hist_ref = style;
-            hist_from = i;
-            memset(&style, 0, sizeof style);
-        }
-        gc_tensor_free(&style);
     }
     gc_synth_stats stats;
     memset(&stats, 0, sizeof stats);
@@ -290,17 +271,18 @@ int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
         }
     }
     if (rc == CLI_OK && st == GC_OK) {
-        st = gc_synth_run(ctx, s, &out, &stats);
+        gc_synth_style_desc sd = gc_synth_style_desc_default();
+        sd.styles = styles;
+        sd.weights = o.blend;
+        sd.nstyles = o.nstyles;
+        sd.colors = o.original_colors ? GC_SYNTH_COLORS_CONTENT : GC_SYNTH_COLORS_OWN;
+        st = gc_synth_style(ctx, net, &content, &sd, &d, &out, &stats);
         cli_synth_progress_end(&pr);
         if (pr.failed)
             rc = CLI_FAIL;
     }
     if (rc == CLI_OK && st != GC_OK)
         rc = cli_lib_error(ctx, st, "style");
-    if (rc == CLI_OK && o.histogram && (st = gc_synth_match_histogram(ctx, &out, &hist_ref)) != GC_OK)
-        rc = cli_lib_error(ctx, st, "style: --histogram");
-    if (rc == CLI_OK && o.original_colors)
-        st_original_colors(&out, &content);
     if (rc == CLI_OK && (st = gc_image_write(ctx, wout, &out, NULL)) != GC_OK) {
         snprintf(err.msg, sizeof err.msg, "cannot write '%s'", cli_quote(o.output, q, sizeof q));
         rc = cli_lib_error(ctx, st, err.msg);
@@ -312,9 +294,9 @@ int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
         printf("wrote %s (%lld x %lld): loss %.6g -> %.6g in %lld iterations, %.1f s\n", o.output,
                (long long)d.width, (long long)d.height, stats.initial_loss, stats.final_loss,
                (long long)stats.iters, stats.seconds);
-    gc_synth_free(s);
     gc_synth_net_free(net);
-    gc_tensor_free(&hist_ref);
+    for (int i = 0; i < ST_MAX_STYLES; i++)
+        gc_tensor_free(&styles[i]);
     gc_tensor_free(&content);
     gc_tensor_free(&out);
     gc_context_free(ctx);
@@ -328,6 +310,7 @@ const char cli_usage_style[] =
     "                [--style-scale s] [--optimizer lbfgs|adam] [--seed S] [--iters N]\n"
     "                [--net random|WEIGHTS.safetensors] [--layers L] [--content-layer NAME]\n"
     "                [--save-every K] [--quiet] [--stats-json FILE] [--histogram on|off]\n"
+    "                [--pyramid N|auto] [--loss gram|swd|both]\n"
     "\n"
     "Style transfer (Gatys et al.): an image with CONTENT's layout (its features at the content\n"
     "layer) and the styles' textures (the Gram matrices of the style layers, a weighted mean of\n"
@@ -341,9 +324,19 @@ const char cli_usage_style[] =
     "  --style-weight b          default 5\n"
     "  --tv-weight c             default 0\n"
     "  --init I                  content (default), random (seeded noise) or image:PATH\n"
-    "  --original-colors         keep the content's colours (only the luminance is styled)\n"
+    "  --original-colors         keep the content's colours (only the luminance is styled);\n"
+    "                            without it the colours are what the synthesis makes of both\n"
+    "                            (--histogram on: the style's)\n"
     "  --histogram on|off        match the result's colour histograms to the (most-weighted)\n"
-    "                            style image's at the end (default off)\n"
+    "                            style image's after each level (default off)\n"
+    "  --pyramid N|auto          coarse to fine over N levels: level l synthesises the image\n"
+    "                            at 1/2^l of its size against the content and style images\n"
+    "                            reduced as much, starting from the level before enlarged;\n"
+    "                            the coarsest runs --iters iterations, each finer one half as\n"
+    "                            many (at least 10). auto: as many levels as keep the coarsest\n"
+    "                            side >= 128 (texture's rule). Default 1 (one scale)\n"
+    "  --loss L                  the style term: gram (default), swd (sliced Wasserstein of\n"
+    "                            the features, Heitz et al. 2021) or both (their sum)\n"
     "  --image-size N            the content's longer side, in pixels (default 256)\n"
     "  --style-scale s           style images' longer side = s * image-size (default 1)\n"
     "  --optimizer O, --lr X     lbfgs (default, step 1) or adam (step 0.02)\n"

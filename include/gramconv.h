@@ -1219,7 +1219,7 @@ typedef struct gc_synth_desc {
      * style images' Fourier modulus (carried to height x width) and x_c's own phases, var the
      * samples' variance. Needs FFTW and a style image (not Grams alone). */
     double spectrum_weight;
-    /* gc_synth_texture only: */
+    /* gc_synth_texture and gc_synth_style (init: texture only): */
     int pyramid;                 /* 1..8 levels of coarse-to-fine synthesis (1: one scale);
                                     0 (the default): auto, the most levels that keep the
                                     coarsest output's shorter side >= 128 and the reduced
@@ -1297,6 +1297,44 @@ GC_API gc_status gc_synth_finish(gc_context *ctx, gc_tensor *image, const gc_ten
 GC_API gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net,
                                   const gc_tensor *sample, const gc_synth_desc *desc,
                                   uint64_t seed, gc_tensor *out, gc_synth_stats *stats);
+
+/* The colours of a style transfer's result (gc_synth_style_desc.colors). */
+typedef enum gc_synth_colors {
+    GC_SYNTH_COLORS_OWN = 0,     /* as synthesised (with desc.match_histogram: each channel
+                                    matched to the most-weighted style image's histogram) */
+    GC_SYNTH_COLORS_CONTENT = 1  /* the content's: every channel = content + (Y(result) -
+                                    Y(content)), Y the BT.601 luma 0.299 R + 0.587 G + 0.114 B
+                                    (the result's luminance, the content's chroma; C = 3) */
+} gc_synth_colors;
+
+/* The style images of gc_synth_style. */
+typedef struct gc_synth_style_desc {
+    const gc_tensor *styles;     /* nstyles images, C x H_i x W_i each, the net's dtype */
+    const double *weights;       /* nstyles blend weights, finite and > 0; NULL: all 1 */
+    int nstyles;                 /* >= 1 */
+    gc_synth_colors colors;      /* GC_SYNTH_COLORS_OWN */
+} gc_synth_style_desc;
+/* {NULL, NULL, 0, GC_SYNTH_COLORS_OWN} */
+GC_API gc_synth_style_desc gc_synth_style_desc_default(void);
+
+/* Style transfer in one call: `content` (C x desc.height x desc.width) gives the content term
+ * at desc.content_layer (-2: the net's default; -1 is refused), the style images blended with
+ * their weights the style targets (desc.loss: Grams, sliced Wasserstein or both; the spectrum
+ * constraint when desc.spectrum_weight > 0), desc.iters iterations. `out` (C x desc.height x
+ * desc.width, the net's dtype, made by the caller) holds the start (e.g. a copy of the
+ * content, or gc_synth_noise) and receives the result. desc.pyramid = P > 1 (0: automatic, as
+ * gc_synth_texture's, with the smallest style image as the sample) runs coarse to fine: level
+ * l (P-1 down to 0) synthesises height >> l x width >> l against the content and the style
+ * images reduced by 2^l (2 x 2 means), starting from `out` reduced as much (the coarsest) or
+ * the previous level's result enlarged (bilinear); iterations as gc_synth_texture's. Every
+ * level must leave each style image and the output at least as large as the largest filter.
+ * desc.match_histogram = 1 matches each channel to the most-weighted style image's (the first
+ * of equal weights) after every level; then style->colors. desc.init is not used. The same
+ * inputs and thread count give the same bytes. */
+GC_API gc_status gc_synth_style(gc_context *ctx, const gc_synth_net *net,
+                                const gc_tensor *content, const gc_synth_style_desc *style,
+                                const gc_synth_desc *desc, gc_tensor *out,
+                                gc_synth_stats *stats);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Streaming Gram: bands of columns, .npy files under a memory budget                       */

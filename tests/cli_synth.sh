@@ -197,6 +197,36 @@ expect_err "style zero blend weight" 2 x.png "$GC" style "$C" "$S,$S" --style-bl
 expect_err "style missing style" 1 x.png "$GC" style "$C" "$S,nothere.png" -o x.png --iters 1
 expect_err "style bad content layer" 2 x.png "$GC" style "$C" "$S" --content-layer relu4_2 -o x.png
 expect_err "style init missing" 1 x.png "$GC" style "$C" "$S" --init image:nothere.png -o x.png $NET
+# style: the pyramid, the loss, the content's colours (gc_synth_style)
+SNET="--image-size 48 --iters 10 $NET -q --threads 2"
+expect_ok "style default" "$GC" style "$C" "$S" -o sd.png $SNET
+expect_ok "style --pyramid 1" "$GC" style "$C" "$S" -o sp1.png $SNET --pyramid 1
+check "style --pyramid 1 is the default" 'cmp -s sd.png sp1.png'
+expect_ok "style --pyramid auto (48 x 38: one level)" "$GC" style "$C" "$S" -o spa.png $SNET --pyramid auto
+check "style auto at 48 is one level" 'cmp -s sd.png spa.png'
+expect_ok "style --pyramid 2" "$GC" style "$C" "$S" -o sp2.png $SNET --pyramid 2 --stats-json sp2.json
+check "style pyramid: 10 + 10 iterations" '[ "$(json_num sp2.json iters)" = 20 ] && grep -q "\"size\":\[48,38\]" sp2.json'
+check "style pyramid changes the result" '! cmp -s sd.png sp2.png'
+expect_ok "style --pyramid 2 again" "$GC" style "$C" "$S" -o sp2b.png $SNET --pyramid 2
+check "style pyramid: the same bytes" 'cmp -s sp2.png sp2b.png'
+expect_ok "style --pyramid 2, 1 thread" "$GC" style "$C" "$S" -o sp2c.png --image-size 48 --iters 10 \
+    $NET -q --threads 1 --pyramid 2
+check "style pyramid: the same bytes on 1 thread" 'cmp -s sp2.png sp2c.png'
+expect_ok "style pyramid, two styles, colours, histogram" "$GC" style "$C" "$S,$C" \
+    --style-blend-weights 1,2 -o sp3.png $SNET --pyramid 2 --original-colors --histogram on --init random
+check "style pyramid wrote sp3.png" '[ -s sp3.png ]'
+expect_ok "style --loss swd" "$GC" style "$C" "$S" -o sls.png $SNET --loss swd
+check "style --loss swd changes the result" '! cmp -s sd.png sls.png'
+expect_ok "style --loss both" "$GC" style "$C" "$S" -o slb.png $SNET --loss both --pyramid 2
+expect_ok "style --loss gram" "$GC" style "$C" "$S" -o slg.png $SNET --loss gram
+check "style --loss gram is the default" 'cmp -s sd.png slg.png'
+expect_err "style pyramid too deep" 1 x.png "$GC" style "$C" "$S" -o x.png $SNET --pyramid 5
+expect_grep "style pyramid too deep: why" "use fewer levels" "$T/err"
+expect_err "style bad --pyramid 0" 2 x.png "$GC" style "$C" "$S" -o x.png --pyramid 0
+expect_err "style bad --pyramid 9" 2 x.png "$GC" style "$C" "$S" -o x.png --pyramid 9
+expect_err "style bad --pyramid word" 2 x.png "$GC" style "$C" "$S" -o x.png --pyramid big
+expect_err "style bad --loss" 2 x.png "$GC" style "$C" "$S" -o x.png --loss wasserstein
+expect_err "style empty --loss" 2 x.png "$GC" style "$C" "$S" -o x.png --loss ""
 
 # ---- sample ----
 expect_ok "sample" "$GC" sample -o m1.png --size 24,20 --cells 6 --seed 5

@@ -30,6 +30,7 @@ extern const gc_test_case gc_tests_optim[];
 extern const gc_test_case gc_tests_synth[];
 extern const gc_test_case gc_tests_synth_quality[];
 extern const gc_test_case gc_tests_synth_swd[];
+extern const gc_test_case gc_tests_synth_style[];
 extern const gc_test_case gc_tests_nn[];
 extern const gc_test_case gc_tests_tile[];
 extern const gc_test_case gc_tests_image[];
@@ -37,7 +38,7 @@ extern const gc_test_case gc_tests_safetensors[];
 extern const gc_test_case gc_tests_parallel[];
 extern const gc_test_case gc_tests_texture_score[];
 
-static const gc_test_case *const gc_all_tables[] = {gc_tests_tensor, gc_tests_corr, gc_tests_fft, gc_tests_npy, gc_tests_conv2d, gc_tests_conv2d_winograd, gc_tests_conv2d_gemm, gc_tests_gram, gc_tests_alloc, gc_tests_harden, gc_tests_optim, gc_tests_synth, gc_tests_synth_quality, gc_tests_synth_swd, gc_tests_nn, gc_tests_tile, gc_tests_image, gc_tests_safetensors, gc_tests_parallel, gc_tests_texture_score};
+static const gc_test_case *const gc_all_tables[] = {gc_tests_tensor, gc_tests_corr, gc_tests_fft, gc_tests_npy, gc_tests_conv2d, gc_tests_conv2d_winograd, gc_tests_conv2d_gemm, gc_tests_gram, gc_tests_alloc, gc_tests_harden, gc_tests_optim, gc_tests_synth, gc_tests_synth_quality, gc_tests_synth_swd, gc_tests_synth_style, gc_tests_nn, gc_tests_tile, gc_tests_image, gc_tests_safetensors, gc_tests_parallel, gc_tests_texture_score};
 
 static void *gc_test_counter_alloc(size_t size, size_t align, void *user)
 {
