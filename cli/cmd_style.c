@@ -176,6 +176,56 @@ static int st_parse(int argc, char *const *argv, st_opts_t *o, cli_err *err)
     return cli_synth_check_out_ext(o->output, err);
 }
 
+/* The run's files: inputs, then the outputs' staging files (*wout, *wstats) and snapshots. */
+static int st_files(const st_opts_t *o, const char **wout, const char **wstats)
+{
+    int rc = cli_file_input(o->content);
+    for (int i = 0; i < o->nstyles && rc == CLI_OK; i++)
+        rc = cli_file_input(o->styles[i]);
+    if (rc == CLI_OK && o->init == ST_INIT_IMAGE)
+        rc = cli_file_input(o->init_path);
+    if (rc == CLI_OK && o->net.net && strcmp(o->net.net, "random") != 0)
+        rc = cli_file_input(o->net.net);
+    if (rc == CLI_OK)
+        rc = cli_file_output(o->output, wout);
+    if (rc == CLI_OK && o->stats)
+        rc = cli_file_output(o->stats, wstats);
+    if (rc == CLI_OK)
+        rc = cli_file_snapshots(o->output, o->save_every, o->iters);
+    return rc;
+}
+
+/* The synthesis descriptor from the options: the content's size, style layers `mask`, the
+ * content layer by name, progress to pr. */
+static int st_fill_desc(const st_opts_t *o, const gc_synth_net *net, uint32_t mask,
+                        const gc_tensor *content, cli_synth_progress *pr, gc_synth_desc *d)
+{
+    char q[64];
+    int rc = CLI_OK;
+    d->height = content->dims[1];
+    d->width = content->dims[2];
+    d->style_layers = mask;
+    d->content_layer = -2;
+    if (o->content_layer) {
+        d->content_layer = gc_synth_net_layer_find(net, o->content_layer);
+        if (d->content_layer < 0)
+            rc = cli_error(CLI_USAGE, "style: --content-layer: the network has no layer '%s'",
+                           cli_quote(o->content_layer, q, sizeof q));
+    }
+    d->content_weight = o->cw;
+    d->style_weight = o->sw;
+    d->tv_weight = o->tv;
+    d->iters = o->iters;
+    d->optimizer = o->optimizer;
+    d->learning_rate = o->lr > 0.0 ? o->lr : (o->optimizer == GC_SYNTH_OPTIMIZER_ADAM ? 0.02 : 1.0);
+    d->progress = cli_synth_progress_fn;
+    d->progress_user = pr;
+    d->pyramid = o->pyramid;
+    d->match_histogram = o->histogram;
+    d->loss = o->loss;
+    return rc;
+}
+
 int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
 {
     st_opts_t o;
@@ -186,20 +236,7 @@ int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
     if (o.help)
         return cli_print_usage(cmd);
     const char *wout = o.output, *wstats = o.stats; /* the staging files (cli_file_output) */
-    rc = cli_file_input(o.content);
-    for (int i = 0; i < o.nstyles && rc == CLI_OK; i++)
-        rc = cli_file_input(o.styles[i]);
-    if (rc == CLI_OK && o.init == ST_INIT_IMAGE)
-        rc = cli_file_input(o.init_path);
-    if (rc == CLI_OK && o.net.net && strcmp(o.net.net, "random") != 0)
-        rc = cli_file_input(o.net.net);
-    if (rc == CLI_OK)
-        rc = cli_file_output(o.output, &wout);
-    if (rc == CLI_OK && o.stats)
-        rc = cli_file_output(o.stats, &wstats);
-    if (rc == CLI_OK)
-        rc = cli_file_snapshots(o.output, o.save_every, o.iters);
-    if (rc != CLI_OK)
+    if ((rc = st_files(&o, &wout, &wstats)) != CLI_OK)
         return rc;
     gc_context *ctx = NULL;
     if ((rc = cli_make_context(o.threads, GC_ISA_AUTO, &ctx)) != CLI_OK)
@@ -222,29 +259,8 @@ int cli_cmd_style(const cli_command *cmd, int argc, char **argv)
         rc = cli_synth_make_net(ctx, &o.net, GC_DTYPE_F32, &net, &mask);
     gc_synth_desc d = gc_synth_desc_default();
     cli_synth_progress pr = {ctx, o.quiet, cli_synth_is_tty(), o.save_every, o.output, 0, 0};
-    if (rc == CLI_OK) {
-        d.height = content.dims[1];
-        d.width = content.dims[2];
-        d.style_layers = mask;
-        d.content_layer = -2;
-        if (o.content_layer) {
-            d.content_layer = gc_synth_net_layer_find(net, o.content_layer);
-            if (d.content_layer < 0)
-                rc = cli_error(CLI_USAGE, "style: --content-layer: the network has no layer '%s'",
-                               cli_quote(o.content_layer, q, sizeof q));
-        }
-        d.content_weight = o.cw;
-        d.style_weight = o.sw;
-        d.tv_weight = o.tv;
-        d.iters = o.iters;
-        d.optimizer = o.optimizer;
-        d.learning_rate = o.lr > 0.0 ? o.lr : (o.optimizer == GC_SYNTH_OPTIMIZER_ADAM ? 0.02 : 1.0);
-        d.progress = cli_synth_progress_fn;
-        d.progress_user = &pr;
-        d.pyramid = o.pyramid;
-        d.match_histogram = o.histogram;
-        d.loss = o.loss;
-    }
+    if (rc == CLI_OK)
+        rc = st_fill_desc(&o, net, mask, &content, &pr, &d);
     const int64_t side = (int64_t)(o.scale * (double)o.image_size + 0.5) > 0
                              ? (int64_t)(o.scale * (double)o.image_size + 0.5) : 1;
     for (int i = 0; rc == CLI_OK && i < o.nstyles; i++) {
