@@ -28,8 +28,24 @@ def d64(*shape, seed=0):
     return torch.randn(*shape, dtype=torch.float64, generator=g).requires_grad_(True)
 
 
-def test_backend_is_named():
-    assert gct.BACKEND in ("custom_op", "autograd.Function")
+TORCH_VERSION = tuple(int("".join(c for c in part if c.isdigit()) or 0)
+                      for part in torch.__version__.split("+")[0].split(".")[:2])
+CUSTOM_OP = gct.BACKEND == "custom_op"
+needs_custom_op = pytest.mark.skipif(
+    not CUSTOM_OP, reason=f"gramconv's custom operators (opcheck, fake tensors, torch.compile) "
+                          f"need PyTorch >= 2.4, this is {torch.__version__}")
+
+
+def test_backend_follows_the_torch_version():
+    if TORCH_VERSION >= (2, 4):
+        assert gct.BACKEND == "custom_op"
+        assert sorted(gct.OPS) == ["conv2d", "conv2d_backward", "gram", "gram_backward",
+                                   "style_loss"]
+        for name in gct.OPS:  # registered with the dispatcher as gramconv::NAME
+            assert isinstance(getattr(torch.ops.gramconv, name).default, torch._ops.OpOverload)
+    else:
+        assert gct.BACKEND == "autograd.Function"
+        assert gct.OPS == {}
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -166,21 +182,126 @@ def test_modules():
         gct.StyleLoss()
 
 
-@pytest.mark.skipif(not hasattr(torch.library, "opcheck") or gct.BACKEND != "custom_op",
-                    reason="torch.library.opcheck needs PyTorch >= 2.4 (custom ops)")
-def test_opcheck():
-    x = torch.randn(2, 3, 4, 5, dtype=torch.float64, requires_grad=True)
-    t = torch.randn(2, 3, 3, dtype=torch.float64)
-    w = torch.randn(4, 3, 3, 3, dtype=torch.float64, requires_grad=True)
-    b = torch.randn(4, dtype=torch.float64, requires_grad=True)
-    ops = gct.OPS
-    torch.library.opcheck(ops["gram"], (x, "hw", False, 1.0))
-    torch.library.opcheck(ops["gram_backward"], (x.detach(), t, "chw", True, 2.0))
-    torch.library.opcheck(ops["style_loss"], (x, t, 1.0, "hw", False, 1.0, True))
-    torch.library.opcheck(ops["conv2d"], (x, w, b, [1, 1], [1, 1], False, [1, 1], 1, "zeros"))
-    torch.library.opcheck(ops["conv2d_backward"],
-                          (torch.randn(2, 4, 4, 5, dtype=torch.float64), x.detach(), w.detach(),
-                           True, [1, 1], [1, 1], False, [1, 1], 1, "zeros", [True, True, True]))
+def _f64(*shape, grad=False, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, dtype=torch.float64, generator=g).requires_grad_(grad)
+
+
+def _f32(*shape, grad=False, seed=0):
+    return _f64(*shape, seed=seed).float().requires_grad_(grad)
+
+
+# (op name, arguments) for opcheck and the fake-tensor shapes: every rank and dtype of gram,
+# style_loss with and without its gradient, conv2d with and without bias, unbatched, strided,
+# 'same', reflect, grouped and dilated, and conv2d_backward with a partial output mask.
+OP_CASES = [
+    ("gram", lambda: (_f64(2, 3, 4, 5, grad=True), "hw", False, 1.0)),
+    ("gram", lambda: (_f32(3, 4, 5, grad=True), "chw", True, 0.5)),
+    ("gram", lambda: (_f64(4, 9, grad=True), "none", False, 2.0)),
+    ("gram_backward", lambda: (_f64(2, 3, 4, 5), _f64(2, 3, 3, seed=1), "chw", True, 2.0)),
+    ("gram_backward", lambda: (_f32(4, 9), _f32(4, 4, seed=1), "hw", False, 1.0)),
+    ("style_loss", lambda: (_f64(2, 3, 4, 5, grad=True), _f64(2, 3, 3, grad=True, seed=1), 1.5,
+                            "hw", False, 1.0, True)),
+    ("style_loss", lambda: (_f32(3, 4, 5), _f32(3, 3, seed=1), 1.0, "chw", True, 1.0, False)),
+    ("conv2d", lambda: (_f64(2, 3, 4, 5, grad=True), _f64(4, 3, 3, 3, grad=True, seed=1),
+                        _f64(4, grad=True, seed=2), [1, 1], [1, 1], False, [1, 1], 1, "zeros")),
+    ("conv2d", lambda: (_f32(3, 7, 6, grad=True), _f32(2, 3, 3, 2, grad=True, seed=1), None,
+                        [2, 1], [1, 0], False, [1, 1], 1, "reflect")),
+    ("conv2d", lambda: (_f64(1, 4, 6, 7, grad=True), _f64(6, 2, 3, 3, grad=True, seed=1), None,
+                        [1, 1], [0, 0], True, [2, 1], 2, "zeros")),
+    ("conv2d_backward", lambda: (_f64(2, 4, 4, 5, seed=3), _f64(2, 3, 4, 5),
+                                 _f64(4, 3, 3, 3, seed=1), True, [1, 1], [1, 1], False,
+                                 [1, 1], 1, "zeros", [True, True, True])),
+    ("conv2d_backward", lambda: (_f32(2, 4, 5, seed=3), _f32(3, 7, 6), _f32(2, 3, 3, 2, seed=1),
+                                 False, [2, 1], [1, 0], False, [1, 1], 1, "reflect",
+                                 [False, True, False])),
+]
+OP_IDS = [f"{name}{i}" for i, (name, _) in enumerate(OP_CASES)]
+
+
+@needs_custom_op
+@pytest.mark.parametrize("name,args", OP_CASES, ids=OP_IDS)
+def test_opcheck(name, args):
+    """Schema, autograd registration, fake tensor and AOT-dispatch checks of each operator."""
+    torch.library.opcheck(gct.OPS[name], args())
+
+
+def _meta(v):
+    return v.detach().to("meta") if isinstance(v, torch.Tensor) else v
+
+
+@needs_custom_op
+@pytest.mark.parametrize("name,args", OP_CASES, ids=OP_IDS)
+def test_fake_outputs_match_real(name, args):
+    """register_fake: the operators on meta tensors give the real outputs' shapes, dtypes and
+    strides without computing anything."""
+    a = args()
+    with torch.no_grad():
+        real = gct.OPS[name](*[v.detach() if isinstance(v, torch.Tensor) else v for v in a])
+        fake = gct.OPS[name](*[_meta(v) for v in a])
+    real = real if isinstance(real, tuple) else (real,)
+    fake = fake if isinstance(fake, tuple) else (fake,)
+    assert len(fake) == len(real)
+    for f, r in zip(fake, real):
+        assert f.device.type == "meta"
+        assert (f.shape, f.dtype, f.stride()) == (r.shape, r.dtype, r.stride())
+
+
+@needs_custom_op
+def test_public_functions_trace_on_meta_tensors():
+    """gct.gram / style_loss / conv2d go through the operators (a NumPy path could not take
+    meta tensors): half precision keeps its dtype, conv2d's geometry its shape."""
+    x = torch.empty(2, 3, 9, 10, device="meta", dtype=torch.bfloat16)
+    assert (gct.gram(x).shape, gct.gram(x).dtype) == ((2, 3, 3), torch.bfloat16)
+    assert gct.style_loss(x, torch.empty(2, 3, 3, device="meta")).shape == ()
+    w = torch.empty(5, 3, 3, 3, device="meta", dtype=torch.bfloat16)
+    assert gct.conv2d(x, w, stride=2, padding=1).shape == (2, 5, 5, 5)
+    assert gct.conv2d(x, w, padding="same").shape == (2, 5, 9, 10)
+    assert gct.conv2d(x[0], w, dilation=(2, 1)).shape == (5, 5, 8)
+
+
+def test_second_order_gradient_is_refused():
+    """Backward passes are first-order on both paths: a second backward raises."""
+    x = d64(2, 3, 4, 5)
+    (gx,) = torch.autograd.grad(gct.gram(x).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError):
+        gx.sum().backward()
+    w = d64(2, 3, 3, 3, seed=1)
+    (gw,) = torch.autograd.grad(gct.conv2d(x, w).sum(), w, create_graph=True)
+    with pytest.raises(RuntimeError):
+        gw.sum().backward()
+
+
+def test_gradcheck_modules():
+    feats = d64(1, 3, 5, 4, seed=3).detach()
+    gm = gct.GramMatrix(norm="chw", center=True)
+    assert gradcheck(gm, (d64(2, 3, 4, 5),))
+    sl = gct.StyleLoss(feats, weight=2.0)
+
+    def loss_of(x):
+        assert sl(x) is x
+        return sl.loss
+
+    assert gradcheck(loss_of, (d64(1, 3, 5, 4),))
+
+
+@needs_custom_op
+def test_compile_fullgraph():
+    """torch.compile traces the operators without a graph break (fake tensors, autograd) and
+    gives eager's values and gradients. The aot_eager backend: no C++ code generation."""
+    def f(x, w, t):
+        y = gct.conv2d(x, w, padding=1)
+        return gct.style_loss(y, t, weight=2.0) + gct.gram(y, norm="chw").sum()
+
+    x, w, t = d64(2, 3, 6, 5), d64(4, 3, 3, 3, seed=1), d64(2, 4, 4, seed=2).detach()
+    torch._dynamo.reset()
+    lc = torch.compile(f, backend="aot_eager", fullgraph=True)(x, w, t)
+    gc_ = torch.autograd.grad(lc, (x, w))
+    le = f(x, w, t)
+    ge = torch.autograd.grad(le, (x, w))
+    torch.testing.assert_close(lc, le)
+    for a, b in zip(gc_, ge):
+        torch.testing.assert_close(a, b)
 
 
 def test_training_step_reduces_style_loss():
@@ -198,6 +319,6 @@ def test_training_step_reduces_style_loss():
         loss = gct.style_loss(net(img), target, weight=1e3)
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     assert losses[-1] < 0.5 * losses[0]
     np.testing.assert_array_less(0, losses)
