@@ -1,25 +1,21 @@
-/* conv2d_gemm_body.h - the shift-GEMM tile kernel (contract: gc_cg_fn in conv2d_gemm.h),
- * written once over a small vector vocabulary that conv2d_gemm_avx512.c / _avx2.c define
- * before including this file, once per dtype: T, VT, MT, W (lanes), MR, NV, V_ZERO(),
- * V_LOADU(p), V_LOADM(m, p), V_STOREU(p, v), V_STOREM(p, m, v), V_BCAST(p), V_FMA(a, b, c)
- * (a*b + c), V_MASK(n) (lanes 0..n-1), FN(name). No include guard: included per dtype; the
- * per-dtype vocabulary (GC_SFX, T, VT, MT, W, V_*) is undefined at the end, ready for the
- * next instantiation.
+/* conv2d_gemm_body.h - the shift-GEMM tile kernel (contract: gc_cg_fn in
+ * kernels/conv2d_gemm_tile.h), written once over the vector vocabulary of the ISA folder's
+ * simd.h (T, VT, MT, W, V_*, GC_AI, GC_DT_TARGET) and compiled per dtype as
+ * kernels/kernel_name.h describes; defines gc_cg_tile_<dtype>_<isa>. The includer also
+ * defines MR (output channels per tile) and NV (<= 4, vectors per tile). No include guard.
  *
  * Register tile: MR output channels x V (<= NV) vectors of the flattened pixel row; per
  * reduction channel c and tap t it loads V pixel vectors (a shifted window of plane c) once
  * and FMAs each into the MR rows with a broadcast weight. Tiles of fewer than MR rows repeat
  * the last row's weights (computed, not stored), so one code path serves every row count. */
 
-/* GC_CG_ENTRY: attributes of the exported kernel (the includer may set a target). */
-#ifndef GC_CG_ENTRY
-#define GC_CG_ENTRY
-#define GC_CG_ENTRY_DEFAULTED
+#if !defined(GC_DT) || !defined(VT) || !defined(MR) || !defined(NV)
+#error "define GC_DT, MR and NV and include the folder's simd.h before conv2d_gemm_body.h"
 #endif
 
 /* KH, KW > 0: compile-time taps (the regular tables, zrow = the tap row step); 0: tables. */
-GC_AI void FN(gc_cg_body)(const int V, const int TAIL, const int KH, const int KW, const int FLIP,
-                          const gc_cg_call *a)
+GC_AI GC_DT_TARGET void GC_KN(cg_body)(const int V, const int TAIL, const int KH, const int KW,
+                                       const int FLIP, const gc_cg_call *a)
 {
     const T *wp[MR];
     VT acc[MR][NV];
@@ -86,31 +82,31 @@ GC_AI void FN(gc_cg_body)(const int V, const int TAIL, const int KH, const int K
 }
 
 /* The taps' form for a call: 1 = 1x1, 3 = 3x3, 5 = 5x5 (regular tables), 0 = tables. */
-GC_AI void FN(gc_cg_shape)(const int V, const int TAIL, const gc_cg_call *a)
+GC_AI GC_DT_TARGET void GC_KN(cg_shape)(const int V, const int TAIL, const gc_cg_call *a)
 {
     const int k = a->regular && a->kh == a->kw && (a->kh == 1 || a->kh == 3 || a->kh == 5) ? (int)a->kh : 0;
     if (k == 3 && a->flip)
-        FN(gc_cg_body)(V, TAIL, 3, 3, 1, a);
+        GC_KN(cg_body)(V, TAIL, 3, 3, 1, a);
     else if (k == 3)
-        FN(gc_cg_body)(V, TAIL, 3, 3, 0, a);
+        GC_KN(cg_body)(V, TAIL, 3, 3, 0, a);
     else if (k == 1)
-        FN(gc_cg_body)(V, TAIL, 1, 1, 0, a);
+        GC_KN(cg_body)(V, TAIL, 1, 1, 0, a);
     else if (k == 5 && a->flip)
-        FN(gc_cg_body)(V, TAIL, 5, 5, 1, a);
+        GC_KN(cg_body)(V, TAIL, 5, 5, 1, a);
     else if (k == 5)
-        FN(gc_cg_body)(V, TAIL, 5, 5, 0, a);
+        GC_KN(cg_body)(V, TAIL, 5, 5, 0, a);
     else
-        FN(gc_cg_body)(V, TAIL, 0, 0, 0, a);
+        GC_KN(cg_body)(V, TAIL, 0, 0, 0, a);
 }
 
-GC_CG_ENTRY void FN(gc_cg_tile)(const gc_cg_call *a)
+GC_DT_TARGET void GC_KN(cg_tile)(const gc_cg_call *a)
 {
     const int tail = a->last < W;
 #define GC_CG_CASE(V)                                                                              \
     if (tail)                                                                                      \
-        FN(gc_cg_shape)(V, 1, a);                                                                  \
+        GC_KN(cg_shape)(V, 1, a);                                                                  \
     else                                                                                           \
-        FN(gc_cg_shape)(V, 0, a);
+        GC_KN(cg_shape)(V, 0, a);
 #if NV >= 4
     if (a->nv >= 4) {
         GC_CG_CASE(4)
@@ -126,22 +122,3 @@ GC_CG_ENTRY void FN(gc_cg_tile)(const gc_cg_call *a)
     }
 #undef GC_CG_CASE
 }
-
-#ifdef GC_CG_ENTRY_DEFAULTED
-#undef GC_CG_ENTRY
-#undef GC_CG_ENTRY_DEFAULTED
-#endif
-
-#undef GC_SFX
-#undef T
-#undef VT
-#undef MT
-#undef W
-#undef V_LOADU
-#undef V_LOADM
-#undef V_STOREU
-#undef V_STOREM
-#undef V_BCAST
-#undef V_FMA
-#undef V_ZERO
-#undef V_MASK

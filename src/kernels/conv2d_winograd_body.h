@@ -1,7 +1,8 @@
 /* conv2d_winograd_body.h - the Winograd F(4x4, 3x3) and F(2x2, 5x5) transforms as plain
  * loops over a short vector dimension, written once and compiled per ISA (conv2d_winograd_scalar.c,
- * _avx2.c, _avx512.c) so the compiler vectorises them with that file's flags. The includer
- * defines WT (float or double) and WN(name) (the name with its dtype / ISA suffix).
+ * _avx2.c, _avx512.c) so the compiler vectorises them with that file's flags. Instantiated
+ * per dtype as kernels/kernel_name.h describes (GC_DT, then the folder's simd.h: GC_ISA, T
+ * and GC_AI); defines gc_wino_{wt,wt5,in,out,out2}_<dtype>_<isa> (contract in winograd.h).
  *
  * Matrices (Lavin & Gray, points 0, +-1, +-2, infinity):
  *   B^T d:  r0 = 4 d0 - 5 d2 + d4          r3 = -2 d1 - d2 + 2 d3 + d4
@@ -25,8 +26,8 @@
  *   A^T m:  y0 = m0 + m1 + m2 + m3 + m4           y1 = m1 - m2 + 2 m3 - 2 m4 + m5
  * (row i of A^T holds the points to the power i, and 1 at infinity in the last row). */
 
-#ifndef WT
-#error "define WT and WN before including conv2d_winograd_body.h"
+#if !defined(GC_DT) || !defined(T)
+#error "define GC_DT and include the folder's simd.h before conv2d_winograd_body.h"
 #endif
 
 #define GC_WINO_LANES 8  /* tiles per input-transform call (the V panel width) */
@@ -35,8 +36,8 @@
 /* 1D B^T over 6 values of a lane vector: r[i][l] from d[i][l], i < 6, l < n. */
 #define GC_WINO_BT(r, d, n)                                                                    \
     for (int l = 0; l < (n); l++) {                                                            \
-        const WT d0 = d[0][l], d1 = d[1][l], d2 = d[2][l], d3 = d[3][l], d4 = d[4][l],         \
-                 d5 = d[5][l];                                                                 \
+        const T d0 = d[0][l], d1 = d[1][l], d2 = d[2][l], d3 = d[3][l], d4 = d[4][l],          \
+                d5 = d[5][l];                                                                  \
         r[0][l] = 4 * d0 - 5 * d2 + d4;                                                        \
         r[1][l] = -4 * (d1 + d2) + d3 + d4;                                                    \
         r[2][l] = 4 * (d1 - d2) - d3 + d4;                                                     \
@@ -47,19 +48,18 @@
 
 /* Weight transform of one input channel for gw (<= GC_WINO_GWMAX) output channels.
  * Shape: k[(3a + b)*gw + o], a, b < 3, o < gw  ->  u[xi*uxs + o], xi < 36. */
-static inline __attribute__((always_inline)) void WN(gc_wino_wt_body)(const void *kp, int64_t gw,
-                                                                      void *up, int64_t uxs)
+GC_AI void GC_KN(wino_wt_body)(const void *kp, int64_t gw, void *up, int64_t uxs)
 {
-    const WT c4 = (WT)0.25, c6 = (WT)(1.0 / 6), c12 = (WT)(1.0 / 12), c24 = (WT)(1.0 / 24);
-    const WT *restrict k = kp;
-    WT *restrict u = up;
-    WT t[6][3][GC_WINO_GWMAX];
+    const T c4 = (T)0.25, c6 = (T)(1.0 / 6), c12 = (T)(1.0 / 12), c24 = (T)(1.0 / 24);
+    const T *restrict k = kp;
+    T *restrict u = up;
+    T t[6][3][GC_WINO_GWMAX];
     /* t = G k (over the rows a) */
     for (int b = 0; b < 3; b++) {
-        const WT *k0 = k + b * gw, *k1 = k0 + 3 * gw, *k2 = k1 + 3 * gw;
+        const T *k0 = k + b * gw, *k1 = k0 + 3 * gw, *k2 = k1 + 3 * gw;
         for (int64_t o = 0; o < gw; o++) {
-            const WT g0 = k0[o], g1 = k1[o], g2 = k2[o];
-            const WT e = g0 * c24 + g2 * c6, f = g1 * c12;
+            const T g0 = k0[o], g1 = k1[o], g2 = k2[o];
+            const T e = g0 * c24 + g2 * c6, f = g1 * c12;
             t[0][b][o] = g0 * c4;
             t[1][b][o] = -(g0 + g1 + g2) * c6;
             t[2][b][o] = -(g0 - g1 + g2) * c6;
@@ -71,14 +71,14 @@ static inline __attribute__((always_inline)) void WN(gc_wino_wt_body)(const void
     /* u = t G^T (over the columns b); ivdep: GCC's alias checks give up on six output rows
      * of one array and fall back to scalar code (the rows are uxs >= gw apart) */
     for (int i = 0; i < 6; i++) {
-        WT *restrict r0 = u + (int64_t)(6 * i) * uxs, *restrict r1 = r0 + uxs, *restrict r2 = r1 + uxs,
-                     *restrict r3 = r2 + uxs, *restrict r4 = r3 + uxs, *restrict r5 = r4 + uxs;
+        T *restrict r0 = u + (int64_t)(6 * i) * uxs, *restrict r1 = r0 + uxs, *restrict r2 = r1 + uxs,
+                    *restrict r3 = r2 + uxs, *restrict r4 = r3 + uxs, *restrict r5 = r4 + uxs;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC ivdep
 #endif
         for (int64_t o = 0; o < gw; o++) {
-            const WT g0 = t[i][0][o], g1 = t[i][1][o], g2 = t[i][2][o];
-            const WT e = g0 * c24 + g2 * c6, f = g1 * c12;
+            const T g0 = t[i][0][o], g1 = t[i][1][o], g2 = t[i][2][o];
+            const T e = g0 * c24 + g2 * c6, f = g1 * c12;
             r0[o] = g0 * c4;
             r1[o] = -(g0 + g1 + g2) * c6;
             r2[o] = -(g0 - g1 + g2) * c6;
@@ -92,8 +92,8 @@ static inline __attribute__((always_inline)) void WN(gc_wino_wt_body)(const void
 /* 1D G of F(2x2, 5x5) over 5 values of a lane vector: r[i][o] from g[0..4][o], i < 6. */
 #define GC_WINO_G5(r0, r1, r2, r3, r4, r5, g0, g1, g2, g3, g4)                                 \
     do {                                                                                       \
-        const WT e_ = (g0) + (g2) + (g4), f_ = (g1) + (g3);                                    \
-        const WT e2_ = (g0) + 4 * (g2) + 16 * (g4), f2_ = 2 * (g1) + 8 * (g3);                 \
+        const T e_ = (g0) + (g2) + (g4), f_ = (g1) + (g3);                                     \
+        const T e2_ = (g0) + 4 * (g2) + 16 * (g4), f2_ = 2 * (g1) + 8 * (g3);                  \
         r0 = (g0) * c4;                                                                        \
         r1 = -(e_ + f_) * c6;                                                                  \
         r2 = -(e_ - f_) * c6;                                                                  \
@@ -104,13 +104,12 @@ static inline __attribute__((always_inline)) void WN(gc_wino_wt_body)(const void
 
 /* Weight transform of F(2x2, 5x5), one input channel for gw (<= GC_WINO_GWMAX) output
  * channels. Shape: k[(5a + b)*gw + o], a, b < 5, o < gw  ->  u[xi*uxs + o], xi < 36. */
-static inline __attribute__((always_inline)) void WN(gc_wino_wt5_body)(const void *kp, int64_t gw,
-                                                                       void *up, int64_t uxs)
+GC_AI void GC_KN(wino_wt5_body)(const void *kp, int64_t gw, void *up, int64_t uxs)
 {
-    const WT c4 = (WT)0.25, c6 = (WT)(1.0 / 6), c24 = (WT)(1.0 / 24);
-    const WT *restrict k = kp;
-    WT *restrict u = up;
-    WT t[6][5][GC_WINO_GWMAX];
+    const T c4 = (T)0.25, c6 = (T)(1.0 / 6), c24 = (T)(1.0 / 24);
+    const T *restrict k = kp;
+    T *restrict u = up;
+    T t[6][5][GC_WINO_GWMAX];
     /* t = G k (over the rows a) */
     for (int b = 0; b < 5; b++)
         for (int64_t o = 0; o < gw; o++)
@@ -119,8 +118,8 @@ static inline __attribute__((always_inline)) void WN(gc_wino_wt5_body)(const voi
                        k[(15 + b) * gw + o], k[(20 + b) * gw + o]);
     /* u = t G^T (over the columns b); ivdep as in gc_wino_wt */
     for (int i = 0; i < 6; i++) {
-        WT *restrict r0 = u + (int64_t)(6 * i) * uxs, *restrict r1 = r0 + uxs, *restrict r2 = r1 + uxs,
-                     *restrict r3 = r2 + uxs, *restrict r4 = r3 + uxs, *restrict r5 = r4 + uxs;
+        T *restrict r0 = u + (int64_t)(6 * i) * uxs, *restrict r1 = r0 + uxs, *restrict r2 = r1 + uxs,
+                    *restrict r3 = r2 + uxs, *restrict r4 = r3 + uxs, *restrict r5 = r4 + uxs;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC ivdep
 #endif
@@ -143,14 +142,14 @@ static inline __attribute__((always_inline)) void WN(gc_wino_wt5_body)(const voi
         else                                                                                   \
             body(kp, gw, up, uxs);                                                             \
     } while (0)
-void WN(gc_wino_wt)(const void *kp, int64_t gw, void *up, int64_t uxs)
+void GC_KN(wino_wt)(const void *kp, int64_t gw, void *up, int64_t uxs)
 {
-    GC_WINO_WIDTHS(WN(gc_wino_wt_body));
+    GC_WINO_WIDTHS(GC_KN(wino_wt_body));
 }
 
-void WN(gc_wino_wt5)(const void *kp, int64_t gw, void *up, int64_t uxs)
+void GC_KN(wino_wt5)(const void *kp, int64_t gw, void *up, int64_t uxs)
 {
-    GC_WINO_WIDTHS(WN(gc_wino_wt5_body));
+    GC_WINO_WIDTHS(GC_KN(wino_wt5_body));
 }
 #undef GC_WINO_WIDTHS
 
@@ -158,20 +157,20 @@ void WN(gc_wino_wt5)(const void *kp, int64_t gw, void *up, int64_t uxs)
  * starts at src[c*cs + off[l]] (rows rs apart, columns contiguous); step: the tile width (4
  * or 2), for the fast path of tiles consecutive in one row.
  * Shape: -> v[xi*vxs + c*GC_WINO_LANES + l], xi < 36, c < nc, l < GC_WINO_LANES. */
-void WN(gc_wino_in)(const void *srcp, int64_t cs, int64_t rs, const int64_t *off, int64_t step,
+void GC_KN(wino_in)(const void *srcp, int64_t cs, int64_t rs, const int64_t *off, int64_t step,
                     int64_t nc, void *vp, int64_t vxs)
 {
-    const WT *src = srcp;
-    WT *v = vp;
+    const T *src = srcp;
+    T *v = vp;
     enum { NL = GC_WINO_LANES };
     int row = step == 4; /* the tiles are consecutive in one row: windows 4 apart */
     for (int l = 1; l < NL; l++)
         row &= off[l] == off[0] + 4 * l;
     for (int64_t c = 0; c < nc; c++) {
-        WT d[6][6][NL], r[6][6][NL];
-        const WT *s = src + c * cs;
+        T d[6][6][NL], r[6][6][NL];
+        const T *s = src + c * cs;
         if (row) {
-            const WT *s0 = s + off[0];
+            const T *s0 = s + off[0];
             for (int i = 0; i < 6; i++)
                 for (int j = 0; j < 6; j++)
                     for (int l = 0; l < NL; l++)
@@ -184,7 +183,7 @@ void WN(gc_wino_in)(const void *srcp, int64_t cs, int64_t rs, const int64_t *off
         }
         /* columns: r[i][j] = sum_k BT[i][k] d[k][j] */
         for (int j = 0; j < 6; j++) {
-            WT dc[6][NL], rc[6][NL];
+            T dc[6][NL], rc[6][NL];
             for (int i = 0; i < 6; i++)
                 for (int l = 0; l < NL; l++)
                     dc[i][l] = d[i][j][l];
@@ -195,10 +194,10 @@ void WN(gc_wino_in)(const void *srcp, int64_t cs, int64_t rs, const int64_t *off
         }
         /* rows: V[i][j] = sum_k r[i][k] BT[j][k] */
         for (int i = 0; i < 6; i++) {
-            WT rr[6][NL];
+            T rr[6][NL];
             GC_WINO_BT(rr, r[i], NL)
             for (int j = 0; j < 6; j++) {
-                WT *dst = v + (int64_t)(6 * i + j) * vxs + c * NL;
+                T *dst = v + (int64_t)(6 * i + j) * vxs + c * NL;
                 for (int l = 0; l < NL; l++)
                     dst[l] = rr[j][l];
             }
@@ -209,21 +208,21 @@ void WN(gc_wino_in)(const void *srcp, int64_t cs, int64_t rs, const int64_t *off
 /* Output transform of one tile for ncol output channels, plus bias (NULL: none), clipped to
  * the nr x nx (<= 4 x 4) part inside the output.
  * Shape: m[xi*mxs + o], xi < 36, o < ncol  ->  out[o*os + y*ys + x*xs], y < nr, x < nx. */
-void WN(gc_wino_out)(const void *mp, int64_t mxs, int64_t ncol, const void *biasp, int64_t bs,
+void GC_KN(wino_out)(const void *mp, int64_t mxs, int64_t ncol, const void *biasp, int64_t bs,
                      void *outp, int64_t os, int64_t ys, int64_t xs, int64_t nr, int64_t nx)
 {
-    const WT *m = mp, *bias = biasp;
-    WT *out = outp;
-    WT t[4][6][GC_WINO_GWMAX], y[4][4][GC_WINO_GWMAX], b[GC_WINO_GWMAX];
+    const T *m = mp, *bias = biasp;
+    T *out = outp;
+    T t[4][6][GC_WINO_GWMAX], y[4][4][GC_WINO_GWMAX], b[GC_WINO_GWMAX];
     for (int64_t o = 0; o < ncol; o++)
-        b[o] = bias ? bias[o * bs] : (WT)0;
+        b[o] = bias ? bias[o * bs] : (T)0;
     /* t = A^T m over the rows */
     for (int j = 0; j < 6; j++) {
-        const WT *m0 = m + (int64_t)j * mxs, *m1 = m0 + 6 * mxs, *m2 = m1 + 6 * mxs,
-                 *m3 = m2 + 6 * mxs, *m4 = m3 + 6 * mxs, *m5 = m4 + 6 * mxs;
+        const T *m0 = m + (int64_t)j * mxs, *m1 = m0 + 6 * mxs, *m2 = m1 + 6 * mxs,
+                *m3 = m2 + 6 * mxs, *m4 = m3 + 6 * mxs, *m5 = m4 + 6 * mxs;
         for (int64_t o = 0; o < ncol; o++) {
-            const WT p1 = m1[o] + m2[o], q1 = m1[o] - m2[o];
-            const WT p2 = m3[o] + m4[o], q2 = m3[o] - m4[o];
+            const T p1 = m1[o] + m2[o], q1 = m1[o] - m2[o];
+            const T p2 = m3[o] + m4[o], q2 = m3[o] - m4[o];
             t[0][j][o] = m0[o] + p1 + p2;
             t[1][j][o] = q1 + 2 * q2;
             t[2][j][o] = p1 + 4 * p2;
@@ -233,8 +232,8 @@ void WN(gc_wino_out)(const void *mp, int64_t mxs, int64_t ncol, const void *bias
     /* y = t A over the columns, + bias */
     for (int i = 0; i < 4; i++)
         for (int64_t o = 0; o < ncol; o++) {
-            const WT p1 = t[i][1][o] + t[i][2][o], q1 = t[i][1][o] - t[i][2][o];
-            const WT p2 = t[i][3][o] + t[i][4][o], q2 = t[i][3][o] - t[i][4][o];
+            const T p1 = t[i][1][o] + t[i][2][o], q1 = t[i][1][o] - t[i][2][o];
+            const T p2 = t[i][3][o] + t[i][4][o], q2 = t[i][3][o] - t[i][4][o];
             y[i][0][o] = t[i][0][o] + p1 + p2 + b[o];
             y[i][1][o] = q1 + 2 * q2 + b[o];
             y[i][2][o] = p1 + 4 * p2 + b[o];
@@ -249,18 +248,18 @@ void WN(gc_wino_out)(const void *mp, int64_t mxs, int64_t ncol, const void *bias
 /* Output transform of F(2x2, 5x5), one tile for ncol output channels, plus bias (NULL:
  * none), clipped to the nr x nx (<= 2 x 2) part inside the output.
  * Shape: m[xi*mxs + o], xi < 36, o < ncol  ->  out[o*os + y*ys + x*xs], y < nr, x < nx. */
-void WN(gc_wino_out2)(const void *mp, int64_t mxs, int64_t ncol, const void *biasp, int64_t bs,
+void GC_KN(wino_out2)(const void *mp, int64_t mxs, int64_t ncol, const void *biasp, int64_t bs,
                       void *outp, int64_t os, int64_t ys, int64_t xs, int64_t nr, int64_t nx)
 {
-    const WT *m = mp, *bias = biasp;
-    WT *out = outp;
-    WT t[2][6][GC_WINO_GWMAX], y[2][2][GC_WINO_GWMAX], b[GC_WINO_GWMAX];
+    const T *m = mp, *bias = biasp;
+    T *out = outp;
+    T t[2][6][GC_WINO_GWMAX], y[2][2][GC_WINO_GWMAX], b[GC_WINO_GWMAX];
     for (int64_t o = 0; o < ncol; o++)
-        b[o] = bias ? bias[o * bs] : (WT)0;
+        b[o] = bias ? bias[o * bs] : (T)0;
     /* t = A^T m over the rows */
     for (int j = 0; j < 6; j++) {
-        const WT *m0 = m + (int64_t)j * mxs, *m1 = m0 + 6 * mxs, *m2 = m1 + 6 * mxs,
-                 *m3 = m2 + 6 * mxs, *m4 = m3 + 6 * mxs, *m5 = m4 + 6 * mxs;
+        const T *m0 = m + (int64_t)j * mxs, *m1 = m0 + 6 * mxs, *m2 = m1 + 6 * mxs,
+                *m3 = m2 + 6 * mxs, *m4 = m3 + 6 * mxs, *m5 = m4 + 6 * mxs;
         for (int64_t o = 0; o < ncol; o++) {
             t[0][j][o] = m0[o] + m1[o] + m2[o] + m3[o] + m4[o];
             t[1][j][o] = m1[o] - m2[o] + 2 * (m3[o] - m4[o]) + m5[o];

@@ -1,11 +1,22 @@
-/* corr_block_body.h - the SIMD block kernels of the correlation driver, written once over a
- * small vector vocabulary (T, VT, MT, W, V_LOAD, V_FMA, ...) that corr_block_avx512.c and
- * corr_block_avx2.c define before including this file, once per dtype. No include guard: it
- * is meant to be included several times. The design notes (tile kinds, sum order) are at the
- * top of corr_block_avx512.c. */
+/* corr_block_body.h - the SIMD block kernels of the correlation driver (contract in
+ * kernels/corr_block.h), written once over the vector vocabulary of the ISA folder's simd.h
+ * (T, VT, MT, W, V_*, GC_AI, GC_KEEP) and compiled per dtype as kernels/kernel_name.h
+ * describes; defines gc_corr_block_<dtype>_<isa>. The includer also defines the tile limits
+ * (GC_JBMAX, GC_RG, GC_VMAX, GC_SRB, GC_KHMAX, GC_KREGMAX, GC_STREAM_K3, GC_RB_FOR,
+ * GC_TAIL_ALWAYS, GC_TAP_SHAPES, GC_STREAM_KHS, GC_PAIR_TAIL and, with paired tails,
+ * GC_PJBMAX and GC_PAIR_SHAPES). No include guard. The design notes (tile kinds, sum order)
+ * are at the top of corr_block_avx512.c. */
+
+#if !defined(GC_DT) || !defined(VT) || !defined(GC_JBMAX)
+#error "define GC_DT and the tile limits and include the folder's simd.h before corr_block_body.h"
+#endif
+
+/* the block descriptor of the dtype: gc_corr_block_f32 / gc_corr_block_f64 */
+#define BT GC_KCAT(gc_corr_block_, GC_DT)
+
 /* One register tile of the tap kind: planes j0..j0+JB-1, rows r0..r0+RB-1, columns
  * x0..x0+V*W-1 of which the last vector is masked by mlast when TAIL. */
-GC_AI void FN(gc_tap_tile)(const BT *b, const int JB, const int RB, const int V, const int TAIL,
+GC_AI void GC_KN(tap_tile)(const BT *b, const int JB, const int RB, const int V, const int TAIL,
                            int64_t j0, int64_t r0, int64_t x0, MT mlast)
 {
     const int64_t kh = b->kh, kw = b->kw, kos = b->kernel_out_stride;
@@ -24,7 +35,7 @@ GC_AI void FN(gc_tap_tile)(const BT *b, const int JB, const int RB, const int V,
                 else if (TAIL && v == V - 1)
                     acc[j][r][v] = V_LOADM(mlast, op[j][r] + v * W);
                 else
-                    acc[j][r][v] = V_LOAD(op[j][r] + v * W);
+                    acc[j][r][v] = V_LOADU(op[j][r] + v * W);
             }
         }
     for (int64_t t = 0; t < b->nterms; t++) {
@@ -43,7 +54,7 @@ GC_AI void FN(gc_tap_tile)(const BT *b, const int JB, const int RB, const int V,
 #pragma GCC unroll 8
                     for (int v = 0; v < V; v++)
                         in[r][v] = (TAIL && v == V - 1) ? V_LOADM(mlast, src[r] + kx + v * W)
-                                                        : V_LOAD(src[r] + kx + v * W);
+                                                        : V_LOADU(src[r] + kx + v * W);
                 if (JB > 1) {
 #pragma GCC unroll 8
                     for (int r = 0; r < RB; r++)
@@ -72,7 +83,7 @@ GC_AI void FN(gc_tap_tile)(const BT *b, const int JB, const int RB, const int V,
                 if (TAIL && v == V - 1)
                     V_STOREM(op[j][r] + v * W, mlast, acc[j][r][v]);
                 else
-                    V_STORE(op[j][r] + v * W, acc[j][r][v]);
+                    V_STOREU(op[j][r] + v * W, acc[j][r][v]);
             }
 }
 
@@ -80,7 +91,7 @@ GC_AI void FN(gc_tap_tile)(const BT *b, const int JB, const int RB, const int V,
  * columns as in the tap tile. Input row ir (of GC_SRB+KH-1) feeds output rows ir-ky. KW > 0:
  * the kernel width is KW and the KH*KW (<= GC_KREGMAX) kernel values are broadcast into
  * registers once per term instead of once per use. */
-GC_AI void FN(gc_stream_tile)(const BT *b, const int KH, const int KW, const int V, const int TAIL,
+GC_AI void GC_KN(stream_tile)(const BT *b, const int KH, const int KW, const int V, const int TAIL,
                               int64_t j0, int64_t r0, int64_t x0, MT mlast)
 {
     const int64_t kw = KW > 0 ? KW : b->kw;
@@ -97,7 +108,7 @@ GC_AI void FN(gc_stream_tile)(const BT *b, const int KH, const int KW, const int
             else if (TAIL && v == V - 1)
                 acc[r][v] = V_LOADM(mlast, op[r] + v * W);
             else
-                acc[r][v] = V_LOAD(op[r] + v * W);
+                acc[r][v] = V_LOADU(op[r] + v * W);
         }
     }
     for (int64_t t = 0; t < b->nterms; t++) {
@@ -122,7 +133,7 @@ GC_AI void FN(gc_stream_tile)(const BT *b, const int KH, const int KW, const int
 #pragma GCC unroll 8
                 for (int v = 0; v < V; v++)
                     in[v] = (TAIL && v == V - 1) ? V_LOADM(mlast, src + kx + v * W)
-                                                 : V_LOAD(src + kx + v * W);
+                                                 : V_LOADU(src + kx + v * W);
 #pragma GCC unroll 8
                 for (int v = 0; v < V; v++)
                     GC_KEEP(in[v]);
@@ -143,7 +154,7 @@ GC_AI void FN(gc_stream_tile)(const BT *b, const int KH, const int KW, const int
             if (TAIL && v == V - 1)
                 V_STOREM(op[r] + v * W, mlast, acc[r][v]);
             else
-                V_STORE(op[r] + v * W, acc[r][v]);
+                V_STOREU(op[r] + v * W, acc[r][v]);
         }
 }
 
@@ -151,7 +162,7 @@ GC_AI void FN(gc_stream_tile)(const BT *b, const int KH, const int KW, const int
 /* One paired-tail tile: planes j0..j0+JB-1, rows r0 and r0+1, VF full vectors from x0, then
  * one vector whose lanes [0, p) are row r0's columns xt.. and lanes [W/2, W/2+p) row r0+1's
  * (xt = x0 + VF*W, p = ow - xt <= W/2; mlo/mhi select those lanes). */
-GC_AI void FN(gc_pair_tile)(const BT *b, const int JB, const int VF, int64_t j0, int64_t r0,
+GC_AI void GC_KN(pair_tile)(const BT *b, const int JB, const int VF, int64_t j0, int64_t r0,
                             int64_t x0, MT mlo, MT mhi)
 {
     const int64_t kh = b->kh, kw = b->kw, kos = b->kernel_out_stride;
@@ -165,7 +176,7 @@ GC_AI void FN(gc_pair_tile)(const BT *b, const int JB, const int VF, int64_t j0,
             op[j][r] = b->out + (j0 + j) * b->out_plane_stride + (r0 + r) * b->out_row_stride + x0;
 #pragma GCC unroll 8
             for (int v = 0; v < VF; v++)
-                acc[j][r * VF + v] = b->accumulate ? V_LOAD(op[j][r] + v * W) : V_ZERO();
+                acc[j][r * VF + v] = b->accumulate ? V_LOADU(op[j][r] + v * W) : V_ZERO();
         }
         acc[j][2 * VF] = b->accumulate ? V_LOADMM(V_LOADM(mlo, op[j][0] + VF * W), mhi,
                                                   op[j][1] + VF * W - W / 2)
@@ -181,8 +192,8 @@ GC_AI void FN(gc_pair_tile)(const BT *b, const int JB, const int VF, int64_t j0,
                 VT in[2 * GC_VMAX + 1];
 #pragma GCC unroll 8
                 for (int v = 0; v < VF; v++) {
-                    in[v] = V_LOAD(s0 + kx + v * W);
-                    in[VF + v] = V_LOAD(s1 + kx + v * W);
+                    in[v] = V_LOADU(s0 + kx + v * W);
+                    in[VF + v] = V_LOADU(s1 + kx + v * W);
                 }
                 in[2 * VF] = V_LOADMM(V_LOADM(mlo, s0 + kx + VF * W), mhi, s1 + kx + VF * W - W / 2);
                 if (JB > 1) {
@@ -206,7 +217,7 @@ GC_AI void FN(gc_pair_tile)(const BT *b, const int JB, const int VF, int64_t j0,
         for (int r = 0; r < 2; r++)
 #pragma GCC unroll 8
             for (int v = 0; v < VF; v++)
-                V_STORE(op[j][r] + v * W, acc[j][r * VF + v]);
+                V_STOREU(op[j][r] + v * W, acc[j][r * VF + v]);
         V_STOREM(op[j][0] + VF * W, mlo, acc[j][2 * VF]);
         V_STOREM(op[j][1] + VF * W - W / 2, mhi, acc[j][2 * VF]);
     }
@@ -231,22 +242,22 @@ GC_AI void FN(gc_pair_tile)(const BT *b, const int JB, const int VF, int64_t j0,
 #endif
 
 #define GC_DEF_TAP(JB, RB)                                                                  \
-    static void FN(gc_tap_##JB##_##RB)(const BT *b, int v, int tail, int64_t j0, int64_t r0, \
+    static void GC_KN(tap_##JB##_##RB)(const BT *b, int v, int tail, int64_t j0, int64_t r0, \
                                         int64_t x0, MT m)                                   \
     {                                                                                       \
         (void)tail;                                                                         \
         GC_VSWITCH(GC_TAP_TILE_##JB##_##RB)                                                 \
     }
 #define GC_DEF_STREAM(KH)                                                                   \
-    static void FN(gc_stream_##KH)(const BT *b, int v, int tail, int64_t j0, int64_t r0,     \
+    static void GC_KN(stream_##KH)(const BT *b, int v, int tail, int64_t j0, int64_t r0,     \
                                     int64_t x0, MT m)                                       \
     {                                                                                       \
         (void)tail;                                                                         \
         GC_VSWITCH(GC_STREAM_TILE_##KH)                                                     \
     }
 /* GC_TAP_TILE_JB_RB(V, TL) and GC_STREAM_TILE_KH(V, TL): the tile calls with fixed shapes */
-#define GC_TAPC(JB, RB, V, TL) FN(gc_tap_tile)(b, JB, RB, V, TL, j0, r0, x0, m)
-#define GC_STRC(KH, V, TL) FN(gc_stream_tile)(b, KH, 0, V, TL, j0, r0, x0, m)
+#define GC_TAPC(JB, RB, V, TL) GC_KN(tap_tile)(b, JB, RB, V, TL, j0, r0, x0, m)
+#define GC_STRC(KH, V, TL) GC_KN(stream_tile)(b, KH, 0, V, TL, j0, r0, x0, m)
 #ifndef GC_TAP_TILE_1_1
 #define GC_TAP_TILE_6_1(V, TL) GC_TAPC(6, 1, V, TL)
 #define GC_TAP_TILE_5_1(V, TL) GC_TAPC(5, 1, V, TL)
@@ -277,7 +288,7 @@ GC_STREAM_KHS(GC_DEF_STREAM)
 #if GC_STREAM_K3
 /* 3x3 kernels: the stream tile with its 9 kernel values in registers, walking at most
  * GC_K3V vectors at a time (GC_SRB*GC_K3V accumulators + 9 + GC_K3V inputs must fit) */
-static void FN(gc_stream_3x3)(const BT *b, int v, int tail, int64_t j0, int64_t r0, int64_t x0,
+static void GC_KN(stream_3x3)(const BT *b, int v, int tail, int64_t j0, int64_t r0, int64_t x0,
                               MT m)
 {
     for (int u = 0; u < v; u += GC_K3V) {
@@ -286,54 +297,54 @@ static void FN(gc_stream_3x3)(const BT *b, int v, int tail, int64_t j0, int64_t 
         const int64_t xu = x0 + (int64_t)u * W;
         if (n == GC_K3V) {
             if (last && tail)
-                FN(gc_stream_tile)(b, 3, 3, GC_K3V, 1, j0, r0, xu, m);
+                GC_KN(stream_tile)(b, 3, 3, GC_K3V, 1, j0, r0, xu, m);
             else
-                FN(gc_stream_tile)(b, 3, 3, GC_K3V, 0, j0, r0, xu, V_MASK(W));
+                GC_KN(stream_tile)(b, 3, 3, GC_K3V, 0, j0, r0, xu, V_MASK(W));
         } else {
             if (last && tail)
-                FN(gc_stream_tile)(b, 3, 3, 1, 1, j0, r0, xu, m);
+                GC_KN(stream_tile)(b, 3, 3, 1, 1, j0, r0, xu, m);
             else
-                FN(gc_stream_tile)(b, 3, 3, 1, 0, j0, r0, xu, V_MASK(W));
+                GC_KN(stream_tile)(b, 3, 3, 1, 0, j0, r0, xu, V_MASK(W));
         }
     }
 }
 #endif
 
 #if GC_PAIR_TAIL
-typedef void (*FN(gc_pair_fn))(const BT *b, int64_t j0, int64_t r0, int64_t x0, MT mlo, MT mhi);
+typedef void (*GC_KN(pair_fn))(const BT *b, int64_t j0, int64_t r0, int64_t x0, MT mlo, MT mhi);
 #define GC_DEF_PAIR(JB, VF)                                                                 \
-    static void FN(gc_pair_##JB##_##VF)(const BT *b, int64_t j0, int64_t r0, int64_t x0,     \
+    static void GC_KN(pair_##JB##_##VF)(const BT *b, int64_t j0, int64_t r0, int64_t x0,     \
                                          MT mlo, MT mhi)                                    \
     {                                                                                       \
-        FN(gc_pair_tile)(b, JB, VF, j0, r0, x0, mlo, mhi);                                  \
+        GC_KN(pair_tile)(b, JB, VF, j0, r0, x0, mlo, mhi);                                  \
     }
 GC_PAIR_SHAPES(GC_DEF_PAIR)
-#define GC_PAIR_ENTRY(JB, VF) [JB][VF] = FN(gc_pair_##JB##_##VF),
-static const FN(gc_pair_fn) FN(gc_pair_table)[GC_PJBMAX + 1][GC_VMAX] = {GC_PAIR_SHAPES(GC_PAIR_ENTRY)};
+#define GC_PAIR_ENTRY(JB, VF) [JB][VF] = GC_KN(pair_##JB##_##VF),
+static const GC_KN(pair_fn) GC_KN(pair_table)[GC_PJBMAX + 1][GC_VMAX] = {GC_PAIR_SHAPES(GC_PAIR_ENTRY)};
 #undef GC_DEF_PAIR
 #undef GC_PAIR_ENTRY
 #endif
 
-typedef void (*FN(gc_tile_fn))(const BT *b, int v, int tail, int64_t j0, int64_t r0, int64_t x0,
+typedef void (*GC_KN(tile_fn))(const BT *b, int v, int tail, int64_t j0, int64_t r0, int64_t x0,
                                MT m);
 
 /* tap tiles by [JB][RB], stream tiles by [KH] (NULL: none) */
-#define GC_TAP_ENTRY(JB, RB) [JB][RB] = FN(gc_tap_##JB##_##RB),
-#define GC_STREAM_ENTRY(KH) [KH] = FN(gc_stream_##KH),
-static const FN(gc_tile_fn) FN(gc_tap_table)[GC_JBMAX + 1][GC_RG + 1] = {GC_TAP_SHAPES(GC_TAP_ENTRY)};
-static const FN(gc_tile_fn) FN(gc_stream_table)[GC_KHMAX + 1] = {GC_STREAM_KHS(GC_STREAM_ENTRY)};
+#define GC_TAP_ENTRY(JB, RB) [JB][RB] = GC_KN(tap_##JB##_##RB),
+#define GC_STREAM_ENTRY(KH) [KH] = GC_KN(stream_##KH),
+static const GC_KN(tile_fn) GC_KN(tap_table)[GC_JBMAX + 1][GC_RG + 1] = {GC_TAP_SHAPES(GC_TAP_ENTRY)};
+static const GC_KN(tile_fn) GC_KN(stream_table)[GC_KHMAX + 1] = {GC_STREAM_KHS(GC_STREAM_ENTRY)};
 
-void GC_PUBLIC(const BT *b)
+void GC_KN(corr_block)(const BT *b)
 {
     const int64_t ow = b->ow;
     const int64_t nvec = (ow + W - 1) / W;
     const int partial = (int)(ow % W);
     const MT mpart = partial ? V_MASK(partial) : V_MASK(W);
     const MT mfull = V_MASK(W);
-    FN(gc_tile_fn) stream = b->kh <= GC_KHMAX ? FN(gc_stream_table)[b->kh] : 0;
+    GC_KN(tile_fn) stream = b->kh <= GC_KHMAX ? GC_KN(stream_table)[b->kh] : 0;
 #if GC_STREAM_K3
     if (b->kh == 3 && b->kw == 3)
-        stream = FN(gc_stream_3x3);
+        stream = GC_KN(stream_3x3);
 #endif
     /* taller kernels stream in nchunk bands of kernel rows (heights as even as possible,
      * each 2..GC_KHMAX), band after band on the same output tile: per term, band rows ky0..
@@ -369,7 +380,7 @@ void GC_PUBLIC(const BT *b)
                             s.kernels = &kband;
                             s.kh = kc;
                             s.accumulate = b->accumulate || t > 0 || c > 0;
-                            FN(gc_stream_table)[kc](&s, v, tail, j0, r0, xv * W, tail ? mpart : mfull);
+                            GC_KN(stream_table)[kc](&s, v, tail, j0, r0, xv * W, tail ? mpart : mfull);
                             ky0 += kc;
                         }
                 }
@@ -382,7 +393,7 @@ void GC_PUBLIC(const BT *b)
             const int64_t xmain = npair ? xlast : nvec;
             for (int64_t r = 0; r < ng; r += rbmax) {
                 const int rb = (int)(ng - r < rbmax ? ng - r : rbmax);
-                const FN(gc_tile_fn) fn = use_stream ? stream : FN(gc_tap_table)[jb][rb];
+                const GC_KN(tile_fn) fn = use_stream ? stream : GC_KN(tap_table)[jb][rb];
                 for (int64_t xv = 0; xv < xmain; xv += GC_VMAX) {
                     const int v = (int)(nvec - xv < GC_VMAX ? nvec - xv : GC_VMAX);
                     const int tail = xv + v == nvec && partial;
@@ -395,10 +406,10 @@ void GC_PUBLIC(const BT *b)
                 for (int64_t jj = 0; jj < jb; jj += GC_PJBMAX) {
                     const int pj = (int)(jb - jj < GC_PJBMAX ? jb - jj : GC_PJBMAX);
                     for (int64_t r = 0; r < npair; r += 2)
-                        FN(gc_pair_table)[pj][vf](b, j0 + jj, r0 + r, xlast * W, mlo, mhi);
+                        GC_KN(pair_table)[pj][vf](b, j0 + jj, r0 + r, xlast * W, mlo, mhi);
                 }
                 if (ng > npair)
-                    FN(gc_tap_table)[jb][1](b, vf + 1, 1, j0, r0 + npair, xlast * W, mpart);
+                    GC_KN(tap_table)[jb][1](b, vf + 1, 1, j0, r0 + npair, xlast * W, mpart);
             }
 #endif
         }
@@ -413,3 +424,4 @@ void GC_PUBLIC(const BT *b)
 #undef GC_STRC
 #undef GC_TAP_ENTRY
 #undef GC_STREAM_ENTRY
+#undef BT

@@ -120,7 +120,7 @@ void gc_pack_bf16_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds,
                          void *dst);
 void gc_syrk_bf16_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
                          int64_t ld);
-void gc_syrk_bf16_pf_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b,
+void gc_syrk_pf_bf16_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b,
                             double *acc, int64_t ld, gc_syrk_prefetch *pf);
 #endif
 

@@ -422,10 +422,10 @@ gc_status gc_ts_swd(gc_context *ctx, const gc_texture_score_desc *desc, ts_mem *
         /* normalise all three by the sample's per-channel mean and deviation */
         ts_normalise(m->X, n, C, p, D);
         ts_swd_job job = {D, ndir, m->ut, {m->X[0], m->X[1], m->X[2]}, {n[0], n[1], n[2]},
-                          m->scratch, stride, m->dist, gc_ts_project_scalar};
+                          m->scratch, stride, m->dist, gc_ts_project_f64_scalar};
 #if defined(GC_HAVE_AVX2)
         if (gc_context_isa(ctx) >= GC_ISA_AVX2)
-            job.project = gc_ts_project_avx2;
+            job.project = gc_ts_project_f64_avx2;
 #endif
         if ((st = gc_parallel_for(ctx, (int)nthreads, nblocks, ts_swd_task, &job)) != GC_OK)
             return st;

@@ -1,8 +1,9 @@
 /* corr_block_avx512.c - AVX-512 block kernels for the correlation driver (contract in
- * internal.h), float32 (16 lanes) and float64 (8 lanes).
+ * kernels/corr_block.h), float32 (16 lanes) and float64 (8 lanes).
  *
  * The kernel body lives in corr_block_body.h, shared with corr_block_avx2.c; this file
- * defines the AVX-512 vector vocabulary and includes it once per dtype.
+ * sets the AVX-512 tile limits and compiles it once per dtype with the vocabulary of
+ * kernels/avx512/simd.h.
  *
  * Every output element is summed the same way whatever tile computes it: the accumulator
  * starts at 0 (or the old output), then one FMA per term t, kernel row ky, kernel column kx,
@@ -29,16 +30,6 @@
 
 #include "kernels/corr_block.h"
 
-#include <immintrin.h>
-
-#define GC_AI static inline __attribute__((always_inline))
-#define GC_CAT_(a, b) a##b
-#define GC_CAT(a, b) GC_CAT_(a, b)
-#define FN(name) GC_CAT(name, GC_SFX)
-/* Keep a loaded vector in a register: stops the compiler from folding the load into every
- * FMA that uses it (one load per plane instead of one per tap). Emits no instruction. */
-#define GC_KEEP(x) __asm__("" : "+v"(x))
-
 /* tile limits shared by both dtypes */
 #define GC_JBMAX 6   /* output planes per tap tile */
 #define GC_RG 6      /* output rows per row group (multiple of every RB below) */
@@ -61,56 +52,13 @@
 #define GC_PAIR_SHAPES(X) X(3, 3) X(2, 3) X(1, 3) X(3, 2) X(2, 2) X(1, 2) X(3, 1) X(2, 1) X(1, 1)
 
 /* ---- float32 ---- */
-#define GC_SFX _f32
-#define T float
-#define BT gc_corr_block_f32
-#define VT __m512
-#define MT __mmask16
-#define W 16
-#define V_LOAD(p) _mm512_loadu_ps(p)
-#define V_LOADM(m, p) _mm512_maskz_loadu_ps((m), (p))
-#define V_LOADMM(s, m, p) _mm512_mask_loadu_ps((s), (m), (p))
-#define V_STORE(p, v) _mm512_storeu_ps((p), (v))
-#define V_STOREM(p, m, v) _mm512_mask_storeu_ps((p), (m), (v))
-#define V_BCAST(p) _mm512_set1_ps(*(p))
-#define V_FMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
-#define V_ZERO() _mm512_setzero_ps()
-#define V_MASK(n) ((MT)((1u << (n)) - 1u))
-#define GC_PUBLIC gc_corr_block_f32_avx512
+#define GC_DT f32
+#include "kernels/avx512/simd.h"
 #include "kernels/corr_block_body.h"
-#undef GC_SFX
-#undef T
-#undef BT
-#undef VT
-#undef MT
-#undef W
-#undef V_LOAD
-#undef V_LOADM
-#undef V_LOADMM
-#undef V_STORE
-#undef V_STOREM
-#undef V_BCAST
-#undef V_FMA
-#undef V_ZERO
-#undef V_MASK
-#undef GC_PUBLIC
+#undef GC_DT
 
 /* ---- float64 ---- */
-#define GC_SFX _f64
-#define T double
-#define BT gc_corr_block_f64
-#define VT __m512d
-#define MT __mmask8
-#define W 8
-#define V_LOAD(p) _mm512_loadu_pd(p)
-#define V_LOADM(m, p) _mm512_maskz_loadu_pd((m), (p))
-#define V_LOADMM(s, m, p) _mm512_mask_loadu_pd((s), (m), (p))
-#define V_STORE(p, v) _mm512_storeu_pd((p), (v))
-#define V_STOREM(p, m, v) _mm512_mask_storeu_pd((p), (m), (v))
-#define V_BCAST(p) _mm512_set1_pd(*(p))
-#define V_FMA(a, b, c) _mm512_fmadd_pd((a), (b), (c))
-#define V_ZERO() _mm512_setzero_pd()
-#define V_MASK(n) ((MT)((1u << (n)) - 1u))
-#define GC_PUBLIC gc_corr_block_f64_avx512
+#define GC_DT f64
+#include "kernels/avx512/simd.h"
 #include "kernels/corr_block_body.h"
-
+#undef GC_DT

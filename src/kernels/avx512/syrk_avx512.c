@@ -1,4 +1,4 @@
-/* syrk_avx512.c - AVX-512 Gram kernels (contracts in gram.h). The plain references: for the
+/* syrk_avx512.c - AVX-512 Gram kernels (contracts in kernels/syrk.h). The plain references: for the
  * k-major sets, the portable kernels in syrk_scalar.c (the same sums per lane); for the quad
  * and octet sets, gc_gram_forward_reference, which the tests hold the forward to.
  *   float32 SYRK: panels of L = 16 rows, tiles of (v <= 3 panels = 48 rows) x NR = 8 columns:
@@ -15,65 +15,28 @@
  *     bf16-rounded inputs. */
 #include "kernels/syrk.h"
 
-#include <immintrin.h>
+/* ---- k-major SYRK and GEMM tiles, float32 and float64 from one body (syrk_body.h) -------- */
+#define NR 8 /* columns per SYRK tile */
+#define GR 8 /* rows per GEMM tile */
+/* float32 SYRK: acc[c*ld + r] += sum_k a[(r/16)*ps + k*16 + r%16] * b[k*16 + c], r < 16v, c < 8
+ * float32 GEMM: tile[r*48 + c] = sum_j s[j*lds + r] * b[j*48 + c], r < 8, c < 48 */
+#define GC_DT f32
+#include "kernels/avx512/simd.h"
+#include "kernels/syrk_body.h"
+#undef GC_DT
+/* float64 SYRK: acc[c*ld + r] += sum_k a[(r/8)*ps + k*8 + r%8] * b[k*8 + c], r < 8v, c < 8
+ * float64 GEMM: tile[r*24 + c] = sum_j s[j*lds + r] * b[j*24 + c], r < 8, c < 24 */
+#define GC_DT f64
+#include "kernels/avx512/simd.h"
+#include "kernels/syrk_body.h"
+#undef GC_DT
+#undef NR
+#undef GR
 
-#define GC_INLINE static inline __attribute__((always_inline))
-
-/* ---- float32 SYRK: acc[c*ld + r] += sum_k a[(r/16)*ps + k*16 + r%16] * b[k*16 + c] ---- */
-GC_INLINE void gc_syrk_f32_v(const int V, int64_t kc, const float *a, int64_t ps, const float *b,
-                             double *acc, int64_t ld)
-{
-    __m512 c0[8], c1[8], c2[8];
-    /* the accumulator tile is touched once per chunk, usually from L3: fetch it now, under
-     * the k loop */
-    #pragma GCC unroll 8
-    for (int j = 0; j < 8; j++)
-        for (int l = 0; l < 2 * V; l++)
-            _mm_prefetch((const char *)(acc + j * ld + l * 8), _MM_HINT_T0);
-    #pragma GCC unroll 8
-    for (int j = 0; j < 8; j++)
-        c0[j] = c1[j] = c2[j] = _mm512_setzero_ps();
-    const float *a0 = a, *a1 = a + ps, *a2 = a + 2 * ps;
-    for (int64_t k = 0; k < kc; k++) {
-        const __m512 x0 = _mm512_loadu_ps(a0 + k * 16);
-        const __m512 x1 = V > 1 ? _mm512_loadu_ps(a1 + k * 16) : x0;
-        const __m512 x2 = V > 2 ? _mm512_loadu_ps(a2 + k * 16) : x0;
-        const float *bk = b + k * 16;
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; j++) {
-            const __m512 y = _mm512_set1_ps(bk[j]);
-            c0[j] = _mm512_fmadd_ps(x0, y, c0[j]);
-            if (V > 1)
-                c1[j] = _mm512_fmadd_ps(x1, y, c1[j]);
-            if (V > 2)
-                c2[j] = _mm512_fmadd_ps(x2, y, c2[j]);
-        }
-    }
-#pragma GCC unroll 8
-    for (int j = 0; j < 8; j++) {
-        #pragma GCC unroll 3
-        for (int u = 0; u < V; u++) {
-            const __m512 c = u == 0 ? c0[j] : u == 1 ? c1[j] : c2[j];
-            double *d = acc + j * ld + u * 16;
-            const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(c));
-            const __m512d hi = _mm512_cvtps_pd(
-                _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(c), 1)));
-            _mm512_storeu_pd(d, _mm512_add_pd(_mm512_loadu_pd(d), lo));
-            _mm512_storeu_pd(d + 8, _mm512_add_pd(_mm512_loadu_pd(d + 8), hi));
-        }
-    }
-}
-
-void gc_syrk_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
-                        int64_t ld)
-{
-    if (v >= 3)
-        gc_syrk_f32_v(3, kc, a, ps, b, acc, ld);
-    else if (v == 2)
-        gc_syrk_f32_v(2, kc, a, ps, b, acc, ld);
-    else
-        gc_syrk_f32_v(1, kc, a, ps, b, acc, ld);
-}
+/* ---- hand-written: the code below exists for one dtype only (the quad and octet sets, the
+ * float32 store), or differs between the dtypes beyond the vector width: the float32 pack
+ * transposes 16 x 16 blocks of 32-bit lanes (gc_tr16, shared with the store) after a test
+ * for a block of plain loads, the float64 pack 8 x 8 blocks with 64-bit shuffles. */
 
 /* ---- float32 quad SYRK (the Gram forward's set): panels of L = 4 rows, k in quads -------
  *   acc[c*ld + r] += sum_k a[(r/4)*ps + (k/4)*16 + (r%4)*4 + k%4] * b[(k/4)*16 + c*4 + k%4]
@@ -84,7 +47,7 @@ void gc_syrk_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, const void
  * the pack moves 128-bit blocks, a quarter of the shuffles of a 16 x 16 transpose. */
 
 /* lanes r*4 + kk of a0..a3 -> lane u*4 + r of the result = sum_kk au[r*4 + kk] */
-GC_INLINE __m512 gc_red4(__m512 a0, __m512 a1, __m512 a2, __m512 a3)
+GC_AI __m512 gc_red4(__m512 a0, __m512 a1, __m512 a2, __m512 a3)
 {
     const __m512 s01 = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));
     const __m512 s23 = _mm512_add_ps(_mm512_unpacklo_ps(a2, a3), _mm512_unpackhi_ps(a2, a3));
@@ -97,7 +60,7 @@ GC_INLINE __m512 gc_red4(__m512 a0, __m512 a1, __m512 a2, __m512 a3)
 }
 
 /* d[0 .. n) += the first n lanes of s, in float64 (n <= 16); set: d[0 .. n) = them */
-GC_INLINE void gc_add_lanes_pd(double *d, __m512 s, int n, int set)
+GC_AI void gc_add_lanes_pd(double *d, __m512 s, int n, int set)
 {
     const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(s));
     const __m512d hi =
@@ -128,7 +91,7 @@ typedef struct gc_pf_cursor {
     int64_t n, line, lpr, sp;
 } gc_pf_cursor;
 
-GC_INLINE gc_pf_cursor gc_pf_begin(const gc_syrk_prefetch *pf, int64_t nsteps)
+GC_AI gc_pf_cursor gc_pf_begin(const gc_syrk_prefetch *pf, int64_t nsteps)
 {
     gc_pf_cursor c = {0, 0, 0, 0, 1, 1};
     if (pf) {
@@ -139,7 +102,7 @@ GC_INLINE gc_pf_cursor gc_pf_begin(const gc_syrk_prefetch *pf, int64_t nsteps)
     return c;
 }
 
-GC_INLINE void gc_pf_step(gc_pf_cursor *c, int64_t step)
+GC_AI void gc_pf_step(gc_pf_cursor *c, int64_t step)
 {
     if (c->n > 0 && (step & (c->sp - 1)) == 0) {
         _mm_prefetch((const char *)(c->row + (uintptr_t)c->line * 64), _MM_HINT_T1);
@@ -151,7 +114,7 @@ GC_INLINE void gc_pf_step(gc_pf_cursor *c, int64_t step)
     }
 }
 
-GC_INLINE void gc_pf_end(gc_syrk_prefetch *pf, const gc_pf_cursor *c)
+GC_AI void gc_pf_end(gc_syrk_prefetch *pf, const gc_pf_cursor *c)
 {
     if (pf) {
         pf->row = c->row;
@@ -162,7 +125,7 @@ GC_INLINE void gc_pf_end(gc_syrk_prefetch *pf, const gc_pf_cursor *c)
 
 /* The end of a quad-set kernel: each column's v accumulators (lane r*4 + w) reduced to 4v
  * row sums and added to (set: stored in) acc[j*ld + 0 .. 4v) */
-GC_INLINE void gc_q4_flush(const int V, __m512 c[6][4], double *acc, int64_t ld, int set)
+GC_AI void gc_q4_flush(const int V, __m512 c[6][4], double *acc, int64_t ld, int set)
 {
     const __m512 z = _mm512_setzero_ps();
     #pragma GCC unroll 4
@@ -179,7 +142,7 @@ GC_INLINE void gc_q4_flush(const int V, __m512 c[6][4], double *acc, int64_t ld,
     }
 }
 
-GC_INLINE void gc_syrk_q4_v(const int V, int64_t kc, const float *a, int64_t ps, const float *b,
+GC_AI void gc_syrk_q4_v(const int V, int64_t kc, const float *a, int64_t ps, const float *b,
                             double *acc, int64_t ld, gc_syrk_prefetch *pf, int set)
 {
     const int64_t nq = (kc + 3) / 4;
@@ -209,7 +172,7 @@ GC_INLINE void gc_syrk_q4_v(const int V, int64_t kc, const float *a, int64_t ps,
     gc_q4_flush(V, c, acc, ld, set);
 }
 
-GC_INLINE void gc_syrk_q4_any(const int PF, int64_t kc, int v, const void *a, int64_t ps,
+GC_AI void gc_syrk_q4_any(const int PF, int64_t kc, int v, const void *a, int64_t ps,
                               const void *b, double *acc, int64_t ld, gc_syrk_prefetch *pf)
 {
     if (!PF)
@@ -241,7 +204,7 @@ void gc_syrk_q4_pf_f32_avx512(int64_t kc, int v, const void *a, int64_t ps, cons
  * subtracted); zero past n and for r >= rows. The float32 packs' one row load (the two
  * float32 packs test for a whole block of plain loads first: per-row tests cost the 16 x 16
  * transpose ~20 %, `bench/pack_cost.c`). */
-GC_INLINE __m512 gc_row16(const float *s, int64_t lds, int64_t rows, const __m512 *m, int r,
+GC_AI __m512 gc_row16(const float *s, int64_t lds, int64_t rows, const __m512 *m, int r,
                           int64_t k0, int64_t n)
 {
     if (r >= rows)
@@ -286,61 +249,11 @@ void gc_pack_q4_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t ld
     }
 }
 
-/* ---- float64 SYRK: acc[c*ld + r] += sum_k a[(r/8)*ps + k*8 + r%8] * b[k*8 + c] ---------- */
-GC_INLINE void gc_syrk_f64_v(const int V, int64_t kc, const double *a, int64_t ps,
-                             const double *b, double *acc, int64_t ld)
-{
-    __m512d c0[8], c1[8], c2[8];
-    #pragma GCC unroll 8
-    for (int j = 0; j < 8; j++)
-        for (int l = 0; l < V; l++)
-            _mm_prefetch((const char *)(acc + j * ld + l * 8), _MM_HINT_T0);
-    #pragma GCC unroll 8
-    for (int j = 0; j < 8; j++)
-        c0[j] = c1[j] = c2[j] = _mm512_setzero_pd();
-    const double *a0 = a, *a1 = a + ps, *a2 = a + 2 * ps;
-    for (int64_t k = 0; k < kc; k++) {
-        const __m512d x0 = _mm512_loadu_pd(a0 + k * 8);
-        const __m512d x1 = V > 1 ? _mm512_loadu_pd(a1 + k * 8) : x0;
-        const __m512d x2 = V > 2 ? _mm512_loadu_pd(a2 + k * 8) : x0;
-        const double *bk = b + k * 8;
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; j++) {
-            const __m512d y = _mm512_set1_pd(bk[j]);
-            c0[j] = _mm512_fmadd_pd(x0, y, c0[j]);
-            if (V > 1)
-                c1[j] = _mm512_fmadd_pd(x1, y, c1[j]);
-            if (V > 2)
-                c2[j] = _mm512_fmadd_pd(x2, y, c2[j]);
-        }
-    }
-#pragma GCC unroll 8
-    for (int j = 0; j < 8; j++) {
-        double *d = acc + j * ld;
-        _mm512_storeu_pd(d, _mm512_add_pd(_mm512_loadu_pd(d), c0[j]));
-        if (V > 1)
-            _mm512_storeu_pd(d + 8, _mm512_add_pd(_mm512_loadu_pd(d + 8), c1[j]));
-        if (V > 2)
-            _mm512_storeu_pd(d + 16, _mm512_add_pd(_mm512_loadu_pd(d + 16), c2[j]));
-    }
-}
-
-void gc_syrk_f64_avx512(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
-                        int64_t ld)
-{
-    if (v >= 3)
-        gc_syrk_f64_v(3, kc, a, ps, b, acc, ld);
-    else if (v == 2)
-        gc_syrk_f64_v(2, kc, a, ps, b, acc, ld);
-    else
-        gc_syrk_f64_v(1, kc, a, ps, b, acc, ld);
-}
-
 /* ---- float32 transpose-pack, L = 16: dst[k*16 + r] = src[r*lds + k] - mu[r] ------------ */
 /* Columns k0 .. k0+n-1 (n <= 16) of the 16 rows (zero rows from `rows` on), minus m[r] (m
  * NULL: nothing subtracted), transposed: out[c] = column k0 + c as a vector of the 16 rows. */
 /* out[c] lane r = t[r] lane c (t is clobbered) */
-GC_INLINE void gc_tr16(__m512 t[16], __m512 out[16])
+GC_AI void gc_tr16(__m512 t[16], __m512 out[16])
 {
     __m512 u[16];
     for (int r = 0; r < 16; r += 2) {
@@ -395,7 +308,7 @@ void gc_pack_f32_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, 
  * Rows j of G from acc's columns (contiguous), then the mirror rows i >= j0 + 16 sixteen at a
  * time: 16 columns of 16 values each, turned by gc_tr16 into 16 row pieces of one cache line.
  * The plain reference is gram.c's portable loop (same values: one multiply, one rounding). */
-GC_INLINE __m512 gc_acc16(const double *a, int64_t n, __m512d al)
+GC_AI __m512 gc_acc16(const double *a, int64_t n, __m512d al)
 {
     const __mmask8 m0 = (__mmask8)(n >= 8 ? 0xff : (1u << n) - 1u);
     const __mmask8 m1 = (__mmask8)(n >= 16 ? 0xff : n > 8 ? (1u << (n - 8)) - 1u : 0);
@@ -479,8 +392,6 @@ void gc_pack_f64_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds, 
  * multiple of 8 are zero). A column's octet is one 128-bit broadcast; vdpbf16ps adds both
  * products of a pair into a float32 lane, lane r*4 + w, and gc_red4 adds a row's 4 lanes at
  * the end, as in the float32 quad kernel. */
-#define GC_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
-
 GC_BF16_TARGET void gc_pack_bf16_avx512(int64_t kc, int64_t rows, const void *src, int64_t lds,
                                         const double *mu, void *dst)
 {
@@ -507,7 +418,7 @@ GC_BF16_TARGET void gc_pack_bf16_avx512(int64_t kc, int64_t rows, const void *sr
 
 /* acc[c*ld + r] += (double) sum_k bf16 A(r, k) * B(c, k), r < 4V, c < 4 (set: =), a and b in
  * the octet layout above (ps in bf16 elements), sums in float32 (vdpbf16ps) */
-GC_BF16_TARGET static inline __attribute__((always_inline)) void
+GC_BF16_TARGET GC_AI void
 gc_syrk_bf16_v(const int V, int64_t kc, const uint16_t *a, int64_t ps, const uint16_t *b,
                double *acc, int64_t ld, gc_syrk_prefetch *pf, int set)
 {
@@ -539,7 +450,7 @@ gc_syrk_bf16_v(const int V, int64_t kc, const uint16_t *a, int64_t ps, const uin
     gc_q4_flush(V, c, acc, ld, set);
 }
 
-GC_BF16_TARGET static inline __attribute__((always_inline)) void
+GC_BF16_TARGET GC_AI void
 gc_syrk_bf16_any(const int PF, int64_t kc, int v, const void *a, int64_t ps, const void *b,
                  double *acc, int64_t ld, gc_syrk_prefetch *pf)
 {
@@ -562,69 +473,9 @@ GC_BF16_TARGET void gc_syrk_bf16_avx512(int64_t kc, int v, const void *a, int64_
     gc_syrk_bf16_any(0, kc, v, a, ps, b, acc, ld, NULL);
 }
 
-GC_BF16_TARGET void gc_syrk_bf16_pf_avx512(int64_t kc, int v, const void *a, int64_t ps,
+GC_BF16_TARGET void gc_syrk_pf_bf16_avx512(int64_t kc, int v, const void *a, int64_t ps,
                                            const void *b, double *acc, int64_t ld,
                                            gc_syrk_prefetch *pf)
 {
     gc_syrk_bf16_any(1, kc, v, a, ps, b, acc, ld, pf);
-}
-
-/* ---- float32 GEMM: tile[r*48 + c] = sum_j s[j*lds + r] * b[j*48 + c], r < 8, c < 48 ----- */
-void gc_gemm_f32_avx512(int64_t m, const void *s, int64_t lds, const void *b, void *tile)
-{
-    const float *S = s, *B = b;
-    __m512 c0[8], c1[8], c2[8];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 8; r++)
-        c0[r] = c1[r] = c2[r] = _mm512_setzero_ps();
-    for (int64_t j = 0; j < m; j++) {
-        const __m512 b0 = _mm512_loadu_ps(B + j * 48);
-        const __m512 b1 = _mm512_loadu_ps(B + j * 48 + 16);
-        const __m512 b2 = _mm512_loadu_ps(B + j * 48 + 32);
-        const float *sj = S + j * lds;
-#pragma GCC unroll 8
-        for (int r = 0; r < 8; r++) {
-            const __m512 y = _mm512_set1_ps(sj[r]);
-            c0[r] = _mm512_fmadd_ps(y, b0, c0[r]);
-            c1[r] = _mm512_fmadd_ps(y, b1, c1[r]);
-            c2[r] = _mm512_fmadd_ps(y, b2, c2[r]);
-        }
-    }
-    float *o = tile;
-    #pragma GCC unroll 8
-    for (int r = 0; r < 8; r++) {
-        _mm512_storeu_ps(o + r * 48, c0[r]);
-        _mm512_storeu_ps(o + r * 48 + 16, c1[r]);
-        _mm512_storeu_ps(o + r * 48 + 32, c2[r]);
-    }
-}
-
-/* ---- float64 GEMM: tile[r*24 + c] = sum_j s[j*lds + r] * b[j*24 + c], r < 8, c < 24 ----- */
-void gc_gemm_f64_avx512(int64_t m, const void *s, int64_t lds, const void *b, void *tile)
-{
-    const double *S = s, *B = b;
-    __m512d c0[8], c1[8], c2[8];
-    #pragma GCC unroll 8
-    for (int r = 0; r < 8; r++)
-        c0[r] = c1[r] = c2[r] = _mm512_setzero_pd();
-    for (int64_t j = 0; j < m; j++) {
-        const __m512d b0 = _mm512_loadu_pd(B + j * 24);
-        const __m512d b1 = _mm512_loadu_pd(B + j * 24 + 8);
-        const __m512d b2 = _mm512_loadu_pd(B + j * 24 + 16);
-        const double *sj = S + j * lds;
-#pragma GCC unroll 8
-        for (int r = 0; r < 8; r++) {
-            const __m512d y = _mm512_set1_pd(sj[r]);
-            c0[r] = _mm512_fmadd_pd(y, b0, c0[r]);
-            c1[r] = _mm512_fmadd_pd(y, b1, c1[r]);
-            c2[r] = _mm512_fmadd_pd(y, b2, c2[r]);
-        }
-    }
-    double *o = tile;
-    #pragma GCC unroll 8
-    for (int r = 0; r < 8; r++) {
-        _mm512_storeu_pd(o + r * 24, c0[r]);
-        _mm512_storeu_pd(o + r * 24 + 8, c1[r]);
-        _mm512_storeu_pd(o + r * 24 + 16, c2[r]);
-    }
 }

@@ -1,5 +1,6 @@
 /* corr_block_scalar.c - portable block kernel for the correlation driver (contract in
- * internal.h): out[jb][r][x] = sum_t sum_{ky,kx} rows[t][r+ky][x+kx] * kernels[t][jb][ky][kx].
+ * kernels/corr_block.h):
+ *   out[jb][r][x] = sum_t sum_{ky,kx} rows[t][r+ky][x+kx] * kernels[t][jb][ky][kx].
  * Accumulates each output row in a small local buffer so the compiler can vectorise along x
  * with whatever the baseline ISA offers. */
 #include "kernels/corr_block.h"

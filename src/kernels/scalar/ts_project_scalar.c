@@ -3,8 +3,8 @@
  * rounded before it is added. The AVX2 kernel gives the same bits. */
 #include "kernels/ts_project.h"
 
-void gc_ts_project_scalar(const double *X, int64_t n, int64_t D, const double *ut, double *P,
-                          int64_t ldp)
+void gc_ts_project_f64_scalar(const double *X, int64_t n, int64_t D, const double *ut,
+                              double *P, int64_t ldp)
 {
     for (int64_t r = 0; r < n; r++) {
         double a[GC_TS_KB] = {0};

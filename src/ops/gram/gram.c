@@ -103,7 +103,7 @@ int gc_gram_bf16_kernels(gc_context *ctx, gc_gram_kernels *k)
     if (gc_bf16_available(ctx)) {
         /* the quad set's tiling, k in octets (the forward only: no GEMM) */
         *k = (gc_gram_kernels){gc_syrk_bf16_avx512, gc_pack_bf16_avx512, NULL, 4, 4, 256, 0, 0,
-                               2, 16, gc_syrk_bf16_pf_avx512, 6, 1, gc_gram_store_f32_avx512,
+                               2, 16, gc_syrk_pf_bf16_avx512, 6, 1, gc_gram_store_f32_avx512,
                                96};
         return 1;
     }
