@@ -428,7 +428,10 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
         gc_fwd_pack_chunk(pl, b, ch0, first_panel, P, packs[0], stage);
     for (int64_t ch = ch0; ch < ch1; ch++) {
         const int64_t k0 = ch * pl->KC, kc = gc_fwd_chunk_len(pl, ch);
-        char *pack = packs[(ch - ch0) & 1], *next = packs[(ch - ch0 + 1) & 1];
+        /* without the fetch under the tiles, the next chunk is packed after the last tile:
+         * into the same buffer, whose lines are still in cache */
+        const int64_t alt = pl->kern.syrk_pf ? 1 : 0;
+        char *pack = packs[(ch - ch0) & alt], *next = packs[(ch - ch0 + 1) & alt];
         const int more = ch + 1 < ch1;
         /* the next chunk's rows of F (contiguous along k only) are fetched under this chunk's
          * tiles, and each of its panels is packed (into the other buffer) a call after its
@@ -560,7 +563,7 @@ gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const g
         acc_elems > INT64_MAX / 16 || pack_elems > INT64_MAX / 16)
         return gc_fail(ctx, GC_ERR_OVERFLOW, "gram_forward: workspace size overflows");
     pl.off_pack2 = gc_align64((size_t)pack_elems * (size_t)pl.kern.pesz);
-    pl.off_stage = 2 * pl.off_pack2;
+    pl.off_stage = (pl.kern.syrk_pf ? 2 : 1) * pl.off_pack2; /* one pack buffer without it */
     pl.off_acc = pl.off_stage + gc_align64((size_t)(pl.L * pl.KC) * pl.esz);
     pl.per_thread = pl.off_acc + (pl.S == 1 ? gc_align64((size_t)acc_elems * sizeof(double)) : 0);
 
