@@ -89,12 +89,13 @@ gc_gram_kernels gc_gram_fwd_kernels_for(gc_isa isa, gc_dtype dt)
 {
     gc_gram_kernels k = gc_gram_kernels_for(isa, dt);
 #if defined(GC_HAVE_AVX2)
-    /* the k-major set, its first chunk's tiles stored (no zeroing), in row bands of 48: a
-     * band's packed rows (48 x KC = 1024, 192 KiB) stay in L2 while every column tile left of
-     * it streams past (band 0, KC 256: ~75 GFLOP/s at 256 x 128^2 on Zen 3; this: ~82) */
+    /* the k-major set, its first chunk's tiles stored (no zeroing), in row bands of 56: a
+     * band's packed rows (56 x KC, KC = 1024 by gc_gram_chunk_cols: 224 KiB) stay in L2 while
+     * every column tile left of it streams past (band 0, KC 256: ~75 GFLOP/s at 256 x 128^2
+     * on Zen 3; bands of 24-56 with KC 1024-2048: 77-84) */
     if (isa == GC_ISA_AVX2 && dt == GC_DTYPE_F32) {
         k.set = 1;
-        k.band = 48;
+        k.band = 56;
     }
 #endif
 #if defined(GC_HAVE_AVX512)
