@@ -15,6 +15,8 @@
  * (|F_jk| + |mu_j|) (+ eps |mu_j| per operand, inside the same slack). */
 #include "gc_test.h"
 
+#include "ops/gram/gram.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -1183,12 +1185,117 @@ static void test_forward_prefetch_bits(void)
         }
 }
 
+/* The float32 forward's SYRK and pack kernels of the best ISA against the portable ones
+ * (the plain references, same per-lane sum order): every tile height v, added and stored
+ * (GC_SYRK_SET) tiles, k counts around the pack's 8-column blocks and the chunk widths, a
+ * panel stride wider than the chunk. Small integers: every sum exact, so they must agree
+ * exactly (FMA or not). The pack: rows 1..L, centred or not, an odd row stride, exactly. */
+static void test_syrk_kernels(void)
+{
+    /* the AVX2 set wherever the CPU has AVX2 (the AVX-512 forward's quad layout has no
+     * k-major twin: the forward sweeps hold it to the reference) */
+    const gc_isa isa = gc_isa_detect() >= GC_ISA_AVX2 ? GC_ISA_AVX2 : GC_ISA_SCALAR;
+    const gc_gram_kernels opt = gc_gram_fwd_kernels_for(isa, GC_DTYPE_F32);
+    const gc_gram_kernels ref = gc_gram_kernels_for(GC_ISA_SCALAR, GC_DTYPE_F32);
+    GC_CHECK(opt.L == ref.L && opt.NR == ref.NR && opt.pesz == ref.pesz);
+    const int64_t L = ref.L, NR = ref.NR, VM = GC_SYRK_VMAX;
+    const int64_t kcs[] = {1, 2, 7, 8, 9, 63, 255, 256, 1023, 1024, 1025};
+    gc_rng rng = {31};
+    for (size_t ki = 0; ki < sizeof kcs / sizeof kcs[0]; ki++) {
+        const int64_t kc = kcs[ki], ps = (kc + 3) * L; /* panels further apart than kc */
+        float *a = malloc(sizeof(float) * (size_t)(VM * ps));
+        for (int64_t i = 0; i < VM * ps; i++)
+            a[i] = (float)((int)(gc_rng_next(&rng) * 17.0) - 8);
+        const int64_t ld = VM * L + 5;
+        double *acc1 = malloc(sizeof(double) * (size_t)(NR * ld));
+        double *acc2 = malloc(sizeof(double) * (size_t)(NR * ld));
+        for (int v = 1; v <= VM; v++)
+            for (int setm = 0; setm < 2; setm++)
+                for (int64_t col = 0; col < L; col += NR) {
+                    for (int64_t i = 0; i < NR * ld; i++)
+                        acc1[i] = acc2[i] = setm ? -7.0 : (double)(i % 11) - 5.0;
+                    const float *b = a + ps + col; /* columns col.. of the second panel */
+                    const int vv = v | (setm ? GC_SYRK_SET : 0);
+                    if (setm && !opt.set) /* a set without GC_SYRK_SET */
+                        continue;
+                    opt.syrk(kc, vv, a, ps, b, acc1, ld);
+                    if (setm)
+                        for (int64_t c = 0; c < NR; c++)
+                            for (int64_t r = 0; r < v * L; r++)
+                                acc2[c * ld + r] = 0.0;
+                    ref.syrk(kc, v, a, ps, b, acc2, ld);
+                    int same = memcmp(acc1, acc2, sizeof(double) * (size_t)(NR * ld)) == 0;
+                    GC_CHECK_MSG(same, "syrk %s kc %lld v %d set %d col %lld: differs from the "
+                                 "portable kernel", gc_isa_name(isa), (long long)kc, v, setm,
+                                 (long long)col);
+                }
+        if (opt.pack) {
+            const int64_t lds = kc + 3;
+            float *src = malloc(sizeof(float) * (size_t)(L * lds));
+            float *d1 = malloc(sizeof(float) * (size_t)(L * kc));
+            float *d2 = malloc(sizeof(float) * (size_t)(L * kc));
+            for (int64_t i = 0; i < L * lds; i++)
+                src[i] = (float)(gc_rng_next(&rng) * 2.0 - 1.0);
+            double mu[16];
+            for (int r = 0; r < 16; r++)
+                mu[r] = gc_rng_next(&rng) - 0.5;
+            for (int64_t rows = 1; rows <= L; rows++)
+                for (int centred = 0; centred < 2; centred++) {
+                    memset(d1, 0xA5, sizeof(float) * (size_t)(L * kc));
+                    opt.pack(kc, rows, src, lds, centred ? mu : NULL, d1);
+                    for (int64_t k = 0; k < kc; k++)
+                        for (int64_t r = 0; r < L; r++)
+                            d2[k * L + r] = r < rows ? src[r * lds + k] -
+                                                           (centred ? (float)mu[r] : 0.0f)
+                                                     : 0.0f;
+                    GC_CHECK_MSG(memcmp(d1, d2, sizeof(float) * (size_t)(L * kc)) == 0,
+                                 "pack %s kc %lld rows %lld centred %d: differs",
+                                 gc_isa_name(isa), (long long)kc, (long long)rows, centred);
+                }
+            free(d2);
+            free(d1);
+            free(src);
+        }
+        free(acc2);
+        free(acc1);
+        free(a);
+    }
+}
+
+/* The forward's row bands and chunks: M around the float32 AVX2 set's bands of 56 rows and
+ * the 3-panel tiles (band remainders of 4 panels: 2 + 2 tiles), K around its 1024 columns per
+ * chunk (a last chunk of 1 column, of 1023), at 1 and 2 threads; integers: exact. */
+static void test_forward_bands(void)
+{
+    const int64_t ms[] = {47, 55, 56, 57, 73, 112, 113, 130};
+    const int64_t ks[] = {1023, 1025, 2047, 2049};
+    gc_rng rng = {41};
+    int fails = 0;
+    for (size_t a = 0; a < sizeof ms / sizeof ms[0] && fails < 2; a++)
+        for (size_t c = 0; c < sizeof ks / sizeof ks[0] && fails < 2; c++) {
+            const int integers = (a + c) % 2 == 0;
+            gc_gram_desc d = gc_gram_desc_default();
+            d.norm = integers ? GC_GRAM_NORM_NONE : GC_GRAM_NORM_HW;
+            d.center = !integers && c == 1;
+            gc_tensor base, in;
+            make_input(&base, &in, GC_DTYPE_F32, 2, (int64_t[]){ms[a], ks[c]}, (int)(a % 3),
+                       &rng, integers);
+            char label[96];
+            snprintf(label, sizeof label, "bands M=%lld K=%lld", (long long)ms[a],
+                     (long long)ks[c]);
+            fails += check_forward(&d, &in, integers, 1 + (int)(c % 2), label);
+            gc_tensor_free(&base);
+        }
+}
+
 GC_TEST_TABLE(gc_tests_gram) = {
     {"gram_known_answers", test_known_answers},
     {"gram_forward_sweep", test_forward_sweep},
     {"gram_forward_ranks_batches", test_forward_ranks_batches},
     {"gram_forward_large", test_forward_large},
     {"gram_forward_prefetch_bits", test_forward_prefetch_bits},
+    {"gram_syrk_kernels", test_syrk_kernels},
+    {"gram_forward_bands", test_forward_bands},
     {"gram_backward_sweep", test_backward_sweep},
     {"gram_strided_outputs", test_strided_outputs},
     {"gram_threads_and_batches", test_threads_and_batches},

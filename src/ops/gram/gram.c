@@ -65,6 +65,16 @@ gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt)
 gc_gram_kernels gc_gram_fwd_kernels_for(gc_isa isa, gc_dtype dt)
 {
     gc_gram_kernels k = gc_gram_kernels_for(isa, dt);
+#if defined(GC_HAVE_AVX2)
+    /* the k-major set, its first chunk's tiles stored (no zeroing), in row bands of 56: a
+     * band's packed rows (56 x KC, KC = 1024 by gc_gram_chunk_cols: 224 KiB) stay in L2 while
+     * every column tile left of it streams past (band 0, KC 256: ~75 GFLOP/s at 256 x 128^2
+     * on Zen 3; bands of 24-56 with KC 1024-2048: 77-84) */
+    if (isa == GC_ISA_AVX2 && dt == GC_DTYPE_F32) {
+        k.set = 1;
+        k.band = 56;
+    }
+#endif
 #if defined(GC_HAVE_AVX512)
     /* 4-row panels with k in quads: a pack without transposes, 4 x 4 diagonal blocks (the
      * forward runs no GEMM: none in this set) */
@@ -347,7 +357,10 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
         gc_fwd_pack_chunk(pl, b, ch0, first_panel, P, packs[0], stage);
     for (int64_t ch = ch0; ch < ch1; ch++) {
         const int64_t k0 = ch * pl->KC, kc = gc_fwd_chunk_len(pl, ch);
-        char *pack = packs[(ch - ch0) & 1], *next = packs[(ch - ch0 + 1) & 1];
+        /* without the fetch under the tiles, the next chunk is packed after the last tile:
+         * into the same buffer, whose lines are still in cache */
+        const int64_t alt = pl->kern.syrk_pf ? 1 : 0;
+        char *pack = packs[(ch - ch0) & alt], *next = packs[(ch - ch0 + 1) & alt];
         const int more = ch + 1 < ch1;
         /* the next chunk's rows of F (contiguous along k only) are fetched under this chunk's
          * tiles, and each of its panels is packed (into the other buffer) a call after its
@@ -376,9 +389,12 @@ static void gc_fwd_task(int64_t task, int thread, void *arg)
                     continue;
                 const int64_t q = c * NR / L;
                 const char *bp = pack + (size_t)(q * ps * pesz + (c * NR - q * L) * pl->kern.colb);
-                for (int64_t pg = q > b0 ? q : b0; pg < b1; pg += VM) {
-                    const int v = (int)(b1 - pg < VM ? b1 - pg : VM) |
-                                  (first_sets && ch == ch0 ? GC_SYRK_SET : 0);
+                for (int64_t pg = q > b0 ? q : b0, v0; pg < b1; pg += v0) {
+                    /* VM + 1 panels left: two tiles of about half (a one-panel tile has a
+                     * third of the accumulators and runs at half the FMA rate); the call
+                     * count is the same */
+                    v0 = b1 - pg < VM ? b1 - pg : b1 - pg == VM + 1 ? (VM + 2) / 2 : VM;
+                    const int v = (int)v0 | (first_sets && ch == ch0 ? GC_SYRK_SET : 0);
                     if (pf_left > 0) {
                         const int64_t given = pf_per < pf_left ? pf_per : pf_left;
                         pf.n = given;
@@ -476,7 +492,7 @@ gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const g
         acc_elems > INT64_MAX / 16 || pack_elems > INT64_MAX / 16)
         return gc_fail(ctx, GC_ERR_OVERFLOW, "gram_forward: workspace size overflows");
     pl.off_pack2 = gc_align64((size_t)pack_elems * (size_t)pl.kern.pesz);
-    pl.off_stage = 2 * pl.off_pack2;
+    pl.off_stage = (pl.kern.syrk_pf ? 2 : 1) * pl.off_pack2; /* one pack buffer without it */
     pl.off_acc = pl.off_stage + gc_align64((size_t)(pl.L * pl.KC) * pl.esz);
     pl.per_thread = pl.off_acc + (pl.S == 1 ? gc_align64((size_t)acc_elems * sizeof(double)) : 0);
 
