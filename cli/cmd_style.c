@@ -184,14 +184,9 @@ static int st_files(const st_opts_t *o, const char **wout, const char **wstats)
         rc = cli_file_input(o->styles[i]);
     if (rc == CLI_OK && o->init == ST_INIT_IMAGE)
         rc = cli_file_input(o->init_path);
-    if (rc == CLI_OK && o->net.net && strcmp(o->net.net, "random") != 0)
-        rc = cli_file_input(o->net.net);
     if (rc == CLI_OK)
-        rc = cli_file_output(o->output, wout);
-    if (rc == CLI_OK && o->stats)
-        rc = cli_file_output(o->stats, wstats);
-    if (rc == CLI_OK)
-        rc = cli_file_snapshots(o->output, o->save_every, o->iters);
+        rc = cli_synth_run_files(&o->net, o->output, o->stats, o->save_every, o->iters, wout,
+                                 wstats);
     return rc;
 }
 

@@ -246,6 +246,24 @@ int cli_synth_make_net(gc_context *ctx, const cli_synth_netopts *o, gc_dtype dty
     return CLI_OK;
 }
 
+/* A synthesis run's common files, after the command's own inputs: the network's weights (a
+ * path other than "random"), then the staging files of the output (*wout) and the statistics
+ * (*wstats, when stats is set) and the snapshot names. */
+int cli_synth_run_files(const cli_synth_netopts *net, const char *output, const char *stats,
+                        int64_t save_every, int64_t iters, const char **wout, const char **wstats)
+{
+    int rc = CLI_OK;
+    if (net->net && strcmp(net->net, "random") != 0)
+        rc = cli_file_input(net->net);
+    if (rc == CLI_OK)
+        rc = cli_file_output(output, wout);
+    if (rc == CLI_OK && stats)
+        rc = cli_file_output(stats, wstats);
+    if (rc == CLI_OK)
+        rc = cli_file_snapshots(output, save_every, iters);
+    return rc;
+}
+
 int cli_synth_check_weights(gc_context *ctx, const char *path)
 {
     char q[64], prefix[160];

@@ -23,6 +23,8 @@ typedef struct cli_synth_netopts {
 /* Refuse (report, CLI_FAIL) a safetensors network holding a NaN or infinite value, naming the
  * tensor. */
 int cli_synth_check_weights(gc_context *ctx, const char *path);
+int cli_synth_run_files(const cli_synth_netopts *net, const char *output, const char *stats,
+                        int64_t save_every, int64_t iters, const char **wout, const char **wstats);
 /* Make the net; *style gets the layers --layers picks (VGG; 0 for the random net, whose
  * --layers chooses its sizes, all of which are used). Reports on failure. */
 int cli_synth_make_net(gc_context *ctx, const cli_synth_netopts *o, gc_dtype dtype,
