@@ -1,3 +1,8 @@
+/* src/base/ - layer 0, the foundation every other folder builds on: status codes and their
+ * messages (status.c), contexts with their threads, ISA choice, allocator hook and limits
+ * (context.c), checked allocation (alloc.c), tensor descriptors and views (tensor.c), CPU
+ * feature detection (cpu.c) and the thread pool (parallel.c). It includes nothing of the
+ * library but gramconv.h. This header is the folder's private interface. */
 /* internal.h - private declarations shared by the library's source files. Not installed. */
 #ifndef GC_INTERNAL_H
 #define GC_INTERNAL_H

@@ -1,3 +1,6 @@
+/* src/dist/ - layer 6, the MPI library (libgramconv_mpi, gramconv_mpi.h): the Gram, the
+ * halo exchange and synthesis over ranks, on top of the banded ops of tile/. Built only when
+ * an MPI for C is found; the core library never includes it. */
 /* mpi_util.h - helpers shared by the MPI library's files (mpi_*.c). Not installed. */
 #ifndef GC_MPI_UTIL_H
 #define GC_MPI_UTIL_H

@@ -1,3 +1,7 @@
+/* src/io/ - layer 2, beside the ops: files in and out. The one writer (io_file.c), .npy
+ * (npy_header.c, npy_read.c, npy_write.c, pieces by offset in npy_file.c), safetensors
+ * (safetensors*.c) and images (image.c with its row source and sink image_rows.c, the
+ * libpng / libjpeg-turbo codecs, image_resize.c). It includes base/ only. */
 /* io_file.h - private file helpers for the .npy, image and safetensors readers and writers:
  * opening an input without blocking on a FIFO, a whole-file read under the context's
  * allocation limit, and an output that is written under a short temporary name in its

@@ -1,3 +1,6 @@
+/* src/optim/ - layer 3, the optimisers (L-BFGS with or without the strong Wolfe line search,
+ * Adam) in the Torch7 and PyTorch flavours, and the evaluation they share (optim_eval.c).
+ * It includes base/ only. */
 /* optim.h - private: the optimiser object and the flat-vector helpers it runs on. */
 #ifndef GC_OPTIM_H
 #define GC_OPTIM_H

@@ -1,3 +1,6 @@
+/* src/tile/ - layer 5, the ops in parts: the streamed Gram of inputs larger than memory (also
+ * from .npy files), banded conv2d and synthesis in bands of rows, each within a memory budget
+ * and bitwise equal to the whole call. It includes synth/ and the layers below. */
 /* tile.h - private declarations of the tiled / streamed ops (tile_*.c). Not installed. */
 #ifndef GC_TILE_H
 #define GC_TILE_H

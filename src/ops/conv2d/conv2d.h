@@ -1,3 +1,7 @@
+/* src/ops/conv2d/ - layer 2, SpatialConvolution (conv2d) forward and backward: the shape
+ * checks (conv2d_shape.c), the plain-loop reference (conv2d_ref.c), the dispatcher
+ * (conv2d.c) and its paths: im2col + GEMM, the stride-1 shift GEMM, Winograd, and the weight
+ * gradients (conv2d_*.c). It includes base/, kernels/ and the other ops. */
 /* conv2d.h - the validated form of a SpatialConvolution request, shared by the reference
  * (conv2d_ref.c) and the fast paths (conv2d.c). */
 #ifndef GC_CONV2D_H

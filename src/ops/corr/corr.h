@@ -1,3 +1,8 @@
+/* src/ops/corr/ - layer 2, cross-correlation and convolution (xcorr2, conv2, xcorr3, conv3):
+ * the shape checks (corr_shape.c), the plain-loop reference (corr_ref.c), the direct driver
+ * over the block kernels of src/kernels/ (corr.c), the FFT path with its boundaries and plans
+ * (corr_fft.c, corr_boundary.c, fft_plan.c) and the choice between them (corr_method.c). It
+ * includes base/ and kernels/ only. */
 /* corr.h - the validated, rank-normalised form of a correlation request, shared by the
  * reference kernel (corr_ref.c) and the optimised driver (corr.c). */
 #ifndef GC_CORR_H

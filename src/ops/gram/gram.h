@@ -1,3 +1,7 @@
+/* src/ops/gram/ - layer 2, Gram matrices: the shape checks (gram_shape.c), the plain-loop
+ * reference (gram_ref.c), the forward driver over the SYRK kernels of src/kernels/ (gram.c),
+ * the backward pass and style loss (gram_backward.c) and the row means for centring
+ * (gram_means.c). It includes base/ and kernels/ only. */
 /* gram.h - the validated form of a Gram request, shared by the references (gram_ref.c) and
  * the optimised drivers (gram.c), and the packed-panel kernels behind them (syrk_*.c). */
 #ifndef GC_GRAM_H
