@@ -1,5 +1,6 @@
 /* src/nn/ - layer 3, Torch-style modules, containers and criteria with their forward and
- * backward passes, built on the ops (conv2d, Gram) and base/. */
+ * backward passes, calling the ops (conv2d, Gram) through the public API; it includes
+ * base/ only. */
 /* nn.h - the private side of the nn layer (see "nn" in gramconv.h): the module object, its
  * per-kind operations, the block cache that makes op-internal scratch allocation-free after
  * the first call, and small helpers shared by the nn_*.c files. */

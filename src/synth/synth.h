@@ -1,7 +1,8 @@
 /* src/synth/ - layer 4, texture and style synthesis: networks (random or VGG-19), their
  * losses (Gram, sliced Wasserstein, spectrum), the one run loop (synth_loop.c), the one-call
  * texture and style entries with the coarse-to-fine pyramid, and the network-free texture
- * score. It includes the ops, io, nn, optim and base; tile/ and dist/ build on it. */
+ * score. It calls the ops, io, nn and optim through the public API and includes base/,
+ * kernels/ and ops/corr/; tile/ and dist/ build on it. */
 /* synth.h - private pieces of the synthesis engine shared by synth_net.c (networks),
  * synth_eval.c (forward / backward of a network with per-layer loss taps) and synth.c (the
  * gc_synth object and its losses; its loop, synth_loop.h, is also the tiled and MPI
