@@ -5,7 +5,11 @@
  *     with its operands in L1/L2 on a 3.2 GHz Zen 3, whose 2 FMA pipes peak at 101; v = 2
  *     the same; v = 1 half: 4 chains cannot cover the FMA latency). Takes GC_SYRK_SET.
  *   float64 SYRK: L = 4, NR = 4, (12 rows) x 4 columns.
- *   float32 GEMM: GR x GW = 4 x 24;  float64 GEMM: 4 x 12. */
+ *   float32 GEMM: GR x GW = 4 x 24;  float64 GEMM: 4 x 12.
+ * Names follow kernels/kernel_name.h (gc_<op>_<dtype>_avx2). The float32 and float64 SYRK are
+ * written out rather than drawn from kernels/syrk_body.h: the float32 one sums in float and
+ * widens to the double accumulator on the way out, has the store-first mode and fetches the
+ * accumulator tile early, none of which the float64 one does, so the two share no body. */
 #include "kernels/syrk.h"
 
 #include <immintrin.h>
