@@ -13,6 +13,7 @@
 #error "define GC_DT, NR and GR and include the folder's simd.h before syrk_body.h"
 #endif
 
+#ifndef GC_SYRK_BODY_GEMM_ONLY /* an ISA with its own SYRK for this dtype takes the GEMM only */
 GC_AI void GC_KN(syrk_v)(const int V, int64_t kc, const T *a, int64_t ps, const T *b,
                          double *acc, int64_t ld)
 {
@@ -63,6 +64,8 @@ void GC_KN(syrk)(int64_t kc, int v, const void *a, int64_t ps, const void *b, do
     else
         GC_KN(syrk_v)(1, kc, a, ps, b, acc, ld);
 }
+
+#endif /* GC_SYRK_BODY_GEMM_ONLY */
 
 void GC_KN(gemm)(int64_t m, const void *s, int64_t lds, const void *b, void *tile)
 {

@@ -6,10 +6,9 @@
  *     the same; v = 1 half: 4 chains cannot cover the FMA latency). Takes GC_SYRK_SET.
  *   float64 SYRK: L = 4, NR = 4, (12 rows) x 4 columns.
  *   float32 GEMM: GR x GW = 4 x 24;  float64 GEMM: 4 x 12.
- * Names follow kernels/kernel_name.h (gc_<op>_<dtype>_avx2). The float32 and float64 SYRK are
- * written out rather than drawn from kernels/syrk_body.h: the float32 one sums in float and
- * widens to the double accumulator on the way out, has the store-first mode and fetches the
- * accumulator tile early, none of which the float64 one does, so the two share no body. */
+ * Names follow kernels/kernel_name.h (gc_<op>_<dtype>_avx2). The float32 SYRK is written out:
+ * it has the store-first mode (GC_SYRK_SET) that the shared body kernels/syrk_body.h lacks;
+ * the float64 SYRK and both GEMMs come from that body, at the end of this file. */
 #include "kernels/syrk.h"
 
 #include <immintrin.h>
@@ -75,110 +74,6 @@ void gc_syrk_f32_avx2(int64_t kc, int v, const void *a, int64_t ps, const void *
     case 1: gc_syrk_f32_v2(1, kc, a, ps, b, acc, ld, set); break;
     case 2: gc_syrk_f32_v2(2, kc, a, ps, b, acc, ld, set); break;
     default: gc_syrk_f32_v2(3, kc, a, ps, b, acc, ld, set); break;
-    }
-}
-
-/* acc[c*ld + r] += sum_k a[(r/4)*ps + k*4 + r%4] * b[k*4 + c],  r < 4v, c < 4 */
-GC_INLINE void gc_syrk_f64_v2(const int V, int64_t kc, const double *a, int64_t ps,
-                              const double *b, double *acc, int64_t ld)
-{
-    __m256d c0[4], c1[4], c2[4];
-    #pragma GCC unroll 4
-    for (int j = 0; j < 4; j++)
-        c0[j] = c1[j] = c2[j] = _mm256_setzero_pd();
-    const double *a0 = a, *a1 = a + ps, *a2 = a + 2 * ps;
-    for (int64_t k = 0; k < kc; k++) {
-        const __m256d x0 = _mm256_loadu_pd(a0 + k * 4);
-        const __m256d x1 = V > 1 ? _mm256_loadu_pd(a1 + k * 4) : x0;
-        const __m256d x2 = V > 2 ? _mm256_loadu_pd(a2 + k * 4) : x0;
-        const double *bk = b + k * 4;
-#pragma GCC unroll 4
-        for (int j = 0; j < 4; j++) {
-            const __m256d y = _mm256_broadcast_sd(bk + j);
-            c0[j] = _mm256_fmadd_pd(x0, y, c0[j]);
-            if (V > 1)
-                c1[j] = _mm256_fmadd_pd(x1, y, c1[j]);
-            if (V > 2)
-                c2[j] = _mm256_fmadd_pd(x2, y, c2[j]);
-        }
-    }
-    #pragma GCC unroll 4
-    for (int j = 0; j < 4; j++) {
-        double *d = acc + j * ld;
-        _mm256_storeu_pd(d, _mm256_add_pd(_mm256_loadu_pd(d), c0[j]));
-        if (V > 1)
-            _mm256_storeu_pd(d + 4, _mm256_add_pd(_mm256_loadu_pd(d + 4), c1[j]));
-        if (V > 2)
-            _mm256_storeu_pd(d + 8, _mm256_add_pd(_mm256_loadu_pd(d + 8), c2[j]));
-    }
-}
-
-void gc_syrk_f64_avx2(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,
-                      int64_t ld)
-{
-    if (v >= 3)
-        gc_syrk_f64_v2(3, kc, a, ps, b, acc, ld);
-    else if (v == 2)
-        gc_syrk_f64_v2(2, kc, a, ps, b, acc, ld);
-    else
-        gc_syrk_f64_v2(1, kc, a, ps, b, acc, ld);
-}
-
-/* tile[r*24 + c] = sum_j s[j*lds + r] * b[j*24 + c],  r < 4, c < 24 */
-void gc_gemm_f32_avx2(int64_t m, const void *s, int64_t lds, const void *b, void *tile)
-{
-    const float *S = s, *B = b;
-    __m256 c0[4], c1[4], c2[4];
-    #pragma GCC unroll 4
-    for (int r = 0; r < 4; r++)
-        c0[r] = c1[r] = c2[r] = _mm256_setzero_ps();
-    for (int64_t j = 0; j < m; j++) {
-        const __m256 b0 = _mm256_loadu_ps(B + j * 24);
-        const __m256 b1 = _mm256_loadu_ps(B + j * 24 + 8);
-        const __m256 b2 = _mm256_loadu_ps(B + j * 24 + 16);
-#pragma GCC unroll 4
-        for (int r = 0; r < 4; r++) {
-            const __m256 y = _mm256_broadcast_ss(S + j * lds + r);
-            c0[r] = _mm256_fmadd_ps(y, b0, c0[r]);
-            c1[r] = _mm256_fmadd_ps(y, b1, c1[r]);
-            c2[r] = _mm256_fmadd_ps(y, b2, c2[r]);
-        }
-    }
-    float *o = tile;
-    #pragma GCC unroll 4
-    for (int r = 0; r < 4; r++) {
-        _mm256_storeu_ps(o + r * 24, c0[r]);
-        _mm256_storeu_ps(o + r * 24 + 8, c1[r]);
-        _mm256_storeu_ps(o + r * 24 + 16, c2[r]);
-    }
-}
-
-/* tile[r*12 + c] = sum_j s[j*lds + r] * b[j*12 + c],  r < 4, c < 12 */
-void gc_gemm_f64_avx2(int64_t m, const void *s, int64_t lds, const void *b, void *tile)
-{
-    const double *S = s, *B = b;
-    __m256d c0[4], c1[4], c2[4];
-    #pragma GCC unroll 4
-    for (int r = 0; r < 4; r++)
-        c0[r] = c1[r] = c2[r] = _mm256_setzero_pd();
-    for (int64_t j = 0; j < m; j++) {
-        const __m256d b0 = _mm256_loadu_pd(B + j * 12);
-        const __m256d b1 = _mm256_loadu_pd(B + j * 12 + 4);
-        const __m256d b2 = _mm256_loadu_pd(B + j * 12 + 8);
-#pragma GCC unroll 4
-        for (int r = 0; r < 4; r++) {
-            const __m256d y = _mm256_broadcast_sd(S + j * lds + r);
-            c0[r] = _mm256_fmadd_pd(y, b0, c0[r]);
-            c1[r] = _mm256_fmadd_pd(y, b1, c1[r]);
-            c2[r] = _mm256_fmadd_pd(y, b2, c2[r]);
-        }
-    }
-    double *o = tile;
-    #pragma GCC unroll 4
-    for (int r = 0; r < 4; r++) {
-        _mm256_storeu_pd(o + r * 12, c0[r]);
-        _mm256_storeu_pd(o + r * 12 + 4, c1[r]);
-        _mm256_storeu_pd(o + r * 12 + 8, c2[r]);
     }
 }
 
@@ -266,3 +161,20 @@ void gc_pack_f32_avx2(int64_t kc, int64_t rows, const void *src, int64_t lds, co
                 _mm256_storeu_ps(d + (k0 + c) * 8, col[c]);
     }
 }
+
+/* The float32 GEMM and the float64 SYRK and GEMM from the shared body (kernels/syrk_body.h):
+ * NR = 4 columns per SYRK tile, GR = 4 rows per GEMM tile (24 float32 or 12 float64 wide). */
+#define NR 4
+#define GR 4
+#define GC_DT f32
+#define GC_SYRK_BODY_GEMM_ONLY
+#include "kernels/avx2/simd.h"
+#include "kernels/syrk_body.h"
+#undef GC_SYRK_BODY_GEMM_ONLY
+#undef GC_DT
+#define GC_DT f64
+#include "kernels/avx2/simd.h"
+#include "kernels/syrk_body.h"
+#undef GC_DT
+#undef NR
+#undef GR
