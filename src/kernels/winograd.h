@@ -1,4 +1,4 @@
-/* kernels/winograd.h - the Winograd F(2x2, 3x3) / F(2x2, 5x5) transform kernels
+/* kernels/winograd.h - the Winograd F(4x4, 3x3) / F(2x2, 5x5) transform kernels
  * (kernels/{scalar,avx2,avx512}/conv2d_winograd_*.c; driver ops/conv2d/conv2d_winograd.c).
  * Private. */
 #ifndef GC_KERNELS_WINOGRAD_H
