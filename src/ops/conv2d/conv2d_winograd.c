@@ -113,7 +113,7 @@ static void gc_wino_bwd_problem(const gc_conv2d_problem *p, gc_conv2d_problem *q
  * transforms are not paid back by the GEMMs: 3 or 16 input channels (0.6x, 0.5x), 16 output
  * channels (the GEMM tile is 48 channels wide: 0.6x), and fewer than 16 tiles (10 x 10:
  * 0.75x-0.9x; 7 x 7: 0.5x-0.75x: the 36 Cg Og weight transform outweighs the GEMMs). With
- * the weight transform chunked and packed (2026-11-28, session 4), 4 x 4 = 16 tiles (14 x
+ * the weight transform chunked and packed (2026-11-28), 4 x 4 = 16 tiles (14 x
  * 14 outputs) wins 1.07x (32 channels) to 1.6x-2x (128 to 512 channels). The error
  * (max |y - ref| / max |ref|, float32, normal inputs) grows with the reduction: 1.4e-5 at Cg = 512, 3.7e-5 at 4096: above 4096 AUTO stays off (the 1e-4
  * budget). float64 stays on the exact-order paths.
