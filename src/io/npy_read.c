@@ -116,7 +116,9 @@ static gc_status npy_pread_exact(gc_context *ctx, int fd, const char *path, void
     return GC_OK;
 }
 
-static gc_status npy_read_fd(gc_context *ctx, int fd, const char *path, gc_tensor *out)
+/* The checked preamble of an open .npy file: a regular file whose magic, header and size
+ * agree (the data size then matches the file's size exactly). */
+static gc_status npy_read_preamble(gc_context *ctx, int fd, const char *path, npy_info *info)
 {
     struct stat sb;
     if (fstat(fd, &sb) != 0)
@@ -143,11 +145,17 @@ static gc_status npy_read_fd(gc_context *ctx, int fd, const char *path, gc_tenso
     void *pre;
     if ((st = gc_alloc(ctx, (int64_t)pre_len, 1, &pre)) != GC_OK)
         return st;
-    npy_info info;
     st = npy_pread_exact(ctx, fd, path, pre, pre_len, 0);
     if (st == GC_OK)
-        st = gc_npy_parse_preamble(ctx, pre, pre_len, total, &info);
+        st = gc_npy_parse_preamble(ctx, pre, pre_len, total, info);
     gc_free(ctx, pre);
+    return st;
+}
+
+static gc_status npy_read_fd(gc_context *ctx, int fd, const char *path, gc_tensor *out)
+{
+    npy_info info;
+    gc_status st = npy_read_preamble(ctx, fd, path, &info);
     if (st != GC_OK)
         return st;
 
@@ -191,28 +199,8 @@ static gc_status npy_read_fd(gc_context *ctx, int fd, const char *path, gc_tenso
  * file, as npy_read_fd parses it, without reading the data. */
 gc_status gc_npy_probe_fd(gc_context *ctx, int fd, const char *path, gc_npy_probe *probe)
 {
-    struct stat sb;
-    if (fstat(fd, &sb) != 0)
-        return gc_fail(ctx, GC_ERR_IO, "npy: cannot stat '%s': %s", path, strerror(errno));
-    if (!S_ISREG(sb.st_mode) || sb.st_size < 0)
-        return gc_fail(ctx, GC_ERR_IO, "npy: cannot read '%s': not a regular file", path);
-    const uint64_t total = (uint64_t)sb.st_size;
-    unsigned char head[12];
-    size_t head_len = total < sizeof head ? (size_t)total : sizeof head;
-    gc_status st = npy_pread_exact(ctx, fd, path, head, head_len, 0);
-    size_t pre_len = 0;
-    if (st == GC_OK)
-        st = gc_npy_preamble_len(ctx, head, head_len, total, &pre_len);
-    if (st != GC_OK)
-        return st;
-    void *pre;
-    if ((st = gc_alloc(ctx, (int64_t)pre_len, 1, &pre)) != GC_OK)
-        return st;
     npy_info info;
-    st = npy_pread_exact(ctx, fd, path, pre, pre_len, 0);
-    if (st == GC_OK)
-        st = gc_npy_parse_preamble(ctx, pre, pre_len, total, &info);
-    gc_free(ctx, pre);
+    gc_status st = npy_read_preamble(ctx, fd, path, &info);
     if (st != GC_OK)
         return st;
     probe->dtype = info.dtype;
