@@ -1146,6 +1146,52 @@ static void test_bf16(void)
 /* The forward fetches the next chunk of F under the current one's SYRK tiles (contiguous k
  * only): that must change no bit. Contiguous input (prefetched) vs the same values in a view
  * with k stride 2 (staged, never prefetched), several chunks, M not a multiple of a panel. */
+/* The float32 forward's two blockings of the quad set (AVX-512): bands from L1 with short
+ * chunks (an L1D of 48 KiB, M >= 128) and bands from L2 with long chunks (32 KiB), both
+ * forced here whatever this CPU has: each against the reference on odd M and K around the
+ * chunk widths, strided views, and the same bits for 1 and 2 threads. */
+static void test_forward_l1_bands(void)
+{
+    const int64_t shapes[][2] = {{128, 257}, {131, 1000}, {200, 513}, {257, 300}};
+    gc_rng rng = {41};
+    for (int l1 = 0; l1 < 2; l1++) {
+        gc_cpu_l1d_override(l1 ? 48 << 10 : 32 << 10);
+        const gc_gram_kernels k = gc_gram_fwd_kernels_for(GC_ISA_AVX512, GC_DTYPE_F32);
+        if (gc_isa_detect() >= GC_ISA_AVX512)
+            GC_CHECK_MSG(gc_gram_l1_bands(&k, 260) == l1 && gc_gram_l1_bands(&k, 124) == 0,
+                         "l1 %d: the quad set's blocking choice", l1);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            const int64_t m = shapes[s][0], kk = shapes[s][1];
+            const int integers = (int)(s % 2), layout = (int)s;
+            gc_gram_desc d = gc_gram_desc_default();
+            d.norm = integers ? GC_GRAM_NORM_NONE : GC_GRAM_NORM_HW;
+            d.center = s == 2;
+            gc_tensor base, in;
+            make_input(&base, &in, GC_DTYPE_F32, 2, (int64_t[]){m, kk}, layout, &rng, integers);
+            char label[96];
+            snprintf(label, sizeof label, "l1 %d M=%lld K=%lld layout %d", l1, (long long)m,
+                     (long long)kk, layout);
+            check_forward(&d, &in, integers, 2, label);
+            gc_tensor g1, g2;
+            make_g(NULL, &d, &in, &g1);
+            make_g(NULL, &d, &in, &g2);
+            for (int t = 1; t <= 2; t++) {
+                gc_context *ctx;
+                GC_CHECK_OK(gc_context_create(&ctx));
+                GC_CHECK_OK(gc_context_set_threads(ctx, t));
+                GC_CHECK_OK(gc_gram_forward(ctx, &d, &in, t == 1 ? &g1 : &g2));
+                gc_context_free(ctx);
+            }
+            GC_CHECK_MSG(memcmp(g1.data, g2.data, (size_t)(m * m) * sizeof(float)) == 0,
+                         "%s: 1 and 2 threads differ", label);
+            gc_tensor_free(&g2);
+            gc_tensor_free(&g1);
+            gc_tensor_free(&base);
+        }
+    }
+    gc_cpu_l1d_override(0);
+}
+
 static void test_forward_prefetch_bits(void)
 {
     gc_rng rng = {23};
@@ -1294,6 +1340,7 @@ GC_TEST_TABLE(gc_tests_gram) = {
     {"gram_forward_ranks_batches", test_forward_ranks_batches},
     {"gram_forward_large", test_forward_large},
     {"gram_forward_prefetch_bits", test_forward_prefetch_bits},
+    {"gram_forward_l1_bands", test_forward_l1_bands},
     {"gram_syrk_kernels", test_syrk_kernels},
     {"gram_forward_bands", test_forward_bands},
     {"gram_backward_sweep", test_backward_sweep},

@@ -1,4 +1,5 @@
-/* cpu.c - run-time ISA detection (cpuid + XCR0), once, and the GC_ISA override. */
+/* cpu.c - run-time ISA detection (cpuid + XCR0), once, and the GC_ISA override; the L1 data
+ * cache size for blocking (cpuid), once. */
 #include "base/internal.h"
 
 #include <stdlib.h>
@@ -43,8 +44,30 @@ static gc_isa gc_isa_probe(void)
     (void)avx2; (void)fma; (void)avx512f; (void)avx512dq; (void)avx512bw; (void)avx512vl;
     return best;
 }
+
+static int64_t gc_l1d_probe(void)
+{
+    unsigned a, b, c, d;
+    const unsigned max = __get_cpuid_max(0, NULL);
+    for (unsigned i = 0; max >= 4 && i < 16; i++) { /* deterministic cache parameters */
+        __cpuid_count(4, i, a, b, c, d);
+        const unsigned type = a & 31, level = (a >> 5) & 7;
+        if (type == 0)
+            break;
+        if (type == 1 && level == 1)
+            return (int64_t)((b >> 22) + 1) * (((b >> 12) & 0x3ff) + 1) * ((b & 0xfff) + 1) *
+                   ((int64_t)c + 1);
+    }
+    if (__get_cpuid_max(0x80000000u, NULL) >= 0x80000005u) { /* AMD: L1D in KiB */
+        __cpuid(0x80000005u, a, b, c, d);
+        if (c >> 24)
+            return (int64_t)(c >> 24) << 10;
+    }
+    return 32 << 10;
+}
 #else
 static gc_isa gc_isa_probe(void) { return GC_ISA_SCALAR; }
+static int64_t gc_l1d_probe(void) { return 32 << 10; }
 #endif
 
 /* Cached; the races below are benign (every thread computes the same value). */
@@ -80,6 +103,27 @@ gc_isa gc_isa_detect(void)
         __atomic_store_n(&gc_isa_env_cache, v, __ATOMIC_RELAXED);
     }
     return (gc_isa)v;
+}
+
+static volatile int64_t gc_l1d_cache = -1;
+static volatile int64_t gc_l1d_forced = 0;
+
+int64_t gc_cpu_l1d_bytes(void)
+{
+    const int64_t forced = __atomic_load_n(&gc_l1d_forced, __ATOMIC_RELAXED);
+    if (forced > 0)
+        return forced;
+    int64_t v = __atomic_load_n(&gc_l1d_cache, __ATOMIC_RELAXED);
+    if (v < 0) {
+        v = gc_l1d_probe();
+        __atomic_store_n(&gc_l1d_cache, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
+void gc_cpu_l1d_override(int64_t bytes)
+{
+    __atomic_store_n(&gc_l1d_forced, bytes > 0 ? bytes : 0, __ATOMIC_RELAXED);
 }
 
 const char *gc_isa_name(gc_isa isa)

@@ -103,6 +103,14 @@ static inline void gc_store(void *base, gc_dtype dt, int64_t off, double v)
 /* ---- CPU features and threads ------------------------------------------------------- */
 /* Highest ISA the CPU supports (cpuid + OS state), ignoring GC_ISA. */
 gc_isa gc_isa_cpu(void);
+/* Bytes of level-1 data cache per core (cpuid leaf 4, or AMD's 0x80000005; 32 KiB where
+ * neither answers), or what gc_cpu_l1d_override set. Kernel sets size their blocks by it,
+ * so it can change the last bits of blocked float32 sums between CPUs, never between
+ * thread counts. */
+int64_t gc_cpu_l1d_bytes(void);
+/* Make gc_cpu_l1d_bytes return `bytes` (0: detect again). For tests that run both blockings
+ * on one machine; not thread-safe against running computations. */
+void gc_cpu_l1d_override(int64_t bytes);
 
 /* Run fn(task, nthreads_used, arg) for task in [0, ntasks) on up to nthreads threads. Tasks
  * are assigned statically (thread t takes tasks t, t+n, ...) so which thread runs which

@@ -77,7 +77,14 @@ typedef struct gc_gram_kernels {
     int64_t band; /* the forward's row bands (rows, a multiple of L): each chunk's tiles run
                      band by band, so only a band of the packed chunk needs to stay in L2
                      and chunks can be long; 0: one band */
+    int64_t l1_from; /* M (padded) from which the forward instead runs bands one tile high
+                        (vmax panels) with chunks short enough for a band to stay in L1
+                        (GC_GRAM_L1_BAND bytes): each tile then reads its rows from L1 and
+                        only the column side from L2; 0: never */
 } gc_gram_kernels;
+
+/* The L1 budget of one row band when a set's l1_from applies (half a 48 KiB L1D). */
+#define GC_GRAM_L1_BAND (24 << 10)
 
 /* Portable kernels and their plain references (syrk_scalar.c). */
 void gc_syrk_f32_scalar(int64_t kc, int v, const void *a, int64_t ps, const void *b, double *acc,

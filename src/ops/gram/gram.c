@@ -34,28 +34,28 @@ gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt)
     gc_gram_kernels k;
     if (dt == GC_DTYPE_F32)
         k = (gc_gram_kernels){gc_syrk_f32_scalar, NULL, gc_gemm_f32_scalar, 8, 4, 256, 4, 16, 4, 4,
-                              NULL, GC_SYRK_VMAX, 0, NULL, 0};
+                              NULL, GC_SYRK_VMAX, 0, NULL, 0, 0};
     else
         k = (gc_gram_kernels){gc_syrk_f64_scalar, NULL, gc_gemm_f64_scalar, 4, 4, 256, 4, 8, 8, 8,
-                              NULL, GC_SYRK_VMAX, 0, NULL, 0};
+                              NULL, GC_SYRK_VMAX, 0, NULL, 0, 0};
 #if defined(GC_HAVE_AVX2)
     if (isa == GC_ISA_AVX2) {
         if (dt == GC_DTYPE_F32)
             k = (gc_gram_kernels){gc_syrk_f32_avx2, gc_pack_f32_avx2, gc_gemm_f32_avx2, 8, 4, 256,
-                                  4, 24, 4, 4, NULL, GC_SYRK_VMAX, 0, NULL, 0};
+                                  4, 24, 4, 4, NULL, GC_SYRK_VMAX, 0, NULL, 0, 0};
         else
             k = (gc_gram_kernels){gc_syrk_f64_avx2, NULL, gc_gemm_f64_avx2, 4, 4, 256, 4, 12, 8, 8,
-                                  NULL, GC_SYRK_VMAX, 0, NULL, 0};
+                                  NULL, GC_SYRK_VMAX, 0, NULL, 0, 0};
     }
 #endif
 #if defined(GC_HAVE_AVX512)
     if (isa == GC_ISA_AVX512) {
         if (dt == GC_DTYPE_F32)
             k = (gc_gram_kernels){gc_syrk_f32_avx512, gc_pack_f32_avx512, gc_gemm_f32_avx512, 16,
-                                  8, 256, 8, 48, 4, 4, NULL, GC_SYRK_VMAX, 0, NULL, 0};
+                                  8, 256, 8, 48, 4, 4, NULL, GC_SYRK_VMAX, 0, NULL, 0, 0};
         else
             k = (gc_gram_kernels){gc_syrk_f64_avx512, gc_pack_f64_avx512, gc_gemm_f64_avx512, 8, 8,
-                                  256, 8, 24, 8, 8, NULL, GC_SYRK_VMAX, 0, NULL, 0};
+                                  256, 8, 24, 8, 8, NULL, GC_SYRK_VMAX, 0, NULL, 0, 0};
     }
 #endif
     (void)isa;
@@ -77,10 +77,16 @@ gc_gram_kernels gc_gram_fwd_kernels_for(gc_isa isa, gc_dtype dt)
 #endif
 #if defined(GC_HAVE_AVX512)
     /* 4-row panels with k in quads: a pack without transposes, 4 x 4 diagonal blocks (the
-     * forward runs no GEMM: none in this set) */
+     * forward runs no GEMM: none in this set). Where the L1D holds 48 KiB (Intel since Ice
+     * Lake, AMD Zen 5; Zen 4 has 32), from M = 128 on: bands of one 24-row tile with KC =
+     * 256 (24 KiB, in L1), so each tile reads its 6 row vectors per quad from L1 and only
+     * the column quad from L2; with two 512-bit FMA pipes L2 could not feed the 6 (256 x
+     * 128^2, 1 thread, Emerald Rapids: 113 -> 128 GFLOP/s); smaller M keeps the whole chunk
+     * in L2 (64 x 512^2 loses 16 % with the short chunks) */
     if (isa == GC_ISA_AVX512 && dt == GC_DTYPE_F32)
         k = (gc_gram_kernels){gc_syrk_q4_f32_avx512, gc_pack_q4_f32_avx512, NULL, 4, 4, 256, 0, 0,
-                              4, 4, gc_syrk_q4_pf_f32_avx512, 6, 1, gc_gram_store_f32_avx512, 96};
+                              4, 4, gc_syrk_q4_pf_f32_avx512, 6, 1, gc_gram_store_f32_avx512, 96,
+                              gc_cpu_l1d_bytes() >= 2 * GC_GRAM_L1_BAND ? 128 : 0};
 #endif
     return k;
 }
@@ -114,7 +120,7 @@ int gc_gram_bf16_kernels(gc_context *ctx, gc_gram_kernels *k)
         /* the quad set's tiling, k in octets (the forward only: no GEMM) */
         *k = (gc_gram_kernels){gc_syrk_bf16_avx512, gc_pack_bf16_avx512, NULL, 4, 4, 256, 0, 0,
                                2, 16, gc_syrk_pf_bf16_avx512, 6, 1, gc_gram_store_f32_avx512,
-                               96};
+                               96, 0};
         return 1;
     }
 #endif
@@ -438,14 +444,26 @@ static void gc_fwd_reduce_task(int64_t task, int thread, void *arg)
     gc_fwd_store_group(pl, b, g, NULL, parts, pl->S);
 }
 
-/* KC: the kernel's minimum, raised while the packed chunk (or, for a set that tiles in row
- * bands, one band of it) stays ~384 KiB (L2-resident): longer runs along rows of F for the
+/* Whether the forward runs bands one tile high from L1 for this M (the set's l1_from). */
+int gc_gram_l1_bands(const gc_gram_kernels *kern, int64_t mpad)
+{
+    return kern->l1_from > 0 && mpad >= kern->l1_from;
+}
+
+/* KC: the kernel's minimum, raised while one band of the packed chunk stays in L1 (bands one
+ * tile high, gc_gram_l1_bands) or the packed chunk (or, for a set that tiles in row bands,
+ * one band of it) stays ~384 KiB (L2-resident): longer runs along rows of F for the
  * prefetchers when M is small, fewer accumulator updates. Capped at 2048 so that float32
  * in-register sums stay short (blocked sums).
  * (tile_gram.c chunks its streamed columns with the same width: same sums, same bits.) */
 int64_t gc_gram_chunk_cols(const gc_gram_kernels *kern, int64_t mpad)
 {
     int64_t kc = kern->KC;
+    if (gc_gram_l1_bands(kern, mpad)) {
+        while (kc < 2048 && (kc * 2) * kern->vmax * kern->L * kern->pesz <= GC_GRAM_L1_BAND)
+            kc *= 2;
+        return kc;
+    }
     const int64_t rows = kern->band && kern->band < mpad ? kern->band : mpad;
     while (kc < 2048 && (kc * 2) * rows * kern->pesz <= (384 << 10))
         kc *= 2;
@@ -465,7 +483,9 @@ gc_status gc_gram_forward_run(gc_context *ctx, const gc_gram_problem *p, const g
     pl.npanels = (p->m + pl.L - 1) / pl.L;
     pl.mpad = pl.npanels * pl.L;
     pl.KC = gc_gram_chunk_cols(&pl.kern, pl.mpad);
-    pl.MB = pl.kern.band ? pl.kern.band / pl.L : pl.npanels;
+    pl.MB = gc_gram_l1_bands(&pl.kern, pl.mpad) ? pl.kern.vmax
+            : pl.kern.band                      ? pl.kern.band / pl.L
+                                                : pl.npanels;
     pl.ncols = pl.mpad / pl.NR;
     pl.SG = GC_FWD_GROUP / pl.NR;
     pl.ngroups = (pl.ncols + pl.SG - 1) / pl.SG;

@@ -58,6 +58,8 @@ gc_gram_kernels gc_gram_kernels_for(gc_isa isa, gc_dtype dt);
 /* The Gram forward's set (gram.c, tile_gram.c): the quad set for float32 on AVX-512, else
  * gc_gram_kernels_for. */
 gc_gram_kernels gc_gram_fwd_kernels_for(gc_isa isa, gc_dtype dt);
+/* Whether the forward of M (padded to panels) runs bands one tile high from L1 (gram.c). */
+int gc_gram_l1_bands(const gc_gram_kernels *kern, int64_t mpad);
 /* Columns per forward chunk for a kernel set and M padded to panels (gram.c). */
 int64_t gc_gram_chunk_cols(const gc_gram_kernels *kern, int64_t mpad);
 /* The bf16 forward kernel set (AVX512-BF16): 0 and *k untouched where the CPU, the build or
