@@ -894,17 +894,22 @@ def style(content: Union[ArrayLike, PathLike], styles: Any,
           lr: Optional[float] = None, iters: int = 200, seed: int = 0,
           net: Union[str, PathLike] = "random", layers: Optional[Sequence[Any]] = None,
           content_layer: Optional[str] = None, filters: Optional[int] = None, pool: str = "max",
-          histogram: bool = False, max_pixels: Optional[int] = None,
+          histogram: bool = False, pyramid: int = 1, loss: str = "gram",
+          spectrum: float = 0.0, max_pixels: Optional[int] = None,
           progress: Optional[Callable[[Progress], Any]] = None,
           return_stats: bool = False) -> Any:
-    """Style transfer (``gramconv style``): ``content``'s layout with the textures of
-    ``styles`` (one image or a list, blended by ``style_weights``). Images as in
+    """Style transfer (``gramconv style``, one library call): ``content``'s layout with the
+    textures of ``styles`` (one image or a list, blended by ``style_weights``). Images as in
     :func:`texture`. The content is resized to ``image_size`` pixels on its longer side (None:
     kept), each style to ``style_scale`` times that. ``init``: ``"content"``, ``"random"``
     (seeded noise) or an image. The random net is centred on the content's mean.
-    ``histogram`` matches the result's colour histograms to the most-weighted style image's;
-    ``original_colors`` then keeps the content's colours (3 channels). Returns H x W x C like
-    :func:`texture`."""
+    ``pyramid``: coarse-to-fine levels (1, the default: one scale; 0: automatic, as
+    :func:`texture`'s); ``loss``: ``"gram"``, ``"swd"`` or ``"both"``; ``spectrum``: the
+    spectrum constraint's weight (needs FFTW). ``histogram`` matches the result's colour
+    histograms to the most-weighted style image's after each level; ``original_colors`` then
+    keeps the content's colours (the result's luminance, BT.601; 3 channels). Returns
+    H x W x C like :func:`texture`; the same options, seed and thread count give the CLI's
+    image."""
     op = "style"
     like_uint8 = isinstance(content, np.ndarray) and content.dtype == np.uint8
     cont = _image_chw(content, op, "the content image", max_pixels)
@@ -931,28 +936,27 @@ def style(content: Union[ArrayLike, PathLike], styles: Any,
     d.content_weight = _real(content_weight, op, "content_weight")
     d.style_weight = _real(style_weight, op, "style_weight")
     d.tv_weight = _real(tv_weight, op, "tv_weight")
-    s = _Synth(op, n, d, progress)
-    c = L.ctx()
-    L.check(L.gc_synth_set_content(c, s.ptr, byref(_view(cont, op, "content")[1])), c, op)
+    d.pyramid = _int(pyramid, op, "pyramid")
+    d.loss = _choice(loss, _LOSSES, op, "loss")
+    d.spectrum_weight = _real(spectrum, op, "spectrum")
+    d.match_histogram = 1 if histogram else 0
     scale = _real(style_scale, op, "style_scale")
     if not scale > 0:
         raise Error(f"{op}: style_scale must be > 0", L.ERR_ARG)
     side = max(int(math.floor(scale * max(cont.shape[1], cont.shape[2]) + 0.5)), 1)
-    hist_ref, hist_w = None, 0.0
-    for i, (simg, wt) in enumerate(zip(styles, ws)):
+    sized = []
+    for i, simg in enumerate(styles):
         sc = _resize_long_side(_image_chw(simg, op, f"style image {i}", max_pixels), side, op)
         if sc.shape[0] != cont.shape[0]:
             raise Error(f"{op}: style image {i} has {sc.shape[0]} channels, the content "
                         f"{cont.shape[0]}", L.ERR_SHAPE)
-        L.check(L.gc_synth_add_style_image(c, s.ptr, byref(_view(sc, op, "style")[1]), wt), c, op)
-        if histogram and (hist_ref is None or wt > hist_w):   # the most-weighted style's palette
-            hist_ref, hist_w = sc, wt
+        sized.append(np.ascontiguousarray(sc, dtype=np.float32))
     if isinstance(init, str) and init == "content":
         img = cont.copy()
     elif isinstance(init, str) and init == "random":
         img = np.empty_like(cont)
         L.check(L.gc_synth_noise(byref(_wrap(img, op, "image")), (seed ^ _NOISE_MIX) & (2**64 - 1)),
-                c, op)
+                L.ctx(), op)
     elif isinstance(init, str):
         raise Error(f"{op}: init must be 'content', 'random' or an image, not {init!r}", L.ERR_ARG)
     else:
@@ -961,18 +965,21 @@ def style(content: Union[ArrayLike, PathLike], styles: Any,
         if img.shape[0] != cont.shape[0]:
             raise Error(f"{op}: the init image has {img.shape[0]} channels, the content "
                         f"{cont.shape[0]}", L.ERR_SHAPE)
-    stats = s.run(img)
-    if hist_ref is not None:
-        _, (tr,) = _inputs(op, reference=hist_ref)
-        L.check(L.gc_synth_match_histogram(c, byref(_wrap(img, op, "image")), byref(tr)), c, op)
-    if original_colors:
-        if img.shape[0] != 3:
-            raise Error(f"{op}: original_colors needs RGB images", L.ERR_SHAPE)
-        yo = 0.299 * img[0] + 0.587 * img[1] + 0.114 * img[2]
-        yc = 0.299 * cont[0] + 0.587 * cont[1] + 0.114 * cont[2]
-        img = (cont + (yo - yc)[None]).astype(np.float32)
+    img = np.ascontiguousarray(img, dtype=np.float32)
+    tstyles = (L.Tensor * len(sized))(*[_wrap(a, op, f"style image {i}")
+                                        for i, a in enumerate(sized)])
+    tweights = (c_double * len(ws))(*ws)
+    sd = L.SynthStyleDesc(tstyles, tweights, len(sized), 1 if original_colors else 0)
+    s = _Synth(op, n, d, progress, create=False)
+    c = L.ctx()
+    keep, (tc,) = _inputs(op, content=cont)
+    timg = _wrap(img, op, "image")
+    stats = L.SynthStats()
+    st = s.call(lambda: L.gc_synth_style(c, n.ptr, byref(tc), byref(sd), byref(d), byref(timg),
+                                         byref(stats)))
+    s.finish(st)
     res = _as_result(img.transpose(1, 2, 0), like_uint8)
-    return (res, stats) if return_stats else res
+    return (res, _stats(stats)) if return_stats else res
 
 
 class TextureScore(NamedTuple):

@@ -101,6 +101,11 @@ class SynthStats(Structure):
                 ("final_loss", c_double), ("seconds", c_double)]
 
 
+class SynthStyleDesc(Structure):
+    _fields_ = [("styles", POINTER(Tensor)), ("weights", POINTER(c_double)), ("nstyles", c_int),
+                ("colors", c_int)]
+
+
 class TextureScoreDesc(Structure):
     _fields_ = [("patch", c_int), ("directions", c_int), ("max_descriptors", c_int64),
                 ("min_level_size", c_int), ("spectrum_window", c_int), ("max_windows", c_int64),
@@ -228,6 +233,8 @@ gc_synth_random_desc_center = _sig("gc_synth_random_desc_center", _ST, _CTX,
                                    POINTER(SynthRandomDesc), _T)
 gc_synth_texture = _sig("gc_synth_texture", _ST, _CTX, c_void_p, _T, POINTER(SynthDesc), c_uint64,
                         _T, POINTER(SynthStats))
+gc_synth_style = _sig("gc_synth_style", _ST, _CTX, c_void_p, _T, POINTER(SynthStyleDesc),
+                      POINTER(SynthDesc), _T, POINTER(SynthStats))
 
 gc_texture_score_desc_default = _sig("gc_texture_score_desc_default", TextureScoreDesc)
 gc_texture_score_compute = _sig("gc_texture_score_compute", _ST, _CTX, POINTER(TextureScoreDesc),

@@ -175,6 +175,17 @@ def test_texture_from_a_file_matches_the_cli(tmp_path):
                    capture_output=True)
     np.testing.assert_allclose(np.floor(st * 255 + 0.5) / 255, np.load(npy).transpose(1, 2, 0),
                                atol=1e-6)
+    # and with the pyramid, the SWD term and the content's colours (one gc_synth_style call)
+    st = gramconv.style(str(png2), [str(png)], image_size=40, iters=4, seed=2, pyramid=2,
+                        loss="both", original_colors=True, layers=[3, 5])
+    subprocess.run([cli, "style", str(png2), str(png), "-o", str(out2), "--image-size", "40",
+                    "--iters", "4", "--seed", "2", "--pyramid", "2", "--loss", "both",
+                    "--original-colors", "--layers", "3,5", "--threads", "1", "--quiet"],
+                   check=True, capture_output=True)
+    subprocess.run([cli, "image-to-npy", str(out2), "-o", str(npy)], check=True,
+                   capture_output=True)
+    np.testing.assert_allclose(np.floor(st * 255 + 0.5) / 255, np.load(npy).transpose(1, 2, 0),
+                               atol=1e-6)
     # texture-score --json gives the numbers texture_score gives
     r = subprocess.run([cli, "texture-score", str(png), str(out), "--json"], check=True,
                        capture_output=True, text=True)
