@@ -48,7 +48,7 @@ static gc_isa gc_isa_probe(void)
 static int64_t gc_l1d_probe(void)
 {
     unsigned a, b, c, d;
-    const unsigned max = __get_cpuid_max(0, NULL);
+    const unsigned max = (unsigned)__get_cpuid_max(0, NULL);
     for (unsigned i = 0; max >= 4 && i < 16; i++) { /* deterministic cache parameters */
         __cpuid_count(4, i, a, b, c, d);
         const unsigned type = a & 31, level = (a >> 5) & 7;
@@ -58,7 +58,7 @@ static int64_t gc_l1d_probe(void)
             return (int64_t)((b >> 22) + 1) * (((b >> 12) & 0x3ff) + 1) * ((b & 0xfff) + 1) *
                    ((int64_t)c + 1);
     }
-    if (__get_cpuid_max(0x80000000u, NULL) >= 0x80000005u) { /* AMD: L1D in KiB */
+    if ((unsigned)__get_cpuid_max(0x80000000u, NULL) >= 0x80000005u) { /* AMD: L1D in KiB */
         __cpuid(0x80000005u, a, b, c, d);
         if (c >> 24)
             return (int64_t)(c >> 24) << 10;
