@@ -8,7 +8,8 @@
 #   scripts/install-deps.sh --list          print the package names, one line, and exit
 #   scripts/install-deps.sh --with ci       add a group; --without torch drops one
 #
-# Groups: build, libs, tests, python, torch (installed by default); ci (clang, for .ci/run).
+# Groups: build, libs, tests, python, torch (installed by default); ci (clang and mmdebstrap,
+# for .ci/run).
 #
 # Idempotent: a package already installed is left alone, and with nothing missing it prints
 # one line and runs no apt-get at all. Debian and Ubuntu only (apt-get, dpkg); elsewhere it
@@ -37,6 +38,7 @@ python    python3-venv       a virtual environment for the Python package
 python    python3-pip        installing the Python package
 torch     python3-torch      the Python tests of the PyTorch ops (libtorch: the largest group by far)
 ci        clang              .ci/run: clang -Werror, ASan+UBSan, TSan, libFuzzer
+ci        mmdebstrap         .ci/run: the fresh minimal Debian root of tests/fresh_root.sh
 EOF
 )
 DEFAULT_GROUPS='build libs tests python torch'
