@@ -129,3 +129,9 @@ def test_texture_and_style_bad_input(tmp_path):
     raises(lambda: gramconv.texture_score(tex, tex[:4]), "GC_ERR_SHAPE")
     raises(lambda: gramconv.texture_score(tex, tex, directions=0), "GC_ERR_ARG")
     raises(lambda: gramconv.texture_score(tex, tex, channels=5), "GC_ERR_ARG", "channels")
+    # a bad synthesis setting is reported under the call that was made, not an inner one
+    raises(lambda: gramconv.texture(tex, size=(0, 5), iters=1), "GC_ERR_SHAPE",
+           "synth_texture: size 0 x 5")
+    raises(lambda: gramconv.style(tex, tex, iters=1, tv_weight=-1.0), "GC_ERR_ARG",
+           "synth_style: weights")
+    raises(lambda: gramconv.style(tex, tex, iters=1, pyramid=9), "GC_ERR_ARG", "synth_style")

@@ -68,10 +68,9 @@ static double gc_sy_meansq(const gc_tensor *t)
     return s > 0.0 && isfinite(s) ? s : 1.0;
 }
 
-static gc_status gc_sy_check_desc(gc_context *ctx, const gc_synth_net *net,
-                                  const gc_synth_desc *d)
+gc_status gc_synth_desc_check(gc_context *ctx, const gc_synth_net *net, const gc_synth_desc *d,
+                              const char *op)
 {
-    const char *op = "synth_create";
     if (d->height < 1 || d->width < 1 || d->height > 65535 || d->width > 65535)
         return gc_fail(ctx, GC_ERR_SHAPE, "%s: size %lld x %lld (1..65535 each)", op,
                        (long long)d->width, (long long)d->height);
@@ -152,7 +151,7 @@ gc_status gc_synth_create(gc_context *ctx, const gc_synth_net *net, const gc_syn
     *out = NULL;
     if (!net || !desc)
         return gc_fail(ctx, GC_ERR_NULL, "synth_create: net or desc is NULL");
-    gc_status st = gc_sy_check_desc(ctx, net, desc);
+    gc_status st = gc_synth_desc_check(ctx, net, desc, "synth_create");
     if (st != GC_OK)
         return st;
     gc_synth *s = NULL;

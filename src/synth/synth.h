@@ -69,6 +69,10 @@ typedef struct gc_synth_plan {
     size_t ws_bytes;
 } gc_synth_plan;
 
+/* The checks of a gc_synth_desc against the net (size, layers, weights, iterations, optimiser,
+ * pyramid, ...), messages prefixed with `op` (the public call the caller made). */
+gc_status gc_synth_desc_check(gc_context *ctx, const gc_synth_net *net, const gc_synth_desc *d,
+                              const char *op);
 /* Plan for H x W images, evaluating layers up to the deepest bit of `layers`. */
 gc_status gc_synth_plan_init(gc_context *ctx, const gc_synth_net *net, int64_t H, int64_t W,
                              int valid, uint32_t layers, gc_synth_plan *plan);

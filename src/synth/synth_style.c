@@ -147,7 +147,9 @@ gc_status gc_synth_style(gc_context *ctx, const gc_synth_net *net, const gc_tens
                        "net's default)", op);
     if (desc->match_histogram != 0 && desc->match_histogram != 1)
         return gc_fail(ctx, GC_ERR_ARG, "%s: match_histogram must be 0 or 1", op);
-    gc_status st = gc_st_check_image(ctx, net, content, "content", op);
+    gc_status st = gc_synth_desc_check(ctx, net, desc, op);
+    if (st == GC_OK)
+        st = gc_st_check_image(ctx, net, content, "content", op);
     if (st == GC_OK)
         st = gc_st_check_image(ctx, net, out, "out", op);
     if (st != GC_OK)
