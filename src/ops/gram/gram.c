@@ -81,8 +81,8 @@ gc_gram_kernels gc_gram_fwd_kernels_for(gc_isa isa, gc_dtype dt)
      * Lake, AMD Zen 5; Zen 4 has 32), from M = 128 on: bands of one 24-row tile with KC =
      * 256 (24 KiB, in L1), so each tile reads its 6 row vectors per quad from L1 and only
      * the column quad from L2; with two 512-bit FMA pipes L2 could not feed the 6 (256 x
-     * 128^2, 1 thread, Emerald Rapids: 113 -> 128 GFLOP/s); smaller M keeps the whole chunk
-     * in L2 (64 x 512^2 loses 16 % with the short chunks) */
+     * 128^2, 1 thread, an AVX-512 Xeon: 116-122 -> 131-139 GFLOP/s, docs/PERFORMANCE.md);
+     * smaller M keeps the whole chunk in L2 (64 x 512^2 loses 16 % with the short chunks) */
     if (isa == GC_ISA_AVX512 && dt == GC_DTYPE_F32)
         k = (gc_gram_kernels){gc_syrk_q4_f32_avx512, gc_pack_q4_f32_avx512, NULL, 4, 4, 256, 0, 0,
                               4, 4, gc_syrk_q4_pf_f32_avx512, 6, 1, gc_gram_store_f32_avx512, 96,
