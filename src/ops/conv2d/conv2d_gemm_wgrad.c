@@ -101,7 +101,13 @@ gc_status gc_conv2d_gemm_wgrad_workspace(gc_context *ctx, const gc_conv2d_proble
  * vs 98, but 128->128 3x3 @112 95 vs 100 (long reductions favour the panel kernel). So:
  * output planes of at most 64 x 64 pixels or 1x1 kernels, channels per group that fill the
  * kernel's vectors and rows (Cg >= TW/2, Og >= MR), AVX2 / AVX-512, and a workspace of at
- * most 64 MiB (it holds the whole batch; the panel path needs only per-thread slots). */
+ * most 64 MiB (it holds the whole batch; the panel path needs only per-thread slots).
+ * Where the L1D holds 48 KiB (cores with two 512-bit FMA pipes: Intel since Ice Lake, Zen 5)
+ * this path's kernel outruns L2 once its operands leave it: on an AVX-512 Xeon (2 MiB L2),
+ * 1 thread, gemm / panel time: 256->256 3x3 @56 2.4, 1x1 @56 2.3, 128->128 @56 1.21,
+ * 512->512 3x3 @28 1.20 (workspace 3.5-7 MiB), but 256->256 @28 0.85, 512->512 @14 0.78,
+ * 4 x 256 @14 0.91, 64->64 @56 0.93 (1.8-2.4 MiB). So there the workspace must also stay
+ * under 3 MiB. */
 int gc_conv2d_gemm_wgrad_preferred(const gc_conv2d_problem *p, gc_isa isa)
 {
     if (p->sh != 1 || p->sw != 1 || (isa != GC_ISA_AVX2 && isa != GC_ISA_AVX512))
@@ -111,7 +117,7 @@ int gc_conv2d_gemm_wgrad_preferred(const gc_conv2d_problem *p, gc_isa isa)
         return 0;
     const double ws = (double)p->N * (double)(p->OH + p->KH + 1) * (double)(p->OW + p->KW) *
                       (double)(p->O + p->C) * (double)gc_dtype_size(p->dtype);
-    if (ws > 64.0 * 1024 * 1024)
+    if (ws > 64.0 * 1024 * 1024 || (gc_cpu_l1d_bytes() >= (48 << 10) && ws > 3.0 * 1024 * 1024))
         return 0;
     return p->OH * p->OW <= 64 * 64 || p->KH * p->KW == 1;
 }
