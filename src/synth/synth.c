@@ -5,6 +5,7 @@
  * iteration allocates nothing of that size (the Gram calls size their own small scratch). */
 #include "synth/synth.h"
 #include "synth/synth_loop.h"
+#include "synth/synth_pyramid.h"
 
 #include <math.h>
 #include <string.h>
@@ -91,8 +92,9 @@ gc_status gc_synth_desc_check(gc_context *ctx, const gc_synth_net *net, const gc
         return gc_fail(ctx, GC_ERR_ARG, "%s: L-BFGS history %d (1..1000)", op, d->lbfgs_history);
     if (!(d->spectrum_weight >= 0.0) || !isfinite(d->spectrum_weight))
         return gc_fail(ctx, GC_ERR_ARG, "%s: the spectrum weight must be finite and >= 0", op);
-    if (d->pyramid < 0 || d->pyramid > 8)
-        return gc_fail(ctx, GC_ERR_ARG, "%s: pyramid of %d levels (0: auto, 1..8)", op, d->pyramid);
+    if (d->pyramid < 0 || d->pyramid > GC_SYNTH_PYRAMID_MAX)
+        return gc_fail(ctx, GC_ERR_ARG, "%s: pyramid of %d levels (0: auto, 1..%d)", op,
+                       d->pyramid, GC_SYNTH_PYRAMID_MAX);
     if (d->match_histogram != 0 && d->match_histogram != 1)
         return gc_fail(ctx, GC_ERR_ARG, "%s: match_histogram must be 0 or 1", op);
     if (d->init != GC_SYNTH_INIT_MEAN && d->init != GC_SYNTH_INIT_NOISE)

@@ -139,15 +139,10 @@ gc_status gc_synth_style(gc_context *ctx, const gc_synth_net *net, const gc_tens
         return gc_fail(ctx, GC_ERR_ARG, "%s: no style image (nstyles %d)", op, style->nstyles);
     if (style->colors != GC_SYNTH_COLORS_OWN && style->colors != GC_SYNTH_COLORS_CONTENT)
         return gc_fail(ctx, GC_ERR_ARG, "%s: unknown colours %d", op, (int)style->colors);
-    if (desc->pyramid < 0 || desc->pyramid > GC_SYNTH_PYRAMID_MAX)
-        return gc_fail(ctx, GC_ERR_ARG, "%s: pyramid of %d levels (0: auto, 1..%d)", op,
-                       desc->pyramid, GC_SYNTH_PYRAMID_MAX);
     if (desc->content_layer == -1)
         return gc_fail(ctx, GC_ERR_ARG, "%s: style transfer needs a content layer (-2: the "
                        "net's default)", op);
-    if (desc->match_histogram != 0 && desc->match_histogram != 1)
-        return gc_fail(ctx, GC_ERR_ARG, "%s: match_histogram must be 0 or 1", op);
-    gc_status st = gc_synth_desc_check(ctx, net, desc, op);
+    gc_status st = gc_synth_desc_check(ctx, net, desc, op); /* pyramid, histogram included */
     if (st == GC_OK)
         st = gc_st_check_image(ctx, net, content, "content", op);
     if (st == GC_OK)

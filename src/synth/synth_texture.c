@@ -199,10 +199,7 @@ gc_status gc_synth_texture(gc_context *ctx, const gc_synth_net *net, const gc_te
     const char *op = "synth_texture";
     if (!out || !net || !desc || !sample)
         return gc_fail(ctx, GC_ERR_NULL, "%s: NULL argument", op);
-    if (desc->pyramid < 0 || desc->pyramid > GC_SYNTH_PYRAMID_MAX)
-        return gc_fail(ctx, GC_ERR_ARG, "%s: pyramid of %d levels (0: auto, 1..%d)", op,
-                       desc->pyramid, GC_SYNTH_PYRAMID_MAX);
-    gc_status st = gc_synth_desc_check(ctx, net, desc, op);
+    gc_status st = gc_synth_desc_check(ctx, net, desc, op); /* the pyramid included */
     if (st == GC_OK)
         st = gc_tensor_check(ctx, sample, "sample");
     if (st != GC_OK)
