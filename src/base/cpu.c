@@ -126,6 +126,11 @@ void gc_cpu_l1d_override(int64_t bytes)
     __atomic_store_n(&gc_l1d_forced, bytes > 0 ? bytes : 0, __ATOMIC_RELAXED);
 }
 
+int gc_cpu_fma_outruns_l2(void)
+{
+    return gc_cpu_l1d_bytes() >= (48 << 10);
+}
+
 const char *gc_isa_name(gc_isa isa)
 {
     switch (isa) {

@@ -111,6 +111,10 @@ int64_t gc_cpu_l1d_bytes(void);
 /* Make gc_cpu_l1d_bytes return `bytes` (0: detect again). For tests that run both blockings
  * on one machine; not thread-safe against running computations. */
 void gc_cpu_l1d_override(int64_t bytes);
+/* 1 where the L1D holds at least 48 KiB: the cores with two 512-bit FMA pipes (Intel since
+ * Ice Lake, AMD Zen 5; Zen 4 has 32 KiB and half the rate), whose FMAs outrun what L2 feeds a
+ * kernel that streams an operand from it. Blockings that keep operands in L1 pay off there. */
+int gc_cpu_fma_outruns_l2(void);
 
 /* Run fn(task, nthreads_used, arg) for task in [0, ntasks) on up to nthreads threads. Tasks
  * are assigned statically (thread t takes tasks t, t+n, ...) so which thread runs which

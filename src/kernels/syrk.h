@@ -83,7 +83,8 @@ typedef struct gc_gram_kernels {
                         only the column side from L2; 0: never */
 } gc_gram_kernels;
 
-/* The L1 budget of one row band when a set's l1_from applies (half a 48 KiB L1D). */
+/* The L1 budget of one row band when a set's l1_from applies (half the 48 KiB L1D of the
+ * cores gc_cpu_fma_outruns_l2 names). */
 #define GC_GRAM_L1_BAND (24 << 10)
 
 /* Portable kernels and their plain references (syrk_scalar.c). */

@@ -102,8 +102,8 @@ gc_status gc_conv2d_gemm_wgrad_workspace(gc_context *ctx, const gc_conv2d_proble
  * output planes of at most 64 x 64 pixels or 1x1 kernels, channels per group that fill the
  * kernel's vectors and rows (Cg >= TW/2, Og >= MR), AVX2 / AVX-512, and a workspace of at
  * most 64 MiB (it holds the whole batch; the panel path needs only per-thread slots).
- * Where the L1D holds 48 KiB (cores with two 512-bit FMA pipes: Intel since Ice Lake, Zen 5)
- * this path's kernel outruns L2 once its operands leave it: on an AVX-512 Xeon (2 MiB L2),
+ * Where the FMAs outrun L2 (gc_cpu_fma_outruns_l2: two 512-bit FMA pipes, a 48 KiB L1D)
+ * this path's kernel stalls once its operands leave L2: on an AVX-512 Xeon (2 MiB L2),
  * 1 thread, gemm / panel time: 256->256 3x3 @56 2.4, 1x1 @56 2.3, 128->128 @56 1.21,
  * 512->512 3x3 @28 1.20 (workspace 3.5-7 MiB), but 256->256 @28 0.85, 512->512 @14 0.78,
  * 4 x 256 @14 0.91, 64->64 @56 0.93 (1.8-2.4 MiB). So there the workspace must also stay
@@ -117,7 +117,7 @@ int gc_conv2d_gemm_wgrad_preferred(const gc_conv2d_problem *p, gc_isa isa)
         return 0;
     const double ws = (double)p->N * (double)(p->OH + p->KH + 1) * (double)(p->OW + p->KW) *
                       (double)(p->O + p->C) * (double)gc_dtype_size(p->dtype);
-    if (ws > 64.0 * 1024 * 1024 || (gc_cpu_l1d_bytes() >= (48 << 10) && ws > 3.0 * 1024 * 1024))
+    if (ws > 64.0 * 1024 * 1024 || (gc_cpu_fma_outruns_l2() && ws > 3.0 * 1024 * 1024))
         return 0;
     return p->OH * p->OW <= 64 * 64 || p->KH * p->KW == 1;
 }

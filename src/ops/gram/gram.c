@@ -77,8 +77,8 @@ gc_gram_kernels gc_gram_fwd_kernels_for(gc_isa isa, gc_dtype dt)
 #endif
 #if defined(GC_HAVE_AVX512)
     /* 4-row panels with k in quads: a pack without transposes, 4 x 4 diagonal blocks (the
-     * forward runs no GEMM: none in this set). Where the L1D holds 48 KiB (Intel since Ice
-     * Lake, AMD Zen 5; Zen 4 has 32), from M = 128 on: bands of one 24-row tile with KC =
+     * forward runs no GEMM: none in this set). Where the FMAs outrun L2
+     * (gc_cpu_fma_outruns_l2), from M = 128 on: bands of one 24-row tile with KC =
      * 256 (24 KiB, in L1), so each tile reads its 6 row vectors per quad from L1 and only
      * the column quad from L2; with two 512-bit FMA pipes L2 could not feed the 6 (256 x
      * 128^2, 1 thread, an AVX-512 Xeon: 116-122 -> 131-139 GFLOP/s, docs/PERFORMANCE.md);
@@ -86,7 +86,7 @@ gc_gram_kernels gc_gram_fwd_kernels_for(gc_isa isa, gc_dtype dt)
     if (isa == GC_ISA_AVX512 && dt == GC_DTYPE_F32)
         k = (gc_gram_kernels){gc_syrk_q4_f32_avx512, gc_pack_q4_f32_avx512, NULL, 4, 4, 256, 0, 0,
                               4, 4, gc_syrk_q4_pf_f32_avx512, 6, 1, gc_gram_store_f32_avx512, 96,
-                              gc_cpu_l1d_bytes() >= 2 * GC_GRAM_L1_BAND ? 128 : 0};
+                              gc_cpu_fma_outruns_l2() ? 128 : 0};
 #endif
     return k;
 }
